@@ -1,0 +1,74 @@
+// `npm run bench:step`: forward + backward of a 4-layer BERT encoder stack (post-LN, GELU erf,
+// hidden 256, 4 heads, FFN 1024, biases), batch 16 x 128 tokens, fp32, loss = MSE to a fixed
+// random target. Prints one JSON line. Matches bench/torch_step.py step for step.
+// Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND.
+
+import * as T from '../src/tensor/index.ts';
+import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
+import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
+import { flattenParams, initNormal } from '../src/nn/index.ts';
+
+const B = 16, Tn = 128, L = 4;
+const shape: BertLayerShape = { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 };
+const steps = Number(process.env.STEPS ?? 10);
+const warmup = Number(process.env.WARMUP ?? 2);
+
+const rng = new Rng(0);
+const layers = Array.from({ length: L }, () => initBertLayer(rng, shape));
+const params = flattenParams(layers).map(([, t]) => t);
+const input = initNormal(rng, [B, Tn, shape.hidden], 1);
+const target = initNormal(rng, [B, Tn, shape.hidden], 1);
+
+function step(): number {
+  return tidy(() => {
+    const { loss } = valueAndGrad(() => {
+      let x = input;
+      for (const p of layers) x = bertLayer(p, shape, x, null, null);
+      return T.mean(T.pow(T.sub(x, target), 2));
+    }, params);
+    return loss.item();
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function sgemmGflops(): number {
+  const n = 1024;
+  const a = initNormal(rng, [n, n], 1), b = initNormal(rng, [n, n], 1), c = T.empty([n, n]);
+  const be = getBackend();
+  const args = { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 };
+  be.matmul(a.f, b.f, c.f, args);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    be.matmul(a.f, b.f, c.f, args);
+    times.push((performance.now() - t0) / 1000);
+  }
+  return (2 * n * n * n) / median(times) / 1e9;
+}
+
+for (let i = 0; i < warmup; i++) step();
+const times: number[] = [];
+let loss = 0;
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  loss = step();
+  times.push((performance.now() - t0) / 1000);
+}
+const sec = median(times);
+const d = shape.hidden, ffn = shape.intermediate;
+const flopsPerStep = 3 * B * Tn * L * (2 * (4 * d * d + 2 * d * ffn) + 4 * Tn * d);
+console.log(JSON.stringify({
+  bench: 'step',
+  backend: getBackend().name,
+  steps,
+  medianStepSeconds: +sec.toFixed(4),
+  tokensPerSecond: Math.round((B * Tn) / sec),
+  gflopsPerSecond: +(flopsPerStep / sec / 1e9).toFixed(1),
+  sgemmGflopsPerSecond: +sgemmGflops().toFixed(1),
+  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  loss: +loss.toFixed(5),
+}));

@@ -1,0 +1,22 @@
+// The `ligo` command line. Parses arguments and calls the library; holds no logic of its own.
+
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+
+const program = new Command()
+  .name('ligo')
+  .description(pkg.description)
+  .version(pkg.version, '-v, --version', 'print the version')
+  .showHelpAfterError('(run `ligo --help` for usage)');
+
+program
+  .command('backend')
+  .description('print which tensor backend is active: native (the C++ addon) or reference (the plain TypeScript fallback)')
+  .action(async () => {
+    const { getBackend } = await import('../tensor/index.ts');
+    console.log(getBackend().name);
+  });
+
+await program.parseAsync(process.argv);

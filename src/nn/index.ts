@@ -1,0 +1,89 @@
+// Functional building blocks shared by the models: parameter shapes as plain objects whose
+// keys follow HuggingFace's state-dict names, and forward functions over them.
+
+import * as T from '../tensor/index.ts';
+import type { Rng, Tensor } from '../tensor/index.ts';
+
+export interface LinearParams {
+  weight: Tensor; // [out, in] (torch.nn.Linear) or [in, out] (GPT-2 Conv1D)
+  bias: Tensor; // [out]
+}
+
+export interface LayerNormParams {
+  weight: Tensor; // [dim]
+  bias: Tensor; // [dim]
+}
+
+/** Dropout settings for one forward pass: off when null or p = 0; rng supplies per-call seeds. */
+export interface DropoutCtx {
+  p: number;
+  rng: Rng;
+}
+
+export function dropout(x: Tensor, ctx: DropoutCtx | null): Tensor {
+  return ctx && ctx.p > 0 ? T.dropout(x, ctx.p, ctx.rng.seed()) : x;
+}
+
+export function linear(p: LinearParams, x: Tensor, layout: T.WeightLayout = 'out_in'): Tensor {
+  return T.linear(x, p.weight, p.bias, layout);
+}
+
+export function layerNorm(p: LayerNormParams, x: Tensor, eps: number): Tensor {
+  return T.layerNorm(x, p.weight, p.bias, eps);
+}
+
+/** [B, T, H*D] -> [B, H, T, D] */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  const [B, Tn, C] = x.shape as [number, number, number];
+  if (C % heads !== 0) throw new RangeError(`splitHeads: hidden size ${C} is not divisible by ${heads} heads`);
+  return T.permute(T.reshape(x, [B, Tn, heads, C / heads]), [0, 2, 1, 3]);
+}
+
+/** [B, H, T, D] -> [B, T, H*D] */
+export function mergeHeads(x: Tensor): Tensor {
+  const [B, H, Tn, D] = x.shape as [number, number, number, number];
+  return T.reshape(T.permute(x, [0, 2, 1, 3]), [B, Tn, H * D]);
+}
+
+export interface SelfAttentionParams {
+  query: LinearParams;
+  key: LinearParams;
+  value: LinearParams;
+}
+
+/** Multi-head self-attention up to (not including) the output projection: [B, T, C] -> [B, T, C]. */
+export function selfAttention(p: SelfAttentionParams, x: Tensor, heads: number, opts: { causal?: boolean; keyMask?: Tensor | null; dropout?: DropoutCtx | null } = {}): Tensor {
+  const q = splitHeads(linear(p.query, x), heads);
+  const k = splitHeads(linear(p.key, x), heads);
+  const v = splitHeads(linear(p.value, x), heads);
+  if (opts.dropout && opts.dropout.p > 0) throw new RangeError('selfAttention: attention-probability dropout is not supported by the fused kernel; use hidden dropout');
+  return mergeHeads(T.attention(q, k, v, { causal: opts.causal ?? false, keyMask: opts.keyMask ?? null }));
+}
+
+/** Normal(0, std) initialisation as HuggingFace does (std 0.02 by default), seeded. */
+export function initNormal(rng: Rng, shape: number[], std = 0.02): Tensor {
+  const t = T.empty(shape);
+  const d = t.f;
+  for (let i = 0; i < d.length; i++) d[i] = rng.normal() * std;
+  return t;
+}
+
+export function initLinear(rng: Rng, outF: number, inF: number, layout: T.WeightLayout = 'out_in', std = 0.02): LinearParams {
+  return { weight: initNormal(rng, layout === 'out_in' ? [outF, inF] : [inF, outF], std), bias: T.zeros([outF]) };
+}
+
+export function initLayerNorm(dim: number): LayerNormParams {
+  return { weight: T.full([dim], 1), bias: T.zeros([dim]) };
+}
+
+/** Flattens a parameter tree into [HuggingFace key, tensor] pairs, in insertion order. */
+export function flattenParams(tree: unknown, prefix = ''): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  const walk = (node: unknown, path: string) => {
+    if (node instanceof T.Tensor) out.push([path, node]);
+    else if (Array.isArray(node)) node.forEach((v, i) => walk(v, path ? `${path}.${i}` : String(i)));
+    else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+  };
+  walk(tree, prefix);
+  return out;
+}

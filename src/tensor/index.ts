@@ -1,0 +1,12 @@
+// The engine's public surface: tensors, autodiff, ops, randomness and backend selection.
+
+export * from './tensor.ts';
+export * from './autograd.ts';
+export * from './device.ts';
+export * from './rng.ts';
+export * from './ops/elementwise.ts';
+export * from './ops/reduce.ts';
+export * from './ops/shape.ts';
+export * from './ops/matmul.ts';
+export * from './ops/fused.ts';
+export type { Backend, FloatArray } from './backend.ts';

@@ -1,0 +1,76 @@
+// Fused ops with hand-written backward kernels: layer norm over the last axis, embedding
+// lookup (gradient by scatter-add), and cross-entropy over logits with an ignore index.
+
+import { record } from '../autograd.ts';
+import { getBackend } from '../device.ts';
+import { ShapeError, Tensor, empty, zeros } from '../tensor.ts';
+import { fmt, requireFloat, sameShape } from './shape-util.ts';
+
+/** LayerNorm over the last axis (biased variance, eps inside the square root, as PyTorch). */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): Tensor {
+  requireFloat('layerNorm', x, gamma, beta);
+  const cols = x.shape[x.rank - 1]!;
+  if (!sameShape(gamma.shape, [cols]) || !sameShape(beta.shape, [cols])) {
+    throw new ShapeError(`layerNorm: input ${fmt(x.shape)} needs weight and bias [${cols}], got ${fmt(gamma.shape)} and ${fmt(beta.shape)}`);
+  }
+  const be = getBackend();
+  const rows = x.size / cols;
+  const out = empty(x.shape, x.dtype);
+  const mean = empty([rows], x.dtype);
+  const rstd = empty([rows], x.dtype);
+  be.layerNorm(x.f, gamma.f, beta.f, rows, cols, eps, out.f, mean.f, rstd.f);
+  return record(out, 'layerNorm', [x, gamma, beta], (gy) => {
+    const gx = empty(x.shape, x.dtype);
+    const gg = zeros(gamma.shape, gamma.dtype);
+    const gb = zeros(beta.shape, beta.dtype);
+    be.layerNormBackward(x.f, gamma.f, mean.f, rstd.f, gy.f, rows, cols, gx.f, gg.f, gb.f);
+    return [gx, gg, gb];
+  });
+}
+
+/** Rows of `table` [vocab, dim] picked by int32 `ids` of any shape: output [...ids.shape, dim]. */
+export function embedding(table: Tensor, ids: Tensor): Tensor {
+  requireFloat('embedding', table);
+  if (table.rank !== 2) throw new ShapeError(`embedding: table must be [vocab, dim], got ${fmt(table.shape)}`);
+  if (ids.dtype !== 'int32') throw new TypeError(`embedding: ids must be int32, got ${ids.dtype}`);
+  const [vocab, dim] = table.shape as [number, number];
+  const be = getBackend();
+  const out = empty([...ids.shape, dim], table.dtype);
+  be.gather(table.f, vocab, dim, ids.i, out.f);
+  return record(out, 'embedding', [table], (gy) => {
+    const gt = zeros(table.shape, table.dtype);
+    be.scatterAdd(gy.f, ids.i, dim, gt.f);
+    return [gt];
+  });
+}
+
+/**
+ * Mean cross-entropy of logits [..., classes] against int32 targets [...], skipping targets
+ * equal to ignoreIndex (PyTorch's default -100). With no counted target the loss is 0 and so is
+ * its gradient.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
+  requireFloat('crossEntropy', logits);
+  if (targets.dtype !== 'int32') throw new TypeError(`crossEntropy: targets must be int32, got ${targets.dtype}`);
+  const cols = logits.shape[logits.rank - 1]!;
+  if (!sameShape(targets.shape, logits.shape.slice(0, -1))) throw new ShapeError(`crossEntropy: logits ${fmt(logits.shape)} need targets ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
+  const rows = targets.size;
+  const t = targets.i;
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    const y = t[r]!;
+    if (y === ignoreIndex) continue;
+    if (y < 0 || y >= cols) throw new RangeError(`crossEntropy: target ${y} at row ${r} is outside [0, ${cols})`);
+    count++;
+  }
+  const be = getBackend();
+  const lse = empty([rows], logits.dtype);
+  const total = be.crossEntropy(logits.f, t, rows, cols, ignoreIndex, lse.f);
+  const out = empty([], logits.dtype);
+  out.f[0] = count > 0 ? total / count : 0;
+  return record(out, 'crossEntropy', [logits], (gy) => {
+    const gx = empty(logits.shape, logits.dtype);
+    be.crossEntropyBackward(logits.f, t, lse.f, rows, cols, ignoreIndex, count > 0 ? gy.item() / count : 0, gx.f);
+    return [gx];
+  });
+}

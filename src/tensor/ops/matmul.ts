@@ -1,0 +1,159 @@
+// Matrix products: batched matmul with transposes, the fused linear layer (x W^T + b, with
+// HuggingFace's [out, in] Linear layout or GPT-2's [in, out] Conv1D layout), and fused
+// scaled-dot-product attention with causal and key-padding masks.
+
+import { ReduceOp } from '../backend.ts';
+import { needsGrad, record } from '../autograd.ts';
+import { getBackend } from '../device.ts';
+import { ShapeError, Tensor, empty } from '../tensor.ts';
+import { fmt, product, requireFloat, sameShape } from './shape-util.ts';
+import { sumTo } from './shape.ts';
+
+interface MatSpec {
+  batch: readonly number[];
+  rows: number; // of op(X)
+  cols: number; // of op(X)
+}
+
+function matSpec(op: string, t: Tensor, trans: boolean): MatSpec {
+  if (t.rank < 2) throw new ShapeError(`${op}: expected a matrix or a batch of matrices, got ${fmt(t.shape)}`);
+  const r = t.shape[t.rank - 2]!;
+  const c = t.shape[t.rank - 1]!;
+  return { batch: t.shape.slice(0, -2), rows: trans ? c : r, cols: trans ? r : c };
+}
+
+/** C = op(A) @ op(B), raw (no autograd). Batch dims must match, or one side is a single matrix. */
+function gemm(a: Tensor, transA: boolean, b: Tensor, transB: boolean, alpha = 1): Tensor {
+  const sa = matSpec('matmul', a, transA);
+  const sb = matSpec('matmul', b, transB);
+  if (sa.cols !== sb.rows) throw new ShapeError(`matmul: shapes ${fmt(a.shape)}${transA ? 'ᵀ' : ''} and ${fmt(b.shape)}${transB ? 'ᵀ' : ''} have inner dimensions ${sa.cols} and ${sb.rows}`);
+  let batch: readonly number[];
+  if (sameShape(sa.batch, sb.batch) || sb.batch.length === 0) batch = sa.batch;
+  else if (sa.batch.length === 0) batch = sb.batch;
+  else throw new ShapeError(`matmul: batch dimensions of ${fmt(a.shape)} and ${fmt(b.shape)} differ (they must match, or one side must be a single matrix)`);
+  const m = sa.rows;
+  const n = sb.cols;
+  const k = sa.cols;
+  const count = product(batch);
+  const out = empty([...batch, m, n], a.dtype);
+  // A batched A times one B with A not transposed is a single tall product.
+  const tall = sb.batch.length === 0 && !transA && count > 1;
+  getBackend().matmul(a.f, b.f, out.f, {
+    batch: tall ? 1 : count,
+    m: tall ? m * count : m,
+    n,
+    k,
+    transA,
+    transB,
+    strideA: sa.batch.length === 0 ? 0 : m * k,
+    strideB: sb.batch.length === 0 ? 0 : k * n,
+    strideC: m * n,
+    alpha,
+    beta: 0,
+  });
+  return out;
+}
+
+/**
+ * Batched matrix product with optional transposes: a [..., m, k] (or [..., k, m] with transA)
+ * times b [..., k, n] (or [..., n, k] with transB).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  requireFloat('matmul', a, b);
+  const ta = opts.transA ?? false;
+  const tb = opts.transB ?? false;
+  const out = gemm(a, ta, b, tb);
+  return record(out, 'matmul', [a, b], (gy) => {
+    // dA = dC op(B)^T (stored layout of A), dB = op(A)^T dC (stored layout of B).
+    const ga = !needsGrad(a) ? null : ta ? gemm(b, tb, gy, true) : gemm(gy, false, b, !tb);
+    const gb = !needsGrad(b) ? null : tb ? gemm(gy, true, a, ta) : gemm(a, !ta, gy, false);
+    return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+  });
+}
+
+export type WeightLayout = 'out_in' | 'in_out';
+
+/**
+ * y = x W^T + b over the last axis of x. `layout` 'out_in' is torch.nn.Linear's [out, in];
+ * 'in_out' is GPT-2's Conv1D [in, out]. The bias, when given, is [out].
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLayout = 'out_in'): Tensor {
+  requireFloat('linear', x, w, ...(b ? [b] : []));
+  if (w.rank !== 2) throw new ShapeError(`linear: weight must be 2-D, got ${fmt(w.shape)}`);
+  const tW = layout === 'out_in';
+  const [inF, outF] = tW ? [w.shape[1]!, w.shape[0]!] : [w.shape[0]!, w.shape[1]!];
+  const xin = x.shape[x.rank - 1];
+  if (xin !== inF) throw new ShapeError(`linear: input ${fmt(x.shape)} has ${xin} features but weight ${fmt(w.shape)} (${layout}) expects ${inF}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== outF)) throw new ShapeError(`linear: bias ${fmt(b.shape)} does not match ${outF} output features`);
+  const be = getBackend();
+  const rows = x.size / inF;
+  const out = empty([...x.shape.slice(0, -1), outF], x.dtype);
+  if (b) be.copyStrided(b.f, { offset: 0, strides: Int32Array.of(0, 1) }, out.f, { offset: 0, strides: Int32Array.of(outF, 1) }, Int32Array.of(rows, outF), false);
+  be.matmul(x.f, w.f, out.f, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: b ? 1 : 0 });
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(out, 'linear', inputs, (gy) => {
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (needsGrad(x)) {
+      gx = empty(x.shape, x.dtype);
+      be.matmul(gy.f, w.f, gx.f, { batch: 1, m: rows, n: inF, k: outF, transA: false, transB: !tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+    }
+    if (needsGrad(w)) {
+      gw = empty(w.shape, w.dtype);
+      if (tW) be.matmul(gy.f, x.f, gw.f, { batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+      else be.matmul(x.f, gy.f, gw.f, { batch: 1, m: inF, n: outF, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+    }
+    if (b && needsGrad(b)) {
+      gb = empty(b.shape, b.dtype);
+      be.reduce(ReduceOp.Sum, gy.f, 1, rows, outF, gb.f);
+    }
+    return [gx, gw, gb];
+  });
+}
+
+export interface AttentionOptions {
+  causal?: boolean;
+  /** int32 [batch, tk]: 1 for real tokens, 0 for padding that no query may attend to. */
+  keyMask?: Tensor | null;
+  /** Defaults to 1/sqrt(head size). */
+  scale?: number;
+}
+
+/**
+ * softmax(q k^T * scale + mask) v for q [B, H, Tq, D], k and v [B, H, Tk, D]. The probabilities
+ * are kept for the backward pass (B*H*Tq*Tk floats).
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  requireFloat('attention', q, k, v);
+  if (q.rank !== 4 || k.rank !== 4 || !sameShape(k.shape, v.shape) || q.shape[0] !== k.shape[0] || q.shape[1] !== k.shape[1] || q.shape[3] !== k.shape[3]) {
+    throw new ShapeError(`attention: expected q [B, H, Tq, D] and k, v [B, H, Tk, D], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  }
+  const [B, H, Tq, D] = q.shape as [number, number, number, number];
+  const Tk = k.shape[2]!;
+  const mask = opts.keyMask ?? null;
+  if (mask && (mask.dtype !== 'int32' || !sameShape(mask.shape, [B, Tk]))) throw new ShapeError(`attention: keyMask must be int32 [${B}, ${Tk}], got ${mask.dtype} ${fmt(mask.shape)}`);
+  const sc = opts.scale ?? 1 / Math.sqrt(D);
+  const be = getBackend();
+  const bh = B * H;
+  const mm = (a: Tensor, b: Tensor, c: Tensor, m: number, n: number, kk: number, transA: boolean, transB: boolean, alpha: number) =>
+    be.matmul(a.f, b.f, c.f, { batch: bh, m, n, k: kk, transA, transB, strideA: a.size / bh, strideB: b.size / bh, strideC: m * n, alpha, beta: 0 });
+  const p = empty([B, H, Tq, Tk], q.dtype);
+  mm(q, k, p, Tq, Tk, D, false, true, 1);
+  be.maskedSoftmax(p.f, B, H, Tq, Tk, sc, opts.causal ?? false, mask ? mask.i : null);
+  const out = empty([B, H, Tq, D], q.dtype);
+  mm(p, v, out, Tq, D, Tk, false, false, 1);
+  return record(out, 'attention', [q, k, v], (gy) => {
+    const dp = empty(p.shape, q.dtype);
+    mm(gy, v, dp, Tq, Tk, D, false, true, 1); // dP = dO V^T
+    const ds = empty(p.shape, q.dtype);
+    be.softmaxBackward(p.f, dp.f, bh * Tq, Tk, ds.f, false); // dS (before the scale)
+    const gq = empty(q.shape, q.dtype);
+    mm(ds, k, gq, Tq, D, Tk, false, false, sc); // dQ = dS K * scale
+    const gk = empty(k.shape, k.dtype);
+    mm(ds, q, gk, Tk, D, Tq, true, false, sc); // dK = dS^T Q * scale
+    const gv = empty(v.shape, v.dtype);
+    mm(p, gy, gv, Tk, D, Tq, true, false, 1); // dV = P^T dO
+    return [gq, gk, gv];
+  });
+}
