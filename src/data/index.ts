@@ -1,0 +1,12 @@
+// Data pipelines: text corpora and their train/validation split, the token cache and its
+// resumable window stream, masked/causal LM batches, Brown genre classification, and MNIST-style
+// image datasets.
+
+export * from './corpus.ts';
+export * from './split.ts';
+export * from './shards.ts';
+export * from './stream.ts';
+export * from './mlm.ts';
+export * from './classification.ts';
+export * from './idx.ts';
+export * from './images.ts';

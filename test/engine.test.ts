@@ -1,0 +1,82 @@
+// Engine behaviour beyond single-op gradients: memory reuse across training steps, determinism,
+// error messages, NaN detection, and subset-of-inputs differentiation.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as T from '../src/tensor/index.ts';
+import { Rng, ShapeError, assertFinite, getBackend, poolStats, tidy, valueAndGrad } from '../src/tensor/index.ts';
+import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
+import { flattenParams, initNormal } from '../src/nn/index.ts';
+
+const shape: BertLayerShape = { hidden: 16, heads: 2, intermediate: 32, layerNormEps: 1e-12 };
+
+function makeStep(seed: number) {
+  const rng = new Rng(seed);
+  const layers = [initBertLayer(rng, shape), initBertLayer(rng, shape)];
+  const params = flattenParams(layers).map(([, t]) => t);
+  const x = initNormal(rng, [2, 5, shape.hidden], 1);
+  const target = initNormal(rng, [2, 5, shape.hidden], 1);
+  const dropRng = new Rng(seed + 1);
+  return () =>
+    tidy(() => {
+      const { loss, grads } = valueAndGrad(() => {
+        let h = x;
+        for (const p of layers) h = bertLayer(p, shape, h, null, { p: 0.1, rng: dropRng });
+        return T.mean(T.pow(T.sub(h, target), 2));
+      }, params);
+      // An in-place AdamW step (fresh moments each time: enough to move the parameters), so
+      // parameters persist across steps while every intermediate goes back to the pool.
+      params.forEach((p, i) => getBackend().adamw(p.f, grads[i]!.f, T.zeros(p.shape).f, T.zeros(p.shape).f, 1e-2, 0, 0, 1, 0, 1, 1));
+      return loss.item();
+    });
+}
+
+test('a training step reuses pooled buffers: no growth over 1,000 steps', () => {
+  const step = makeStep(1);
+  for (let i = 0; i < 20; i++) step();
+  const after20 = poolStats();
+  const rss20 = process.memoryUsage().rss;
+  for (let i = 0; i < 980; i++) step();
+  const after1000 = poolStats();
+  assert.equal(after1000.buffers, after20.buffers, 'pool buffer count changed between step 20 and step 1000');
+  assert.equal(after1000.bytes, after20.bytes);
+  const growthMB = (process.memoryUsage().rss - rss20) / 2 ** 20;
+  assert.ok(growthMB < 64, `RSS grew ${growthMB.toFixed(1)} MB over 980 steps`);
+});
+
+test('same seed, same numbers; different seed, different numbers', () => {
+  const a = makeStep(5);
+  const b = makeStep(5);
+  const c = makeStep(6);
+  const la = [a(), a(), a()];
+  assert.deepEqual([b(), b(), b()], la);
+  assert.notDeepEqual([c(), c(), c()], la);
+});
+
+test('gradients only for the chosen subset; frozen inputs get no graph', () => {
+  const rng = new Rng(3);
+  const w1 = initNormal(rng, [4, 4], 1);
+  const w2 = initNormal(rng, [4, 4], 1);
+  const x = initNormal(rng, [3, 4], 1);
+  const { grads } = valueAndGrad(() => T.sum(T.linear(T.linear(x, w1, null), w2, null)), [w2]);
+  assert.equal(grads.length, 1);
+  assert.deepEqual(grads[0]!.shape, [4, 4]);
+  assert.equal(w1.requiresGrad, false);
+  const out = T.linear(x, w1, null);
+  assert.equal(out.node, null, 'an op on frozen inputs must not record a graph');
+});
+
+test('shape errors name the op and both shapes', () => {
+  const a = T.zeros([2, 3]);
+  const b = T.zeros([4, 5]);
+  assert.throws(() => T.matmul(a, b), (e: Error) => e instanceof ShapeError && /matmul/.test(e.message) && /\[2, 3\]/.test(e.message) && /\[4, 5\]/.test(e.message));
+  assert.throws(() => T.add(T.zeros([2, 3]), T.zeros([4])), /add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
+  assert.throws(() => T.reshape(a, [4, 2]), /reshape: cannot reshape \[2, 3\]/);
+  assert.throws(() => T.linear(T.zeros([2, 3]), T.zeros([5, 4]), null), /linear: input \[2, 3\] has 3 features/);
+});
+
+test('NaN and Inf are detected cheaply', () => {
+  assertFinite(T.tensor([1, 2, 3]), 'ok');
+  assert.throws(() => assertFinite(T.tensor([1, NaN, 3]), 'loss'), /loss: .* NaN or Inf/);
+  assert.throws(() => assertFinite(T.tensor([1, Infinity]), 'grad'), /NaN or Inf/);
+});
