@@ -1,0 +1,185 @@
+// Reading and writing HuggingFace tokenizer.json files. Supported: a WordPiece model behind
+// BertNormalizer (or none) and BertPreTokenizer, as bert-base-uncased; a BPE model behind a
+// ByteLevel pre-tokenizer and no normalizer, as gpt2 and roberta-base. Anything else, or a
+// malformed file, gets a one-line error naming the file, the field and what was expected. The
+// post_processor is kept as written (encode() adds no special tokens).
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.ts';
+import type { AddedToken } from './added-tokens.ts';
+import type { BertNormalizerOptions } from './bert-pretokenize.ts';
+import { ByteLevelBPETokenizer } from './bpe.ts';
+import type { Tokenizer } from './types.ts';
+import { WordPieceTokenizer } from './wordpiece.ts';
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Field checks that throw "<source>: <field> ...; expected ...". */
+class Reader {
+  constructor(readonly source: string) {}
+
+  fail(message: string): never {
+    throw new Error(`${this.source}: ${message}`);
+  }
+
+  object(v: unknown, field: string): Json {
+    return isObject(v) ? v : this.fail(`${field} must be an object`);
+  }
+
+  bool(v: unknown, field: string, fallback: boolean): boolean {
+    if (v === undefined || v === null) return fallback;
+    return typeof v === 'boolean' ? v : this.fail(`${field} must be true or false`);
+  }
+
+  string(v: unknown, field: string, fallback: string): string {
+    if (v === undefined || v === null) return fallback;
+    return typeof v === 'string' ? v : this.fail(`${field} must be a string`);
+  }
+
+  id(v: unknown, field: string): number {
+    return Number.isInteger(v) && (v as number) >= 0 ? (v as number) : this.fail(`${field} must be a non-negative integer id`);
+  }
+
+  /** The section's "type", checked against the supported ones (null allowed when listed). */
+  type(section: unknown, field: string, supported: (string | null)[]): string | null {
+    const expected = supported.map((s) => (s === null ? 'null' : s)).join(' or ');
+    if (section === null || section === undefined) return supported.includes(null) ? null : this.fail(`${field} is missing; expected ${expected}`);
+    const type = isObject(section) ? section.type : undefined;
+    if (typeof type !== 'string') this.fail(`${field} has no "type"; expected ${expected}`);
+    return supported.includes(type) ? type : this.fail(`${field} type "${type}" is not supported; expected ${expected}`);
+  }
+}
+
+function readVocab(r: Reader, model: Json): Map<string, number> {
+  const vocab = r.object(model.vocab, 'model.vocab');
+  return new Map(Object.entries(vocab).map(([token, id]) => [token, r.id(id, `model.vocab["${token}"]`)]));
+}
+
+function readAddedTokens(r: Reader, v: unknown): AddedToken[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) r.fail('added_tokens must be an array');
+  return v.map((t: unknown, i) => {
+    const o = r.object(t, `added_tokens[${i}]`);
+    const content = r.string(o.content, `added_tokens[${i}].content`, '');
+    if (!content) r.fail(`added_tokens[${i}].content must be a non-empty string`);
+    const flag = (name: string, fallback: boolean) => r.bool(o[name], `added_tokens[${i}].${name}`, fallback);
+    return {
+      id: r.id(o.id, `added_tokens[${i}].id`),
+      content,
+      single_word: flag('single_word', false),
+      lstrip: flag('lstrip', false),
+      rstrip: flag('rstrip', false),
+      normalized: flag('normalized', true),
+      special: flag('special', false),
+    };
+  });
+}
+
+function readBertNormalizer(r: Reader, v: unknown): BertNormalizerOptions | null {
+  if (r.type(v, 'normalizer', ['BertNormalizer', null]) === null) return null;
+  const o = v as Json;
+  const stripAccents = o.strip_accents === null || o.strip_accents === undefined ? null : r.bool(o.strip_accents, 'normalizer.strip_accents', false);
+  return {
+    cleanText: r.bool(o.clean_text, 'normalizer.clean_text', true),
+    handleChineseChars: r.bool(o.handle_chinese_chars, 'normalizer.handle_chinese_chars', true),
+    stripAccents,
+    lowercase: r.bool(o.lowercase, 'normalizer.lowercase', true),
+  };
+}
+
+function wordPieceFromJSON(r: Reader, obj: Json, model: Json): WordPieceTokenizer {
+  r.type(obj.pre_tokenizer, 'pre_tokenizer', ['BertPreTokenizer']);
+  const hasDecoder = r.type(obj.decoder, 'decoder', ['WordPiece', null]) !== null;
+  const maxChars = model.max_input_chars_per_word ?? 100;
+  return new WordPieceTokenizer({
+    vocab: readVocab(r, model),
+    addedTokens: readAddedTokens(r, obj.added_tokens),
+    unkToken: r.string(model.unk_token, 'model.unk_token', '[UNK]'),
+    normalizer: readBertNormalizer(r, obj.normalizer),
+    continuingSubwordPrefix: r.string(model.continuing_subword_prefix, 'model.continuing_subword_prefix', '##'),
+    maxInputCharsPerWord: r.id(maxChars, 'model.max_input_chars_per_word'),
+    decoderCleanup: hasDecoder ? r.bool((obj.decoder as Json).cleanup, 'decoder.cleanup', true) : true,
+    postProcessor: obj.post_processor ?? null,
+  });
+}
+
+function readMerges(r: Reader, v: unknown): [string, string][] {
+  if (!Array.isArray(v)) r.fail('model.merges must be an array of "a b" strings or [a, b] pairs');
+  return v.map((m: unknown, i) => {
+    const pair = typeof m === 'string' ? m.split(' ') : m;
+    if (Array.isArray(pair) && pair.length === 2 && pair.every((p) => typeof p === 'string')) return pair as [string, string];
+    return r.fail(`model.merges[${i}] must be an "a b" string or an [a, b] pair`);
+  });
+}
+
+function bpeFromJSON(r: Reader, obj: Json, model: Json): ByteLevelBPETokenizer {
+  r.type(obj.normalizer, 'normalizer', [null]);
+  r.type(obj.decoder, 'decoder', ['ByteLevel', null]);
+  const pre = obj.pre_tokenizer as Json;
+  r.type(pre, 'pre_tokenizer', ['ByteLevel']);
+  if (r.string(model.continuing_subword_prefix, 'model.continuing_subword_prefix', '') !== '') r.fail('model.continuing_subword_prefix is not supported; expected "" or null');
+  if (r.string(model.end_of_word_suffix, 'model.end_of_word_suffix', '') !== '') r.fail('model.end_of_word_suffix is not supported; expected "" or null');
+  if (r.bool(model.byte_fallback, 'model.byte_fallback', false)) r.fail('model.byte_fallback is not supported; expected false');
+  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) r.fail('model.dropout is not supported; expected null');
+  const unk = model.unk_token;
+  return new ByteLevelBPETokenizer({
+    vocab: readVocab(r, model),
+    merges: readMerges(r, model.merges),
+    addedTokens: readAddedTokens(r, obj.added_tokens),
+    byteLevel: {
+      addPrefixSpace: r.bool(pre.add_prefix_space, 'pre_tokenizer.add_prefix_space', false),
+      useRegex: r.bool(pre.use_regex, 'pre_tokenizer.use_regex', true),
+    },
+    ignoreMerges: r.bool(model.ignore_merges, 'model.ignore_merges', false),
+    unkToken: unk === null || unk === undefined ? null : r.string(unk, 'model.unk_token', ''),
+    postProcessor: obj.post_processor ?? null,
+  });
+}
+
+/** A tokenizer from parsed tokenizer.json content; `source` names it in errors. */
+export function tokenizerFromJSON(obj: unknown, source = 'tokenizer.json'): Tokenizer {
+  const r: Reader = new Reader(source);
+  if (!isObject(obj) || !isObject(obj.model)) r.fail('expected a HuggingFace tokenizer.json object with a "model" section');
+  const model = obj.model;
+  const type = r.type(model, 'model', ['WordPiece', 'BPE']);
+  try {
+    return type === 'WordPiece' ? wordPieceFromJSON(r, obj, model) : bpeFromJSON(r, obj, model);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw message.startsWith(`${source}: `) ? e : new Error(`${source}: ${message}`);
+  }
+}
+
+function tokenizerFile(path: string): string {
+  return fs.existsSync(path) && fs.statSync(path).isDirectory() ? join(path, 'tokenizer.json') : path;
+}
+
+/** Reads a tokenizer.json (or the tokenizer.json in a directory). */
+export function loadTokenizer(path: string): Tokenizer {
+  const file = tokenizerFile(path);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read the tokenizer file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a HuggingFace tokenizer.json`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); expected a HuggingFace tokenizer.json`);
+  }
+  return tokenizerFromJSON(obj, file);
+}
+
+/** Writes the tokenizer as tokenizer.json at `path` (or inside it, when it is a directory), atomically. */
+export function saveTokenizer(path: string, tokenizer: Tokenizer): string {
+  const file = tokenizerFile(path);
+  writeFileAtomic(file, JSON.stringify(tokenizer.toJSON()));
+  return file;
+}

