@@ -1,9 +1,14 @@
-// One BERT encoder layer (post-LayerNorm, GELU with erf), parameters named as HuggingFace's
-// `bert.encoder.layer.N.*` keys. The full BERT/RoBERTa model builds on it.
+// One BERT encoder layer (post-LayerNorm), parameters named as HuggingFace's
+// `bert.encoder.layer.N.*` keys; mirrors transformers' BertLayer (BertAttention, BertIntermediate,
+// BertOutput). BERT and RoBERTa (bert.ts) build on it. Attention-probability dropout is not
+// applied (the fused attention kernel has none); hidden dropout is.
 
 import * as T from '../tensor/index.ts';
 import type { Rng, Tensor } from '../tensor/index.ts';
-import { dropout, initLayerNorm, initLinear, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
+import { dropout, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
+import type { HiddenAct } from './config.ts';
+import { activation } from './common.ts';
+import { initTree, layerNormSpec, linearSpec, type SpecTree } from './params.ts';
 
 export interface BertLayerParams {
   attention: {
@@ -19,26 +24,32 @@ export interface BertLayerShape {
   heads: number;
   intermediate: number;
   layerNormEps: number;
+  /** The FFN activation (config.hidden_act); 'gelu' (erf) when absent. */
+  hiddenAct?: HiddenAct;
 }
 
-export function initBertLayer(rng: Rng, s: BertLayerShape, std = 0.02): BertLayerParams {
+export function bertLayerSpec(s: BertLayerShape, std = 0.02): SpecTree<BertLayerParams> {
   const d = s.hidden;
   return {
     attention: {
-      self: { query: initLinear(rng, d, d, 'out_in', std), key: initLinear(rng, d, d, 'out_in', std), value: initLinear(rng, d, d, 'out_in', std) },
-      output: { dense: initLinear(rng, d, d, 'out_in', std), LayerNorm: initLayerNorm(d) },
+      self: { query: linearSpec(d, d, std), key: linearSpec(d, d, std), value: linearSpec(d, d, std) },
+      output: { dense: linearSpec(d, d, std), LayerNorm: layerNormSpec(d) },
     },
-    intermediate: { dense: initLinear(rng, s.intermediate, d, 'out_in', std) },
-    output: { dense: initLinear(rng, d, s.intermediate, 'out_in', std), LayerNorm: initLayerNorm(d) },
+    intermediate: { dense: linearSpec(s.intermediate, d, std) },
+    output: { dense: linearSpec(d, s.intermediate, std), LayerNorm: layerNormSpec(d) },
   };
+}
+
+export function initBertLayer(rng: Rng, s: BertLayerShape, std = 0.02): BertLayerParams {
+  return initTree<BertLayerParams>(bertLayerSpec(s, std), rng);
 }
 
 /** x [B, T, hidden] -> [B, T, hidden]; keyMask int32 [B, T] (1 = token, 0 = padding) or null. */
 export function bertLayer(p: BertLayerParams, s: BertLayerShape, x: Tensor, keyMask: Tensor | null, drop: DropoutCtx | null): Tensor {
-  const ctx = selfAttention(p.attention.self, x, s.heads, { keyMask });
+  const ctx = selfAttention(p.attention.self, x, s.heads, { keyMask }); // [B, T, hidden]
   const a = dropout(linear(p.attention.output.dense, ctx), drop);
   const h1 = layerNorm(p.attention.output.LayerNorm, T.add(a, x), s.layerNormEps);
-  const f = T.gelu(linear(p.intermediate.dense, h1), 'erf');
+  const f = activation(linear(p.intermediate.dense, h1), s.hiddenAct ?? 'gelu'); // [B, T, intermediate]
   const o = dropout(linear(p.output.dense, f), drop);
   return layerNorm(p.output.LayerNorm, T.add(o, h1), s.layerNormEps);
 }

@@ -1,0 +1,164 @@
+// BertForMaskedLM and its RoBERTa variant RobertaForMaskedLM, mirroring transformers'
+// modeling_bert.py / modeling_roberta.py: embeddings (word + token type + position, LayerNorm,
+// dropout), post-LN encoder layers (bert-layer.ts), and the MLM head (dense, activation,
+// LayerNorm, decoder tied to the word embeddings plus its own bias).
+//
+// RoBERTa differs in its keys (`roberta.*`, `lm_head.dense/layer_norm/bias`), its position ids
+// (create_position_ids_from_input_ids: padding tokens get padding_idx = pad_token_id, the others
+// padding_idx + 1, 2, ...), its head activation (always exact GELU; BERT's head uses hidden_act)
+// and its padding_idx on the position embeddings. token_type_embeddings is kept (HF's roberta has
+// it, with type_vocab_size 1).
+//
+// Tied weights live once, at the word embeddings and the head's bias; the decoder keys
+// (`cls.predictions.decoder.*`, `lm_head.decoder.*`) are optional when loading. Not applied:
+// attention-probability dropout (no such dropout in the fused kernel), and nn.Embedding's
+// frozen padding_idx row (the pad row gets a gradient here; forward results are unaffected).
+
+import * as T from '../tensor/index.ts';
+import { Rng, type Tensor } from '../tensor/index.ts';
+import { dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
+import { validateConfig, type BertConfig } from './config.ts';
+import { bertLayer, bertLayerSpec, type BertLayerParams, type BertLayerShape } from './bert-layer.ts';
+import { activation, checkIds, checkShaped, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
+import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
+
+export interface BertEmbeddingsParams {
+  word_embeddings: { weight: Tensor }; // [vocab_size, hidden]
+  position_embeddings: { weight: Tensor }; // [max_position_embeddings, hidden]
+  token_type_embeddings: { weight: Tensor }; // [type_vocab_size, hidden]
+  LayerNorm: LayerNormParams;
+}
+
+export interface BertBodyParams {
+  embeddings: BertEmbeddingsParams;
+  encoder: { layer: BertLayerParams[] };
+}
+
+export interface BertForMaskedLMParams {
+  bert: BertBodyParams;
+  cls: { predictions: { bias: Tensor; transform: { dense: LinearParams; LayerNorm: LayerNormParams } } };
+}
+
+export interface RobertaForMaskedLMParams {
+  roberta: BertBodyParams;
+  lm_head: { bias: Tensor; dense: LinearParams; layer_norm: LayerNormParams };
+}
+
+export type BertParams = BertForMaskedLMParams | RobertaForMaskedLMParams;
+
+function layerShape(c: BertConfig): BertLayerShape {
+  return { hidden: c.hidden_size, heads: c.num_attention_heads, intermediate: c.intermediate_size, layerNormEps: c.layer_norm_eps, hiddenAct: c.hidden_act };
+}
+
+function bodySpec(c: BertConfig): SpecTree<BertBodyParams> {
+  const std = c.initializer_range;
+  const roberta = c.model_type === 'roberta';
+  return {
+    embeddings: {
+      word_embeddings: { weight: normalSpec([c.vocab_size, c.hidden_size], std, c.pad_token_id) },
+      position_embeddings: { weight: normalSpec([c.max_position_embeddings, c.hidden_size], std, roberta ? c.pad_token_id : undefined) },
+      token_type_embeddings: { weight: normalSpec([c.type_vocab_size, c.hidden_size], std) },
+      LayerNorm: layerNormSpec(c.hidden_size),
+    },
+    encoder: { layer: Array.from({ length: c.num_hidden_layers }, () => bertLayerSpec(layerShape(c), std)) },
+  };
+}
+
+export function bertSpec(c: BertConfig): SpecTree<BertParams> {
+  const h = c.hidden_size;
+  const dense = linearSpec(h, h, c.initializer_range);
+  if (c.model_type === 'roberta') return { roberta: bodySpec(c), lm_head: { bias: zerosSpec([c.vocab_size]), dense, layer_norm: layerNormSpec(h) } };
+  return { bert: bodySpec(c), cls: { predictions: { bias: zerosSpec([c.vocab_size]), transform: { dense, LayerNorm: layerNormSpec(h) } } } };
+}
+
+function loadRules(c: BertConfig): LoadRules {
+  if (c.model_type === 'roberta') {
+    return {
+      tied: { 'lm_head.decoder.weight': 'roberta.embeddings.word_embeddings.weight', 'lm_head.decoder.bias': 'lm_head.bias' },
+      ignore: [/^roberta\.embeddings\.(position_ids|token_type_ids)$/, /^roberta\.pooler\./],
+    };
+  }
+  return {
+    tied: { 'cls.predictions.decoder.weight': 'bert.embeddings.word_embeddings.weight', 'cls.predictions.decoder.bias': 'cls.predictions.bias' },
+    ignore: [/^bert\.embeddings\.(position_ids|token_type_ids)$/, /^bert\.pooler\./],
+  };
+}
+
+/** The pieces both variants share, whatever their key names. */
+interface Parts {
+  body: BertBodyParams;
+  head: { dense: LinearParams; norm: LayerNormParams; bias: Tensor };
+}
+
+function parts(p: BertParams, c: BertConfig): Parts {
+  if (c.model_type === 'roberta') {
+    if (!('roberta' in p)) throw new TypeError('bert: config says roberta but the params have bert.* keys');
+    return { body: p.roberta, head: { dense: p.lm_head.dense, norm: p.lm_head.layer_norm, bias: p.lm_head.bias } };
+  }
+  if (!('bert' in p)) throw new TypeError('bert: config says bert but the params have roberta.* keys');
+  return { body: p.bert, head: { dense: p.cls.predictions.transform.dense, norm: p.cls.predictions.transform.LayerNorm, bias: p.cls.predictions.bias } };
+}
+
+/** BERT: 0..T-1 as int32 [T]; RoBERTa: HF's create_position_ids_from_input_ids, int32 [B, T]. */
+function positionIds(c: BertConfig, ids: Tensor): Tensor {
+  const [B, Tn] = ids.shape as [number, number];
+  const last = c.model_type === 'roberta' ? c.pad_token_id + Tn : Tn - 1;
+  if (last >= c.max_position_embeddings) throw new RangeError(`${c.model_type}: sequence length ${Tn} needs position ${last}, beyond max_position_embeddings ${c.max_position_embeddings}`);
+  if (c.model_type !== 'roberta') return T.tensor(Array.from({ length: Tn }, (_, t) => t), [Tn], 'int32');
+  const pad = c.pad_token_id;
+  const out = T.empty([B, Tn], 'int32');
+  const src = ids.i;
+  const dst = out.i;
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let t = 0; t < Tn; t++) {
+      const k = b * Tn + t;
+      dst[k] = src[k] === pad ? pad : pad + ++count;
+    }
+  }
+  return out;
+}
+
+function embed(p: BertEmbeddingsParams, c: BertConfig, batch: TextBatch, drop: DropoutCtx | null): Tensor {
+  const [B, Tn] = checkIds(`${c.model_type}: batch.inputIds`, batch.inputIds, c.vocab_size, 'vocab_size');
+  const given = checkShaped(`${c.model_type}: batch.tokenTypeIds`, batch.tokenTypeIds, [B, Tn]);
+  if (given) checkIds(`${c.model_type}: batch.tokenTypeIds`, given, c.type_vocab_size, 'type_vocab_size');
+  const types = given ?? T.zeros([B, Tn], 'int32');
+  const words = T.embedding(p.word_embeddings.weight, batch.inputIds); // [B, T, C]
+  const withTypes = T.add(words, T.embedding(p.token_type_embeddings.weight, types)); // [B, T, C]
+  const x = T.add(withTypes, T.embedding(p.position_embeddings.weight, positionIds(c, batch.inputIds))); // [B, T, C]
+  return dropout(layerNorm(p.LayerNorm, x, c.layer_norm_eps), drop);
+}
+
+/** MLM logits [B, T, vocab_size]. */
+export function bertForward(p: BertParams, c: BertConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
+  const drop = opts.dropout ?? null;
+  const { body, head } = parts(p, c);
+  const [B, Tn] = batch.inputIds.shape as [number, number];
+  const keyMask = checkShaped(`${c.model_type}: batch.attentionMask`, batch.attentionMask, [B, Tn]);
+  const shape = layerShape(c);
+  let h = embed(body.embeddings, c, batch, drop); // [B, T, C]
+  for (const layer of body.encoder.layer) h = bertLayer(layer, shape, h, keyMask, drop);
+  const act = c.model_type === 'roberta' ? 'gelu' : c.hidden_act;
+  const t = layerNorm(head.norm, activation(linear(head.dense, h), act), c.layer_norm_eps); // [B, T, C]
+  return T.linear(t, body.embeddings.word_embeddings.weight, head.bias, 'out_in'); // [B, T, vocab]
+}
+
+export const bertModel: Model<BertConfig, BertParams, TextBatch> = {
+  paramSpec: bertSpec,
+  initParams(c, seed) {
+    validateConfig(c);
+    return initTree<BertParams>(bertSpec(c), new Rng(seed));
+  },
+  forward: bertForward,
+  loss(p, c, batch, opts) {
+    const logits = bertForward(p, c, batch, opts); // [B, T, vocab]
+    return T.crossEntropy(logits, requireLabels(`${c.model_type} loss`, batch.labels, batch.inputIds.shape));
+  },
+  paramsFromFlat(c, flat) {
+    validateConfig(c);
+    return loadTree<BertParams>(bertSpec(c), flat, loadRules(c), `paramsFromFlat (${c.model_type})`);
+  },
+  flatten: (p) => flattenParams(p),
+  trainDropout: (c, rng) => ({ p: c.hidden_dropout_prob, rng }),
+};

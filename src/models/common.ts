@@ -1,0 +1,90 @@
+// What the model families share: batch types, the uniform model interface the registry
+// (index.ts) exposes, HF's activation names (transformers' ACT2FN), and input checks that name
+// the batch field and the bad value.
+
+import * as T from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import type { DropoutCtx } from '../nn/index.ts';
+import type { HiddenAct } from './config.ts';
+import type { LoadResult, SpecTree } from './params.ts';
+
+/** A batch of token sequences (BERT, RoBERTa, GPT-2). */
+export interface TextBatch {
+  inputIds: Tensor; // int32 [B, T]
+  /** int32 [B, T]: 1 for tokens, 0 for padding; null or absent means no padding. */
+  attentionMask?: Tensor | null;
+  /** int32 [B, T] (BERT); zeros when absent. */
+  tokenTypeIds?: Tensor | null;
+  /** int32 [B, T], -100 where no loss is taken. MLM: the masked tokens; GPT-2: the inputs (shifted inside). */
+  labels?: Tensor | null;
+}
+
+/** A batch of images (ViT, DeiT). */
+export interface ImageBatch {
+  pixelValues: Tensor; // float [B, C, H, W]
+  labels?: Tensor | null; // int32 [B]
+}
+
+export interface ForwardOptions {
+  /** Hidden dropout for a training pass (probability ctx.p); none when absent. */
+  dropout?: DropoutCtx | null;
+}
+
+/**
+ * One model family. Methods (not function-typed fields) so that a Model over one config type is
+ * usable where the registry's union type is expected.
+ */
+export interface Model<C, P, B> {
+  /** Parameter shapes and init rules, keyed by HF state-dict key. */
+  paramSpec(config: C): SpecTree<P>;
+  /** HF initialisation (normal(0, initializer_range), zero biases, LayerNorm ones), seeded. */
+  initParams(config: C, seed: number): P;
+  forward(params: P, config: C, batch: B, opts?: ForwardOptions): Tensor;
+  /** Mean cross-entropy of forward's logits against batch.labels. */
+  loss(params: P, config: C, batch: B, opts?: ForwardOptions): Tensor;
+  /** Params from a flat HF state dict; throws on missing or mis-shaped keys. */
+  paramsFromFlat(config: C, flat: Map<string, Tensor>): LoadResult<P>;
+  /** [HF key, tensor] pairs, tied weights once (as HF's save_pretrained writes them). */
+  flatten(params: P): [string, Tensor][];
+  /** The dropout context a training step should pass, with the config's hidden dropout. */
+  trainDropout(config: C, rng: T.Rng): DropoutCtx;
+}
+
+/** transformers' ACT2FN for the names configs use. */
+export function activation(x: Tensor, name: HiddenAct): Tensor {
+  switch (name) {
+    case 'gelu':
+      return T.gelu(x, 'erf');
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+      return T.gelu(x, 'tanh');
+    case 'relu':
+      return T.relu(x);
+  }
+}
+
+const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** Checks int32 ids [B, T] with values in [0, high); returns [B, T]. */
+export function checkIds(what: string, ids: Tensor, high: number, highName: string): [number, number] {
+  if (ids.dtype !== 'int32' || ids.rank !== 2) throw new TypeError(`${what}: must be int32 [batch, seq], got ${ids.dtype} ${fmt(ids.shape)}`);
+  const d = ids.i;
+  for (let i = 0; i < d.length; i++) {
+    if (d[i]! < 0 || d[i]! >= high) throw new RangeError(`${what}: id ${d[i]} at flat index ${i} is outside [0, ${highName} ${high})`);
+  }
+  return ids.shape as [number, number];
+}
+
+/** Checks an optional int32 tensor has exactly `shape`; returns it or null. */
+export function checkShaped(what: string, t: Tensor | null | undefined, shape: readonly number[]): Tensor | null {
+  if (!t) return null;
+  if (t.dtype !== 'int32' || t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new TypeError(`${what}: must be int32 ${fmt(shape)}, got ${t.dtype} ${fmt(t.shape)}`);
+  return t;
+}
+
+/** batch.labels, required by loss(). */
+export function requireLabels(what: string, labels: Tensor | null | undefined, shape: readonly number[]): Tensor {
+  const l = checkShaped(`${what}: batch.labels`, labels, shape);
+  if (!l) throw new TypeError(`${what}: batch.labels is required (int32 ${fmt(shape)}, -100 where no loss is taken)`);
+  return l;
+}

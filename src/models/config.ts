@@ -1,0 +1,279 @@
+// Model configs with HuggingFace's exact config.json field names and class defaults
+// (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig), so a config.json
+// written here loads into HuggingFace and back. `configFromJSON` fills HF's defaults for the
+// fields a file leaves out and keeps the fields it does not know (e.g. transformers_version);
+// `validateConfig` rejects what the models here cannot run, with one-line messages saying what
+// to change. Presets live in presets.ts.
+
+export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
+export const hiddenActs: readonly HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
+
+/** BertForMaskedLM (model_type 'bert') and RobertaForMaskedLM (model_type 'roberta'). */
+export interface BertConfig {
+  model_type: 'bert' | 'roberta';
+  architectures: string[];
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: HiddenAct;
+  hidden_dropout_prob: number;
+  /** Read but not applied: the fused attention kernel has no probability dropout. */
+  attention_probs_dropout_prob: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+  pad_token_id: number;
+  bos_token_id?: number;
+  eos_token_id?: number;
+  position_embedding_type: 'absolute';
+  tie_word_embeddings: boolean;
+}
+
+/** GPT2LMHeadModel. */
+export interface GPT2Config {
+  model_type: 'gpt2';
+  architectures: string[];
+  vocab_size: number;
+  n_positions: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  /** FFN width; null means 4 * n_embd. */
+  n_inner: number | null;
+  activation_function: HiddenAct;
+  resid_pdrop: number;
+  embd_pdrop: number;
+  /** Read but not applied: the fused attention kernel has no probability dropout. */
+  attn_pdrop: number;
+  layer_norm_epsilon: number;
+  initializer_range: number;
+  scale_attn_weights: boolean;
+  scale_attn_by_inverse_layer_idx: boolean;
+  reorder_and_upcast_attn: boolean;
+  bos_token_id: number;
+  eos_token_id: number;
+  tie_word_embeddings: boolean;
+}
+
+/** ViTForImageClassification (model_type 'vit') and DeiTForImageClassificationWithTeacher ('deit'). */
+export interface ViTConfig {
+  model_type: 'vit' | 'deit';
+  architectures: string[];
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: HiddenAct;
+  hidden_dropout_prob: number;
+  /** Read but not applied: the fused attention kernel has no probability dropout. */
+  attention_probs_dropout_prob: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+  image_size: number;
+  patch_size: number;
+  num_channels: number;
+  qkv_bias: boolean;
+  encoder_stride: number;
+  /** HF derives this from id2label; it also accepts num_labels in config.json. */
+  num_labels: number;
+}
+
+export type ModelConfig = BertConfig | GPT2Config | ViTConfig;
+export type ModelType = ModelConfig['model_type'];
+export const modelTypes: readonly ModelType[] = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const bertDefaults: BertConfig = {
+  model_type: 'bert',
+  architectures: ['BertForMaskedLM'],
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  initializer_range: 0.02,
+  layer_norm_eps: 1e-12,
+  pad_token_id: 0,
+  position_embedding_type: 'absolute',
+  tie_word_embeddings: true,
+};
+
+const robertaDefaults: BertConfig = { ...bertDefaults, model_type: 'roberta', architectures: ['RobertaForMaskedLM'], vocab_size: 50265, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 };
+
+const gpt2Defaults: GPT2Config = {
+  model_type: 'gpt2',
+  architectures: ['GPT2LMHeadModel'],
+  vocab_size: 50257,
+  n_positions: 1024,
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+  n_inner: null,
+  activation_function: 'gelu_new',
+  resid_pdrop: 0.1,
+  embd_pdrop: 0.1,
+  attn_pdrop: 0.1,
+  layer_norm_epsilon: 1e-5,
+  initializer_range: 0.02,
+  scale_attn_weights: true,
+  scale_attn_by_inverse_layer_idx: false,
+  reorder_and_upcast_attn: false,
+  bos_token_id: 50256,
+  eos_token_id: 50256,
+  tie_word_embeddings: true,
+};
+
+const vitDefaults: ViTConfig = {
+  model_type: 'vit',
+  architectures: ['ViTForImageClassification'],
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0,
+  attention_probs_dropout_prob: 0,
+  initializer_range: 0.02,
+  layer_norm_eps: 1e-12,
+  image_size: 224,
+  patch_size: 16,
+  num_channels: 3,
+  qkv_bias: true,
+  encoder_stride: 16,
+  num_labels: 2,
+};
+
+const deitDefaults: ViTConfig = { ...vitDefaults, model_type: 'deit', architectures: ['DeiTForImageClassificationWithTeacher'] };
+
+/** HuggingFace's class defaults for a model_type. */
+export function defaultsFor(modelType: ModelType): ModelConfig {
+  const table: Record<ModelType, ModelConfig> = { bert: bertDefaults, roberta: robertaDefaults, gpt2: gpt2Defaults, vit: vitDefaults, deit: deitDefaults };
+  const d = table[modelType];
+  if (!d) throw new ConfigError(`unknown model_type '${modelType}': use one of ${modelTypes.join(', ')}`);
+  return structuredClone(d);
+}
+
+/** A parsed config.json: HF defaults filled in, num_labels derived from id2label, validated. */
+export function configFromJSON(json: unknown): ModelConfig {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('config.json must hold a JSON object');
+  const raw = json as Record<string, unknown>;
+  if (typeof raw.model_type !== 'string') throw new ConfigError(`config.json has no model_type: set it to one of ${modelTypes.join(', ')}`);
+  const cfg = { ...defaultsFor(raw.model_type as ModelType), ...raw } as Record<string, unknown>;
+  if (raw.num_labels === undefined && raw.id2label && typeof raw.id2label === 'object') cfg.num_labels = Object.keys(raw.id2label).length;
+  if (raw.model_type === 'gpt2' && raw.n_positions === undefined && typeof raw.n_ctx === 'number') cfg.n_positions = raw.n_ctx;
+  const config = cfg as unknown as ModelConfig;
+  validateConfig(config);
+  return config;
+}
+
+// ---- validation ---------------------------------------------------------------------------
+
+type Fields = Record<string, unknown>;
+
+function fail(c: { model_type: string }, msg: string): never {
+  throw new ConfigError(`${c.model_type} config: ${msg}`);
+}
+
+function positiveInts(c: Fields & { model_type: string }, keys: string[]): void {
+  for (const k of keys) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(c, `${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+}
+
+function probabilities(c: Fields & { model_type: string }, keys: string[]): void {
+  for (const k of keys) {
+    const v = c[k];
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(c, `${k} must be a probability in [0, 1), got ${JSON.stringify(v)}`);
+  }
+}
+
+function positiveNumbers(c: Fields & { model_type: string }, keys: string[]): void {
+  for (const k of keys) {
+    const v = c[k];
+    if (typeof v !== 'number' || !(v > 0)) fail(c, `${k} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** The divisor of n nearest to `heads`, to suggest in the error. */
+function nearestDivisor(n: number, heads: number): number {
+  for (let d = 0; d < n; d++) {
+    if (n % (heads + d) === 0) return heads + d;
+    if (heads - d >= 1 && n % (heads - d) === 0) return heads - d;
+  }
+  return 1;
+}
+
+function divisible(c: { model_type: string }, hiddenKey: string, hidden: number, headsKey: string, heads: number): void {
+  if (hidden % heads !== 0) fail(c, `${hiddenKey} ${hidden} is not divisible by ${headsKey} ${heads}: change ${headsKey} to a divisor of ${hidden} (e.g. ${nearestDivisor(hidden, heads)}) or ${hiddenKey} to a multiple of ${heads}`);
+}
+
+function activationKnown(c: { model_type: string }, key: string, v: unknown): void {
+  if (!hiddenActs.includes(v as HiddenAct)) fail(c, `${key} '${String(v)}' is not supported: use one of ${hiddenActs.join(', ')}`);
+}
+
+function tied(c: { model_type: string; tie_word_embeddings?: boolean }): void {
+  if (c.tie_word_embeddings === false) fail(c, 'tie_word_embeddings false is not supported: the output layer always shares the word embeddings; set it to true');
+}
+
+function validateBert(c: BertConfig): void {
+  const f = c as unknown as Fields & BertConfig;
+  positiveInts(f, ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size']);
+  probabilities(f, ['hidden_dropout_prob', 'attention_probs_dropout_prob']);
+  positiveNumbers(f, ['layer_norm_eps', 'initializer_range']);
+  divisible(c, 'hidden_size', c.hidden_size, 'num_attention_heads', c.num_attention_heads);
+  activationKnown(c, 'hidden_act', c.hidden_act);
+  if (!Number.isInteger(c.pad_token_id) || c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) fail(c, `pad_token_id ${c.pad_token_id} must be a token id in [0, vocab_size ${c.vocab_size})`);
+  if (c.position_embedding_type !== 'absolute') fail(c, `position_embedding_type '${c.position_embedding_type}' is not supported: use 'absolute'`);
+  if (c.model_type === 'roberta' && c.max_position_embeddings <= c.pad_token_id + 1) fail(c, `max_position_embeddings ${c.max_position_embeddings} leaves no positions after padding_idx ${c.pad_token_id}: make it at least ${c.pad_token_id + 2}`);
+  tied(c);
+}
+
+function validateGpt2(c: GPT2Config): void {
+  const f = c as unknown as Fields & GPT2Config;
+  positiveInts(f, ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head']);
+  if (c.n_inner !== null) positiveInts(f, ['n_inner']);
+  probabilities(f, ['resid_pdrop', 'embd_pdrop', 'attn_pdrop']);
+  positiveNumbers(f, ['layer_norm_epsilon', 'initializer_range']);
+  divisible(c, 'n_embd', c.n_embd, 'n_head', c.n_head);
+  activationKnown(c, 'activation_function', c.activation_function);
+  tied(c);
+}
+
+function validateVit(c: ViTConfig): void {
+  const f = c as unknown as Fields & ViTConfig;
+  positiveInts(f, ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'image_size', 'patch_size', 'num_channels', 'num_labels']);
+  probabilities(f, ['hidden_dropout_prob', 'attention_probs_dropout_prob']);
+  positiveNumbers(f, ['layer_norm_eps', 'initializer_range']);
+  divisible(c, 'hidden_size', c.hidden_size, 'num_attention_heads', c.num_attention_heads);
+  activationKnown(c, 'hidden_act', c.hidden_act);
+  if (c.image_size % c.patch_size !== 0) fail(c, `image_size ${c.image_size} is not a multiple of patch_size ${c.patch_size}: change one so that patch_size divides image_size`);
+  if (c.qkv_bias !== true) fail(c, 'qkv_bias false is not supported: set it to true');
+}
+
+/** Throws a ConfigError naming the field and what to change when the config cannot be run. */
+export function validateConfig(config: ModelConfig): void {
+  switch (config.model_type) {
+    case 'bert':
+    case 'roberta':
+      return validateBert(config);
+    case 'gpt2':
+      return validateGpt2(config);
+    case 'vit':
+    case 'deit':
+      return validateVit(config);
+    default:
+      throw new ConfigError(`unknown model_type '${(config as { model_type: unknown }).model_type}': use one of ${modelTypes.join(', ')}`);
+  }
+}

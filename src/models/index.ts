@@ -1,0 +1,46 @@
+// The model registry: one uniform interface (common.ts `Model`) per HuggingFace model_type,
+// plus the config, preset and parameter-spec surface the rest of the toolkit uses.
+//
+//   const config = preset('bert-6L-512H');
+//   const model = modelFor(config);
+//   const params = model.initParams(config, 0);
+//   const logits = model.forward(params, config, { inputIds });          // [B, T, vocab]
+//   const { params: loaded, unexpectedKeys } = model.paramsFromFlat(config, tensors);
+
+import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
+import { bertModel, type BertParams } from './bert.ts';
+import { gpt2Model, type GPT2Params } from './gpt2.ts';
+import { vitModel, type ViTParams } from './vit.ts';
+import type { ImageBatch, Model, TextBatch } from './common.ts';
+
+export * from './config.ts';
+export * from './presets.ts';
+export type { ForwardOptions, ImageBatch, Model, TextBatch } from './common.ts';
+export { CheckpointError } from '../io/safetensors.ts';
+export { ParamSpec, specEntries, type LoadResult, type SpecTree } from './params.ts';
+export { bertModel, bertForward, type BertParams, type BertForMaskedLMParams, type RobertaForMaskedLMParams, type BertBodyParams } from './bert.ts';
+export { gpt2Model, gpt2Forward, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
+export { vitModel, vitForward, type ViTParams, type ViTForImageClassificationParams, type DeiTWithTeacherParams } from './vit.ts';
+
+export type ModelParams = BertParams | GPT2Params | ViTParams;
+export type Batch = TextBatch | ImageBatch;
+export type AnyModel = Model<ModelConfig, ModelParams, Batch>;
+
+const registry: Record<ModelType, AnyModel> = {
+  bert: bertModel as AnyModel,
+  roberta: bertModel as AnyModel,
+  gpt2: gpt2Model as AnyModel,
+  vit: vitModel as AnyModel,
+  deit: vitModel as AnyModel,
+};
+
+/** The model family for a config (by model_type). */
+export function modelFor(config: BertConfig): Model<BertConfig, BertParams, TextBatch>;
+export function modelFor(config: GPT2Config): Model<GPT2Config, GPT2Params, TextBatch>;
+export function modelFor(config: ViTConfig): Model<ViTConfig, ViTParams, ImageBatch>;
+export function modelFor(config: ModelConfig): AnyModel;
+export function modelFor(config: ModelConfig): AnyModel {
+  const m = registry[config.model_type];
+  if (!m) throw new ConfigError(`unknown model_type '${config.model_type}': use one of ${modelTypes.join(', ')}`);
+  return m;
+}

@@ -1,0 +1,233 @@
+// The models against reference logits from scripts/make_model_fixtures.py (plain-PyTorch
+// re-implementations of HF's BertForMaskedLM, RobertaForMaskedLM, GPT2LMHeadModel,
+// ViTForImageClassification, DeiTForImageClassificationWithTeacher), plus config validation,
+// checkpoint loading rules, HF init statistics, dropout determinism and gradient flow.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { join } from 'node:path';
+import * as T from '../src/tensor/index.ts';
+import { Rng, Tensor, valueAndGrad } from '../src/tensor/index.ts';
+import { readSafetensors } from '../src/io/safetensors.ts';
+import { CheckpointError, ConfigError, configFromJSON, modelFor, preset, presetNames, specEntries, validateConfig, type AnyModel, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { assertClose } from './helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'models');
+
+interface Fixture {
+  config: ModelConfig;
+  model: AnyModel;
+  flat: Map<string, Tensor>;
+  batch: Batch;
+  logits: { shape: number[]; logits: number[]; loss: number };
+}
+
+const readJson = (path: string) => JSON.parse(fs.readFileSync(path, 'utf8'));
+const ints = (rows: number[][]) => T.tensor(rows.flat(), [rows.length, rows[0]!.length], 'int32');
+
+function batchFrom(inputs: Record<string, unknown>): Batch {
+  if ('pixel_values' in inputs) {
+    const px = inputs.pixel_values as number[][][][];
+    const shape = [px.length, px[0]!.length, px[0]![0]!.length, px[0]![0]![0]!.length];
+    return { pixelValues: T.tensor(px.flat(3), shape), labels: T.tensor(inputs.labels as number[], [px.length], 'int32') };
+  }
+  const opt = (k: string) => (k in inputs ? ints(inputs[k] as number[][]) : null);
+  return { inputIds: ints(inputs.input_ids as number[][]), attentionMask: opt('attention_mask'), tokenTypeIds: opt('token_type_ids'), labels: opt('labels') };
+}
+
+function loadFixture(name: string): Fixture {
+  const dir = join(FIXTURES, name);
+  const config = configFromJSON(readJson(join(dir, 'config.json')));
+  return { config, model: modelFor(config), flat: readSafetensors(join(dir, 'model.safetensors')).tensors, batch: batchFrom(readJson(join(dir, 'inputs.json'))), logits: readJson(join(dir, 'logits.json')) };
+}
+
+const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
+
+for (const name of families) {
+  test(`${name}: logits and loss match the PyTorch reference`, () => {
+    const f = loadFixture(name);
+    const { params, unexpectedKeys } = f.model.paramsFromFlat(f.config, f.flat);
+    assert.deepEqual(unexpectedKeys, []);
+    const logits = f.model.forward(params, f.config, f.batch);
+    assert.deepEqual(logits.shape, f.logits.shape);
+    assertClose(logits.f, f.logits.logits, 1e-4, `${name} logits`);
+    assertClose([f.model.loss(params, f.config, f.batch).item()], [f.logits.loss], 1e-4, `${name} loss`);
+  });
+}
+
+test('flatten gives the checkpoint keys back, tied weights once', () => {
+  for (const name of families) {
+    const f = loadFixture(name);
+    const flat = f.model.flatten(f.model.paramsFromFlat(f.config, f.flat).params);
+    assert.deepEqual(flat.map(([k]) => k).sort(), [...f.flat.keys()].sort(), name);
+    assert.deepEqual(flat.map(([k]) => k), specEntries(f.model.paramSpec(f.config)).map(([k]) => k), name);
+  }
+});
+
+// ---- checkpoint loading rules -----------------------------------------------------------------
+
+test('tied keys: accepted with or without them, rejected when they differ', () => {
+  const f = loadFixture('bert');
+  const wordKey = 'bert.embeddings.word_embeddings.weight';
+  const word = f.flat.get(wordKey)!;
+  const withTied = new Map(f.flat);
+  withTied.set('cls.predictions.decoder.weight', T.tensor(word.f, word.shape));
+  withTied.set('cls.predictions.decoder.bias', f.flat.get('cls.predictions.bias')!);
+  const { params, unexpectedKeys } = f.model.paramsFromFlat(f.config, withTied);
+  assert.deepEqual(unexpectedKeys, []);
+  assertClose(f.model.forward(params, f.config, f.batch).f, f.logits.logits, 1e-4, 'bert logits with tied keys');
+
+  const aliasOnly = new Map(withTied);
+  aliasOnly.delete(wordKey);
+  const fromAlias = f.model.paramsFromFlat(f.config, aliasOnly).params;
+  assertClose(f.model.forward(fromAlias, f.config, f.batch).f, f.logits.logits, 1e-4, 'bert logits from the decoder key');
+
+  const changed = T.tensor(word.f, word.shape);
+  changed.f[3] += 1;
+  withTied.set('cls.predictions.decoder.weight', changed);
+  assert.throws(() => f.model.paramsFromFlat(f.config, withTied), /cls\.predictions\.decoder\.weight differs from bert\.embeddings\.word_embeddings\.weight/);
+});
+
+test('GPT-2: lm_head.weight and the attn.bias buffers of HF checkpoints are accepted', () => {
+  const f = loadFixture('gpt2');
+  const flat = new Map(f.flat);
+  flat.set('lm_head.weight', f.flat.get('transformer.wte.weight')!);
+  flat.set('transformer.h.0.attn.bias', T.zeros([1, 1, 12, 12]));
+  flat.set('transformer.h.1.attn.masked_bias', T.zeros([]));
+  assert.deepEqual(f.model.paramsFromFlat(f.config, flat).unexpectedKeys, []);
+});
+
+test('paramsFromFlat: missing and mis-shaped keys are rejected by name, extra keys reported', () => {
+  const f = loadFixture('vit');
+  const missing = new Map(f.flat);
+  missing.delete('vit.encoder.layer.1.output.dense.weight');
+  assert.throws(() => f.model.paramsFromFlat(f.config, missing), (e: Error) => e instanceof CheckpointError && /missing key vit\.encoder\.layer\.1\.output\.dense\.weight \(expected \[32, 40\]\)/.test(e.message));
+  const misshaped = new Map(f.flat);
+  misshaped.set('classifier.weight', T.zeros([7, 32]));
+  assert.throws(() => f.model.paramsFromFlat(f.config, misshaped), /key classifier\.weight has shape \[7, 32\], expected \[5, 32\]/);
+  const extra = new Map(f.flat);
+  extra.set('vit.extra.weight', T.zeros([2]));
+  extra.set('vit.pooler.dense.weight', T.zeros([32, 32]));
+  assert.deepEqual(f.model.paramsFromFlat(f.config, extra).unexpectedKeys, ['vit.extra.weight']);
+  const bertFixture = loadFixture('bert');
+  assert.throws(() => f.model.paramsFromFlat(f.config, bertFixture.flat), /missing key vit\.embeddings\.cls_token/);
+});
+
+// ---- configs ------------------------------------------------------------------------------------
+
+test('configs: validation says what to change', () => {
+  const bert = preset<BertConfig>('bert-tiny');
+  assert.throws(() => validateConfig({ ...bert, hidden_size: 100, num_attention_heads: 3 }), (e: Error) => e instanceof ConfigError && /hidden_size 100 is not divisible by num_attention_heads 3: change num_attention_heads to a divisor of 100 \(e\.g\. 4\)/.test(e.message));
+  assert.throws(() => validateConfig({ ...bert, num_hidden_layers: -2 }), /num_hidden_layers must be a positive integer, got -2/);
+  assert.throws(() => validateConfig({ ...bert, hidden_dropout_prob: 1.5 }), /hidden_dropout_prob must be a probability/);
+  assert.throws(() => validateConfig({ ...bert, hidden_act: 'swish' as never }), /hidden_act 'swish' is not supported: use one of gelu, gelu_new/);
+  assert.throws(() => preset<GPT2Config>('gpt2-tiny', { n_embd: 129 }), /n_embd 129 is not divisible by n_head 2/);
+  assert.throws(() => preset<ViTConfig>('vit-tiny', { patch_size: 5 }), /image_size 32 is not a multiple of patch_size 5/);
+  assert.throws(() => preset('bert-huge'), (e: Error) => /unknown preset 'bert-huge': use one of bert-tiny, .*gpt2-medium, .*deit-base/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => configFromJSON({ model_type: 'llama' }), /unknown model_type 'llama': use one of bert, roberta, gpt2, vit, deit/);
+});
+
+test('configs: HF defaults fill what config.json leaves out', () => {
+  const roberta = configFromJSON({ model_type: 'roberta', hidden_size: 64, num_attention_heads: 4 }) as BertConfig;
+  assert.equal(roberta.pad_token_id, 1);
+  assert.equal(roberta.vocab_size, 50265);
+  assert.equal(roberta.layer_norm_eps, 1e-12);
+  const vit = configFromJSON({ model_type: 'vit', id2label: { 0: 'a', 1: 'b', 2: 'c' }, transformers_version: '4.40.0' }) as ViTConfig & { transformers_version: string };
+  assert.equal(vit.num_labels, 3);
+  assert.equal(vit.transformers_version, '4.40.0');
+  assert.equal((configFromJSON({ model_type: 'gpt2', n_ctx: 256 }) as GPT2Config).n_positions, 256);
+});
+
+test('presets: all valid; parameter counts of the HF originals', () => {
+  for (const name of presetNames) validateConfig(preset(name));
+  const count = (c: ModelConfig) => specEntries(modelFor(c).paramSpec(c)).reduce((n, [, s]) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  assert.equal(count(preset<GPT2Config>('gpt2', { vocab_size: 50257 })), 124_439_808); // HF gpt2
+  assert.equal(count(preset<BertConfig>('bert-12L-768H', { vocab_size: 30522 })), 109_514_298); // bert-base-uncased MLM
+  assert.equal(count(preset('deit-small')), 22_050_664); // DeiT-S
+  assert.equal(preset<BertConfig>('roberta-6L-512H').max_position_embeddings, 514);
+});
+
+// ---- init, dropout, gradients -----------------------------------------------------------------
+
+const small = {
+  bert: () => preset<BertConfig>('bert-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 16 }),
+  roberta: () => preset<BertConfig>('roberta-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 16 }),
+  gpt2: () => preset<GPT2Config>('gpt2-tiny', { vocab_size: 40, n_embd: 16, n_head: 2, n_positions: 16 }),
+  vit: () => preset<ViTConfig>('vit-tiny', { hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, image_size: 8, num_labels: 3 }),
+  deit: () => preset<ViTConfig>('deit-tiny-distilled', { num_hidden_layers: 2, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, image_size: 8, patch_size: 4, num_labels: 3 }),
+};
+
+function smallBatch(config: ModelConfig, rng: Rng): Batch {
+  if (config.model_type === 'vit' || config.model_type === 'deit') {
+    const n = 2 * config.num_channels * config.image_size ** 2;
+    return { pixelValues: T.tensor(Array.from({ length: n }, () => rng.normal()), [2, config.num_channels, config.image_size, config.image_size]), labels: T.tensor([0, 2], [2], 'int32') };
+  }
+  const ids = Array.from({ length: 12 }, () => 3 + rng.int(30));
+  const labels = ids.map((id, i) => (i % 3 === 1 ? id : -100));
+  return { inputIds: T.tensor(ids, [2, 6], 'int32'), attentionMask: T.tensor([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 6], 'int32'), labels: T.tensor(labels, [2, 6], 'int32') };
+}
+
+function std(t: Tensor): number {
+  const d = t.f;
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
+  return Math.sqrt(s / d.length);
+}
+
+test('init: HF statistics (normal 0.02, zero biases, LayerNorm ones, GPT-2 scaled c_proj), seeded', () => {
+  const config = preset<GPT2Config>('gpt2-tiny', { vocab_size: 512, n_layer: 2 });
+  const model = modelFor(config);
+  const flat = new Map(model.flatten(model.initParams(config, 1)));
+  assert.ok(Math.abs(std(flat.get('transformer.wte.weight')!) - 0.02) < 0.001);
+  assert.ok(Math.abs(std(flat.get('transformer.h.0.mlp.c_fc.weight')!) - 0.02) < 0.001);
+  assert.ok(Math.abs(std(flat.get('transformer.h.0.mlp.c_proj.weight')!) - 0.02 / Math.sqrt(4)) < 0.0008);
+  assert.ok(flat.get('transformer.ln_f.weight')!.f.every((v) => v === 1));
+  assert.ok(flat.get('transformer.h.1.attn.c_attn.bias')!.f.every((v) => v === 0));
+  const again = new Map(model.flatten(model.initParams(config, 1)));
+  const other = new Map(model.flatten(model.initParams(config, 2)));
+  assert.deepEqual(again.get('transformer.wpe.weight')!.f, flat.get('transformer.wpe.weight')!.f);
+  assert.notDeepEqual(other.get('transformer.wpe.weight')!.f, flat.get('transformer.wpe.weight')!.f);
+
+  const roberta = small.roberta();
+  const rp = new Map(modelFor(roberta).flatten(modelFor(roberta).initParams(roberta, 0)));
+  const padRow = (t: Tensor) => t.f.slice(roberta.pad_token_id * 16, (roberta.pad_token_id + 1) * 16);
+  assert.ok(padRow(rp.get('roberta.embeddings.word_embeddings.weight')!).every((v) => v === 0), 'padding_idx row is zero');
+  assert.ok(padRow(rp.get('roberta.embeddings.position_embeddings.weight')!).every((v) => v === 0), 'position padding_idx row is zero');
+});
+
+test('dropout: off is deterministic; on is seeded', () => {
+  const config = small.bert();
+  const model = modelFor(config);
+  const params = model.initParams(config, 3);
+  const batch = smallBatch(config, new Rng(4)) as TextBatch;
+  const a = model.forward(params, config, batch).f;
+  assert.deepEqual(model.forward(params, config, batch).f, a);
+  const d1 = model.forward(params, config, batch, { dropout: model.trainDropout(config, new Rng(9)) }).f;
+  const d2 = model.forward(params, config, batch, { dropout: model.trainDropout(config, new Rng(9)) }).f;
+  assert.deepEqual(d1, d2);
+  assert.notDeepEqual(d1, a);
+});
+
+for (const name of families) {
+  test(`${name}: the loss has a non-zero gradient for every parameter`, () => {
+    const config = small[name as keyof typeof small]();
+    const model = modelFor(config);
+    const entries = model.flatten(model.initParams(config, 5));
+    const params = model.paramsFromFlat(config, new Map(entries)).params;
+    const batch = smallBatch(config, new Rng(6));
+    const { loss, grads } = valueAndGrad(() => model.loss(params, config, batch, { dropout: model.trainDropout(config, new Rng(7)) }), entries.map(([, t]) => t));
+    assert.ok(Number.isFinite(loss.item()));
+    const dead = entries.filter((_, i) => !grads[i]!.f.some((v) => v !== 0)).map(([k]) => k);
+    assert.deepEqual(dead, []);
+  });
+}
+
+test('inputs are checked with messages that name the field', () => {
+  const config = small.gpt2();
+  const model = modelFor(config);
+  const params = model.initParams(config, 0);
+  assert.throws(() => model.forward(params, config, { inputIds: T.tensor([1, 99], [1, 2], 'int32') }), /gpt2: batch\.inputIds: id 99 at flat index 1 is outside \[0, vocab_size 40\)/);
+  assert.throws(() => model.forward(params, config, { inputIds: T.zeros([1, 17], 'int32') }), /sequence length 17 exceeds n_positions 16/);
+  assert.throws(() => model.loss(params, config, { inputIds: T.zeros([1, 4], 'int32') }), /batch\.labels is required/);
+});
