@@ -1,0 +1,192 @@
+// `ligo grow`: grows a small checkpoint into a larger model with one of the growth methods
+// (src/grow) and writes the large checkpoint (model.safetensors, config.json, the small model's
+// tokenizer.json, grow.json with the method and its training instructions, MSG's masks).
+//
+// --to takes a preset or a config.json. A preset gives only its sizes (layers, hidden, heads,
+// FFN): the rest (vocabulary, positions, token ids, image size) comes from the small config, so
+// `--to bert-12L-768H` works for any small BERT. A config.json is taken as it is. --layers,
+// --hidden, --heads and --ffn then override single sizes. Methods that learn (ligo) train on the
+// large model's own loss: text from --data (tokenised with the small checkpoint's tokenizer.json,
+// shards cached in OUT/token-cache), images from MNIST / Fashion-MNIST; a progress bar shows
+// their steps. Exit codes: 0 done, 2 bad usage or input (one line on stderr), 1 unexpected.
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import type { ModelConfig } from '../models/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import type { DataName } from '../train/index.ts';
+import type { GrowContext, GrowMethod } from '../grow/index.ts';
+
+interface GrowOptions {
+  from: string;
+  to?: string;
+  method: string;
+  out: string;
+  seed: number;
+  layers?: number;
+  hidden?: number;
+  heads?: number;
+  ffn?: number;
+  option: string[];
+  data?: DataName;
+  batchSize: number;
+  seqLen: number;
+}
+
+class UsageError extends Error {}
+
+const USAGE_ERRORS = new Set(['GrowError', 'ConfigError', 'CheckpointError']);
+
+const intAtLeast = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+  return n;
+};
+
+const EXAMPLE = `
+Examples:
+  ligo grow --from runs/bert-small/checkpoints/step-2000 --to bert-12L-768H --method stackbert --out grown/bert-stack
+  ligo grow --from ckpt/gpt2-small --to gpt2 --method lemon --layers 8 --out grown/gpt2-lemon
+  ligo grow --from ckpt/bert-small --to large.json --method ligo --data sotu --option steps=100 --out grown/bert-ligo
+  ligo grow --from ckpt/bert-small --to bert-12L-768H --method mslt --option freezeSteps=500 --out grown/bert-mslt`;
+
+export function registerGrow(program: Command): void {
+  const cmd = program
+    .command('grow')
+    .description('grow a small checkpoint into a larger model with a growth method (ligo, stackbert, lemon, ...)')
+    .requiredOption('--from <dir>', 'small model checkpoint directory (model.safetensors + config.json [+ tokenizer.json])')
+    .option('--to <preset|file>', 'large model: a preset (its sizes on the small config) or a config.json (default: the small config)')
+    .requiredOption('--method <name>', 'growth method (stackbert, interpolation, mslt, net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, block-expansion, msg, ligo)')
+    .requiredOption('--out <dir>', 'directory for the grown checkpoint')
+    .option('--seed <n>', 'seed for the method\'s random choices (and ligo\'s data order)', intAtLeast(0), 0)
+    .option('--layers <n>', 'large model: number of layers', intAtLeast(1))
+    .option('--hidden <n>', 'large model: hidden size', intAtLeast(1))
+    .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
+    .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
+    .option('--option <key=value>', 'a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(['sotu', 'brown', 'moby-dick', 'all', 'mnist', 'fashion-mnist']))
+    .option('--batch-size <n>', 'examples per step for methods that learn', intAtLeast(1), 64)
+    .option('--seq-len <n>', 'tokens per text example for methods that learn', intAtLeast(2), 128)
+    .showHelpAfterError(false)
+    .addHelpText('after', EXAMPLE)
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .action(async (opts: GrowOptions) => {
+      try {
+        await runGrow(opts);
+      } catch (e) {
+        const usage = e instanceof UsageError || USAGE_ERRORS.has((e as Error).name);
+        process.stderr.write(`ligo grow: ${usage ? 'error: ' : ''}${(e as Error).message.split('\n')[0]}\n`);
+        process.exit(usage ? 2 : 1);
+      }
+    });
+  cmd.configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, 'ligo grow: error:') + '\n') });
+}
+
+/** key=value pairs; values parse as JSON when they can (numbers, booleans), else stay text. */
+function parseOptions(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--option ${p}: expected key=value`);
+    const raw = p.slice(eq + 1);
+    try {
+      out[p.slice(0, eq)] = JSON.parse(raw);
+    } catch {
+      out[p.slice(0, eq)] = raw;
+    }
+  }
+  return out;
+}
+
+async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelConfig> {
+  const { configFromJSON, presetNames, preset, validateConfig } = await import('../models/index.ts');
+  const { dims, withDims } = await import('../grow/index.ts');
+  let large = small;
+  if (o.to && presetNames.includes(o.to)) {
+    const p = preset(o.to);
+    if (p.model_type !== small.model_type) throw new UsageError(`--to ${o.to} is a ${p.model_type} preset but the small model is ${small.model_type}: growth keeps the model family`);
+    const d = dims(p);
+    large = withDims(small, { layers: d.layers, hidden: d.hidden, heads: d.heads, ffn: d.ffn });
+  } else if (o.to) {
+    if (!fs.existsSync(o.to)) throw new UsageError(`--to ${o.to} is neither a preset (${presetNames.join(', ')}) nor a file`);
+    large = configFromJSON(JSON.parse(fs.readFileSync(o.to, 'utf8')));
+  }
+  large = withDims(large, { ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.heads ? { heads: o.heads } : {}), ...(o.ffn ? { ffn: o.ffn } : {}) });
+  validateConfig(large);
+  return large;
+}
+
+/** ctx.batches for the large model's own loss, and the data they come from. */
+async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null): Promise<NonNullable<GrowContext['batches']>> {
+  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (sotu, brown, moby-dick, all for text; mnist, fashion-mnist for images)`);
+  const lib = await import('../train/index.ts');
+  const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: 1 };
+  let factory;
+  try {
+    lib.checkDataFits(large, o.data, o.seqLen);
+    if (lib.isImageData(o.data)) factory = lib.imageDataTask(o.data, shape);
+    else {
+      if (tokenizerJson === null) throw new UsageError(`--data ${o.data} is text, but ${o.from} has no tokenizer.json to tokenise it with`);
+      const { tokenizerFromJSON } = await import('../tokenize/index.ts');
+      const tokenizer = tokenizerFromJSON(tokenizerJson, join(o.from, 'tokenizer.json'));
+      lib.checkTokenizerFits(large, tokenizer);
+      factory = lib.corpusTask(large, o.data, tokenizer, o.out, shape);
+    }
+  } catch (e) {
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+  }
+  const task = factory(null);
+  return () => task.next().batch;
+}
+
+function progressBar(): Pick<GrowContext, 'onProgress'> & { stop(): void } {
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'growing {value}/{total} |{bar}| loss {loss}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    onProgress: (step, total, loss) => {
+      if (!started) bar.start(total, 0, { loss: '-' });
+      started = true;
+      bar.update(step, { loss: loss.toFixed(4) });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+const count = (ts: Iterable<Tensor>) => [...ts].reduce((n, t) => n + t.size, 0);
+const shapeOf = (d: { layers: number; hidden: number; heads: number; ffn: number }) => `${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F`;
+
+async function runGrow(o: GrowOptions): Promise<void> {
+  const { loadCheckpoint, saveCheckpoint, CONFIG_FILE } = await import('../io/checkpoint.ts');
+  const { configFromJSON, modelFor } = await import('../models/index.ts');
+  const grow = await import('../grow/index.ts');
+  if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
+  const method: GrowMethod = grow.getMethod(o.method);
+  const small = loadCheckpoint(o.from);
+  const smallConfig = configFromJSON(small.config);
+  const large = await targetConfig(o, smallConfig);
+  grow.checkGrowable(smallConfig, large);
+  const bar = progressBar();
+  const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
+  if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer);
+  const started = performance.now();
+  let result;
+  try {
+    result = method.grow(small.tensors, smallConfig, large, ctx);
+  } finally {
+    bar.stop();
+  }
+  const model = modelFor(large);
+  const tensors = model.flatten(model.paramsFromFlat(large, result.params).params);
+  saveCheckpoint(o.out, { config: large, tensors, ...(small.tokenizer !== null ? { tokenizer: small.tokenizer } : {}) });
+  grow.saveGrowRecord(o.out, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving, ...(result.cost ? { cost: result.cost } : {}) }, result.schedule);
+  const seconds = (performance.now() - started) / 1000;
+  const written = ['model.safetensors', 'config.json', ...(small.tokenizer !== null ? ['tokenizer.json'] : []), grow.GROW_FILE, ...(result.schedule?.maskRamp ? [grow.MASKS_FILE] : [])];
+  console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
+  if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.toExponential(3)} FLOPs, ${result.cost.wallSeconds.toFixed(1)} s`);
+  if (result.schedule?.freeze) console.log(`schedule: ${result.schedule.freeze.keys.length} tensors frozen until step ${result.schedule.freeze.untilStep} (grow.json)`);
+  if (result.schedule?.maskRamp) console.log(`schedule: new structure masked, ramped 0 -> 1 over ${result.schedule.maskRamp.steps} steps (${grow.MASKS_FILE})`);
+  if (result.schedule?.lrHint) console.log(`hint: ${result.schedule.lrHint}`);
+  console.log(`wrote ${o.out}: ${written.join(', ')}`);
+}

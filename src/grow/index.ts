@@ -1,0 +1,14 @@
+// The growth layer's public surface: every method registered (fixed operators in registry.ts,
+// LiGO here), the interface (types.ts), the structure helpers and optimizer-state growth.
+
+import { registerMethod } from './registry.ts';
+import { ligo } from './ligo.ts';
+
+registerMethod(ligo);
+
+export type * from './types.ts';
+export * from './structure.ts';
+export { fixedMethods, getMethod, methodNames, registerMethod } from './registry.ts';
+export { growAdamState, type AdamMoments } from './optimizer-state.ts';
+export type { FixedMethod } from './fixed.ts';
+export { GROW_FILE, MASKS_FILE, loadGrowSchedule, saveGrowRecord, type GrowRecord } from './record.ts';

@@ -1,0 +1,37 @@
+// Growth methods by name. The fixed operators register here; src/grow/index.ts adds the learned
+// ones (LiGO) through registerMethod, so import the registry through src/grow/index.ts to see
+// every method.
+
+import type { GrowMethod } from './types.ts';
+import { GrowError } from './structure.ts';
+import type { FixedMethod } from './fixed.ts';
+import { stackbert } from './stack.ts';
+import { interpolation } from './interpolate.ts';
+import { mslt } from './mslt.ts';
+import { net2net } from './net2net.ts';
+import { bert2bertAki, bert2bertFpi } from './bert2bert.ts';
+import { lemon } from './lemon.ts';
+import { hypercloning } from './hypercloning.ts';
+import { blockExpansion } from './block-expansion.ts';
+import { msg } from './msg.ts';
+
+export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg];
+
+const methods = new Map<string, GrowMethod>();
+
+export function registerMethod(method: GrowMethod): void {
+  if (methods.has(method.name)) throw new GrowError(`growth method ${method.name} is registered twice`);
+  methods.set(method.name, method);
+}
+
+export function getMethod(name: string): GrowMethod {
+  const m = methods.get(name);
+  if (!m) throw new GrowError(`unknown growth method '${name}': use one of ${methodNames().join(', ')}`);
+  return m;
+}
+
+export function methodNames(): string[] {
+  return [...methods.keys()];
+}
+
+for (const m of fixedMethods) registerMethod(m);

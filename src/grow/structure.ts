@@ -1,0 +1,263 @@
+// What every growth operator needs to know about a model's parameters, the checks before growing,
+// and (from axis-map.ts, re-exported here) the width-expansion index arithmetic. Follows the role tables of LiGO (Wang et al., ICLR 2023,
+// §3: width matrices B (output side) and A (input side) tied across parameters that share a
+// dimension) and the checks of GROWTH.md.
+//
+// API (stable; src/grow/ligo*.ts builds on it):
+//   paramRoles(config): ParamInfo[]        every key modelFor(config).flatten() produces, in that
+//                                           order, with layer, module, kind, shape, one AxisRole and
+//                                           one AxisSide per axis ('out': the axis produces that
+//                                           dimension, expand it like B; 'in': it consumes it, like A)
+//   paramRoleMap(config)                    the same, keyed by HF key
+//   dims(config) / withDims(config, d)      { layers, hidden, heads, headDim, ffn } and a config with some replaced
+//   layerKey(config, layer, module)         the HF key of `module` in transformer layer `layer`
+//   lnPlacement(config)                     'post' (bert, roberta) or 'pre' (gpt2, vit, deit)
+//   checkGrowable(small, large)             throws GrowError (one line: why, what to change)
+//   headPlan(small, large)                  'same' | 'more-heads' | 'wider-heads' (throws otherwise)
+//   requireHeadPlan / requireSameDepth / requireSameWidth   operator preconditions, GrowError
+//   AxisMap, gatherMap, mixMap, concatMaps  a linear map along one axis: new index j = sum of
+//                                           weighted old indices; `fresh` marks new structure
+//   expandAxis(t, axis, map, mode) / expandTensor(t, maps, mode) / freshMask(shape, maps)
+//   Mode: 'params' | 'first-moment' | 'second-moment' (moments: weights squared for the second)
+//   maskedMix(base, other, mask), addZeroSumNoise(t, axis, map, std, rng), cloneTensor(t)
+//
+// Two notes on sides. The word embeddings are also the tied LM decoder; they are marked as
+// producers ('out'), so whatever feeds the decoder (BERT/RoBERTa's head LayerNorm, GPT-2's ln_f)
+// is marked 'in': it carries the consumer's factor (e.g. Net2Net's 1/count) for the decoder.
+
+import { modelFor, specEntries, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import type { AxisRole, ParamKind, ParamRole } from './types.ts';
+
+export type AxisSide = 'out' | 'in' | 'fixed';
+
+export interface ParamInfo extends ParamRole {
+  shape: number[];
+  /** Per axis: 'out' if the parameter produces that dimension, 'in' if it consumes it. */
+  sides: AxisSide[];
+}
+
+export class GrowError extends Error {
+  override name = 'GrowError';
+}
+
+// ---- role tables --------------------------------------------------------------------------
+
+type Rule = [RegExp, ParamKind, AxisRole[], AxisSide[]];
+const F = 'fixed';
+
+const qkvRules = (name: string, role: AxisRole): Rule[] => [
+  [new RegExp(`^attention\\.self\\.${name}\\.weight$`), 'weight', [role, 'hidden'], ['out', 'in']],
+  [new RegExp(`^attention\\.self\\.${name}\\.bias$`), 'bias', [role], ['out']],
+];
+
+const bertLayerRules: Rule[] = [
+  ...qkvRules('query', 'q'),
+  ...qkvRules('key', 'k'),
+  ...qkvRules('value', 'v'),
+  [/^attention\.output\.dense\.weight$/, 'weight', ['hidden', 'v'], ['out', 'in']],
+  [/^intermediate\.dense\.weight$/, 'weight', ['ffn', 'hidden'], ['out', 'in']],
+  [/^intermediate\.dense\.bias$/, 'bias', ['ffn'], ['out']],
+  [/^output\.dense\.weight$/, 'weight', ['hidden', 'ffn'], ['out', 'in']],
+  [/dense\.bias$/, 'bias', ['hidden'], ['out']],
+  [/(LayerNorm|layernorm_before|layernorm_after)\.weight$/, 'norm_weight', ['hidden'], ['out']],
+  [/(LayerNorm|layernorm_before|layernorm_after)\.bias$/, 'norm_bias', ['hidden'], ['out']],
+];
+
+const bertRules: Rule[] = [
+  [/embeddings\.(word|position|token_type)_embeddings\.weight$/, 'embedding', [F, 'hidden'], [F, 'out']],
+  [/embeddings\.LayerNorm\.weight$/, 'norm_weight', ['hidden'], ['out']],
+  [/embeddings\.LayerNorm\.bias$/, 'norm_bias', ['hidden'], ['out']],
+  [/^(cls\.predictions|lm_head)\.bias$/, 'bias', [F], [F]],
+  [/^(cls\.predictions\.transform|lm_head)\.dense\.weight$/, 'weight', ['head', 'hidden'], ['out', 'in']],
+  [/^(cls\.predictions\.transform|lm_head)\.dense\.bias$/, 'bias', ['head'], ['out']],
+  [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.weight$/, 'norm_weight', ['head'], ['in']],
+  [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.bias$/, 'norm_bias', ['head'], ['in']],
+];
+
+const gpt2LayerRules: Rule[] = [
+  [/^ln_[12]\.weight$/, 'norm_weight', ['hidden'], ['out']],
+  [/^ln_[12]\.bias$/, 'norm_bias', ['hidden'], ['out']],
+  [/^attn\.c_attn\.weight$/, 'weight', ['hidden', 'qkv'], ['in', 'out']],
+  [/^attn\.c_attn\.bias$/, 'bias', ['qkv'], ['out']],
+  [/^attn\.c_proj\.weight$/, 'weight', ['v', 'hidden'], ['in', 'out']],
+  [/^mlp\.c_fc\.weight$/, 'weight', ['hidden', 'ffn'], ['in', 'out']],
+  [/^mlp\.c_fc\.bias$/, 'bias', ['ffn'], ['out']],
+  [/^mlp\.c_proj\.weight$/, 'weight', ['ffn', 'hidden'], ['in', 'out']],
+  [/c_proj\.bias$/, 'bias', ['hidden'], ['out']],
+];
+
+const gpt2Rules: Rule[] = [
+  [/^transformer\.(wte|wpe)\.weight$/, 'embedding', [F, 'hidden'], [F, 'out']],
+  [/^transformer\.ln_f\.weight$/, 'norm_weight', ['hidden'], ['in']],
+  [/^transformer\.ln_f\.bias$/, 'norm_bias', ['hidden'], ['in']],
+];
+
+const vitRules: Rule[] = [
+  [/embeddings\.(cls|distillation)_token$/, 'token', [F, F, 'hidden'], [F, F, 'out']],
+  [/embeddings\.position_embeddings$/, 'embedding', [F, F, 'hidden'], [F, F, 'out']],
+  [/projection\.weight$/, 'weight', ['hidden', F, F, F], ['out', F, F, F]],
+  [/projection\.bias$/, 'bias', ['hidden'], ['out']],
+  [/^(vit|deit)\.layernorm\.weight$/, 'norm_weight', ['hidden'], ['out']],
+  [/^(vit|deit)\.layernorm\.bias$/, 'norm_bias', ['hidden'], ['out']],
+  [/classifier\.weight$/, 'weight', [F, 'hidden'], [F, 'in']],
+  [/classifier\.bias$/, 'bias', [F], [F]],
+];
+
+/** ViT layers use BERT's module names except for attention.attention.* (and pre-LN norms). */
+const vitLayerRules: Rule[] = bertLayerRules.map(([re, ...rest]) => [new RegExp(re.source.replace('attention\\.self', 'attention\\.attention')), ...rest] as Rule);
+
+/** 'bert.encoder.layer.', 'transformer.h.', 'vit.encoder.layer.', ... */
+export function layerPrefix(config: ModelConfig): string {
+  return config.model_type === 'gpt2' ? 'transformer.h.' : `${config.model_type}.encoder.layer.`;
+}
+
+export function layerKey(config: ModelConfig, layer: number, module: string): string {
+  return `${layerPrefix(config)}${layer}.${module}`;
+}
+
+function rulesFor(config: ModelConfig): { top: Rule[]; layer: Rule[] } {
+  switch (config.model_type) {
+    case 'gpt2':
+      return { top: gpt2Rules, layer: gpt2LayerRules };
+    case 'vit':
+    case 'deit':
+      return { top: vitRules, layer: vitLayerRules };
+    default:
+      return { top: bertRules, layer: bertLayerRules };
+  }
+}
+
+function classify(key: string, module: string, shape: number[], rules: Rule[], config: ModelConfig): Omit<ParamInfo, 'key' | 'layer' | 'module'> {
+  const rule = rules.find(([re]) => re.test(module));
+  if (!rule) throw new GrowError(`structure: no axis roles for ${config.model_type} key ${key}; add a rule in src/grow/structure.ts`);
+  const [, kind, axes, sides] = rule;
+  if (axes.length !== shape.length) throw new GrowError(`structure: ${key} has ${shape.length} axes but its rule names ${axes.length}`);
+  return { kind, axes: [...axes], sides: [...sides], shape };
+}
+
+/** Every parameter of the model with its roles, in flatten() order. */
+export function paramRoles(config: ModelConfig): ParamInfo[] {
+  const rules = rulesFor(config);
+  const prefix = layerPrefix(config);
+  const layerRe = new RegExp(`^${prefix.replace(/\./g, '\\.')}(\\d+)\\.(.+)$`);
+  return specEntries(modelFor(config).paramSpec(config)).map(([key, spec]) => {
+    const shape = [...spec.shape];
+    const m = layerRe.exec(key);
+    if (m) return { key, layer: Number(m[1]), module: m[2]!, ...classify(key, m[2]!, shape, rules.layer, config) };
+    return { key, layer: null, module: key, ...classify(key, key, shape, rules.top, config) };
+  });
+}
+
+export function paramRoleMap(config: ModelConfig): Map<string, ParamInfo> {
+  return new Map(paramRoles(config).map((p) => [p.key, p]));
+}
+
+// ---- dimensions and configs ---------------------------------------------------------------
+
+export interface Dims {
+  layers: number;
+  hidden: number;
+  heads: number;
+  headDim: number;
+  ffn: number;
+}
+
+export function dims(c: ModelConfig): Dims {
+  if (c.model_type === 'gpt2') return { layers: c.n_layer, hidden: c.n_embd, heads: c.n_head, headDim: c.n_embd / c.n_head, ffn: c.n_inner ?? 4 * c.n_embd };
+  return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, headDim: c.hidden_size / c.num_attention_heads, ffn: c.intermediate_size };
+}
+
+/** A copy of `c` with some of layers / hidden / heads / ffn replaced (HF field names set). */
+export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim'>>): ModelConfig {
+  if (c.model_type === 'gpt2') {
+    const g: GPT2Config = { ...c };
+    if (d.layers !== undefined) g.n_layer = d.layers;
+    if (d.hidden !== undefined) g.n_embd = d.hidden;
+    if (d.heads !== undefined) g.n_head = d.heads;
+    if (d.ffn !== undefined) g.n_inner = d.ffn;
+    return g;
+  }
+  const b: BertConfig | ViTConfig = { ...c };
+  if (d.layers !== undefined) b.num_hidden_layers = d.layers;
+  if (d.hidden !== undefined) b.hidden_size = d.hidden;
+  if (d.heads !== undefined) b.num_attention_heads = d.heads;
+  if (d.ffn !== undefined) b.intermediate_size = d.ffn;
+  return b;
+}
+
+export function lnPlacement(c: ModelConfig): 'pre' | 'post' {
+  return c.model_type === 'bert' || c.model_type === 'roberta' ? 'post' : 'pre';
+}
+
+// ---- growability --------------------------------------------------------------------------
+
+/** Fields that must match between small and large (everything that is not a growable size). */
+const sameFields: Record<string, string[]> = {
+  bert: ['vocab_size', 'max_position_embeddings', 'type_vocab_size', 'hidden_act', 'layer_norm_eps', 'pad_token_id', 'position_embedding_type'],
+  gpt2: ['vocab_size', 'n_positions', 'activation_function', 'layer_norm_epsilon', 'scale_attn_weights', 'scale_attn_by_inverse_layer_idx'],
+  vit: ['image_size', 'patch_size', 'num_channels', 'num_labels', 'hidden_act', 'layer_norm_eps', 'qkv_bias'],
+};
+
+const family = (t: string) => (t === 'roberta' ? 'bert' : t === 'deit' ? 'vit' : t);
+
+const dimFields = (c: ModelConfig): Record<keyof Omit<Dims, 'headDim'>, string> =>
+  c.model_type === 'gpt2' ? { layers: 'n_layer', hidden: 'n_embd', heads: 'n_head', ffn: 'n_inner' } : { layers: 'num_hidden_layers', hidden: 'hidden_size', heads: 'num_attention_heads', ffn: 'intermediate_size' };
+
+/** Throws a one-line GrowError when `small` cannot grow into `large`, saying what to change. */
+export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
+  if (small.model_type !== large.model_type) {
+    throw new GrowError(`cannot grow ${small.model_type} into ${large.model_type}: growth keeps the model family; use a ${small.model_type} target config (model_type '${small.model_type}')`);
+  }
+  const s = small as unknown as Record<string, unknown>;
+  const l = large as unknown as Record<string, unknown>;
+  for (const f of sameFields[family(small.model_type)]!) {
+    if (s[f] !== l[f]) throw new GrowError(`cannot grow: ${f} differs (small ${JSON.stringify(s[f])}, large ${JSON.stringify(l[f])}); growth keeps it, so set the large config's ${f} to ${JSON.stringify(s[f])}`);
+  }
+  const ds = dims(small);
+  const dl = dims(large);
+  const names = dimFields(large);
+  for (const k of ['layers', 'hidden', 'heads', 'ffn'] as const) {
+    if (dl[k] < ds[k]) throw new GrowError(`cannot shrink ${names[k]} from ${ds[k]} to ${dl[k]}: growth only grows; set the large config's ${names[k]} to at least ${ds[k]}`);
+  }
+  if (dl.hidden % dl.heads !== 0) throw new GrowError(`large ${names.hidden} ${dl.hidden} is not divisible by ${names.heads} ${dl.heads}: pick heads that divide the hidden size`);
+}
+
+export type HeadPlan = 'same' | 'more-heads' | 'wider-heads';
+
+/** How attention grows: more heads of the same size, or the same heads made wider. */
+export function headPlan(small: ModelConfig, large: ModelConfig): HeadPlan {
+  const s = dims(small);
+  const l = dims(large);
+  if (s.heads === l.heads && s.headDim === l.headDim) return 'same';
+  if (s.headDim === l.headDim) return 'more-heads';
+  if (s.heads === l.heads) return 'wider-heads';
+  const f = dimFields(large);
+  throw new GrowError(`attention grows in both head count (${s.heads} -> ${l.heads}) and head size (${s.headDim} -> ${l.headDim}): keep head size ${s.headDim} (${f.heads} ${l.hidden / s.headDim}) or keep ${f.heads} ${s.heads}`);
+}
+
+export function requireHeadPlan(method: string, small: ModelConfig, large: ModelConfig, supported: HeadPlan[]): HeadPlan {
+  const plan = headPlan(small, large);
+  if (supported.includes(plan)) return plan;
+  const s = dims(small);
+  const l = dims(large);
+  const f = dimFields(large);
+  const fix = plan === 'wider-heads' ? `keep head size ${s.headDim} by setting ${f.heads} to ${l.hidden / s.headDim}` : `keep ${f.heads} ${s.heads}`;
+  throw new GrowError(`${method} supports ${supported.filter((p) => p !== 'same').join(' and ')} attention growth, not ${plan} (${s.heads}x${s.headDim} -> ${l.heads}x${l.headDim}): ${fix}, or use --method net2net`);
+}
+
+export function requireSameWidth(method: string, small: ModelConfig, large: ModelConfig): void {
+  const s = dims(small);
+  const l = dims(large);
+  const f = dimFields(large);
+  for (const k of ['hidden', 'heads', 'ffn'] as const) {
+    if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use a width method (net2net, bert2bert-fpi, lemon, ligo)`);
+  }
+}
+
+export function requireSameDepth(method: string, small: ModelConfig, large: ModelConfig): void {
+  const s = dims(small).layers;
+  const l = dims(large).layers;
+  if (s !== l) throw new GrowError(`${method} grows width only, but ${dimFields(large).layers} changes ${s} -> ${l}: keep it at ${s} or use a depth method (stackbert, lemon, block-expansion, ligo)`);
+}
+
+export * from './axis-map.ts';

@@ -1,0 +1,90 @@
+// `ligo grow` end to end: spawns `node bin/ligo.js grow ...` on tiny checkpoints written to a
+// temp dir; checks what is written (weights, config, copied tokenizer, grow.json, MSG masks),
+// the stacking it did, and the refusals: one line on stderr, exit code 2.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.ts';
+import { configFromJSON, modelFor, preset, type ModelConfig } from '../src/models/index.ts';
+import { trainWordPiece } from '../src/tokenize/index.ts';
+import { loadGrowSchedule, withDims } from '../src/grow/index.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-grow-cli-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function writeSmall(name: string, config: ModelConfig, tokenizer?: unknown): string {
+  const dir = join(tmp, name);
+  const model = modelFor(config);
+  saveCheckpoint(dir, { config, tensors: model.flatten(model.initParams(config, 1)), ...(tokenizer ? { tokenizer } : {}) });
+  return dir;
+}
+
+const tokenizer = trainWordPiece(['the cat sat on the mat', 'a dog and a cat', 'the mat is red'], { vocabSize: 40, minFrequency: 1 }).toJSON();
+const bertConfig = withDims(preset('bert-tiny', { vocab_size: 48, max_position_embeddings: 20 }), { layers: 2, hidden: 32, heads: 2, ffn: 64 });
+const bertDir = writeSmall('bert', bertConfig, tokenizer);
+const gpt2Dir = writeSmall('gpt2', withDims(preset('gpt2-tiny', { vocab_size: 48, n_positions: 16, bos_token_id: 47, eos_token_id: 47 }), { layers: 2, hidden: 32, heads: 2, ffn: 64 }));
+
+function ligo(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), 'grow', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LIGO_BACKEND: 'reference' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const out = (name: string) => join(tmp, 'out', name);
+
+test('stackbert: writes the grown checkpoint, copies the tokenizer, records the method', () => {
+  const r = ligo('--from', bertDir, '--method', 'stackbert', '--layers', '4', '--seed', '3', '--out', out('stack'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /grew bert 2L-32H-2A-64F .* into 4L-32H-2A-64F .* with stackbert, seed 3/);
+  assert.match(r.stdout, /wrote .*: model\.safetensors, config\.json, tokenizer\.json, grow\.json/);
+  const grown = loadCheckpoint(out('stack'));
+  assert.equal(configFromJSON(grown.config).model_type, 'bert');
+  assert.equal((grown.config as { num_hidden_layers: number }).num_hidden_layers, 4);
+  assert.deepEqual(grown.tokenizer, tokenizer);
+  const small = loadCheckpoint(bertDir);
+  const key = (l: number) => `bert.encoder.layer.${l}.intermediate.dense.weight`;
+  assert.deepEqual(grown.tensors.get(key(2))!.f, small.tensors.get(key(0))!.f);
+  assert.deepEqual(grown.tensors.get(key(3))!.f, small.tensors.get(key(1))!.f);
+  const record = JSON.parse(fs.readFileSync(join(out('stack'), 'grow.json'), 'utf8'));
+  assert.equal(record.method, 'stackbert');
+  assert.equal(record.seed, 3);
+});
+
+test('a preset as --to gives its sizes to the small config; msg writes its masks and schedule', () => {
+  const r = ligo('--from', gpt2Dir, '--to', 'gpt2-tiny', '--method', 'msg', '--layers', '3', '--hidden', '64', '--heads', '4', '--ffn', '128', '--option', 'rampSteps=20', '--out', out('msg'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ramped 0 -> 1 over 20 steps \(grow-masks\.safetensors\)/);
+  const config = loadCheckpoint(out('msg')).config as { n_layer: number; n_embd: number; vocab_size: number };
+  assert.deepEqual([config.n_layer, config.n_embd, config.vocab_size], [3, 64, 48]);
+  const schedule = loadGrowSchedule(out('msg'))!;
+  assert.equal(schedule.maskRamp!.steps, 20);
+  assert.deepEqual(schedule.maskRamp!.masks.get('transformer.h.1.mlp.c_fc.weight')!.shape, [64, 128]);
+});
+
+function refused(args: string[], pattern: RegExp): void {
+  const r = ligo(...args);
+  assert.equal(r.code, 2, `exit code for ${args.join(' ')}: ${r.stderr}`);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+  assert.match(r.stderr, pattern);
+  assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+}
+
+test('refusals: one line on stderr, exit code 2', () => {
+  refused(['--from', bertDir, '--method', 'stackbert', '--layers', '1', '--out', out('r1')], /^ligo grow: error: cannot shrink num_hidden_layers from 2 to 1: growth only grows/);
+  refused(['--from', bertDir, '--method', 'stackbert', '--to', 'bert-4L-256H', '--out', out('r2')], /stackbert grows depth only, but hidden_size changes 32 -> 256/);
+  refused(['--from', bertDir, '--method', 'net2net', '--to', 'gpt2-tiny', '--out', out('r3')], /--to gpt2-tiny is a gpt2 preset but the small model is bert/);
+  const roberta = join(tmp, 'roberta.json');
+  fs.writeFileSync(roberta, JSON.stringify(withDims(preset('roberta-tiny', { vocab_size: 48 }), { layers: 4, hidden: 32, heads: 2, ffn: 64 })));
+  refused(['--from', bertDir, '--method', 'stackbert', '--to', roberta, '--out', out('r4')], /cannot grow bert into roberta/);
+  refused(['--from', bertDir, '--method', 'net2net', '--hidden', '48', '--heads', '5', '--out', out('r5')], /hidden_size 48 is not divisible by num_attention_heads 5/);
+  refused(['--from', bertDir, '--method', 'grow-it', '--layers', '4', '--out', out('r6')], /unknown growth method 'grow-it': use one of .*stackbert/);
+  refused(['--from', bertDir, '--method', 'ligo', '--layers', '4', '--out', out('r7')], /--method ligo learns from the large model's loss: give --data/);
+  refused(['--from', join(tmp, 'nowhere'), '--method', 'stackbert', '--out', out('r8')], /checkpoint directory not found/);
+  refused(['--from', bertDir, '--method', 'stackbert', '--layers', 'x', '--out', out('r9')], /--layers.*must be an integer/);
+  refused(['--from', bertDir, '--method', 'mslt', '--layers', '3', '--option', 'freezeSteps', '--out', out('r10')], /--option freezeSteps: expected key=value/);
+  refused(['--from', bertDir, '--method', 'stackbert', '--layers', '3', '--out', out('stack')], /already holds a checkpoint/);
+});

@@ -1,0 +1,333 @@
+// The fixed growth operators (src/grow): the role tables cover every key; function preservation
+// within 1e-4 relative for every operator that claims it, on BERT (post-LN), GPT-2 and ViT
+// (pre-LN), width-only and width+depth where claimed; the stacking / interpolation / insertion
+// index rules; purity and seeding; refusals with their messages; optimizer-state growth numbers.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, Tensor, tensor } from '../src/tensor/index.ts';
+import { modelFor, preset, type Batch, type ModelConfig } from '../src/models/index.ts';
+import { GrowError, checkGrowable, dims, expandAxis, gatherMap, getMethod, growAdamState, headPlan, layerKey, methodNames, paramRoleMap, paramRoles, withDims, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
+import { insertionSources, interpolateSources, stackSources } from '../src/grow/depth.ts';
+
+// ---- tiny models ---------------------------------------------------------------------------
+
+const SMALL = { layers: 2, hidden: 32, heads: 2, ffn: 64 };
+
+function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit'): ModelConfig {
+  const c =
+    family === 'gpt2'
+      ? preset('gpt2-tiny', { vocab_size: 40, n_positions: 16, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0, bos_token_id: 39, eos_token_id: 39 })
+      : family === 'vit' || family === 'deit'
+        ? preset(family === 'vit' ? 'vit-tiny' : 'deit-tiny-distilled', { image_size: 8, patch_size: 4, num_labels: 5, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 })
+        : preset(`${family}-tiny`, { vocab_size: 40, max_position_embeddings: 20, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+  return withDims(c, SMALL);
+}
+
+const grown = (c: ModelConfig, d: Partial<typeof SMALL>) => withDims(c, d);
+
+/** HF init plus noise everywhere (LayerNorm gains and biases too), so no symmetry hides a bug. */
+function trainedLike(config: ModelConfig, seed = 1): Map<string, Tensor> {
+  const model = modelFor(config);
+  const rng = new Rng(seed + 100);
+  return new Map(model.flatten(model.initParams(config, seed)).map(([k, t]) => [k, tensor(Array.from(t.f, (x) => x + 0.1 * rng.normal()), t.shape)]));
+}
+
+function batchFor(config: ModelConfig): Batch {
+  const rng = new Rng(5);
+  if (config.model_type === 'vit' || config.model_type === 'deit') {
+    const shape = [2, config.num_channels, config.image_size, config.image_size];
+    return { pixelValues: tensor(Array.from({ length: 2 * 3 * 64 }, () => rng.normal()), shape) };
+  }
+  const ids = tensor(Array.from({ length: 16 }, () => rng.int(40)), [2, 8], 'int32');
+  const types = config.model_type === 'bert' ? tensor(Array.from({ length: 16 }, () => rng.int(2)), [2, 8], 'int32') : null;
+  return { inputIds: ids, tokenTypeIds: types };
+}
+
+function logits(params: Map<string, Tensor>, config: ModelConfig): Float32Array {
+  const model = modelFor(config);
+  return Float32Array.from(model.forward(model.paramsFromFlat(config, params).params, config, batchFor(config)).f);
+}
+
+/** max |a - b| / max |b|. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+function grow(name: string, small: ModelConfig, large: ModelConfig, seed = 3, options?: Record<string, unknown>, params = trainedLike(small)): GrowResult {
+  return getMethod(name).grow(params, small, large, { seed, ...(options ? { options } : {}) });
+}
+
+function assertPreserves(name: string, small: ModelConfig, large: ModelConfig, result?: GrowResult): void {
+  const params = trainedLike(small);
+  const r = result ?? grow(name, small, large, 3, undefined, params);
+  const err = relErr(logits(r.params, large), logits(params, small));
+  assert.ok(err <= 1e-4, `${name} ${small.model_type} ${JSON.stringify(dims(small))} -> ${JSON.stringify(dims(large))}: relative error ${err.toExponential(2)}`);
+}
+
+const families = ['bert', 'gpt2', 'vit'] as const;
+
+// ---- structure -----------------------------------------------------------------------------
+
+test('paramRoles covers every flattened key, one role and side per axis', () => {
+  for (const f of ['bert', 'roberta', 'gpt2', 'vit', 'deit'] as const) {
+    const c = tiny(f);
+    const keys = modelFor(c).flatten(modelFor(c).initParams(c, 0));
+    const roles = paramRoles(c);
+    assert.deepEqual(roles.map((r) => r.key), keys.map(([k]) => k));
+    roles.forEach((r, i) => {
+      assert.deepEqual(r.shape, [...keys[i]![1].shape], r.key);
+      assert.equal(r.axes.length, r.shape.length);
+      assert.equal(r.sides.length, r.shape.length);
+    });
+  }
+  const bert = paramRoleMap(tiny('bert'));
+  assert.deepEqual(bert.get('bert.encoder.layer.1.attention.self.query.weight'), { key: 'bert.encoder.layer.1.attention.self.query.weight', layer: 1, module: 'attention.self.query.weight', kind: 'weight', axes: ['q', 'hidden'], sides: ['out', 'in'], shape: [32, 32] });
+  const gpt2 = paramRoleMap(tiny('gpt2'));
+  assert.deepEqual(gpt2.get('transformer.h.0.attn.c_attn.weight')!.axes, ['hidden', 'qkv']);
+  const vit = paramRoleMap(tiny('vit'));
+  assert.deepEqual(vit.get('vit.embeddings.patch_embeddings.projection.weight')!.axes, ['hidden', 'fixed', 'fixed', 'fixed']);
+  assert.deepEqual(vit.get('vit.embeddings.cls_token')!.axes, ['fixed', 'fixed', 'hidden']);
+});
+
+test('headPlan: more heads, wider heads, or refused when both change', () => {
+  const c = tiny('bert');
+  assert.equal(headPlan(c, grown(c, { hidden: 64, heads: 4 })), 'more-heads');
+  assert.equal(headPlan(c, grown(c, { hidden: 64 })), 'wider-heads');
+  assert.equal(headPlan(c, grown(c, { ffn: 128 })), 'same');
+  assert.throws(() => headPlan(c, grown(c, { hidden: 96, heads: 4 })), /grows in both head count \(2 -> 4\) and head size \(16 -> 24\): keep head size 16/);
+});
+
+// ---- function preservation -----------------------------------------------------------------
+
+for (const f of families) {
+  const s = tiny(f);
+  test(`${f}: net2net preserves the function (more heads, wider heads, FFN any size)`, () => {
+    assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4, ffn: 128 }));
+    assertPreserves('net2net', s, grown(s, { hidden: 64, ffn: 96 }));
+    assertPreserves('net2net', s, grown(s, { ffn: 100 }));
+  });
+  test(`${f}: bert2bert-fpi preserves the function in width`, () => assertPreserves('bert2bert-fpi', s, grown(s, { hidden: 64, heads: 4, ffn: 128 })));
+  test(`${f}: hypercloning preserves the function (with zero-sum noise)`, () => {
+    const large = grown(s, { hidden: 64, heads: 4, ffn: 128 });
+    assertPreserves('hypercloning', s, large);
+    const params = trainedLike(s);
+    const noisy = grow('hypercloning', s, large, 3, undefined, params).params;
+    const plain = grow('hypercloning', s, large, 3, { noise: false }, params).params;
+    const k = paramRoles(large).find((r) => r.layer === 0 && r.kind === 'weight' && r.sides.includes('in'))!.key;
+    assert.notDeepEqual(noisy.get(k)!.f, plain.get(k)!.f, 'noise was added');
+  });
+  test(`${f}: lemon preserves the function in width and depth`, () => {
+    assertPreserves('lemon', s, grown(s, { hidden: 64, heads: 4, ffn: 96 }));
+    assertPreserves('lemon', s, grown(s, { layers: 5, hidden: 64, heads: 4, ffn: 96 }));
+    if (f !== 'bert') assertPreserves('lemon', s, grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 }));
+  });
+}
+
+test('net2net is only approximate when LayerNorm sees uneven copies (hidden 32 -> 48), as documented', () => {
+  const s = tiny('bert');
+  const large = grown(s, { hidden: 48, heads: 3 });
+  const params = trainedLike(s);
+  assert.ok(relErr(logits(grow('net2net', s, large, 3, undefined, params).params, large), logits(params, s)) > 1e-3);
+});
+
+test('roberta: lemon depth on post-LN is exact up to LayerNorm eps (1e-5 here)', () => {
+  const s = tiny('roberta');
+  assertPreserves('lemon', s, grown(s, { layers: 4, hidden: 64, heads: 4 }));
+});
+
+test('deit: lemon and net2net preserve the distilled model', () => {
+  const s = tiny('deit');
+  assertPreserves('lemon', s, grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 80 }));
+  assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4 }));
+});
+
+for (const f of ['gpt2', 'vit'] as const) {
+  test(`${f}: block expansion inserts exact identity blocks`, () => {
+    const s = tiny(f);
+    assertPreserves('block-expansion', s, grown(s, { layers: 3 }));
+    assertPreserves('block-expansion', s, grown(s, { layers: 5 }));
+  });
+}
+
+/** W * (1 - mask): the grown model at ramp 0. */
+function atRampZero(r: GrowResult): Map<string, Tensor> {
+  const masks = r.schedule!.maskRamp!.masks;
+  return new Map([...r.params].map(([k, t]) => [k, masks.has(k) ? tensor(Array.from(t.f, (x, i) => x * (1 - masks.get(k)!.f[i]!)), t.shape) : t]));
+}
+
+for (const f of families) {
+  test(`${f}: msg at ramp 0 is the small model; at ramp 1 the new structure acts`, () => {
+    const s = tiny(f);
+    const large = f === 'bert' ? grown(s, { hidden: 64, heads: 4, ffn: 96 }) : grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 });
+    const params = trainedLike(s);
+    const r = grow('msg', s, large, 3, { rampSteps: 50 }, params);
+    assert.equal(r.schedule!.maskRamp!.steps, 50);
+    for (const m of r.schedule!.maskRamp!.masks.values()) assert.ok(m.f.every((x) => x === 0 || x === 1));
+    assert.ok(relErr(logits(atRampZero(r), large), logits(params, s)) <= 1e-4);
+    assert.ok(relErr(logits(r.params, large), logits(params, s)) > 1e-3);
+  });
+}
+
+// ---- depth index rules -----------------------------------------------------------------------
+
+test('layer source rules: stacking, interpolation, insertion', () => {
+  assert.deepEqual(stackSources(2, 5).map((s) => s.src), [0, 1, 0, 1, 0]);
+  assert.deepEqual(interpolateSources(2, 5).map((s) => s.src), [0, 0, 0, 1, 1]);
+  assert.deepEqual(interpolateSources(3, 6).map((s) => s.src), [0, 0, 1, 1, 2, 2]);
+  assert.deepEqual(insertionSources(4, 6), [0, 1, 1, 2, 3, 3].map((src, l) => ({ src, fresh: l === 2 || l === 5 })));
+  assert.deepEqual(insertionSources(2, 3).map((s) => s.src), [0, 1, 1]);
+});
+
+for (const [name, rule] of [['stackbert', (l: number) => l % 2], ['interpolation', (l: number) => Math.floor((l * 2) / 5)]] as const) {
+  test(`${name}: large layer l is exactly small layer ${name === 'stackbert' ? 'l mod L1' : 'floor(l L1 / L2)'}`, () => {
+    const s = tiny('gpt2');
+    const large = grown(s, { layers: 5 });
+    const params = trainedLike(s);
+    const out = grow(name, s, large, 3, undefined, params).params;
+    for (const r of paramRoles(large)) {
+      const from = r.layer === null ? r.key : layerKey(s, rule(r.layer), r.module);
+      assert.deepEqual(out.get(r.key)!.f, params.get(from)!.f, r.key);
+    }
+  });
+}
+
+test('mslt: stacks and freezes the embeddings and the original layers until freezeSteps', () => {
+  const s = tiny('bert');
+  const large = grown(s, { layers: 4 });
+  const r = grow('mslt', s, large, 3, { freezeSteps: 300 });
+  const freeze = r.schedule!.freeze!;
+  assert.equal(freeze.untilStep, 300);
+  const frozen = new Set(freeze.keys);
+  for (const p of paramRoles(large)) {
+    const expected = p.layer !== null ? p.layer < 2 : p.key.startsWith('bert.embeddings.');
+    assert.equal(frozen.has(p.key), expected, p.key);
+  }
+  assert.throws(() => grow('mslt', s, large, 3, { freezeSteps: -1 }), /freezeSteps must be an integer/);
+});
+
+// ---- purity ------------------------------------------------------------------------------------
+
+const randomMethods = new Set(['net2net', 'bert2bert-fpi', 'bert2bert-aki', 'lemon', 'hypercloning', 'msg']);
+
+function targetFor(m: GrowMethod, s: ModelConfig): ModelConfig {
+  if (!m.grows.width) return grown(s, { layers: 4 });
+  if (!m.grows.depth) return grown(s, { hidden: 64, heads: 4, ffn: 128 });
+  return grown(s, { layers: s.model_type === 'gpt2' || m.name !== 'msg' ? 4 : 2, hidden: 64, heads: 4, ffn: 128 });
+}
+
+for (const name of methodNames().filter((n) => n !== 'ligo')) {
+  test(`${name}: pure (input untouched, nothing shared), seeded`, () => {
+    const s = tiny('gpt2');
+    const m = getMethod(name);
+    const large = targetFor(m, s);
+    const params = trainedLike(s);
+    const before = new Map([...params].map(([k, t]) => [k, Float32Array.from(t.f)]));
+    const a = m.grow(params, s, large, { seed: 1 }).params;
+    for (const [k, t] of params) assert.deepEqual(t.f, before.get(k), `${k} changed`);
+    const buffers = new Set([...params.values()].map((t) => t.data.buffer));
+    for (const [k, t] of a) assert.ok(!buffers.has(t.data.buffer), `${k} shares the small model's buffer`);
+    const again = m.grow(params, s, large, { seed: 1 }).params;
+    for (const [k, t] of a) assert.deepEqual(again.get(k)!.f, t.f, `${k} differs for the same seed`);
+    const other = m.grow(params, s, large, { seed: 2 }).params;
+    const differs = [...a].some(([k, t]) => t.f.some((x, i) => x !== other.get(k)!.f[i]));
+    assert.equal(differs, randomMethods.has(name), randomMethods.has(name) ? 'another seed should change the result' : 'the method should not depend on the seed');
+  });
+}
+
+test('bert2bert-aki: new neurons of layer l come from layer l+1, the top layer keeps its own', () => {
+  const s = tiny('bert');
+  const large = grown(s, { ffn: 96 });
+  const params = trainedLike(s);
+  const fpi = grow('bert2bert-fpi', s, large, 3, undefined, params).params;
+  const aki = grow('bert2bert-aki', s, large, 3, undefined, params).params;
+  const w = (p: Map<string, Tensor>, l: number) => p.get(layerKey(large, l, 'intermediate.dense.weight'))!.f; // [96, 32]
+  assert.deepEqual(w(aki, 0).slice(0, 64 * 32), w(fpi, 0).slice(0, 64 * 32));
+  assert.deepEqual(w(aki, 0).slice(64 * 32), w(fpi, 1).slice(64 * 32));
+  assert.deepEqual(w(aki, 1), w(fpi, 1));
+});
+
+// ---- refusals ----------------------------------------------------------------------------------
+
+function refuses(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: Error) => {
+    assert.ok(e instanceof GrowError, `expected a GrowError, got ${e.name}: ${e.message}`);
+    assert.match(e.message, pattern);
+    assert.ok(!e.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+test('refusals name the problem and the fix', () => {
+  const bert = tiny('bert');
+  const gpt2 = tiny('gpt2');
+  refuses(() => checkGrowable(bert, grown(bert, { hidden: 16, heads: 1 })), /cannot shrink hidden_size from 32 to 16: .*at least 32/);
+  refuses(() => checkGrowable(bert, grown(bert, { layers: 1 })), /cannot shrink num_hidden_layers from 2 to 1/);
+  refuses(() => checkGrowable(gpt2, grown(gpt2, { ffn: 32 })), /cannot shrink n_inner from 64 to 32/);
+  refuses(() => checkGrowable(bert, gpt2), /cannot grow bert into gpt2: .*model_type 'bert'/);
+  refuses(() => checkGrowable(bert, tiny('roberta')), /cannot grow bert into roberta/);
+  refuses(() => checkGrowable(bert, grown(bert, { hidden: 48, heads: 5 })), /hidden_size 48 is not divisible by num_attention_heads 5/);
+  refuses(() => checkGrowable(bert, { ...bert, vocab_size: 41 } as ModelConfig), /vocab_size differs .*set the large config's vocab_size to 40/);
+  refuses(() => grow('stackbert', bert, grown(bert, { layers: 3, hidden: 64, heads: 4 })), /stackbert grows depth only, but hidden_size changes 32 -> 64/);
+  refuses(() => grow('hypercloning', bert, grown(bert, { layers: 3 })), /hypercloning grows width only/);
+  refuses(() => grow('hypercloning', bert, grown(bert, { hidden: 48, heads: 3 })), /whole multiples, but hidden 32 -> 48/);
+  refuses(() => grow('bert2bert-fpi', bert, grown(bert, { hidden: 64 })), /bert2bert-fpi supports more-heads attention growth, not wider-heads .*num_attention_heads to 4/);
+  refuses(() => grow('lemon', bert, grown(bert, { hidden: 48, heads: 3 })), /lemon cannot widen post-LN bert losslessly from hidden_size 32 to 48/);
+  refuses(() => grow('block-expansion', bert, grown(bert, { layers: 3 })), /block-expansion keeps the function only for pre-LN models/);
+  refuses(() => grow('msg', bert, grown(bert, { layers: 3 })), /msg cannot grow post-LN bert in depth/);
+  refuses(() => grow('net2net', bert, grown(bert, { hidden: 64 }), 3, { snr: 1 }), /net2net: unknown option snr/);
+  refuses(() => getMethod('stack'), /unknown growth method 'stack': use one of .*stackbert/);
+});
+
+// ---- optimizer state ---------------------------------------------------------------------------
+
+test('expandAxis: a doubled neuron split in two halves m and quarters v', () => {
+  const map = gatherMap(2, [0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]);
+  const m = tensor([2, 4, 6, 8], [2, 2]);
+  assert.deepEqual([...expandAxis(m, 1, map, 'first-moment').f], [1, 2, 1, 2, 3, 4, 3, 4]);
+  assert.deepEqual([...expandAxis(m, 1, map, 'second-moment').f], [0.5, 1, 0.5, 1, 1.5, 2, 1.5, 2]);
+  assert.deepEqual([...expandAxis(m, 0, gatherMap(2, [0, 1, 1]), 'second-moment').f], [2, 4, 6, 8, 6, 8]);
+});
+
+test('growAdamState: hypercloning x2 gives copies, m / 2 and v / 4 on the input side', () => {
+  const s = tiny('bert');
+  const large = grown(s, { hidden: 64, heads: 4, ffn: 128 });
+  const state = { tensors: new Map<string, Tensor>(), step: 7 };
+  for (const r of paramRoles(s)) {
+    const n = r.shape.reduce((a, b) => a * b, 1);
+    state.tensors.set(`${r.key}.exp_avg`, tensor(new Array(n).fill(2), r.shape));
+    state.tensors.set(`${r.key}.exp_avg_sq`, tensor(new Array(n).fill(4), r.shape));
+  }
+  const out = growAdamState(state, getMethod('hypercloning'), s, large, { seed: 1 });
+  assert.equal(out.step, 7);
+  const values = (k: string) => new Set(out.tensors.get(k)!.f);
+  const L = (m: string) => layerKey(large, 1, m);
+  assert.deepEqual(values(`${L('output.dense.weight')}.exp_avg`), new Set([1]));
+  assert.deepEqual(values(`${L('output.dense.weight')}.exp_avg_sq`), new Set([1]));
+  assert.deepEqual(values(`${L('output.dense.bias')}.exp_avg`), new Set([2]));
+  assert.deepEqual(values(`${L('output.dense.bias')}.exp_avg_sq`), new Set([4]));
+  assert.deepEqual(values('bert.embeddings.word_embeddings.weight.exp_avg_sq'), new Set([4]));
+  assert.deepEqual(values('cls.predictions.transform.LayerNorm.weight.exp_avg_sq'), new Set([1]));
+  assert.deepEqual(out.tensors.get(`${L('output.dense.weight')}.exp_avg`)!.shape, [64, 128]);
+  assert.throws(() => growAdamState(state, getMethod('ligo'), s, large, { seed: 1 }), /fresh optimizer/);
+});
+
+test('growAdamState: block expansion zeroes the moments of the zeroed projections', () => {
+  const s = tiny('gpt2');
+  const large = grown(s, { layers: 3 });
+  const state = { tensors: new Map<string, Tensor>(), step: 1 };
+  for (const r of paramRoles(s)) {
+    const n = r.shape.reduce((a, b) => a * b, 1);
+    for (const suffix of ['exp_avg', 'exp_avg_sq']) state.tensors.set(`${r.key}.${suffix}`, tensor(new Array(n).fill(3), r.shape));
+  }
+  const out = growAdamState(state, getMethod('block-expansion'), s, large, { seed: 1 });
+  assert.deepEqual(new Set(out.tensors.get('transformer.h.2.mlp.c_proj.weight.exp_avg_sq')!.f), new Set([0]));
+  assert.deepEqual(new Set(out.tensors.get('transformer.h.2.mlp.c_fc.weight.exp_avg')!.f), new Set([3]));
+});
