@@ -2,6 +2,8 @@
 
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerTrain } from './train.ts';
+import { registerGrow } from './grow.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
@@ -18,5 +20,8 @@ program
     const { getBackend } = await import('../tensor/index.ts');
     console.log(getBackend().name);
   });
+
+registerTrain(program);
+registerGrow(program);
 
 await program.parseAsync(process.argv);

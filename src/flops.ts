@@ -1,0 +1,222 @@
+// Training FLOPs of the models here, in two conventions that are reported side by side and never
+// mixed in one comparison (GROWTH.md, "Costs that must be counted"):
+//
+// 'electra' — the LiGO paper's counter: google-research/electra flops_computation.py
+//   (TransformerHparams), which the LiGO code copies. A matmul of an [m] vector by an [m, n]
+//   matrix costs 2mn; elementwise work is counted per element (DROPOUT_FLOPS, LAYER_NORM_FLOPS,
+//   ACTIVATION_FLOPS, SOFTMAX_FLOPS below); the input embedding is a dense one-hot matmul
+//   (2 * hidden * vocab per token); the backward pass costs the same as the forward pass, so
+//   training = 2 x forward. For masked LM only MLM_OUTPUT_FRACTION (15.625%) of the positions
+//   reach the head and output softmax. BERT/RoBERTa follow the file term for term, including
+//   its `attn_output_layer_norm = LAYER_NORM_FLOPS` (not x hidden: an upstream slip worth
+//   5 * (hidden - 1) FLOPs per token per layer, kept so that numbers match the paper's). The
+//   one generalisation: ELECTRA's `tok_type_and_position = 2e(s + 2)` is 2e(s + type_vocab_size)
+//   (BERT's type_vocab_size is 2). GPT-2 and ViT use the same block terms and constants,
+//   applied to their own embeddings and heads (see gpt2Electra, vitElectra).
+//
+// '6n' — the common convention: backward = 2 x forward, so training costs 6 FLOPs per
+//   parameter that takes part in a matmul, per row passing through it, plus attention:
+//   forward QK^T and PV cost 2 * T * d_attn each per query token and layer, so training adds
+//   3 * 4 * L * T * d_attn = 12 * L * T * d_attn per token (full T x T scores, also for causal
+//   models, as the engine computes them). Counted matmul parameters: attention Q, K, V, output,
+//   FFN in and out, the MLM head's dense layer and the output projection (vocab x hidden, over
+//   every position: the engine runs the MLM head on all positions), ViT's patch projection (per
+//   patch) and classifier (per CLS token). Not counted: biases, LayerNorm, embedding lookups,
+//   elementwise work. This is exactly the matmul work one engine training step does (checked
+//   in test/flops.test.ts by counting the backend's matmul calls), except for ViT's patch
+//   projection, whose input (pixels) needs no gradient: the engine does 4, not 6, FLOPs there.
+//
+// All functions take a config and the text sequence length (ignored by ViT, whose sequence is
+// its patches plus CLS, plus the distillation token for DeiT). `trainFlopsPerStep` is what the
+// training loop and the LiGO operator's cost accounting call.
+
+import type { BertConfig, GPT2Config, ModelConfig, ViTConfig } from './models/index.ts';
+
+/** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
+export const DROPOUT_FLOPS = 4;
+/** mean (sum), variance (square, sum), bias (add), scale (multiply). */
+export const LAYER_NORM_FLOPS = 5;
+/** tanh GELU: 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))). */
+export const ACTIVATION_FLOPS = 8;
+/** max/subtract, exp, sum, divide. */
+export const SOFTMAX_FLOPS = 5;
+/** ELECTRA's output_frac: the share of MLM positions that reach the output softmax. */
+export const MLM_OUTPUT_FRACTION = 0.15625;
+
+/** Training FLOPs in both conventions. */
+export interface TrainFlops {
+  electra: number;
+  sixN: number;
+}
+
+/** Named forward-pass terms (FLOPs per example); their sum is the forward cost. */
+export type FlopsTerms = Record<string, number>;
+
+interface BlockDims {
+  hidden: number;
+  inner: number;
+  heads: number;
+  seq: number;
+}
+
+/** ELECTRA get_block_flops, per token (encoder block, no cross-attention). */
+function electraBlockPerToken(d: BlockDims): FlopsTerms {
+  const { hidden: h, inner: i, heads, seq: s } = d;
+  const kqv = h;
+  return {
+    kqv: 3 * 2 * h * kqv,
+    kqv_bias: 3 * kqv,
+    attention_scores: 2 * kqv * s,
+    attn_softmax: SOFTMAX_FLOPS * s * heads,
+    attention_dropout: DROPOUT_FLOPS * s * heads,
+    attention_scale: s * heads,
+    attention_weighted_avg_values: 2 * h * s,
+    attn_output: 2 * h * h,
+    attn_output_bias: h,
+    attn_output_dropout: DROPOUT_FLOPS * h,
+    attn_output_residual: h,
+    attn_output_layer_norm: LAYER_NORM_FLOPS,
+    intermediate: 2 * h * i,
+    intermediate_act: ACTIVATION_FLOPS * i,
+    intermediate_bias: i,
+    output: 2 * h * i,
+    output_bias: h,
+    output_dropout: DROPOUT_FLOPS * h,
+    output_residual: h,
+    output_layer_norm: LAYER_NORM_FLOPS * h,
+  };
+}
+
+const total = (terms: FlopsTerms) => Object.values(terms).reduce((a, b) => a + b, 0);
+
+function blocks(layers: number, d: BlockDims): number {
+  return layers * d.seq * total(electraBlockPerToken(d));
+}
+
+function bertElectra(c: BertConfig, seq: number, outputFraction: number): FlopsTerms {
+  const h = c.hidden_size;
+  const v = c.vocab_size;
+  const input = { main_multiply: 2 * h * v, tok_type_and_position: 2 * h * (seq + c.type_vocab_size), add_tok_type_and_position: 2 * h, emb_layer_norm: LAYER_NORM_FLOPS * h, emb_dropout: DROPOUT_FLOPS * h };
+  const output = { main_multiply: 2 * h * v, hidden_kernel: 2 * h * h, hidden_bias: h, hidden_activation: ACTIVATION_FLOPS * h, hidden_layernorm: LAYER_NORM_FLOPS * h, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
+  return {
+    embeddings: seq * total(input),
+    blocks: blocks(c.num_hidden_layers, { hidden: h, inner: c.intermediate_size, heads: c.num_attention_heads, seq }),
+    output: outputFraction * seq * total(output),
+  };
+}
+
+/** GPT-2: no token types, no embedding LayerNorm; a final ln_f; the tied LM head on every position. */
+function gpt2Electra(c: GPT2Config, seq: number, outputFraction: number): FlopsTerms {
+  const h = c.n_embd;
+  const v = c.vocab_size;
+  const input = { main_multiply: 2 * h * v, position: 2 * h * seq, add_position: h, emb_dropout: DROPOUT_FLOPS * h };
+  const output = { final_layer_norm: LAYER_NORM_FLOPS * h, main_multiply: 2 * h * v, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
+  return {
+    embeddings: seq * total(input),
+    blocks: blocks(c.n_layer, { hidden: h, inner: c.n_inner ?? 4 * h, heads: c.n_head, seq }),
+    output: outputFraction * seq * total(output),
+  };
+}
+
+/** ViT/DeiT: the patch projection is a matmul per patch; only CLS (and DeiT's distillation token) reach a classifier. */
+function vitElectra(c: ViTConfig): FlopsTerms {
+  const d = c.hidden_size;
+  const labels = c.num_labels;
+  const patches = vitPatches(c);
+  const seq = vitSeqLen(c);
+  const patchIn = c.num_channels * c.patch_size * c.patch_size;
+  const heads = c.model_type === 'deit' ? 2 : 1;
+  const head = { logits: 2 * d * labels, logits_bias: labels };
+  return {
+    embeddings: patches * (2 * patchIn * d + d) + seq * (d + DROPOUT_FLOPS * d),
+    blocks: blocks(c.num_hidden_layers, { hidden: d, inner: c.intermediate_size, heads: c.num_attention_heads, seq }),
+    output: seq * LAYER_NORM_FLOPS * d + heads * total(head) + (heads - 1) * 2 * labels + (SOFTMAX_FLOPS + 2) * labels,
+  };
+}
+
+export function vitPatches(c: ViTConfig): number {
+  return (c.image_size / c.patch_size) ** 2;
+}
+
+/** Tokens per image: patches, CLS, and DeiT's distillation token. */
+export function vitSeqLen(c: ViTConfig): number {
+  return vitPatches(c) + (c.model_type === 'deit' ? 2 : 1);
+}
+
+/** Tokens one example feeds through the model: seqLen for text, the patch sequence for ViT. */
+export function tokensPerExample(config: ModelConfig, seqLen: number): number {
+  return isVit(config) ? vitSeqLen(config) : seqLen;
+}
+
+function isVit(c: ModelConfig): c is ViTConfig {
+  return c.model_type === 'vit' || c.model_type === 'deit';
+}
+
+/**
+ * ELECTRA-convention forward FLOPs of one example, by part (embeddings, blocks, output).
+ * outputFraction: the share of positions reaching the LM output (default 15.625% for masked
+ * LM, 1 for GPT-2; ignored for ViT).
+ */
+export function electraForwardTerms(config: ModelConfig, seqLen: number, outputFraction?: number): FlopsTerms {
+  switch (config.model_type) {
+    case 'bert':
+    case 'roberta':
+      return bertElectra(config, seqLen, outputFraction ?? MLM_OUTPUT_FRACTION);
+    case 'gpt2':
+      return gpt2Electra(config, seqLen, outputFraction ?? 1);
+    case 'vit':
+    case 'deit':
+      return vitElectra(config);
+  }
+}
+
+/** 6N-convention training FLOPs of one example, split into matmul parameters and attention. */
+export function sixNTerms(config: ModelConfig, seqLen: number): { matmul: number; attention: number } {
+  switch (config.model_type) {
+    case 'bert':
+    case 'roberta': {
+      const h = config.hidden_size;
+      const perToken = config.num_hidden_layers * (4 * h * h + 2 * h * config.intermediate_size) + h * h + config.vocab_size * h;
+      return { matmul: 6 * seqLen * perToken, attention: 12 * config.num_hidden_layers * seqLen * seqLen * h };
+    }
+    case 'gpt2': {
+      const h = config.n_embd;
+      const perToken = config.n_layer * (4 * h * h + 2 * h * (config.n_inner ?? 4 * h)) + config.vocab_size * h;
+      return { matmul: 6 * seqLen * perToken, attention: 12 * config.n_layer * seqLen * seqLen * h };
+    }
+    case 'vit':
+    case 'deit': {
+      const d = config.hidden_size;
+      const seq = vitSeqLen(config);
+      const heads = config.model_type === 'deit' ? 2 : 1;
+      const patchParams = config.num_channels * config.patch_size * config.patch_size * d;
+      const params = vitPatches(config) * patchParams + seq * config.num_hidden_layers * (4 * d * d + 2 * d * config.intermediate_size) + heads * d * config.num_labels;
+      return { matmul: 6 * params, attention: 12 * config.num_hidden_layers * seq * seq * d };
+    }
+  }
+}
+
+/** Training FLOPs of one example (one sequence or image), both conventions. */
+export function trainFlopsPerExample(config: ModelConfig, seqLen: number): TrainFlops {
+  const six = sixNTerms(config, seqLen);
+  return { electra: 2 * total(electraForwardTerms(config, seqLen)), sixN: six.matmul + six.attention };
+}
+
+/** Training FLOPs per token (per example / tokens per example), both conventions. */
+export function trainFlopsPerToken(config: ModelConfig, seqLen: number): TrainFlops {
+  const f = trainFlopsPerExample(config, seqLen);
+  const n = tokensPerExample(config, seqLen);
+  return { electra: f.electra / n, sixN: f.sixN / n };
+}
+
+/** Forward-only FLOPs of batchSize examples (a KI teacher's cost per step): electra = train / 2, 6N = train / 3. */
+export function forwardFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number }): TrainFlops {
+  const f = trainFlopsPerExample(config, shape.seqLen);
+  return { electra: (shape.batchSize * f.electra) / 2, sixN: (shape.batchSize * f.sixN) / 3 };
+}
+
+/** Training FLOPs of one optimizer step over batchSize examples (all micro-batches together). */
+export function trainFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number }): TrainFlops {
+  const f = trainFlopsPerExample(config, shape.seqLen);
+  return { electra: shape.batchSize * f.electra, sixN: shape.batchSize * f.sixN };
+}

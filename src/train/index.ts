@@ -1,0 +1,14 @@
+// Training: the loop (train), its schedule, tasks, objective (KI, MSG ramps), optimizer update,
+// checkpoints, run lock, JSONL log and progress display. AdamW itself lives in adamw.ts.
+
+export * from './adamw.ts';
+export * from './schedule.ts';
+export * from './tasks.ts';
+export * from './objective.ts';
+export * from './update.ts';
+export * from './checkpoint.ts';
+export * from './lock.ts';
+export * from './log.ts';
+export * from './progress.ts';
+export * from './setup.ts';
+export * from './loop.ts';

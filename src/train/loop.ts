@@ -1,0 +1,255 @@
+// train(spec): the training loop for masked LM, causal LM and image classification.
+//
+// One update: `accumSteps` micro-batches, each weighted by its share of the update's loss
+// targets (so two micro-batches give the same gradient as one double batch); the objective of
+// objective.ts (task loss, KI distillation, MSG mask ramp); a NaN/Inf check on the loss and the
+// gradient norm; clipping and AdamW (update.ts) at the schedule's learning rate (schedule.ts).
+// Every update appends a JSONL record (log.ts); every `evalEvery` updates the fixed validation
+// batches are scored; every `saveEvery` updates (and at the end) a complete checkpoint is written
+// atomically (checkpoint.ts). The run directory is locked while training (lock.ts).
+//
+// Resuming: a run directory that holds a checkpoint continues from it: weights, optimizer
+// moments and step counts, the dropout RNG, the data position (and masking RNG), cumulative
+// FLOPs and tokens; the log is cut back to the checkpoint. With the same spec the resumed run
+// reproduces the uninterrupted run's losses exactly.
+
+import { join } from 'node:path';
+import * as T from '../tensor/index.ts';
+import { Rng, hash32, type Tensor } from '../tensor/index.ts';
+import { modelFor, type ModelConfig, type ModelParams } from '../models/index.ts';
+import type { GrowSchedule } from '../grow/types.ts';
+import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
+import type { AdamWConfig } from './adamw.ts';
+import { loadLatestTrainCheckpoint, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
+import { acquireRunLock } from './lock.ts';
+import { RunLog, type TrainRecord } from './log.ts';
+import { evaluate, kiAlphaAt, objective, rampedParams, type KiSpec } from './objective.ts';
+import type { TrainObserver } from './progress.ts';
+import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
+import type { MicroBatch, Task, TaskFactory } from './tasks.ts';
+import { ParamUpdater } from './update.ts';
+
+export const LOG_FILE = 'train.jsonl';
+
+export interface TrainSpec {
+  runDir: string;
+  config: ModelConfig;
+  /** Starting weights by HF key (a pretrained or grown model); null: fresh init from `seed`. Ignored when resuming. */
+  initialParams?: Map<string, Tensor> | null;
+  /** tokenizer.json content, stored with every checkpoint. */
+  tokenizer?: unknown;
+  task: TaskFactory;
+  /** Total optimizer updates. */
+  steps: number;
+  lr: number;
+  warmupSteps: number;
+  decay: DecayKind;
+  weightDecay: number;
+  clipNorm: number | null;
+  /** Micro-batches per update. */
+  accumSteps: number;
+  /** Validate every N updates (and at the end); 0: only at the end. */
+  evalEvery: number;
+  /** Checkpoint every N updates (and at the end); 0: only at the end. */
+  saveEvery: number;
+  seed: number;
+  adam?: Partial<Pick<AdamWConfig, 'beta1' | 'beta2' | 'eps'>>;
+  growSchedule?: GrowSchedule;
+  ki?: KiSpec | null;
+  observer?: TrainObserver;
+}
+
+export interface TrainResult {
+  step: number;
+  /** Loss of the last update (NaN when no update ran in this call). */
+  loss: number;
+  valLoss: number | null;
+  flopsElectra: number;
+  flopsSixN: number;
+  wallSeconds: number;
+  checkpointDir: string | null;
+  resumedFrom: string | null;
+}
+
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly checkpointDir: string | null,
+  ) {
+    super(message);
+  }
+}
+
+function checkSpec(s: TrainSpec): void {
+  checkSchedule({ peakLr: s.lr, warmupSteps: s.warmupSteps, totalSteps: s.steps, decay: s.decay });
+  const nonNegInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`train: ${name} must be a non-negative integer, got ${v}`);
+  };
+  nonNegInt('evalEvery', s.evalEvery);
+  nonNegInt('saveEvery', s.saveEvery);
+  if (!Number.isInteger(s.accumSteps) || s.accumSteps < 1) throw new RangeError(`train: accumSteps must be a positive integer, got ${s.accumSteps}`);
+  if (s.ki && !(s.ki.alpha >= 0 && s.ki.alpha <= 1 && Number.isInteger(s.ki.steps) && s.ki.steps > 0)) throw new RangeError(`train: KI alpha must be in [0, 1] and steps a positive integer, got ${s.ki.alpha} and ${s.ki.steps}`);
+}
+
+/** Everything that changes as the run goes; saved in checkpoints. */
+interface Progress {
+  state: TrainState;
+  dropoutRng: Rng;
+  lastCheckpoint: string | null;
+}
+
+export function train(spec: TrainSpec): TrainResult {
+  checkSpec(spec);
+  const lock = acquireRunLock(spec.runDir);
+  try {
+    return runLocked(spec);
+  } finally {
+    lock.release();
+  }
+}
+
+function runLocked(spec: TrainSpec): TrainResult {
+  const { config } = spec;
+  const model = modelFor(config);
+  removeIncompleteCheckpoints(spec.runDir);
+  const ckpt = loadLatestTrainCheckpoint(spec.runDir);
+  const start = ckpt ? ckpt.params : spec.initialParams ? copyParams(spec.initialParams) : new Map(model.flatten(model.initParams(config, spec.seed)));
+  const tree = model.paramsFromFlat(config, start).params;
+  const flat = model.flatten(tree);
+  const updater = new ParamUpdater(flat, { weightDecay: spec.weightDecay, clipNorm: spec.clipNorm, ...(spec.adam ? { adam: spec.adam } : {}), ...(spec.growSchedule?.freeze ? { freeze: spec.growSchedule.freeze } : {}) });
+  if (ckpt) updater.loadState(ckpt.optimizer, ckpt.state.optimizerSteps);
+  const task = spec.task(ckpt ? ckpt.state.data : null);
+  const log = new RunLog(join(spec.runDir, LOG_FILE));
+  log.truncate(ckpt ? ckpt.state.logBytes : 0);
+  const state: TrainState = ckpt?.state ?? { step: 0, lr: 0, optimizerSteps: {}, dropoutRng: [], data: null, flopsElectra: 0, flopsSixN: 0, tokens: 0, wallSeconds: 0, logBytes: 0 };
+  const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), lastCheckpoint: ckpt?.dir ?? null };
+  const backend = T.getBackend().name; // a resume on another backend cannot reproduce the losses bit for bit
+  log.append(ckpt ? { type: 'resume', step: state.step, from: ckpt.dir, backend } : { type: 'start', step: 0, backend, model_type: config.model_type, task: task.kind, seed: spec.seed, steps: spec.steps, lr: spec.lr, batchSize: task.batchSize, accumSteps: spec.accumSteps, seqLen: task.seqLen });
+  spec.observer?.onStart?.({ startStep: state.step, totalSteps: spec.steps, resumedFrom: ckpt?.dir ?? null });
+  try {
+    return { ...loop(spec, { tree, flat, updater, task, log, progress }), resumedFrom: ckpt?.dir ?? null };
+  } finally {
+    task.close();
+    spec.observer?.onEnd?.();
+  }
+}
+
+/** Training updates weights in place: never those of the caller. */
+function copyParams(params: Map<string, Tensor>): Map<string, Tensor> {
+  return new Map([...params].map(([k, t]) => [k, T.tensor(t.data, t.shape, t.dtype)]));
+}
+
+interface Run {
+  tree: ModelParams;
+  flat: [string, Tensor][];
+  updater: ParamUpdater;
+  task: Task;
+  log: RunLog;
+  progress: Progress;
+}
+
+function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
+  const { state } = run.progress;
+  const sessionStart = performance.now();
+  const wallAtStart = state.wallSeconds;
+  const wall = () => wallAtStart + (performance.now() - sessionStart) / 1000;
+  const examples = run.task.batchSize * spec.accumSteps;
+  const perStep = trainFlopsPerStep(spec.config, { batchSize: examples, seqLen: run.task.seqLen });
+  const teacherPerStep = spec.ki ? forwardFlopsPerStep(spec.ki.teacherConfig, { batchSize: examples, seqLen: run.task.seqLen }) : null;
+  const tokensPerStep = examples * tokensPerExample(spec.config, run.task.seqLen);
+  let loss = Number.NaN;
+  let valLoss: number | null = null;
+  while (state.step < spec.steps) {
+    const s = state.step;
+    const lr = lrAt({ peakLr: spec.lr, warmupSteps: spec.warmupSteps, totalSteps: spec.steps, decay: spec.decay }, s);
+    const alpha = spec.ki ? kiAlphaAt(spec.ki, s) : 0;
+    const t0 = performance.now();
+    const r = T.tidy(() => oneUpdate(spec, run, s, lr, alpha));
+    if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) throw diverged(spec, s + 1, r, run.progress.lastCheckpoint, lr);
+    const flops = addFlops(perStep, alpha > 0 ? teacherPerStep : null);
+    Object.assign(state, { step: s + 1, lr, flopsElectra: state.flopsElectra + flops.electra, flopsSixN: state.flopsSixN + flops.sixN, tokens: state.tokens + tokensPerStep });
+    loss = r.loss;
+    const record: TrainRecord = { type: 'train', step: state.step, loss: r.loss, lr, gradNorm: r.gradNorm, tokens: state.tokens, tokensPerSecond: tokensPerStep / ((performance.now() - t0) / 1000), flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), ...(spec.ki ? { kiLoss: r.kiLoss, kiAlpha: alpha } : {}) };
+    run.log.append(record);
+    spec.observer?.onStep?.(record);
+    const last = state.step === spec.steps;
+    if (last || (spec.evalEvery > 0 && state.step % spec.evalEvery === 0)) valLoss = validate(spec, run, wall());
+    if (last || (spec.saveEvery > 0 && state.step % spec.saveEvery === 0)) save(spec, run, wall());
+  }
+  return { step: state.step, loss, valLoss, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint };
+}
+
+function addFlops(a: TrainFlops, b: TrainFlops | null): TrainFlops {
+  return b ? { electra: a.electra + b.electra, sixN: a.sixN + b.sixN } : a;
+}
+
+/** The parameter tree the forward pass uses at update `step` (MSG ramps applied while ramping). */
+function treeAt(spec: TrainSpec, run: Run, step: number): ModelParams {
+  const ramp = spec.growSchedule?.maskRamp;
+  if (!ramp || step >= ramp.steps) return run.tree;
+  return rampedParams(spec.config, run.flat, ramp.masks, step / ramp.steps);
+}
+
+interface UpdateResult {
+  loss: number;
+  kiLoss: number;
+  gradNorm: number;
+}
+
+/** Forward + backward over the update's micro-batches, then (when finite) the optimizer step. */
+function oneUpdate(spec: TrainSpec, run: Run, step: number, lr: number, alpha: number): UpdateResult {
+  const { updater, progress } = run;
+  const micro: MicroBatch[] = Array.from({ length: spec.accumSteps }, () => run.task.next());
+  const totalWeight = micro.reduce((a, m) => a + m.weight, 0);
+  const share = (m: MicroBatch) => (totalWeight > 0 ? m.weight / totalWeight : 1 / micro.length);
+  const active = updater.active(step);
+  const wrt = active.map((i) => run.flat[i]![1]);
+  const ki = spec.ki && alpha > 0 ? { config: spec.ki.teacherConfig, params: spec.ki.teacherParams, alpha } : null;
+  const model = modelFor(spec.config);
+  updater.zeroGrads();
+  let loss = 0;
+  let kiLoss = 0;
+  for (const mb of micro) {
+    T.tidy(() => {
+      const { grads } = T.valueAndGrad(() => {
+        const parts = objective(spec.config, treeAt(spec, run, step), mb, model.trainDropout(spec.config, progress.dropoutRng), ki);
+        loss += share(mb) * parts.task.item();
+        kiLoss += share(mb) * (parts.kiWeighted?.item() ?? 0);
+        return T.scale(parts.loss, share(mb));
+      }, wrt);
+      updater.accumulate(active, grads);
+    });
+  }
+  const gradNorm = updater.gradNorm(step);
+  if (Number.isFinite(loss) && Number.isFinite(gradNorm)) updater.apply(step, lr, gradNorm);
+  return { loss, kiLoss, gradNorm };
+}
+
+function diverged(spec: TrainSpec, step: number, r: UpdateResult, checkpoint: string | null, lr: number): TrainingDivergedError {
+  const what = `loss ${r.loss}, gradient norm ${r.gradNorm}`;
+  const lower = (spec.lr / 2).toExponential(1);
+  const advice = checkpoint
+    ? `the last good checkpoint is ${checkpoint}; resume from it with a lower learning rate: \`ligo train --out ${spec.runDir} --lr ${lower}\``
+    : `no checkpoint was written yet; start again with a lower learning rate (e.g. --lr ${lower})`;
+  return new TrainingDivergedError(`training diverged at step ${step} (${what}, learning rate ${lr.toExponential(2)}); stopped without updating the weights. ${advice[0]!.toUpperCase()}${advice.slice(1)}`, step, checkpoint);
+}
+
+function validate(spec: TrainSpec, run: Run, wallSeconds: number): number {
+  const { state } = run.progress;
+  const valLoss = T.tidy(() => evaluate(spec.config, treeAt(spec, run, state.step), run.task.validation()));
+  const record = { type: 'eval' as const, step: state.step, valLoss, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds };
+  run.log.append(record);
+  spec.observer?.onEval?.(record);
+  return valLoss;
+}
+
+function save(spec: TrainSpec, run: Run, wallSeconds: number): void {
+  const { state, dropoutRng } = run.progress;
+  const opt = run.updater.state();
+  Object.assign(state, { optimizerSteps: opt.steps, dropoutRng: dropoutRng.state(), data: run.task.position(), wallSeconds, logBytes: run.log.bytes() });
+  const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } });
+  run.progress.lastCheckpoint = dir;
+  spec.observer?.onCheckpoint?.(dir, state.step);
+}

@@ -1,0 +1,92 @@
+// Preparing a run's data: the dataset a config trains on (text corpora for BERT/RoBERTa/GPT-2,
+// MNIST/Fashion-MNIST for ViT/DeiT), its tokenizer, and the task (tasks.ts) over it.
+//
+// Tokenizer, in order of preference: the run directory's own tokenizer.json (a resumed run), the
+// one shipped with the starting checkpoint, or a new one trained on the corpus's training split
+// (never the validation split) with vocab_size = config.vocab_size: WordPiece for BERT,
+// byte-level BPE for GPT-2 and RoBERTa (with their special tokens). It is saved into the run
+// directory so a resumed run uses the same ids. Token shards are cached in RUN_DIR/token-cache.
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import type { ModelConfig, ViTConfig } from '../models/index.ts';
+import { buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
+import { GPT2_SPECIALS, ROBERTA_SPECIALS, loadTokenizer, saveTokenizer, tokenizerFromJSON, trainByteLevelBPE, trainWordPiece, type Tokenizer } from '../tokenize/index.ts';
+import { imageTask, textTask, type TaskFactory } from './tasks.ts';
+
+export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];
+export const imageDataNames: readonly ImageDatasetName[] = ['mnist', 'fashion-mnist'];
+export type DataName = CorpusName | ImageDatasetName;
+
+const isImageModel = (c: ModelConfig): c is ViTConfig => c.model_type === 'vit' || c.model_type === 'deit';
+export const isImageData = (d: DataName): d is ImageDatasetName => (imageDataNames as readonly string[]).includes(d);
+
+export interface BatchShape {
+  batchSize: number;
+  seqLen: number;
+  seed: number;
+  evalBatches: number;
+}
+
+/** Throws a one-line error when the data cannot feed the model (wrong modality, too-long sequences). */
+export function checkDataFits(config: ModelConfig, data: DataName, seqLen: number): void {
+  if (isImageModel(config) !== isImageData(data)) {
+    throw new Error(`--data ${data} is ${isImageData(data) ? 'an image' : 'a text'} dataset but the model is ${config.model_type}: use ${isImageModel(config) ? imageDataNames.join(' or ') : textDataNames.join(', ')}`);
+  }
+  if (isImageModel(config)) {
+    if (config.image_size !== 28 || config.num_channels !== 1 || config.num_labels !== 10) throw new Error(`${data} images are 28x28x1 with 10 labels, but the config has image_size ${config.image_size}, num_channels ${config.num_channels}, num_labels ${config.num_labels}`);
+    return;
+  }
+  const maxLen = config.model_type === 'gpt2' ? config.n_positions : config.max_position_embeddings - (config.model_type === 'roberta' ? config.pad_token_id + 1 : 0);
+  if (seqLen > maxLen) throw new Error(`--seq-len ${seqLen} is longer than the model's ${maxLen} positions`);
+}
+
+/** The run's tokenizer (see the header), saved as RUN_DIR/tokenizer.json. */
+export function runTokenizer(config: ModelConfig, data: CorpusName, runDir: string, fromTokenizer: unknown | null): Tokenizer {
+  const path = join(runDir, 'tokenizer.json');
+  if (fs.existsSync(path)) return loadTokenizer(path);
+  const tokenizer = fromTokenizer !== null ? tokenizerFromJSON(fromTokenizer, 'the starting checkpoint tokenizer.json') : trainTokenizer(config, data);
+  fs.mkdirSync(runDir, { recursive: true });
+  saveTokenizer(path, tokenizer);
+  return tokenizer;
+}
+
+function trainTokenizer(config: ModelConfig, data: CorpusName): Tokenizer {
+  const texts = splitDocuments(loadCorpus(data)).train.map((d) => d.text);
+  switch (config.model_type) {
+    case 'bert':
+      return trainWordPiece(texts, { vocabSize: config.vocab_size });
+    case 'roberta':
+      return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: ROBERTA_SPECIALS });
+    case 'gpt2':
+      return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: GPT2_SPECIALS });
+    default:
+      throw new Error(`${config.model_type} models take images, not a tokenizer`);
+  }
+}
+
+/** Throws when token ids or special tokens do not fit the config. */
+export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): void {
+  if (isImageModel(config)) return;
+  if (tokenizer.vocabSize > config.vocab_size) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the config's vocab_size is ${config.vocab_size}: use a config with vocab_size >= ${tokenizer.vocabSize}`);
+  if (config.model_type !== 'gpt2' && tokenizer.special.mask === undefined) throw new Error(`masked LM needs a tokenizer with a mask token; this ${tokenizer.kind} tokenizer has none`);
+  if (config.model_type === 'roberta' && tokenizer.special.pad !== config.pad_token_id) throw new Error(`roberta: the tokenizer's pad id ${tokenizer.special.pad} differs from the config's pad_token_id ${config.pad_token_id}`);
+}
+
+/** The task for a text corpus: masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
+export function corpusTask(config: ModelConfig, data: CorpusName, tokenizer: Tokenizer, runDir: string, shape: BatchShape): TaskFactory {
+  const split = splitDocuments(loadCorpus(data));
+  const cache = join(runDir, 'token-cache');
+  return textTask({
+    kind: config.model_type === 'gpt2' ? 'causal-lm' : 'masked-lm',
+    train: buildTokenShards(split.train, tokenizer, cache),
+    validation: buildTokenShards(split.validation, tokenizer, cache),
+    tokenizer,
+    ...shape,
+  });
+}
+
+/** The task for MNIST or Fashion-MNIST: training split to train, test split to validate. */
+export function imageDataTask(data: ImageDatasetName, shape: BatchShape): TaskFactory {
+  return imageTask({ train: loadMnist(data, 'train'), validation: loadMnist(data, 'test'), batchSize: shape.batchSize, seed: shape.seed, evalBatches: shape.evalBatches });
+}

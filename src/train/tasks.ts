@@ -1,0 +1,206 @@
+// Training tasks: where micro-batches come from and what the loss is scored against.
+//
+// - masked LM (BERT, RoBERTa): windows from a shuffled TokenStream, BERT's 80/10/10 masking drawn
+//   dynamically from the task's own RNG (RoBERTa style);
+// - causal LM (GPT-2): the same windows, targets = inputs shifted left by one;
+// - image classification (ViT/DeiT on MNIST, Fashion-MNIST): images in a seeded per-epoch
+//   permutation (IndexStream), like TokenStream's windows.
+//
+// Every task can say where it is (`position()`, JSON) and be created again at that position, so a
+// resumed run sees exactly the batches an uninterrupted one would. Validation batches are fixed:
+// the first windows (images) of the validation split in order, masked statically (seeded by
+// window id), so every evaluation scores the same examples.
+
+import { Rng, collectTensors, hash32, keep, tensor, type Tensor } from '../tensor/index.ts';
+import type { Batch } from '../models/index.ts';
+import { IGNORE_INDEX, TokenStream, causalLmBatch, imageBatch, maskedLmBatch, type ImageDataset, type StreamPosition, type TokenShards, type Window } from '../data/index.ts';
+import type { Tokenizer } from '../tokenize/index.ts';
+
+export type TaskKind = 'masked-lm' | 'causal-lm' | 'image-classification';
+
+/** One micro-batch: model inputs, the targets for cross-entropy against forward's logits, and how many targets count. */
+export interface MicroBatch {
+  batch: Batch;
+  /** int32, logits' shape without the class axis; IGNORE_INDEX where no loss is taken. */
+  targets: Tensor;
+  /** Number of targets that are not IGNORE_INDEX (micro-batches are weighted by it). */
+  weight: number;
+}
+
+export interface Task {
+  readonly kind: TaskKind;
+  /** Examples per micro-batch. */
+  readonly batchSize: number;
+  /** Text window length in tokens; 0 for images. */
+  readonly seqLen: number;
+  next(): MicroBatch;
+  /** Where the next micro-batch comes from (JSON); pass it to the factory to resume here. */
+  position(): unknown;
+  /** The fixed validation micro-batches. */
+  validation(): MicroBatch[];
+  close(): void;
+}
+
+/** Creates the task at a saved position, or at the start when position is null. */
+export type TaskFactory = (position: unknown | null) => Task;
+
+/** Validation batches are cached for the whole run: keep them out of every tidy scope. */
+function kept(batches: MicroBatch[]): MicroBatch[] {
+  for (const t of collectTensors(batches.map((b) => [b.batch, b.targets]))) keep(t);
+  return batches;
+}
+
+function countTargets(targets: Int32Array): number {
+  let n = 0;
+  for (const t of targets) if (t !== IGNORE_INDEX) n++;
+  return n;
+}
+
+/** Next-token targets: targets[b, t] = ids[b, t + 1], IGNORE_INDEX at the last position. */
+export function shiftedTargets(ids: Tensor): Tensor {
+  const [B, T] = ids.shape as [number, number];
+  const out = new Int32Array(B * T).fill(IGNORE_INDEX);
+  for (let b = 0; b < B; b++) out.set(ids.i.subarray(b * T + 1, (b + 1) * T), b * T);
+  return tensor(out, [B, T], 'int32');
+}
+
+export interface TextTaskOptions {
+  kind: 'masked-lm' | 'causal-lm';
+  train: TokenShards;
+  validation: TokenShards;
+  tokenizer: Tokenizer;
+  batchSize: number;
+  seqLen: number;
+  seed: number;
+  /** Validation micro-batches (fewer when the validation split is smaller). */
+  evalBatches: number;
+  maskProb?: number;
+}
+
+interface TextPosition {
+  stream: StreamPosition;
+  maskRng: number[];
+}
+
+export function textTask(o: TextTaskOptions): TaskFactory {
+  return (position) => {
+    const saved = position as TextPosition | null;
+    const stream = new TokenStream(o.train, { windowLength: o.seqLen, batchSize: o.batchSize, seed: o.seed, ...(saved ? { position: saved.stream } : {}) });
+    const maskRng = saved ? Rng.fromState(saved.maskRng) : new Rng(hash32(o.seed, 2));
+    const toMicro = (windows: Window[], rng: Rng, masking: 'dynamic' | 'static'): MicroBatch => {
+      if (o.kind === 'causal-lm') {
+        const b = causalLmBatch(windows);
+        const targets = shiftedTargets(b.inputIds);
+        return { batch: b, targets, weight: countTargets(targets.i) };
+      }
+      const b = maskedLmBatch(windows, o.tokenizer, rng, { maskProb: o.maskProb ?? 0.15, masking, seed: o.seed });
+      return { batch: b, targets: b.labels, weight: countTargets(b.labels.i) };
+    };
+    let validation: MicroBatch[] | null = null;
+    return {
+      kind: o.kind,
+      batchSize: o.batchSize,
+      seqLen: o.seqLen,
+      next: () => toMicro(stream.nextBatch(), maskRng, 'dynamic'),
+      position: (): TextPosition => ({ stream: stream.position(), maskRng: maskRng.state() }),
+      validation: () => (validation ??= kept(textValidation(o, (ws) => toMicro(ws, maskRng, 'static')))),
+      close: () => stream.close(),
+    };
+  };
+}
+
+function textValidation(o: TextTaskOptions, toMicro: (ws: Window[]) => MicroBatch): MicroBatch[] {
+  let stream: TokenStream;
+  try {
+    stream = new TokenStream(o.validation, { windowLength: o.seqLen, batchSize: o.batchSize });
+  } catch (e) {
+    throw new Error(`validation split: ${(e as Error).message}`);
+  }
+  try {
+    const batches = Math.min(o.evalBatches, Math.floor(stream.windowCount / o.batchSize));
+    return Array.from({ length: batches }, (_, k) => toMicro(Array.from({ length: o.batchSize }, (_, j) => stream.window(k * o.batchSize + j))));
+  } finally {
+    stream.close();
+  }
+}
+
+/** Indices 0..count-1 in a fresh seeded permutation per epoch; resumable like TokenStream. */
+export class IndexStream {
+  private epoch: number;
+  private index: number;
+  private epochRngState: number[];
+  private readonly rng: Rng;
+  private order: number[];
+
+  constructor(
+    private readonly count: number,
+    start: StreamPosition,
+  ) {
+    if (!(start.index >= 0 && start.index < count)) throw new RangeError(`IndexStream: position ${start.index} is outside 0..${count - 1} (saved with another dataset?)`);
+    this.epoch = start.epoch;
+    this.index = start.index;
+    this.epochRngState = [...start.rngState];
+    this.rng = Rng.fromState(start.rngState);
+    this.order = this.rng.shuffle(Array.from({ length: count }, (_, i) => i));
+  }
+
+  static fresh(count: number, seed: number): IndexStream {
+    return new IndexStream(count, { epoch: 0, index: 0, rngState: new Rng(seed).state() });
+  }
+
+  take(n: number): number[] {
+    const out: number[] = [];
+    while (out.length < n) {
+      out.push(this.order[this.index]!);
+      if (++this.index === this.count) {
+        this.epoch++;
+        this.index = 0;
+        this.epochRngState = this.rng.state();
+        this.order = this.rng.shuffle(Array.from({ length: this.count }, (_, i) => i));
+      }
+    }
+    return out;
+  }
+
+  position(): StreamPosition {
+    return { epoch: this.epoch, index: this.index, rngState: [...this.epochRngState] };
+  }
+}
+
+export interface ImageTaskOptions {
+  train: ImageDataset;
+  validation: ImageDataset;
+  batchSize: number;
+  seed: number;
+  evalBatches: number;
+  /** Random shifts of up to 2 pixels (imageBatch's augmentation). */
+  augment?: boolean;
+}
+
+interface ImagePosition {
+  stream: StreamPosition;
+  augmentRng: number[];
+}
+
+export function imageTask(o: ImageTaskOptions): TaskFactory {
+  return (position) => {
+    const saved = position as ImagePosition | null;
+    const stream = saved ? new IndexStream(o.train.count, saved.stream) : IndexStream.fresh(o.train.count, o.seed);
+    const rng = saved ? Rng.fromState(saved.augmentRng) : new Rng(hash32(o.seed, 3));
+    const toMicro = (ds: ImageDataset, indices: number[], augment: boolean): MicroBatch => {
+      const b = imageBatch(ds, indices, rng, { augment });
+      return { batch: { pixelValues: b.pixels, labels: b.labels }, targets: b.labels, weight: indices.length };
+    };
+    let validation: MicroBatch[] | null = null;
+    const batches = Math.min(o.evalBatches, Math.floor(o.validation.count / o.batchSize));
+    return {
+      kind: 'image-classification',
+      batchSize: o.batchSize,
+      seqLen: 0,
+      next: () => toMicro(o.train, stream.take(o.batchSize), o.augment ?? false),
+      position: (): ImagePosition => ({ stream: stream.position(), augmentRng: rng.state() }),
+      validation: () => (validation ??= kept(Array.from({ length: batches }, (_, k) => toMicro(o.validation, Array.from({ length: o.batchSize }, (_, j) => k * o.batchSize + j), false)))),
+      close: () => undefined,
+    };
+  };
+}

@@ -1,0 +1,118 @@
+// FLOPs accounting (src/flops.ts): the ELECTRA convention against closed forms written out by
+// hand and the ELECTRA paper's own BERT-Base figure; the 6N convention against the matmul FLOPs
+// the engine actually runs in one forward + backward step, counted by wrapping the backend.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { preset, modelFor, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
+import { Rng, getBackend, tensor, useBackend, valueAndGrad, type Backend } from '../src/tensor/index.ts';
+import { MLM_OUTPUT_FRACTION, electraForwardTerms, sixNTerms, trainFlopsPerExample, trainFlopsPerStep, trainFlopsPerToken, vitPatches } from '../src/flops.ts';
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+test('ELECTRA convention: BERT-Base (12L-768H, vocab 30522), T = 128, equals the closed form', () => {
+  const c = preset('bert-12L-768H', { vocab_size: 30522 });
+  const [h, i, s, a, v, L] = [768, 3072, 128, 12, 30522, 12];
+  // get_block_flops per token, its 20 terms collected by hand (attn LayerNorm is 5, not 5h, as upstream).
+  const block = 8 * h * h + 4 * h * i + 4 * h * s + 10 * s * a + 9 * i + 20 * h + 5;
+  const embedding = 2 * h * v + 2 * h * (s + 2) + 2 * h + 5 * h + 4 * h;
+  const output = 2 * h * v + 2 * h * h + h + 8 * h + 5 * h + 5 * v + 2 * v;
+  const perToken = 2 * (L * block + embedding + 0.15625 * output);
+  assert.equal(MLM_OUTPUT_FRACTION, 0.15625);
+  assert.ok(rel(trainFlopsPerToken(c, s).electra, perToken) < 1e-12);
+  assert.ok(rel(trainFlopsPerStep(c, { batchSize: 256, seqLen: s }).electra, 256 * s * perToken) < 1e-12);
+  const terms = electraForwardTerms(c, s);
+  assert.deepEqual(Object.keys(terms), ['embeddings', 'blocks', 'output']);
+});
+
+test("ELECTRA convention reproduces the ELECTRA paper's BERT-Base pre-training cost (6.4e19 FLOPs)", () => {
+  // ELECTRA Table 1: BERT-Base, 1M steps of 256 x 512 tokens.
+  const c = preset('bert-12L-768H', { vocab_size: 30522 });
+  const flops = 1e6 * trainFlopsPerStep(c, { batchSize: 256, seqLen: 512 }).electra;
+  assert.ok(Math.abs(flops / 6.4e19 - 1) < 0.01, `${flops.toExponential(3)}`);
+});
+
+test('6N convention: BERT-Base closed form (6 x matmul params per token + 12 L T d)', () => {
+  const c = preset('bert-12L-768H', { vocab_size: 30522 });
+  const [h, i, T, v, L] = [768, 3072, 128, 30522, 12];
+  const matmulParams = L * (4 * h * h + 2 * h * i) + h * h + v * h;
+  assert.equal(trainFlopsPerToken(c, T).sixN, 6 * matmulParams + 12 * L * T * h);
+});
+
+test('ELECTRA convention: GPT-2 puts every position through the output; ViT only CLS through the classifier', () => {
+  const g = preset('gpt2-tiny', { vocab_size: 512 });
+  const [h, v, T] = [128, 512, 64];
+  assert.equal(electraForwardTerms(g, T).output, T * (5 * h + 2 * h * v + 5 * v + 2 * v));
+  const vit = preset<ViTConfig>('vit-tiny');
+  const [d, labels] = [128, 10];
+  const S = vitPatches(vit) + 1;
+  assert.equal(electraForwardTerms(vit, 0).output, S * 5 * d + 2 * d * labels + labels + 7 * labels);
+});
+
+/** The backend with matmul calls counted as 2 m n k batch FLOPs. */
+function countingBackend(inner: Backend): { backend: Backend; flops: () => number } {
+  let flops = 0;
+  const backend = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'matmul') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: Parameters<Backend['matmul']>) => {
+        const a = args[3];
+        flops += 2 * a.m * a.n * a.k * a.batch;
+        return inner.matmul(...args);
+      };
+    },
+  });
+  return { backend, flops: () => flops };
+}
+
+function countedStepFlops(config: ModelConfig, batch: Batch): number {
+  const model = modelFor(config);
+  const params = model.initParams(config, 0);
+  const wrt = model.flatten(params).map(([, t]) => t);
+  const prev = getBackend();
+  const counter = countingBackend(prev);
+  useBackend(counter.backend);
+  try {
+    valueAndGrad(() => model.loss(params, config, batch, { dropout: model.trainDropout(config, new Rng(1)) }), wrt);
+  } finally {
+    useBackend(prev);
+  }
+  return counter.flops();
+}
+
+function ids(rng: Rng, B: number, T: number, vocab: number, labels: boolean) {
+  const draw = () => tensor(Array.from({ length: B * T }, () => 5 + rng.int(vocab - 5)), [B, T], 'int32');
+  const inputIds = draw();
+  const lab = labels ? tensor(Array.from(draw().data, (x, k) => (k % 3 === 0 ? x : -100)), [B, T], 'int32') : inputIds;
+  return { inputIds, labels: lab };
+}
+
+// Tolerance 0: the 6N count is exact for the matmuls the engine runs (the MLM head runs on every
+// position in the engine, and 6N counts it on every position), with one stated difference:
+// ViT's patch projection takes no input gradient (pixels are data), so the engine does
+// 4 instead of 6 FLOPs per patch-projection parameter and patch.
+test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training step, exactly', () => {
+  const rng = new Rng(3);
+  const B = 3;
+  const T = 16;
+  const bert = preset('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 32 });
+  const counted = countedStepFlops(bert, ids(rng, B, T, 97, true));
+  const s = sixNTerms(bert, T);
+  assert.equal(counted, B * (s.matmul + s.attention));
+  assert.equal(counted, B * trainFlopsPerExample(bert, T).sixN);
+
+  const roberta = preset('roberta-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 40 });
+  assert.equal(countedStepFlops(roberta, ids(rng, B, T, 97, true)), B * trainFlopsPerExample(roberta, T).sixN);
+
+  const gpt2 = preset('gpt2-tiny', { vocab_size: 89, n_embd: 32, n_inner: 40, n_head: 4, n_positions: 32, bos_token_id: 88, eos_token_id: 88 });
+  assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(gpt2, T).sixN);
+
+  for (const name of ['vit-tiny', 'deit-tiny-distilled']) {
+    const vit = preset<ViTConfig>(name, { hidden_size: 24, intermediate_size: 40, num_attention_heads: 3, num_hidden_layers: 2, image_size: 8, patch_size: 4, num_channels: 2, num_labels: 5 });
+    const pixels = tensor(Array.from({ length: B * 2 * 64 }, () => rng.normal()), [B, 2, 8, 8]);
+    const labels = tensor([0, 3, 4], [B], 'int32');
+    const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24;
+    assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels }), B * (trainFlopsPerExample(vit, 0).sixN - noInputGrad), name);
+  }
+});
