@@ -1,0 +1,148 @@
+// LiGO, the learned Linear Growth Operator (Wang et al., "Learning to Grow Pretrained Models for
+// Efficient Transformer Training", ICLR 2023, Sec. 3; GROWTH.md): the large model's parameters
+// are M theta_small with M factored into depth and width operators (ligo-operator.ts), M is
+// learned for a few steps on the large model's own loss with the small model frozen, and the
+// large model is then materialised once.
+//
+//   learnLigo(small, smallConfig, largeConfig, ctx) -> { operator, result }
+//     1. layout: which matrices M has (ligo-operator.ts), from structure.ts's axis roles;
+//     2. init (ligo-init.ts): 'stackbert_noisy' depth + 'rand' width by default, or a fixed
+//        operator's exact coefficients (Proposition 1);
+//     3. `steps` AdamW steps (src/train/adamw.ts) on loss(large(M theta_small), ctx.batches(step)),
+//        gradients w.r.t. M's tensors only (valueAndGrad leaves the small model constant);
+//     4. theta_large = M theta_small, without gradients, into fresh buffers.
+// The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
+
+import { modelFor, type Batch, type ModelConfig } from '../models/index.ts';
+import { Rng, Tensor, noGrad, tidy, valueAndGrad } from '../tensor/index.ts';
+import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
+import { AdamW } from '../train/adamw.ts';
+import { GrowError, checkGrowable, dims, paramRoles } from './structure.ts';
+import { net2netPlan } from './net2net.ts';
+import { initOperator } from './ligo-init.ts';
+import { loadLigoOperator, type LigoOperator } from './ligo-io.ts';
+import { applyFlops, applyOperator, ligoLayout, stackSmall, type LigoLayout, type LigoSettings, type ModelDescription, type SmallStacks } from './ligo-operator.ts';
+import { ligoLr, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
+import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
+
+export function describeModel(config: ModelConfig): ModelDescription {
+  return { roles: paramRoles(config), layers: dims(config).layers };
+}
+
+export function layoutFor(smallConfig: ModelConfig, largeConfig: ModelConfig, settings: LigoSettings): LigoLayout {
+  checkGrowable(smallConfig, largeConfig);
+  return ligoLayout(describeModel(smallConfig), describeModel(largeConfig), settings);
+}
+
+/** Loads an operator saved by saveLigoOperator (checked against its configs' layout). */
+export function readLigoOperator(path: string): LigoOperator {
+  return loadLigoOperator(path, layoutFor);
+}
+
+/** The small model's tensors by the model's own keys (tied aliases resolved, shapes checked). */
+function smallTensors(small: Map<string, Tensor>, config: ModelConfig): Map<string, Tensor> {
+  const model = modelFor(config);
+  return new Map(model.flatten(model.paramsFromFlat(config, small).params));
+}
+
+/** The small model prepared once for applying an operator to it. */
+export function prepareSmall(layout: LigoLayout, small: Map<string, Tensor>, smallConfig: ModelConfig): SmallStacks {
+  return stackSmall(layout, describeModel(smallConfig), smallTensors(small, smallConfig));
+}
+
+/** theta_large = M theta_small with no gradients, every tensor a fresh buffer outside the pool. */
+export function materialise(layout: LigoLayout, op: LigoOperator, stacks: SmallStacks): Map<string, Tensor> {
+  const pairs = tidy(() => noGrad(() => applyOperator(layout, op.params, stacks).map(([k, t]): [string, Tensor] => [k, freshCopy(t)])));
+  return new Map(pairs);
+}
+
+function freshCopy(t: Tensor): Tensor {
+  return new Tensor(t.dtype === 'float64' ? Float64Array.from(t.f) : Float32Array.from(t.f), t.shape, t.dtype);
+}
+
+/** Examples and sequence length of a batch, for FLOPs (ViT's sequence comes from its config). */
+function batchShape(batch: Batch): { batchSize: number; seqLen: number } {
+  if ('inputIds' in batch) return { batchSize: batch.inputIds.shape[0]!, seqLen: batch.inputIds.shape[1]! };
+  return { batchSize: batch.pixelValues.shape[0]!, seqLen: 0 };
+}
+
+/**
+ * LiGO's own cost, both conventions: every operator step is one training step of the large
+ * model on its batch (src/flops.ts) plus building the weights forward and backward (backward =
+ * forward in the paper's 'electra' convention, 2 x forward in '6n'), and the final build once:
+ *   cost = sum over steps of trainFlopsPerStep(large, batch) + steps * (1 + k) * B + B,
+ * with B = applyFlops(layout) and k = 1 ('electra') or 2 ('6n').
+ */
+export function ligoCostFlops(layout: LigoLayout, largeConfig: ModelConfig, shapes: { batchSize: number; seqLen: number }[]): TrainFlops {
+  const build = applyFlops(layout);
+  const cost = { electra: build, sixN: build };
+  for (const s of shapes) {
+    const step = trainFlopsPerStep(largeConfig, s);
+    cost.electra += step.electra + 2 * build;
+    cost.sixN += step.sixN + 3 * build;
+  }
+  return cost;
+}
+
+interface TrainLog {
+  losses: number[];
+  shapes: { batchSize: number; seqLen: number }[];
+}
+
+/** `o.steps` AdamW steps on the large model's loss w.r.t. the operator's tensors (in place). */
+export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: SmallStacks, o: LigoOptions, ctx: GrowContext): TrainLog {
+  if (o.steps > 0 && !ctx.batches) throw new GrowError('ligo: needs training batches for the large model (GrowContext.batches)');
+  const config = op.largeConfig;
+  const model = modelFor(config);
+  const names = Object.keys(op.params);
+  const tensors = names.map((n) => op.params[n]!);
+  // Every operator tensor takes the same (default 0) decay: there are no biases or norms in M.
+  const opt = new AdamW(names.map((name, i) => ({ name, tensor: tensors[i]!, decay: true })), { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clipNorm: o.clipNorm });
+  const dropoutRng = new Rng(ctx.seed + 1);
+  const log: TrainLog = { losses: [], shapes: [] };
+  for (let step = 0; step < o.steps; step++) {
+    const batch = ctx.batches!(step);
+    const loss = tidy(() => {
+      const forward = () => {
+        const large = model.paramsFromFlat(config, new Map(applyOperator(layout, op.params, stacks))).params;
+        return model.loss(large, config, batch, o.dropout ? { dropout: model.trainDropout(config, dropoutRng) } : {});
+      };
+      const { loss, grads } = valueAndGrad(forward, tensors);
+      opt.update(grads, ligoLr(o, step));
+      return loss.item();
+    });
+    log.losses.push(loss);
+    log.shapes.push(batchShape(batch));
+    ctx.onProgress?.(step + 1, o.steps, loss);
+  }
+  return log;
+}
+
+/**
+ * The whole method: returns the learned operator too (so a caller can save it) and the training
+ * losses. result.cost.flops is in the '6n' convention (ligoCostFlops gives both).
+ */
+export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, ctx: GrowContext): { operator: LigoOperator; result: GrowResult; losses: number[] } {
+  const started = performance.now();
+  const o = parseLigoOptions(ctx.options);
+  const settings: LigoSettings = { mode: o.mode, tieInputs: o.tieInputs };
+  const layout = layoutFor(smallConfig, largeConfig, settings);
+  const stacks = prepareSmall(layout, small, smallConfig);
+  const dtype = stacks.single.values().next().value?.dtype ?? 'float32';
+  const fromPlan = o.initFrom === 'net2net' ? net2netPlan(smallConfig, largeConfig, { seed: ctx.seed }) : undefined;
+  const params = initOperator(layout, { depth: o.depthInit, width: o.widthInit, noise: o.noise, fromPlan }, ctx.seed, dtype);
+  const operator: LigoOperator = { settings, smallConfig, largeConfig, params };
+  const log = trainOperator(layout, operator, stacks, o, ctx);
+  const grown = materialise(layout, operator, stacks);
+  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes).sixN };
+  return { operator, result: { params: grown, cost }, losses: log.losses };
+}
+
+export const ligo: GrowMethod = {
+  name: 'ligo',
+  description: 'LiGO (Wang et al. 2023): a learned linear map from the small model to the large one, factored into depth and width operators, trained for a few steps on the large model loss',
+  grows: { depth: true, width: true },
+  functionPreserving: false,
+  needsData: true,
+  grow: (small, smallConfig, largeConfig, ctx) => learnLigo(small, smallConfig, largeConfig, ctx).result,
+};
