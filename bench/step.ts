@@ -1,10 +1,12 @@
 // `npm run bench:step`: forward + backward of a 4-layer BERT encoder stack (post-LN, GELU erf,
 // hidden 256, 4 heads, FFN 1024, biases), batch 16 x 128 tokens, fp32, loss = MSE to a fixed
 // random target. Prints one JSON line. Matches bench/torch_step.py step for step.
-// Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND.
+// Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND, PROFILE=1
+// (seconds per kernel over the timed steps, on stderr).
 
 import * as T from '../src/tensor/index.ts';
-import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
+import { Rng, getBackend, tidy, useBackend, valueAndGrad } from '../src/tensor/index.ts';
+import { profiled, type KernelTimes } from '../src/tensor/profile.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 
@@ -51,6 +53,12 @@ function sgemmGflops(): number {
 }
 
 for (let i = 0; i < warmup; i++) step();
+let kernelTimes: KernelTimes | null = null;
+if (process.env.PROFILE === '1') {
+  const p = profiled(getBackend());
+  useBackend(p.backend);
+  kernelTimes = p.times;
+}
 const times: number[] = [];
 let loss = 0;
 for (let i = 0; i < steps; i++) {
@@ -59,6 +67,10 @@ for (let i = 0; i < steps; i++) {
   times.push((performance.now() - t0) / 1000);
 }
 const sec = median(times);
+if (kernelTimes) {
+  const rows = Object.entries(kernelTimes).sort((a, b) => b[1].seconds - a[1].seconds);
+  for (const [k, v] of rows) process.stderr.write(`${k.padEnd(20)} ${(v.seconds / steps).toFixed(4)} s/step  ${v.calls / steps} calls/step\n`);
+}
 const d = shape.hidden, ffn = shape.intermediate;
 const flopsPerStep = 3 * B * Tn * L * (2 * (4 * d * d + 2 * d * ffn) + 4 * Tn * d);
 console.log(JSON.stringify({

@@ -31,6 +31,11 @@ export function setBackend(name: Backend['name']): Backend {
   return (current = native);
 }
 
+/** Installs a backend object directly (e.g. a profiling wrapper from profile.ts). */
+export function useBackend(backend: Backend): void {
+  current = backend;
+}
+
 /** Runs fn with the given backend selected, restoring the previous one after. */
 export function withBackend<T>(name: Backend['name'], fn: () => T): T {
   const prev = getBackend();

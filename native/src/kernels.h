@@ -1,0 +1,75 @@
+// Kernel declarations for ligo_native. Every kernel works on raw float32 (or int32) pointers
+// with sizes already validated by the bindings in addon.cc; the semantics are those documented
+// in src/tensor/backend.ts, which is the contract shared with the TypeScript reference backend.
+#pragma once
+
+#include "common.h"
+
+namespace ligo {
+
+// Op codes, mirroring the enums in src/tensor/backend.ts.
+enum class UnaryOp { Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Neg, GeluErf, GeluTanh, Pow, Scale, AddScalar, Relu, Count };
+enum class BinaryOp { Add, Sub, Mul, Div, Count };
+enum class ReduceOp { Sum, Max, Count };
+
+constexpr int kMaxRank = 16;
+
+/** A strided N-d iteration space: shape plus up to two operand stride lists (element units). */
+struct StridedShape {
+  int rank = 0;
+  i64 shape[kMaxRank];
+  i64 sa[kMaxRank];
+  i64 sb[kMaxRank];
+};
+
+// kernels_elementwise.cc
+void fill(float* out, i64 n, float value);
+void unary(UnaryOp op, const float* x, float* out, i64 n, float param);
+void unaryBackward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, i64 n, float param);
+/** out (contiguous over `dims`) = a (op) b, with a and b addressed by dims.sa / dims.sb. */
+void binary(BinaryOp op, const float* a, const float* b, float* out, StridedShape dims);
+void whereF(const float* cond, const float* a, const float* b, float* out, i64 n);
+void whereI(const int32_t* cond, const float* a, const float* b, float* out, i64 n);
+void dropoutMask(uint32_t seed, double p, float* out, i64 n);
+double sumSquares(const float* x, i64 n);
+void adamw(float* p, const float* g, float* m, float* v, i64 n, double lr, double beta1, double beta2, double eps,
+           double weightDecay, double step, double gradScale);
+
+// kernels_layout.cc
+void reduce(ReduceOp op, const float* x, i64 outer, i64 r, i64 inner, float* out);
+void reduceMaxBackward(const float* x, const float* y, const float* gy, i64 outer, i64 r, i64 inner, float* gx);
+/** dst[dims.sb-offsets] (=|+=) src[dims.sa-offsets]; T is float or int32_t. */
+template <class T>
+void copyStrided(const T* src, T* dst, StridedShape dims, bool accumulate);
+/** Throws RangeError (naming the id) if any id is outside [0, vocab). */
+void checkIds(const char* kernel, const int32_t* ids, i64 n, i64 vocab);
+void gather(const float* table, i64 cols, const int32_t* ids, i64 n, float* out);
+void scatterAdd(const float* gy, const int32_t* ids, i64 n, i64 cols, float* gtable);
+
+// kernels_nn.cc
+void softmax(const float* x, i64 rows, i64 cols, float* out, bool log);
+void softmaxBackward(const float* y, const float* gy, i64 rows, i64 cols, float* gx, bool log);
+void maskedSoftmax(float* s, i64 batch, i64 heads, i64 tq, i64 tk, float scale, bool causal, const int32_t* keyMask);
+void layerNorm(const float* x, const float* gamma, const float* beta, i64 rows, i64 cols, float eps, float* out,
+               float* mean, float* rstd);
+void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* gy,
+                       i64 rows, i64 cols, float* gx, float* ggamma, float* gbeta);
+double crossEntropy(const float* logits, const int32_t* targets, i64 rows, i64 cols, i64 ignoreIndex, float* lse);
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, i64 rows, i64 cols,
+                          i64 ignoreIndex, float scale, float* gx);
+
+// kernels_matmul.cc
+struct MatmulArgs {
+  i64 batch, m, n, k;
+  bool transA, transB;
+  i64 strideA, strideB, strideC;
+  float alpha, beta;
+};
+void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
+/** Pins OpenBLAS to one thread: all parallelism comes from OpenMP (see kernels_matmul.cc). */
+void initBlas();
+
+/** Drops size-1 dims and merges adjacent dims that are contiguous in both stride lists. */
+StridedShape collapseDims(const StridedShape& in);
+
+}  // namespace ligo
