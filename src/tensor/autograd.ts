@@ -3,7 +3,7 @@
 // valueAndGrad, or the output of a recorded op), so frozen inputs (a small model's weights
 // while a growth operator learns) cost nothing in the backward pass.
 
-import { Tensor, empty, full, tidy, zeros, type GradNode } from './tensor.ts';
+import { Tensor, empty, full, releaseEarly, tidy, zeros, type GradNode, type TensorData } from './tensor.ts';
 import { getBackend } from './device.ts';
 import { BinaryOp } from './backend.ts';
 
@@ -65,7 +65,17 @@ export function backward(loss: Tensor, wrt: Tensor[]): Tensor[] {
   const be = getBackend();
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>(); // gradient buffers we created by accumulation, safe to add into
-  grads.set(loss, full(loss.shape, 1, loss.dtype));
+  // How many pending gradients read each buffer (pass-through rules and views share them), so a
+  // consumed gradient goes back to the pool as soon as nothing else reads it.
+  const readers = new Map<TensorData, number>();
+  const keepGrad = new Set(wrt);
+  const setGrad = (t: Tensor, g: Tensor) => {
+    const prev = grads.get(t);
+    if (prev) readers.set(prev.data, readers.get(prev.data)! - 1);
+    grads.set(t, g);
+    readers.set(g.data, (readers.get(g.data) ?? 0) + 1);
+  };
+  setGrad(loss, full(loss.shape, 1, loss.dtype));
   noGrad(() => {
     const order = topoOrder(loss);
     for (let n = order.length - 1; n >= 0; n--) {
@@ -81,16 +91,24 @@ export function backward(loss: Tensor, wrt: Tensor[]): Tensor[] {
         }
         const prev = grads.get(inp);
         if (!prev) {
-          grads.set(inp, g);
+          setGrad(inp, g);
         } else {
           // Accumulate: in place into a buffer we own, else into a fresh one that we then own.
           const sum = owned.has(prev) ? prev : empty(prev.shape, prev.dtype);
           const one = Int32Array.of(1);
           be.binary(BinaryOp.Add, prev.f, one, g.f, one, sum.f, Int32Array.of(prev.size));
           owned.add(sum);
-          grads.set(inp, sum);
+          setGrad(inp, sum);
+          if (sum !== prev && readers.get(prev.data) === 0) releaseEarly(prev);
         }
+        if (readers.get(g.data) === 0) releaseEarly(g);
       });
+      if (!keepGrad.has(t)) {
+        grads.delete(t);
+        const left = readers.get(gy.data)! - 1;
+        readers.set(gy.data, left);
+        if (left === 0) releaseEarly(gy);
+      }
     }
   });
   return wrt.map((w) => grads.get(w) ?? zeros(w.shape, w.dtype));

@@ -93,6 +93,8 @@ function dtypeOf(data: TensorData): DType {
 // ---- storage pool and scopes -------------------------------------------------------------
 
 const pool = new Map<string, TensorData[]>();
+/** Buffers currently sitting in the pool, so nothing is ever released into it twice. */
+const inPool = new WeakSet<TensorData>();
 const scopes: Tensor[][] = [];
 
 function poolKey(dtype: DType, n: number): string {
@@ -102,7 +104,11 @@ function poolKey(dtype: DType, n: number): string {
 /** A buffer of n elements with undefined contents (from the pool when one is free). */
 export function allocData(dtype: DType, n: number): TensorData {
   const free = pool.get(poolKey(dtype, n));
-  if (free && free.length > 0) return free.pop()!;
+  if (free && free.length > 0) {
+    const data = free.pop()!;
+    inPool.delete(data);
+    return data;
+  }
   if (dtype === 'float32') return new Float32Array(n);
   if (dtype === 'float64') return new Float64Array(n);
   return new Int32Array(n);
@@ -170,19 +176,30 @@ export function tidy<T>(fn: () => T): T {
   const survivors = collectTensors(result);
   const keptData = new Set<TensorData>(survivors.map((t) => t.data));
   for (const t of keptTensors) keptData.add(t.data);
-  const released = new Set<TensorData>();
   for (const t of scope) {
     t.node = null;
-    if (!t.ownsData || keptData.has(t.data) || released.has(t.data)) continue;
-    released.add(t.data);
-    const key = poolKey(t.dtype, t.size);
-    let free = pool.get(key);
-    if (!free) pool.set(key, (free = []));
-    free.push(t.data);
+    if (t.ownsData && !keptData.has(t.data)) toPool(t);
   }
   const parent = scopes[scopes.length - 1];
   if (parent) for (const t of survivors) parent.push(t);
   return result;
+}
+
+function toPool(t: Tensor): void {
+  if (inPool.has(t.data)) return;
+  inPool.add(t.data);
+  const key = poolKey(t.dtype, t.size);
+  let free = pool.get(key);
+  if (!free) pool.set(key, (free = []));
+  free.push(t.data);
+}
+
+/**
+ * Returns a pooled tensor's buffer to the pool before its scope ends (the backward pass does this
+ * for gradients it has consumed). The caller guarantees nothing reads this buffer afterwards.
+ */
+export function releaseEarly(t: Tensor): void {
+  if (t.ownsData) toPool(t);
 }
 
 const keptTensors = new Set<Tensor>();
