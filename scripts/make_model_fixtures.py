@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """Reference fixtures for src/models, from plain-PyTorch re-implementations of HuggingFace's
-BertForMaskedLM, RobertaForMaskedLM, GPT2LMHeadModel, ViTForImageClassification and
+BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
+RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification and
 DeiTForImageClassificationWithTeacher (transformers' modeling_bert/roberta/gpt2/vit/deit.py:
 same module names, so state_dict() gives HF's keys; same forward math). transformers itself is
 not installed here.
 
   /usr/bin/python3 scripts/make_model_fixtures.py
       writes test/fixtures/models/<name>/{model.safetensors, config.json, inputs.json, logits.json}
-      for name in bert, roberta, gpt2, vit, deit: tiny configs, seeded float32 weights, logits and
-      loss computed in float64. model.safetensors holds what HF's save_pretrained would write
-      (tied copies and non-persistent buffers left out).
+      for name in bert, roberta, gpt2, vit, deit, bert-cls, roberta-cls: tiny configs, seeded
+      float32 weights, logits and loss computed in float64. model.safetensors holds what HF's
+      save_pretrained would write (tied copies and non-persistent buffers left out). Each
+      fixture has its own seeds, so adding one leaves the others' files unchanged.
 
   /usr/bin/python3 scripts/make_model_fixtures.py --check DIR [--inputs FILE]
       loads a checkpoint directory written by ligo (model.safetensors + config.json) into these
-      re-implementations and prints its logits (JSON) on the fixture inputs of its model_type,
-      or on FILE (an inputs.json of the same form).
+      re-implementations and prints its logits (JSON) on the fixture inputs of its model_type
+      (and head), or on FILE (an inputs.json of the same form).
 """
 import argparse
 import json
@@ -182,11 +184,24 @@ class Encoder(nn.Module):
         self.layer = nn.ModuleList(layers)
 
 
-class BertModel(nn.Module):
+class BertPooler(nn.Module):
     def __init__(self, c):
+        super().__init__()
+        self.dense, self.activation = nn.Linear(c['hidden_size'], c['hidden_size']), nn.Tanh()
+
+    def forward(self, x):
+        return self.activation(self.dense(x[:, 0]))
+
+
+class BertModel(nn.Module):
+    """The encoder; forward gives the sequence output (the pooler, when added, is applied by the caller)."""
+
+    def __init__(self, c, add_pooling_layer=False):
         super().__init__()
         self.embeddings = BertEmbeddings(c)
         self.encoder = Encoder([BertLayer(c) for _ in range(c['num_hidden_layers'])])
+        if add_pooling_layer:
+            self.pooler = BertPooler(c)
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         x = self.embeddings(input_ids, token_type_ids)
@@ -261,6 +276,55 @@ class MaskedLM(nn.Module):
 
     def loss(self, logits, inputs):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.tensor(inputs['labels']).reshape(-1), ignore_index=-100)
+
+def text_tensors(inputs):
+    ids = torch.tensor(inputs['input_ids'])
+    mask = torch.tensor(inputs['attention_mask']) if 'attention_mask' in inputs else None
+    types = torch.tensor(inputs['token_type_ids']) if 'token_type_ids' in inputs else None
+    return ids, mask, types
+
+
+def num_labels(c):
+    return c.get('num_labels') or len(c.get('id2label') or {}) or 2
+
+
+def is_sequence_classification(c):
+    return any(a.endswith('ForSequenceClassification') for a in c.get('architectures') or [])
+
+
+class RobertaClassificationHead(nn.Module):
+    def __init__(self, c, p):
+        super().__init__()
+        H = c['hidden_size']
+        self.dense, self.dropout, self.out_proj = nn.Linear(H, H), nn.Dropout(p), nn.Linear(H, num_labels(c))
+
+    def forward(self, features):
+        x = self.dropout(features[:, 0, :])  # <s>
+        x = torch.tanh(self.dense(x))
+        return self.out_proj(self.dropout(x))
+
+
+class SequenceClassification(nn.Module):
+    """BertForSequenceClassification (bert with pooler + dropout + classifier) or
+    RobertaForSequenceClassification (roberta without pooler + RobertaClassificationHead)."""
+    tied = []
+
+    def __init__(self, c):
+        super().__init__()
+        self.kind = c['model_type']
+        p = c['classifier_dropout'] if c.get('classifier_dropout') is not None else c['hidden_dropout_prob']
+        if self.kind == 'roberta':
+            self.roberta, self.classifier = BertModel(c), RobertaClassificationHead(c, p)
+        else:
+            self.bert, self.dropout, self.classifier = BertModel(c, add_pooling_layer=True), nn.Dropout(p), nn.Linear(c['hidden_size'], num_labels(c))
+
+    def forward(self, inputs):
+        if self.kind == 'roberta':
+            return self.classifier(self.roberta(*text_tensors(inputs)))
+        return self.classifier(self.dropout(self.bert.pooler(self.bert(*text_tensors(inputs)))))
+
+    def loss(self, logits, inputs):
+        return F.cross_entropy(logits, torch.tensor(inputs['labels']))
 
 # ---- GPT-2 (modeling_gpt2.py) ------------------------------------------------------------------
 
@@ -450,8 +514,15 @@ class ImageClassifier(nn.Module):
 
 def build(c):
     kind = c['model_type']
-    model = MaskedLM(c) if kind in ('bert', 'roberta') else GPT2LMHeadModel(c) if kind == 'gpt2' else ImageClassifier(c)
+    if kind in ('bert', 'roberta'):
+        model = SequenceClassification(c) if is_sequence_classification(c) else MaskedLM(c)
+    else:
+        model = GPT2LMHeadModel(c) if kind == 'gpt2' else ImageClassifier(c)
     return model.double().eval()
+
+
+def fixture_name(c):
+    return c['model_type'] + ('-cls' if is_sequence_classification(c) else '')
 
 
 def tied_keys(model):
@@ -497,10 +568,21 @@ def configs():
                hidden_act='gelu', hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, initializer_range=0.02, layer_norm_eps=1e-12, image_size=8,
                patch_size=4, num_channels=3, qkv_bias=True, encoder_stride=4, num_labels=5)
     deit = dict(vit, model_type='deit', architectures=['DeiTForImageClassificationWithTeacher'])
-    return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit}
+    # As HF's save_pretrained writes them: id2label and label2id, num_labels derived.
+    labels3, labels4 = ['adventure', 'fiction', 'news'], ['lore', 'mystery', 'religion', 'romance']
+    bert_cls = dict(bert, architectures=['BertForSequenceClassification'], id2label={str(i): l for i, l in enumerate(labels3)},
+                    label2id={l: i for i, l in enumerate(labels3)}, classifier_dropout=None)
+    roberta_cls = dict(roberta, architectures=['RobertaForSequenceClassification'], id2label={str(i): l for i, l in enumerate(labels4)},
+                       label2id={l: i for i, l in enumerate(labels4)}, classifier_dropout=0.2)
+    # New fixtures go at the end: seeds follow the position.
+    return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit, 'bert-cls': bert_cls, 'roberta-cls': roberta_cls}
 
 
 def inputs_for(name, c, g):
+    if name in ('bert-cls', 'roberta-cls'):
+        out = text_inputs(g, c['vocab_size'], c['pad_token_id'], 3, 8, [0, 3, 5], name == 'bert-cls')
+        out['labels'] = torch.randint(0, num_labels(c), (3,), generator=g).tolist()
+        return out
     if name in ('bert', 'roberta'):
         return text_inputs(g, c['vocab_size'], c['pad_token_id'], 2, 8, [0, 3], name == 'bert')
     if name == 'gpt2':
@@ -547,7 +629,7 @@ def check(directory, inputs_path):
         sys.exit(f'{directory}: missing keys {missing}')
     if unexpected:
         print(f'unexpected keys (ignored): {unexpected}', file=sys.stderr)
-    with open(inputs_path or os.path.join(FIXTURES, c['model_type'], 'inputs.json')) as f:
+    with open(inputs_path or os.path.join(FIXTURES, fixture_name(c), 'inputs.json')) as f:
         inputs = json.load(f)
     with torch.no_grad():
         logits = model(inputs)

@@ -1,7 +1,9 @@
 // The models against reference logits from scripts/make_model_fixtures.py (plain-PyTorch
-// re-implementations of HF's BertForMaskedLM, RobertaForMaskedLM, GPT2LMHeadModel,
-// ViTForImageClassification, DeiTForImageClassificationWithTeacher), plus config validation,
-// checkpoint loading rules, HF init statistics, dropout determinism and gradient flow.
+// re-implementations of HF's BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
+// RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification,
+// DeiTForImageClassificationWithTeacher), plus config validation, checkpoint loading rules
+// (including a masked-LM checkpoint under a fresh classification head), HF init statistics,
+// dropout determinism and gradient flow.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import * as T from '../src/tensor/index.ts';
 import { Rng, Tensor, valueAndGrad } from '../src/tensor/index.ts';
 import { readSafetensors } from '../src/io/safetensors.ts';
-import { CheckpointError, ConfigError, configFromJSON, modelFor, preset, presetNames, specEntries, validateConfig, type AnyModel, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type AnyModel, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { assertClose } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'models');
@@ -33,7 +35,9 @@ function batchFrom(inputs: Record<string, unknown>): Batch {
     return { pixelValues: T.tensor(px.flat(3), shape), labels: T.tensor(inputs.labels as number[], [px.length], 'int32') };
   }
   const opt = (k: string) => (k in inputs ? ints(inputs[k] as number[][]) : null);
-  return { inputIds: ints(inputs.input_ids as number[][]), attentionMask: opt('attention_mask'), tokenTypeIds: opt('token_type_ids'), labels: opt('labels') };
+  const labels = inputs.labels as number[] | number[][] | undefined;
+  const seqLabels = Array.isArray(labels) && !Array.isArray(labels[0]) ? T.tensor(labels as number[], [labels.length], 'int32') : null; // sequence classification: [B]
+  return { inputIds: ints(inputs.input_ids as number[][]), attentionMask: opt('attention_mask'), tokenTypeIds: opt('token_type_ids'), labels: seqLabels ?? opt('labels') };
 }
 
 function loadFixture(name: string): Fixture {
@@ -43,8 +47,9 @@ function loadFixture(name: string): Fixture {
 }
 
 const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
+const fixtures = [...families, 'bert-cls', 'roberta-cls'];
 
-for (const name of families) {
+for (const name of fixtures) {
   test(`${name}: logits and loss match the PyTorch reference`, () => {
     const f = loadFixture(name);
     const { params, unexpectedKeys } = f.model.paramsFromFlat(f.config, f.flat);
@@ -57,7 +62,7 @@ for (const name of families) {
 }
 
 test('flatten gives the checkpoint keys back, tied weights once', () => {
-  for (const name of families) {
+  for (const name of fixtures) {
     const f = loadFixture(name);
     const flat = f.model.flatten(f.model.paramsFromFlat(f.config, f.flat).params);
     assert.deepEqual(flat.map(([k]) => k).sort(), [...f.flat.keys()].sort(), name);
@@ -114,6 +119,57 @@ test('paramsFromFlat: missing and mis-shaped keys are rejected by name, extra ke
   assert.throws(() => f.model.paramsFromFlat(f.config, bertFixture.flat), /missing key vit\.embeddings\.cls_token/);
 });
 
+test('sequence classification from a masked-LM checkpoint: encoder carried over, head fresh and seeded, MLM head unexpected', () => {
+  for (const name of ['bert', 'roberta'] as const) {
+    const mlm = loadFixture(name);
+    const config = sequenceClassificationConfig(mlm.config as BertConfig, ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(bertHead(config), 'sequence-classification');
+    assert.deepEqual(config.architectures, [name === 'bert' ? 'BertForSequenceClassification' : 'RobertaForSequenceClassification']);
+    assert.equal(outputClasses(config), 5);
+    const model = modelFor(config);
+    const { params, unexpectedKeys, initializedKeys } = model.paramsFromFlat(config, mlm.flat, { seed: 4 });
+    const mlmHead = [...mlm.flat.keys()].filter((k) => !k.startsWith(`${name}.`)).sort();
+    assert.ok(mlmHead.length > 0 && mlmHead.every((k) => k.startsWith(name === 'bert' ? 'cls.predictions.' : 'lm_head.')), mlmHead.join());
+    assert.deepEqual(unexpectedKeys, mlmHead);
+    const head = name === 'bert' ? ['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias'] : ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'];
+    assert.deepEqual(initializedKeys, head);
+    const flat = new Map(model.flatten(params));
+    for (const [k, t] of mlm.flat) if (k.startsWith(`${name}.`)) assert.equal(flat.get(k), t, `${k} is the checkpoint's tensor`);
+    const w = flat.get(head[2]!)!;
+    assert.deepEqual(w.shape, [5, 32]);
+    assert.ok(Math.abs(std(w) - 0.02) < 0.01 && flat.get(head[3]!)!.f.every((v) => v === 0), 'HF init: normal(0, initializer_range), zero bias');
+    const again = new Map(model.flatten(model.paramsFromFlat(config, mlm.flat, { seed: 4 }).params));
+    const other = new Map(model.flatten(model.paramsFromFlat(config, mlm.flat, { seed: 5 }).params));
+    assert.deepEqual(again.get(head[2]!)!.f, w.f);
+    assert.notDeepEqual(other.get(head[2]!)!.f, w.f);
+    const batch = { ...(mlm.batch as TextBatch), labels: T.tensor([4, 0], [2], 'int32') };
+    assert.deepEqual(model.forward(params, config, batch).shape, [2, 5]);
+    assert.ok(Number.isFinite(model.loss(params, config, batch).item()));
+    // The head the classifier was saved with loads back without fresh keys; an MLM config refuses it.
+    const saved = model.paramsFromFlat(config, flat);
+    assert.deepEqual([saved.unexpectedKeys, saved.initializedKeys], [[], []]);
+    assert.throws(() => mlm.model.paramsFromFlat(mlm.config, flat), /missing key (cls\.predictions|lm_head)\./);
+  }
+});
+
+test('sequence classification configs: id2label / num_labels as HF has them, checked', () => {
+  const f = loadFixture('bert-cls');
+  const c = f.config as BertConfig;
+  assert.equal(c.num_labels, 3, 'num_labels derived from id2label');
+  assert.deepEqual(labelNames(c), ['adventure', 'fiction', 'news']);
+  const bert = preset<BertConfig>('bert-tiny');
+  assert.equal(bertHead(bert), 'masked-lm');
+  const cls = { ...bert, architectures: ['BertForSequenceClassification'] };
+  assert.equal(outputClasses({ ...cls, num_labels: undefined }), 2, 'HF default: 2 labels');
+  assert.throws(() => validateConfig({ ...cls, num_labels: 1 }), /regression, num_labels 1, is not supported/);
+  assert.throws(() => validateConfig({ ...cls, num_labels: 3, id2label: { 0: 'a', 1: 'b' } }), /id2label has 2 labels but num_labels is 3/);
+  assert.throws(() => validateConfig({ ...cls, problem_type: 'multi_label_classification' }), /problem_type 'multi_label_classification' is not supported/);
+  assert.throws(() => validateConfig({ ...bert, architectures: ['RobertaForSequenceClassification'] }), (e: Error) => e instanceof ConfigError && /architectures names RobertaForSequenceClassification, which is not a bert model: use BertForSequenceClassification/.test(e.message));
+  const m = modelFor(f.config);
+  const params = m.paramsFromFlat(f.config, f.flat).params;
+  assert.throws(() => m.loss(params, f.config, { ...(f.batch as TextBatch), labels: T.zeros([3, 8], 'int32') }), /batch\.labels: must be int32 \[3\]/);
+});
+
 // ---- configs ------------------------------------------------------------------------------------
 
 test('configs: validation says what to change', () => {
@@ -156,6 +212,8 @@ const small = {
   gpt2: () => preset<GPT2Config>('gpt2-tiny', { vocab_size: 40, n_embd: 16, n_head: 2, n_positions: 16 }),
   vit: () => preset<ViTConfig>('vit-tiny', { hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, image_size: 8, num_labels: 3 }),
   deit: () => preset<ViTConfig>('deit-tiny-distilled', { num_hidden_layers: 2, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, image_size: 8, patch_size: 4, num_labels: 3 }),
+  'bert-cls': () => sequenceClassificationConfig(small.bert(), ['x', 'y', 'z']),
+  'roberta-cls': () => sequenceClassificationConfig(small.roberta(), ['x', 'y', 'z']),
 };
 
 function smallBatch(config: ModelConfig, rng: Rng): Batch {
@@ -165,7 +223,8 @@ function smallBatch(config: ModelConfig, rng: Rng): Batch {
   }
   const ids = Array.from({ length: 12 }, () => 3 + rng.int(30));
   const labels = ids.map((id, i) => (i % 3 === 1 ? id : -100));
-  return { inputIds: T.tensor(ids, [2, 6], 'int32'), attentionMask: T.tensor([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 6], 'int32'), labels: T.tensor(labels, [2, 6], 'int32') };
+  const seqLabels = (config.model_type === 'bert' || config.model_type === 'roberta') && bertHead(config as BertConfig) === 'sequence-classification';
+  return { inputIds: T.tensor(ids, [2, 6], 'int32'), attentionMask: T.tensor([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 6], 'int32'), labels: seqLabels ? T.tensor([2, 0], [2], 'int32') : T.tensor(labels, [2, 6], 'int32') };
 }
 
 function std(t: Tensor): number {
@@ -209,7 +268,7 @@ test('dropout: off is deterministic; on is seeded', () => {
   assert.notDeepEqual(d1, a);
 });
 
-for (const name of families) {
+for (const name of Object.keys(small)) {
   test(`${name}: the loss has a non-zero gradient for every parameter`, () => {
     const config = small[name as keyof typeof small]();
     const model = modelFor(config);

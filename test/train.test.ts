@@ -1,18 +1,19 @@
 // The training loop on a tiny BERT over a slice of Moby Dick: the loss goes down; two
 // micro-batches give the same update as one double batch; frozen parameters stay bit-identical
-// (and train once unfrozen); schedule values; the KI term; divergence stops with a message.
+// (and train once unfrozen); schedule values; the KI term; divergence stops with a message; a
+// sequence-classification fine-tune from masked-LM weights learns and logs validation accuracy.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { modelFor, preset, type BertConfig, type BertParams, type GPT2Config } from '../src/models/index.ts';
+import { modelFor, preset, sequenceClassificationConfig, shiftLabels, type BertConfig, type BertParams, type GPT2Config } from '../src/models/index.ts';
 import { Rng, tensor, type Tensor } from '../src/tensor/index.ts';
-import { buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
+import { buildTokenShards, loadCorpus, splitDocuments, type ClassificationDataset, type ClassificationExample } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { loadCheckpoint } from '../src/io/checkpoint.ts';
-import { LOG_FILE, TrainingDivergedError, distillationKl, lrAt, objective, rampedParams, readRunLog, shiftedTargets, textTask, train, latestCheckpointDir, type TrainRecord, type TrainSpec } from '../src/train/index.ts';
+import { LOG_FILE, TrainingDivergedError, distillationKl, evaluateMetrics, lrAt, objective, rampedParams, readRunLog, sequenceClassificationTask, textTask, train, latestCheckpointDir, type EvalRecord, type TrainRecord, type TrainSpec } from '../src/train/index.ts';
 import { assertClose } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-train-'));
@@ -121,7 +122,7 @@ test('causal LM targets are the inputs shifted left: the same loss as GPT-2 loss
   const g = preset<GPT2Config>('gpt2-tiny', { vocab_size: 64, n_embd: 16, n_head: 2, n_layer: 1, n_positions: 16, bos_token_id: 63, eos_token_id: 63 });
   const ids: Tensor = tensor(Array.from({ length: 24 }, (_, i) => (i * 7) % 64), [2, 12], 'int32');
   const params = modelFor(g).initParams(g, 0);
-  const mine = objective(g, params, { batch: { inputIds: ids, labels: ids }, targets: shiftedTargets(ids), weight: 22 }, null, null).task.item();
+  const mine = objective(g, params, { batch: { inputIds: ids, labels: ids }, targets: shiftLabels(ids), weight: 22 }, null, null).task.item();
   assertClose([mine], [modelFor(g).loss(params, g, { inputIds: ids, labels: ids }).item()], 1e-6);
 });
 
@@ -144,4 +145,40 @@ test('MSG mask ramp: masked entries enter the forward pass scaled by step / step
   assertClose(view(0.25), Array.from(w.f, (x, i) => (i % 2 ? 0.25 * x : x)), 1e-7, 'ramp 0.25');
   const s = spec({ steps: 3, growSchedule: { maskRamp: { masks: new Map([[key, mask]]), steps: 2 } } });
   assert.equal(train(s).step, 3);
+});
+
+test('sequence classification from masked-LM weights: the loss goes down, validation logs loss and accuracy', () => {
+  // Synthetic genres: each label has its own words (ids 20-119, 120-219, 220-319); lengths vary, so batches are padded.
+  const labels = ['a', 'b', 'c'];
+  const rng = new Rng(11);
+  const example = (): ClassificationExample => {
+    const label = rng.int(3);
+    const body = Array.from({ length: 3 + rng.int(8) }, () => 20 + 100 * label + rng.int(100));
+    return { inputIds: [tokenizer.special.cls!, ...body, tokenizer.special.sep!], label, docId: 'synthetic' };
+  };
+  const dataset: ClassificationDataset = { labels, train: Array.from({ length: 96 }, example), validation: Array.from({ length: 24 }, example) };
+  const cls = sequenceClassificationConfig(config, labels);
+  const mlm = modelFor(config);
+  const model = modelFor(cls);
+  const loaded = model.paramsFromFlat(cls, new Map(mlm.flatten(mlm.initParams(config, 3))), { seed: 3 });
+  assert.deepEqual(loaded.initializedKeys, ['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias']);
+  const s = spec({ config: cls, initialParams: new Map(model.flatten(loaded.params)), task: sequenceClassificationTask({ dataset, tokenizer, batchSize: 8, seqLen: 12, seed: 2, evalBatches: 2 }), steps: 120, lr: 5e-3, evalEvery: 60 });
+  const r = train(s);
+  const losses = trainLosses(s.runDir);
+  assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)) - 0.3, `losses ${losses.map((l) => l.toFixed(2)).join(' ')}`);
+  const evals = readRunLog(join(s.runDir, LOG_FILE)).filter((x): x is EvalRecord => x.type === 'eval');
+  assert.deepEqual(evals.map((e) => e.step), [60, 120]);
+  assert.ok(evals.every((e) => Number.isFinite(e.valLoss) && e.valAccuracy !== undefined && e.valAccuracy >= 0 && e.valAccuracy <= 1));
+  assert.equal(r.valAccuracy, evals[1]!.valAccuracy);
+  assert.ok(r.valAccuracy! >= 0.75, `validation accuracy ${r.valAccuracy} on labels the words give away`);
+  // The logged numbers are what the saved weights score on the same (evenly spread) 16 validation pieces.
+  const saved = loadCheckpoint(latestCheckpointDir(s.runDir)!);
+  const final = model.paramsFromFlat(cls, saved.tensors).params;
+  const m = evaluateMetrics(cls, final, s.task(null).validation());
+  assertClose([m.loss, m.accuracy], [r.valLoss!, r.valAccuracy!], 1e-6, 'validation metrics');
+  assert.deepEqual(saved.config.id2label, { 0: 'a', 1: 'b', 2: 'c' });
+  // Language-model runs log no accuracy.
+  const lm = spec({ steps: 1 });
+  train(lm);
+  assert.ok(readRunLog(join(lm.runDir, LOG_FILE)).every((x) => x.type !== 'eval' || !('valAccuracy' in x)));
 });

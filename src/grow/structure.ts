@@ -72,6 +72,11 @@ const bertRules: Rule[] = [
   [/^(cls\.predictions\.transform|lm_head)\.dense\.bias$/, 'bias', ['head'], ['out']],
   [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.weight$/, 'norm_weight', ['head'], ['in']],
   [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.bias$/, 'norm_bias', ['head'], ['in']],
+  // Sequence classification: BERT's pooler + classifier, RoBERTa's classifier.dense + out_proj.
+  [/^(bert\.pooler|classifier)\.dense\.weight$/, 'weight', ['hidden', 'hidden'], ['out', 'in']],
+  [/^(bert\.pooler|classifier)\.dense\.bias$/, 'bias', ['hidden'], ['out']],
+  [/^classifier(\.out_proj)?\.weight$/, 'weight', [F, 'hidden'], [F, 'in']],
+  [/^classifier(\.out_proj)?\.bias$/, 'bias', [F], [F]],
 ];
 
 const gpt2LayerRules: Rule[] = [

@@ -9,6 +9,18 @@
 // and its padding_idx on the position embeddings. token_type_embeddings is kept (HF's roberta has
 // it, with type_vocab_size 1).
 //
+// With `architectures: ['BertForSequenceClassification']` (or RobertaForSequenceClassification)
+// the same encoder (bertEncode) carries HF's sequence-classification head instead:
+// - BERT: BertPooler (`bert.pooler.dense` + tanh on the [CLS] state), dropout, `classifier`
+//   [num_labels, hidden];
+// - RoBERTa: RobertaClassificationHead on the <s> state, no pooler: dropout, `classifier.dense`,
+//   tanh, dropout, `classifier.out_proj` [num_labels, hidden].
+// Dropout there is classifier_dropout, or the hidden dropout when it is null. Logits are
+// [B, num_labels]; loss() is cross-entropy against labels [B] (single-label classification).
+// Loading a masked-LM checkpoint into a classification config keeps the encoder weights,
+// initialises the head fresh (seeded; reported as initializedKeys, `bert.pooler.*` too when the
+// checkpoint has none) and reports the MLM head keys as unexpected.
+//
 // Tied weights live once, at the word embeddings and the head's bias; the decoder keys
 // (`cls.predictions.decoder.*`, `lm_head.decoder.*`) are optional when loading. Not applied:
 // attention-probability dropout (no such dropout in the fused kernel), and nn.Embedding's
@@ -17,10 +29,10 @@
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
-import { validateConfig, type BertConfig } from './config.ts';
+import { bertHead, numLabels, validateConfig, type BertConfig } from './config.ts';
 import { bertLayer, bertLayerSpec, type BertLayerParams, type BertLayerShape } from './bert-layer.ts';
 import { activation, checkIds, checkShaped, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
-import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
+import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
 
 export interface BertEmbeddingsParams {
   word_embeddings: { weight: Tensor }; // [vocab_size, hidden]
@@ -44,7 +56,19 @@ export interface RobertaForMaskedLMParams {
   lm_head: { bias: Tensor; dense: LinearParams; layer_norm: LayerNormParams };
 }
 
-export type BertParams = BertForMaskedLMParams | RobertaForMaskedLMParams;
+export interface BertForSequenceClassificationParams {
+  bert: BertBodyParams & { pooler: { dense: LinearParams } }; // pooler.dense [hidden, hidden]
+  classifier: LinearParams; // [num_labels, hidden]
+}
+
+export interface RobertaForSequenceClassificationParams {
+  roberta: BertBodyParams;
+  classifier: { dense: LinearParams; out_proj: LinearParams }; // [hidden, hidden], [num_labels, hidden]
+}
+
+export type BertMaskedLMParams = BertForMaskedLMParams | RobertaForMaskedLMParams;
+export type BertSequenceClassificationParams = BertForSequenceClassificationParams | RobertaForSequenceClassificationParams;
+export type BertParams = BertMaskedLMParams | BertSequenceClassificationParams;
 
 function layerShape(c: BertConfig): BertLayerShape {
   return { hidden: c.hidden_size, heads: c.num_attention_heads, intermediate: c.intermediate_size, layerNormEps: c.layer_norm_eps, hiddenAct: c.hidden_act };
@@ -67,11 +91,21 @@ function bodySpec(c: BertConfig): SpecTree<BertBodyParams> {
 export function bertSpec(c: BertConfig): SpecTree<BertParams> {
   const h = c.hidden_size;
   const dense = linearSpec(h, h, c.initializer_range);
+  if (bertHead(c) === 'sequence-classification') {
+    const out = linearSpec(numLabels(c), h, c.initializer_range);
+    if (c.model_type === 'roberta') return { roberta: bodySpec(c), classifier: { dense, out_proj: out } };
+    return { bert: { ...bodySpec(c), pooler: { dense } }, classifier: out };
+  }
   if (c.model_type === 'roberta') return { roberta: bodySpec(c), lm_head: { bias: zerosSpec([c.vocab_size]), dense, layer_norm: layerNormSpec(h) } };
   return { bert: bodySpec(c), cls: { predictions: { bias: zerosSpec([c.vocab_size]), transform: { dense, LayerNorm: layerNormSpec(h) } } } };
 }
 
 function loadRules(c: BertConfig): LoadRules {
+  if (bertHead(c) === 'sequence-classification') {
+    const buffers = new RegExp(`^${c.model_type}\\.embeddings\\.(position_ids|token_type_ids)$`);
+    if (c.model_type === 'roberta') return { tied: {}, ignore: [buffers, /^roberta\.pooler\./], initMissing: [/^classifier\./] };
+    return { tied: {}, ignore: [buffers], initMissing: [/^bert\.pooler\./, /^classifier\./] };
+  }
   if (c.model_type === 'roberta') {
     return {
       tied: { 'lm_head.decoder.weight': 'roberta.embeddings.word_embeddings.weight', 'lm_head.decoder.bias': 'lm_head.bias' },
@@ -84,19 +118,21 @@ function loadRules(c: BertConfig): LoadRules {
   };
 }
 
-/** The pieces both variants share, whatever their key names. */
-interface Parts {
-  body: BertBodyParams;
-  head: { dense: LinearParams; norm: LayerNormParams; bias: Tensor };
-}
-
-function parts(p: BertParams, c: BertConfig): Parts {
+/** The encoder of either variant, whatever its key names. */
+function bodyOf(p: BertParams, c: BertConfig): BertBodyParams {
   if (c.model_type === 'roberta') {
     if (!('roberta' in p)) throw new TypeError('bert: config says roberta but the params have bert.* keys');
-    return { body: p.roberta, head: { dense: p.lm_head.dense, norm: p.lm_head.layer_norm, bias: p.lm_head.bias } };
+    return p.roberta;
   }
   if (!('bert' in p)) throw new TypeError('bert: config says bert but the params have roberta.* keys');
-  return { body: p.bert, head: { dense: p.cls.predictions.transform.dense, norm: p.cls.predictions.transform.LayerNorm, bias: p.cls.predictions.bias } };
+  return p.bert;
+}
+
+/** The MLM head of either variant. */
+function mlmHead(p: BertParams, c: BertConfig): { dense: LinearParams; norm: LayerNormParams; bias: Tensor } {
+  if ('lm_head' in p) return { dense: p.lm_head.dense, norm: p.lm_head.layer_norm, bias: p.lm_head.bias };
+  if ('cls' in p) return { dense: p.cls.predictions.transform.dense, norm: p.cls.predictions.transform.LayerNorm, bias: p.cls.predictions.bias };
+  throw new TypeError(`${c.model_type}: config says masked LM but the params have a classification head (set architectures to match)`);
 }
 
 /** BERT: 0..T-1 as int32 [T]; RoBERTa: HF's create_position_ids_from_input_ids, int32 [B, T]. */
@@ -130,18 +166,42 @@ function embed(p: BertEmbeddingsParams, c: BertConfig, batch: TextBatch, drop: D
   return dropout(layerNorm(p.LayerNorm, x, c.layer_norm_eps), drop);
 }
 
-/** MLM logits [B, T, vocab_size]. */
-export function bertForward(p: BertParams, c: BertConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
+/** The encoder's final hidden states [B, T, hidden]: embeddings and layers, no head. */
+export function bertEncode(body: BertBodyParams, c: BertConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
   const drop = opts.dropout ?? null;
-  const { body, head } = parts(p, c);
   const [B, Tn] = batch.inputIds.shape as [number, number];
   const keyMask = checkShaped(`${c.model_type}: batch.attentionMask`, batch.attentionMask, [B, Tn]);
   const shape = layerShape(c);
   let h = embed(body.embeddings, c, batch, drop); // [B, T, C]
   for (const layer of body.encoder.layer) h = bertLayer(layer, shape, h, keyMask, drop);
+  return h;
+}
+
+function mlmLogits(p: BertParams, c: BertConfig, h: Tensor): Tensor {
+  const head = mlmHead(p, c);
   const act = c.model_type === 'roberta' ? 'gelu' : c.hidden_act;
   const t = layerNorm(head.norm, activation(linear(head.dense, h), act), c.layer_norm_eps); // [B, T, C]
-  return T.linear(t, body.embeddings.word_embeddings.weight, head.bias, 'out_in'); // [B, T, vocab]
+  return T.linear(t, bodyOf(p, c).embeddings.word_embeddings.weight, head.bias, 'out_in'); // [B, T, vocab]
+}
+
+/** HF's BertForSequenceClassification / RobertaClassificationHead on the first token's state. */
+function classifierLogits(p: BertParams, c: BertConfig, h: Tensor, drop: DropoutCtx | null): Tensor {
+  if (!('classifier' in p)) throw new TypeError(`${c.model_type}: config says sequence classification but the params have an MLM head (set architectures to match)`);
+  const [B, , C] = h.shape as [number, number, number];
+  const first = T.reshape(T.slice(h, 1, 0, 1), [B, C]); // [CLS] / <s>: [B, C]
+  const clsDrop = drop && { p: c.classifier_dropout ?? drop.p, rng: drop.rng };
+  if ('roberta' in p) {
+    const x = T.tanh(linear(p.classifier.dense, dropout(first, clsDrop))); // [B, C]
+    return linear(p.classifier.out_proj, dropout(x, clsDrop)); // [B, L]
+  }
+  const pooled = T.tanh(linear(p.bert.pooler.dense, first)); // [B, C]
+  return linear(p.classifier, dropout(pooled, clsDrop)); // [B, L]
+}
+
+/** MLM logits [B, T, vocab_size], or class logits [B, num_labels] for a sequence-classification config. */
+export function bertForward(p: BertParams, c: BertConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
+  const h = bertEncode(bodyOf(p, c), c, batch, opts); // [B, T, C]
+  return bertHead(c) === 'sequence-classification' ? classifierLogits(p, c, h, opts.dropout ?? null) : mlmLogits(p, c, h);
 }
 
 export const bertModel: Model<BertConfig, BertParams, TextBatch> = {
@@ -152,12 +212,14 @@ export const bertModel: Model<BertConfig, BertParams, TextBatch> = {
   },
   forward: bertForward,
   loss(p, c, batch, opts) {
-    const logits = bertForward(p, c, batch, opts); // [B, T, vocab]
-    return T.crossEntropy(logits, requireLabels(`${c.model_type} loss`, batch.labels, batch.inputIds.shape));
+    const logits = bertForward(p, c, batch, opts); // [B, T, vocab] or [B, L]
+    const shape = bertHead(c) === 'sequence-classification' ? [batch.inputIds.shape[0]!] : batch.inputIds.shape;
+    return T.crossEntropy(logits, requireLabels(`${c.model_type} loss`, batch.labels, shape));
   },
-  paramsFromFlat(c, flat) {
+  paramsFromFlat(c, flat, opts?: LoadOptions) {
     validateConfig(c);
-    return loadTree<BertParams>(bertSpec(c), flat, loadRules(c), `paramsFromFlat (${c.model_type})`);
+    const what = bertHead(c) === 'sequence-classification' ? `${c.model_type} sequence classification` : c.model_type;
+    return loadTree<BertParams>(bertSpec(c), flat, loadRules(c), `paramsFromFlat (${what})`, opts);
   },
   flatten: (p) => flattenParams(p),
   trainDropout: (c, rng) => ({ p: c.hidden_dropout_prob, rng }),

@@ -6,7 +6,7 @@ import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { DropoutCtx } from '../nn/index.ts';
 import type { HiddenAct } from './config.ts';
-import type { LoadResult, SpecTree } from './params.ts';
+import type { LoadOptions, LoadResult, SpecTree } from './params.ts';
 
 /** A batch of token sequences (BERT, RoBERTa, GPT-2). */
 export interface TextBatch {
@@ -15,7 +15,10 @@ export interface TextBatch {
   attentionMask?: Tensor | null;
   /** int32 [B, T] (BERT); zeros when absent. */
   tokenTypeIds?: Tensor | null;
-  /** int32 [B, T], -100 where no loss is taken. MLM: the masked tokens; GPT-2: the inputs (shifted inside). */
+  /**
+   * MLM: int32 [B, T], the masked tokens, -100 where no loss is taken; GPT-2: int32 [B, T], the
+   * inputs (shifted inside); sequence classification: int32 [B], the class of each sequence.
+   */
   labels?: Tensor | null;
 }
 
@@ -42,8 +45,11 @@ export interface Model<C, P, B> {
   forward(params: P, config: C, batch: B, opts?: ForwardOptions): Tensor;
   /** Mean cross-entropy of forward's logits against batch.labels. */
   loss(params: P, config: C, batch: B, opts?: ForwardOptions): Tensor;
-  /** Params from a flat HF state dict; throws on missing or mis-shaped keys. */
-  paramsFromFlat(config: C, flat: Map<string, Tensor>): LoadResult<P>;
+  /**
+   * Params from a flat HF state dict; throws on missing or mis-shaped keys, except a task head
+   * that the checkpoint lacks (a classifier on a masked-LM checkpoint), initialised fresh from opts.seed.
+   */
+  paramsFromFlat(config: C, flat: Map<string, Tensor>, opts?: LoadOptions): LoadResult<P>;
   /** [HF key, tensor] pairs, tied weights once (as HF's save_pretrained writes them). */
   flatten(params: P): [string, Tensor][];
   /** The dropout context a training step should pass, with the config's hidden dropout. */
@@ -82,7 +88,7 @@ export function checkShaped(what: string, t: Tensor | null | undefined, shape: r
   return t;
 }
 
-/** batch.labels, required by loss(). */
+/** batch.labels, required by loss(); `shape` is [B, T] for token labels, [B] for sequence labels. */
 export function requireLabels(what: string, labels: Tensor | null | undefined, shape: readonly number[]): Tensor {
   const l = checkShaped(`${what}: batch.labels`, labels, shape);
   if (!l) throw new TypeError(`${what}: batch.labels is required (int32 ${fmt(shape)}, -100 where no loss is taken)`);

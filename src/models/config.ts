@@ -8,7 +8,10 @@
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 export const hiddenActs: readonly HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
 
-/** BertForMaskedLM (model_type 'bert') and RobertaForMaskedLM (model_type 'roberta'). */
+/**
+ * BertForMaskedLM / RobertaForMaskedLM (model_type 'bert' / 'roberta'), or, when `architectures`
+ * names it, BertForSequenceClassification / RobertaForSequenceClassification (see bertHead).
+ */
 export interface BertConfig {
   model_type: 'bert' | 'roberta';
   architectures: string[];
@@ -30,6 +33,15 @@ export interface BertConfig {
   eos_token_id?: number;
   position_embedding_type: 'absolute';
   tie_word_embeddings: boolean;
+  /** Sequence classification: the number of classes (HF derives it from id2label; default 2). */
+  num_labels?: number;
+  /** Sequence classification: class names by index, keys '0', '1', ... as HF writes them. */
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  /** Sequence classification: dropout before the classifier; null or absent: hidden_dropout_prob. */
+  classifier_dropout?: number | null;
+  /** Only 'single_label_classification' (cross-entropy) is supported. */
+  problem_type?: string | null;
 }
 
 /** GPT2LMHeadModel. */
@@ -164,6 +176,55 @@ export function defaultsFor(modelType: ModelType): ModelConfig {
   return structuredClone(d);
 }
 
+// ---- BERT / RoBERTa heads ----------------------------------------------------------------
+
+/** Which head a BERT-family config asks for: its `architectures` entry (masked LM when none names one). */
+export type BertHead = 'masked-lm' | 'sequence-classification';
+
+const bertArchitectures: Record<BertConfig['model_type'], Record<BertHead, string>> = {
+  bert: { 'masked-lm': 'BertForMaskedLM', 'sequence-classification': 'BertForSequenceClassification' },
+  roberta: { 'masked-lm': 'RobertaForMaskedLM', 'sequence-classification': 'RobertaForSequenceClassification' },
+};
+
+export function bertHead(c: BertConfig): BertHead {
+  return (c.architectures ?? []).some((a) => a.endsWith('ForSequenceClassification')) ? 'sequence-classification' : 'masked-lm';
+}
+
+/** num_labels as HF reads it: the field, else the size of id2label, else 2. */
+export function numLabels(c: { num_labels?: number; id2label?: Record<string, string> }): number {
+  return c.num_labels ?? (c.id2label ? Object.keys(c.id2label).length : 2);
+}
+
+/** The class names of a classification config in index order (HF's LABEL_i when it has no id2label). */
+export function labelNames(c: { num_labels?: number; id2label?: Record<string, string> }): string[] {
+  return Array.from({ length: numLabels(c) }, (_, i) => c.id2label?.[String(i)] ?? `LABEL_${i}`);
+}
+
+/**
+ * The BertForSequenceClassification / RobertaForSequenceClassification config over `labels`
+ * (id2label, label2id, num_labels set) with the encoder of `c` (a masked-LM or classification config).
+ */
+export function sequenceClassificationConfig(c: BertConfig, labels: readonly string[]): BertConfig {
+  const id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+  const label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+  const out: BertConfig = { ...c, architectures: [bertArchitectures[c.model_type]['sequence-classification']], num_labels: labels.length, id2label, label2id };
+  validateConfig(out);
+  return out;
+}
+
+/** How many classes a model's logits score: the vocabulary (LM heads) or the labels. */
+export function outputClasses(c: ModelConfig): number {
+  switch (c.model_type) {
+    case 'gpt2':
+      return c.vocab_size;
+    case 'vit':
+    case 'deit':
+      return c.num_labels;
+    default:
+      return bertHead(c) === 'masked-lm' ? c.vocab_size : numLabels(c);
+  }
+}
+
 /** A parsed config.json: HF defaults filled in, num_labels derived from id2label, validated. */
 export function configFromJSON(json: unknown): ModelConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('config.json must hold a JSON object');
@@ -238,6 +299,27 @@ function validateBert(c: BertConfig): void {
   if (c.position_embedding_type !== 'absolute') fail(c, `position_embedding_type '${c.position_embedding_type}' is not supported: use 'absolute'`);
   if (c.model_type === 'roberta' && c.max_position_embeddings <= c.pad_token_id + 1) fail(c, `max_position_embeddings ${c.max_position_embeddings} leaves no positions after padding_idx ${c.pad_token_id}: make it at least ${c.pad_token_id + 2}`);
   tied(c);
+  validateBertHead(c);
+}
+
+function validateBertHead(c: BertConfig): void {
+  const archs = c.architectures ?? [];
+  const known = bertArchitectures[c.model_type];
+  const other = bertArchitectures[c.model_type === 'bert' ? 'roberta' : 'bert'];
+  const wrong = archs.find((a) => Object.values(other).includes(a));
+  if (wrong) fail(c, `architectures names ${wrong}, which is not a ${c.model_type} model: use ${known[bertHead(c)]}`);
+  if (bertHead(c) === 'masked-lm') return;
+  const n = numLabels(c);
+  if (!Number.isInteger(n) || n < 2) fail(c, `num_labels ${JSON.stringify(c.num_labels)} is not supported: sequence classification needs an integer num_labels >= 2 (regression, num_labels 1, is not supported)`);
+  if (c.id2label) {
+    const keys = Object.keys(c.id2label);
+    if (keys.length !== n) fail(c, `id2label has ${keys.length} labels but num_labels is ${n}: make them agree`);
+    const missing = Array.from({ length: n }, (_, i) => String(i)).find((k) => !(k in c.id2label!));
+    if (missing !== undefined) fail(c, `id2label has no label for class ${missing}: its keys must be 0..${n - 1}`);
+  }
+  if (c.problem_type != null && c.problem_type !== 'single_label_classification') fail(c, `problem_type '${c.problem_type}' is not supported: use 'single_label_classification' (or leave it out)`);
+  const d = c.classifier_dropout;
+  if (d != null && !(typeof d === 'number' && d >= 0 && d < 1)) fail(c, `classifier_dropout must be null or a probability in [0, 1), got ${JSON.stringify(d)}`);
 }
 
 function validateGpt2(c: GPT2Config): void {

@@ -101,8 +101,11 @@ export function gpt2Forward(p: GPT2Params, c: GPT2Config, batch: TextBatch, opts
   return T.linear(h, tr.wte.weight, null, 'out_in'); // [B, T, vocab]
 }
 
-/** labels shifted left by one (HF shifts inside GPT2LMHeadModel), -100 at the last position. */
-function shiftLabels(labels: Tensor): Tensor {
+/**
+ * labels shifted left by one (HF shifts inside GPT2LMHeadModel), -100 at the last position: the
+ * next-token targets for logits [B, T, vocab] (int32 [B, T] in and out).
+ */
+export function shiftLabels(labels: Tensor): Tensor {
   const [B, Tn] = labels.shape as [number, number];
   const out = T.empty([B, Tn], 'int32');
   const src = labels.i;

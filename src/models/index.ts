@@ -6,6 +6,10 @@
 //   const params = model.initParams(config, 0);
 //   const logits = model.forward(params, config, { inputIds });          // [B, T, vocab]
 //   const { params: loaded, unexpectedKeys } = model.paramsFromFlat(config, tensors);
+//
+//   // fine-tuning: a masked-LM checkpoint under a sequence-classification head (fresh, seeded)
+//   const cls = sequenceClassificationConfig(mlmConfig, ['neg', 'pos']);
+//   const { params, initializedKeys } = modelFor(cls).paramsFromFlat(cls, mlmTensors, { seed: 0 });
 
 import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
 import { bertModel, type BertParams } from './bert.ts';
@@ -17,9 +21,21 @@ export * from './config.ts';
 export * from './presets.ts';
 export type { ForwardOptions, ImageBatch, Model, TextBatch } from './common.ts';
 export { CheckpointError } from '../io/safetensors.ts';
-export { ParamSpec, specEntries, type LoadResult, type SpecTree } from './params.ts';
-export { bertModel, bertForward, type BertParams, type BertForMaskedLMParams, type RobertaForMaskedLMParams, type BertBodyParams } from './bert.ts';
-export { gpt2Model, gpt2Forward, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
+export { ParamSpec, specEntries, type LoadOptions, type LoadResult, type SpecTree } from './params.ts';
+export {
+  bertModel,
+  bertForward,
+  bertEncode,
+  type BertParams,
+  type BertForMaskedLMParams,
+  type RobertaForMaskedLMParams,
+  type BertForSequenceClassificationParams,
+  type RobertaForSequenceClassificationParams,
+  type BertMaskedLMParams,
+  type BertSequenceClassificationParams,
+  type BertBodyParams,
+} from './bert.ts';
+export { gpt2Model, gpt2Forward, shiftLabels, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
 export { vitModel, vitForward, type ViTParams, type ViTForImageClassificationParams, type DeiTWithTeacherParams } from './vit.ts';
 
 export type ModelParams = BertParams | GPT2Params | ViTParams;

@@ -76,12 +76,24 @@ export interface LoadRules {
   tied: Record<string, string>;
   /** HF buffers and heads this model does not use (e.g. attn.bias, pooler), skipped silently. */
   ignore: RegExp[];
+  /**
+   * Keys initialised fresh (by the spec's init rule) when the checkpoint lacks them, as HF does
+   * for a task head on top of a pretrained encoder; any other missing key is an error.
+   */
+  initMissing?: RegExp[];
+}
+
+export interface LoadOptions {
+  /** Seed for the keys initialised fresh (LoadRules.initMissing); 0 when absent. */
+  seed?: number;
 }
 
 export interface LoadResult<P> {
   params: P;
   /** Keys in the checkpoint that this model has no use for (HF's "unexpected keys"). */
   unexpectedKeys: string[];
+  /** Keys the checkpoint lacked that were initialised fresh (HF's "newly initialized" weights). */
+  initializedKeys: string[];
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -111,15 +123,22 @@ function checkTied(flat: Map<string, Tensor>, rules: LoadRules, loaded: Map<stri
 
 /**
  * Parameters for `spec` taken from a flat state dict (tensors are used as they are, not copied).
- * Throws a CheckpointError listing every missing or mis-shaped key; reports unused keys.
+ * Throws a CheckpointError listing every missing or mis-shaped key, except those that
+ * rules.initMissing lets it initialise fresh (reported, seeded by opts.seed); reports unused keys.
  */
-export function loadTree<P>(spec: SpecTree<P>, flat: Map<string, Tensor>, rules: LoadRules, what: string): LoadResult<P> {
+export function loadTree<P>(spec: SpecTree<P>, flat: Map<string, Tensor>, rules: LoadRules, what: string, opts: LoadOptions = {}): LoadResult<P> {
   const problems: string[] = [];
   const used = new Set<string>();
   const loaded = new Map<string, Tensor>();
   const dtypes = new Set<string>();
+  const initialized: string[] = [];
+  let rng: Rng | null = null;
   const params = mapSpec(spec, (key, s) => {
     const [from, t] = lookup(flat, rules, key);
+    if (!t && rules.initMissing?.some((r) => r.test(key))) {
+      initialized.push(key);
+      return initOne((rng ??= new Rng(opts.seed ?? 0)), s);
+    }
     if (!t) {
       problems.push(`missing key ${key} (expected ${fmt(s.shape)})`);
       return zeros(s.shape);
@@ -138,5 +157,5 @@ export function loadTree<P>(spec: SpecTree<P>, flat: Map<string, Tensor>, rules:
     throw new CheckpointError(`${what}: checkpoint does not fit the config: ${shown}${problems.length > 12 ? `; and ${problems.length - 12} more` : ''}`);
   }
   const skip = (k: string) => used.has(k) || k in rules.tied || rules.ignore.some((r) => r.test(k));
-  return { params, unexpectedKeys: [...flat.keys()].filter((k) => !skip(k)).sort() };
+  return { params, unexpectedKeys: [...flat.keys()].filter((k) => !skip(k)).sort(), initializedKeys: initialized };
 }

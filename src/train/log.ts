@@ -27,6 +27,8 @@ export interface EvalRecord {
   type: 'eval';
   step: number;
   valLoss: number;
+  /** Classification tasks: share of validation examples whose top class is right. */
+  valAccuracy?: number;
   flopsElectra: number;
   flopsSixN: number;
   wallSeconds: number;

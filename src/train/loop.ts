@@ -1,12 +1,13 @@
-// train(spec): the training loop for masked LM, causal LM and image classification.
+// train(spec): the training loop for masked LM, causal LM, image and sequence classification.
 //
 // One update: `accumSteps` micro-batches, each weighted by its share of the update's loss
 // targets (so two micro-batches give the same gradient as one double batch); the objective of
 // objective.ts (task loss, KI distillation, MSG mask ramp); a NaN/Inf check on the loss and the
 // gradient norm; clipping and AdamW (update.ts) at the schedule's learning rate (schedule.ts).
 // Every update appends a JSONL record (log.ts); every `evalEvery` updates the fixed validation
-// batches are scored; every `saveEvery` updates (and at the end) a complete checkpoint is written
-// atomically (checkpoint.ts). The run directory is locked while training (lock.ts).
+// batches are scored (loss; for classification tasks also accuracy); every `saveEvery` updates
+// (and at the end) a complete checkpoint is written atomically (checkpoint.ts). The run directory
+// is locked while training (lock.ts).
 //
 // Resuming: a run directory that holds a checkpoint continues from it: weights, optimizer
 // moments and step counts, the dropout RNG, the data position (and masking RNG), cumulative
@@ -22,11 +23,11 @@ import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlo
 import type { AdamWConfig } from './adamw.ts';
 import { loadLatestTrainCheckpoint, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
 import { acquireRunLock } from './lock.ts';
-import { RunLog, type TrainRecord } from './log.ts';
-import { evaluate, kiAlphaAt, objective, rampedParams, type KiSpec } from './objective.ts';
+import { RunLog, type EvalRecord, type TrainRecord } from './log.ts';
+import { evaluateMetrics, kiAlphaAt, objective, rampedParams, type KiSpec } from './objective.ts';
 import type { TrainObserver } from './progress.ts';
 import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
-import type { MicroBatch, Task, TaskFactory } from './tasks.ts';
+import { isClassificationTask, type MicroBatch, type Task, type TaskFactory } from './tasks.ts';
 import { ParamUpdater } from './update.ts';
 
 export const LOG_FILE = 'train.jsonl';
@@ -64,6 +65,8 @@ export interface TrainResult {
   /** Loss of the last update (NaN when no update ran in this call). */
   loss: number;
   valLoss: number | null;
+  /** Classification tasks: validation accuracy at the last evaluation (null otherwise). */
+  valAccuracy: number | null;
   flopsElectra: number;
   flopsSixN: number;
   wallSeconds: number;
@@ -160,7 +163,7 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
   const teacherPerStep = spec.ki ? forwardFlopsPerStep(spec.ki.teacherConfig, { batchSize: examples, seqLen: run.task.seqLen }) : null;
   const tokensPerStep = examples * tokensPerExample(spec.config, run.task.seqLen);
   let loss = Number.NaN;
-  let valLoss: number | null = null;
+  let val: { loss: number; accuracy: number | null } | null = null;
   while (state.step < spec.steps) {
     const s = state.step;
     const lr = lrAt({ peakLr: spec.lr, warmupSteps: spec.warmupSteps, totalSteps: spec.steps, decay: spec.decay }, s);
@@ -175,10 +178,10 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
     run.log.append(record);
     spec.observer?.onStep?.(record);
     const last = state.step === spec.steps;
-    if (last || (spec.evalEvery > 0 && state.step % spec.evalEvery === 0)) valLoss = validate(spec, run, wall());
+    if (last || (spec.evalEvery > 0 && state.step % spec.evalEvery === 0)) val = validate(spec, run, wall());
     if (last || (spec.saveEvery > 0 && state.step % spec.saveEvery === 0)) save(spec, run, wall());
   }
-  return { step: state.step, loss, valLoss, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint };
+  return { step: state.step, loss, valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint };
 }
 
 function addFlops(a: TrainFlops, b: TrainFlops | null): TrainFlops {
@@ -236,13 +239,15 @@ function diverged(spec: TrainSpec, step: number, r: UpdateResult, checkpoint: st
   return new TrainingDivergedError(`training diverged at step ${step} (${what}, learning rate ${lr.toExponential(2)}); stopped without updating the weights. ${advice[0]!.toUpperCase()}${advice.slice(1)}`, step, checkpoint);
 }
 
-function validate(spec: TrainSpec, run: Run, wallSeconds: number): number {
+/** Scores the validation batches; classification tasks log accuracy next to the loss. */
+function validate(spec: TrainSpec, run: Run, wallSeconds: number): { loss: number; accuracy: number | null } {
   const { state } = run.progress;
-  const valLoss = T.tidy(() => evaluate(spec.config, treeAt(spec, run, state.step), run.task.validation()));
-  const record = { type: 'eval' as const, step: state.step, valLoss, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds };
+  const m = T.tidy(() => evaluateMetrics(spec.config, treeAt(spec, run, state.step), run.task.validation()));
+  const accuracy = isClassificationTask(run.task.kind) ? m.accuracy : null;
+  const record: EvalRecord = { type: 'eval', step: state.step, valLoss: m.loss, ...(accuracy !== null ? { valAccuracy: accuracy } : {}), flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds };
   run.log.append(record);
   spec.observer?.onEval?.(record);
-  return valLoss;
+  return { loss: m.loss, accuracy };
 }
 
 function save(spec: TrainSpec, run: Run, wallSeconds: number): void {

@@ -79,15 +79,54 @@ export function objective(config: ModelConfig, params: ModelParams, mb: MicroBat
 
 /** Weighted mean task loss over fixed batches (no dropout, no gradients). */
 export function evaluate(config: ModelConfig, params: ModelParams, batches: readonly MicroBatch[]): number {
+  return evaluateMetrics(config, params, batches).loss;
+}
+
+export interface EvalMetrics {
+  /** Weighted mean task loss. */
+  loss: number;
+  /** Share of the targets (those not IGNORE_INDEX) whose highest logit is the target class. */
+  accuracy: number;
+}
+
+/** Loss and argmax accuracy over fixed batches (no dropout, no gradients). */
+export function evaluateMetrics(config: ModelConfig, params: ModelParams, batches: readonly MicroBatch[]): EvalMetrics {
   const model = modelFor(config);
   let sum = 0;
   let weight = 0;
+  let correct = 0;
+  let counted = 0;
   for (const mb of batches) {
-    const loss = T.tidy(() => T.noGrad(() => T.crossEntropy(model.forward(params, config, mb.batch), mb.targets).item()));
-    sum += loss * mb.weight;
-    weight += mb.weight;
+    T.tidy(() =>
+      T.noGrad(() => {
+        const logits = model.forward(params, config, mb.batch);
+        sum += T.crossEntropy(logits, mb.targets).item() * mb.weight;
+        weight += mb.weight;
+        const hits = argmaxHits(logits, mb.targets);
+        correct += hits.correct;
+        counted += hits.counted;
+      }),
+    );
   }
-  return weight > 0 ? sum / weight : Number.NaN;
+  return { loss: weight > 0 ? sum / weight : Number.NaN, accuracy: counted > 0 ? correct / counted : Number.NaN };
+}
+
+/** How many rows of logits [..., C] have their maximum at the target (targets: logits' shape without C). */
+function argmaxHits(logits: Tensor, targets: Tensor): { correct: number; counted: number } {
+  const C = logits.shape[logits.rank - 1]!;
+  const x = logits.f;
+  const t = targets.i;
+  let correct = 0;
+  let counted = 0;
+  for (let r = 0; r < t.length; r++) {
+    const y = t[r]!;
+    if (y === IGNORE_INDEX) continue;
+    counted++;
+    let best = 0;
+    for (let c = 1; c < C; c++) if (x[r * C + c]! > x[r * C + best]!) best = c;
+    if (best === y) correct++;
+  }
+  return { correct, counted };
 }
 
 /** W * (1 - (1 - ramp) * mask) for every masked key (MSG), as a new parameter tree; `flat` is [key, W] pairs. */

@@ -50,7 +50,7 @@ function barProgress(stream: NodeJS.WriteStream): TrainObserver {
     },
     onStep: (r) => bar.update(r.step, { loss: r.loss.toFixed(4), tps: Math.round(r.tokensPerSecond), val, left: formatSeconds(eta.secondsLeft(r.step)) }),
     onEval: (r) => {
-      val = r.valLoss.toFixed(4);
+      val = r.valLoss.toFixed(4) + (r.valAccuracy !== undefined ? ` acc ${(100 * r.valAccuracy).toFixed(1)}%` : '');
       bar.update(r.step, { val });
     },
     onEnd: () => bar.stop(),
@@ -70,7 +70,7 @@ function lineProgress(stream: NodeJS.WriteStream, logEvery: number): TrainObserv
       if (r.step % logEvery !== 0 && r.step !== total) return;
       stream.write(`step ${r.step}/${total} loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokensPerSecond)} tok/s eta ${formatSeconds(eta.secondsLeft(r.step))}\n`);
     },
-    onEval: (r) => stream.write(`step ${r.step}/${total} validation loss ${r.valLoss.toFixed(4)}\n`),
+    onEval: (r) => stream.write(`step ${r.step}/${total} validation loss ${r.valLoss.toFixed(4)}${r.valAccuracy !== undefined ? `, accuracy ${(100 * r.valAccuracy).toFixed(1)}%` : ''}\n`),
     onCheckpoint: (dir, step) => stream.write(`step ${step}: checkpoint ${dir}\n`),
   };
 }

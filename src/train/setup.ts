@@ -1,5 +1,11 @@
 // Preparing a run's data: the dataset a config trains on (text corpora for BERT/RoBERTa/GPT-2,
-// MNIST/Fashion-MNIST for ViT/DeiT), its tokenizer, and the task (tasks.ts) over it.
+// MNIST/Fashion-MNIST for ViT/DeiT, Brown genre classification for BERT/RoBERTa with a
+// sequence-classification head), its tokenizer, and the task (tasks.ts) over it.
+//
+// 'brown-genre' fine-tunes: the config becomes BertForSequenceClassification /
+// RobertaForSequenceClassification over BROWN_GENRES (classificationConfigFor), the text is the
+// Brown corpus (its tokenizer trained on Brown when the model brings none), and the pieces of each
+// document are at most --seq-len tokens (brownGenreTask).
 //
 // Tokenizer, in order of preference: the run directory's own tokenizer.json (a resumed run), the
 // one shipped with the starting checkpoint, or a new one trained on the corpus's training split
@@ -9,17 +15,51 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import type { ModelConfig, ViTConfig } from '../models/index.ts';
-import { buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
+import { bertHead, labelNames, sequenceClassificationConfig, type BertConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import { BROWN_GENRES, brownGenreDataset, buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
 import { GPT2_SPECIALS, ROBERTA_SPECIALS, loadTokenizer, saveTokenizer, tokenizerFromJSON, trainByteLevelBPE, trainWordPiece, type Tokenizer } from '../tokenize/index.ts';
-import { imageTask, textTask, type TaskFactory } from './tasks.ts';
+import { imageTask, sequenceClassificationTask, textTask, type TaskFactory } from './tasks.ts';
 
+export type ClassificationDataName = 'brown-genre';
 export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];
 export const imageDataNames: readonly ImageDatasetName[] = ['mnist', 'fashion-mnist'];
+export const classificationDataNames: readonly ClassificationDataName[] = ['brown-genre'];
+/** What growth and language-model / image training read (`ligo grow --data`). */
 export type DataName = CorpusName | ImageDatasetName;
+/** What `ligo train --data` takes: DataName plus the fine-tuning (classification) datasets. */
+export type TrainDataName = DataName | ClassificationDataName;
 
 const isImageModel = (c: ModelConfig): c is ViTConfig => c.model_type === 'vit' || c.model_type === 'deit';
-export const isImageData = (d: DataName): d is ImageDatasetName => (imageDataNames as readonly string[]).includes(d);
+const isBertModel = (c: ModelConfig): c is BertConfig => c.model_type === 'bert' || c.model_type === 'roberta';
+export const isImageData = (d: TrainDataName): d is ImageDatasetName => (imageDataNames as readonly string[]).includes(d);
+export const isClassificationData = (d: TrainDataName): d is ClassificationDataName => (classificationDataNames as readonly string[]).includes(d);
+
+/** The corpus a text dataset's tokenizer and documents come from. */
+export const corpusOf = (d: CorpusName | ClassificationDataName): CorpusName => (d === 'brown-genre' ? 'brown' : d);
+
+/** The class names of a classification dataset, in label order. */
+export function dataLabels(d: ClassificationDataName): readonly string[] {
+  switch (d) {
+    case 'brown-genre':
+      return BROWN_GENRES;
+  }
+}
+
+/**
+ * The config that fine-tunes on a classification dataset: a masked-LM BERT/RoBERTa config gets
+ * the sequence-classification head over the dataset's labels; a classification config must
+ * already have exactly those labels. Throws a one-line error otherwise.
+ */
+export function classificationConfigFor(config: ModelConfig, data: ClassificationDataName): BertConfig {
+  const labels = dataLabels(data);
+  if (!isBertModel(config)) throw new Error(`--data ${data} fine-tunes a BERT or RoBERTa model (sequence classification), but the model is ${config.model_type}`);
+  if (bertHead(config) === 'masked-lm') return sequenceClassificationConfig(config, labels);
+  const have = labelNames(config);
+  if (have.length !== labels.length || have.some((l, i) => l !== labels[i])) {
+    throw new Error(`the model classifies ${have.length} labels (${have.slice(0, 4).join(', ')}${have.length > 4 ? ', ...' : ''}) but --data ${data} has ${labels.length} (${labels.slice(0, 4).join(', ')}, ...): start from a masked-LM checkpoint, or one fine-tuned on ${data}`);
+  }
+  return config;
+}
 
 export interface BatchShape {
   batchSize: number;
@@ -29,7 +69,13 @@ export interface BatchShape {
 }
 
 /** Throws a one-line error when the data cannot feed the model (wrong modality, too-long sequences). */
-export function checkDataFits(config: ModelConfig, data: DataName, seqLen: number): void {
+export function checkDataFits(config: ModelConfig, data: TrainDataName, seqLen: number): void {
+  if (isClassificationData(data) && !(isBertModel(config) && bertHead(config) === 'sequence-classification')) {
+    throw new Error(`--data ${data} needs a BERT or RoBERTa sequence-classification config (see classificationConfigFor), but the model is ${config.model_type} ${config.architectures?.[0] ?? ''}`.trimEnd());
+  }
+  if (!isClassificationData(data) && isBertModel(config) && bertHead(config) === 'sequence-classification') {
+    throw new Error(`the model is a ${config.architectures[0]}; --data ${data} trains a masked LM: use --data ${classificationDataNames.join(' or ')}, or start from a masked-LM checkpoint`);
+  }
   if (isImageModel(config) !== isImageData(data)) {
     throw new Error(`--data ${data} is ${isImageData(data) ? 'an image' : 'a text'} dataset but the model is ${config.model_type}: use ${isImageModel(config) ? imageDataNames.join(' or ') : textDataNames.join(', ')}`);
   }
@@ -69,7 +115,7 @@ function trainTokenizer(config: ModelConfig, data: CorpusName): Tokenizer {
 export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): void {
   if (isImageModel(config)) return;
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the config's vocab_size is ${config.vocab_size}: use a config with vocab_size >= ${tokenizer.vocabSize}`);
-  if (config.model_type !== 'gpt2' && tokenizer.special.mask === undefined) throw new Error(`masked LM needs a tokenizer with a mask token; this ${tokenizer.kind} tokenizer has none`);
+  if (isBertModel(config) && bertHead(config) === 'masked-lm' && tokenizer.special.mask === undefined) throw new Error(`masked LM needs a tokenizer with a mask token; this ${tokenizer.kind} tokenizer has none`);
   if (config.model_type === 'roberta' && tokenizer.special.pad !== config.pad_token_id) throw new Error(`roberta: the tokenizer's pad id ${tokenizer.special.pad} differs from the config's pad_token_id ${config.pad_token_id}`);
 }
 
@@ -89,4 +135,10 @@ export function corpusTask(config: ModelConfig, data: CorpusName, tokenizer: Tok
 /** The task for MNIST or Fashion-MNIST: training split to train, test split to validate. */
 export function imageDataTask(data: ImageDatasetName, shape: BatchShape): TaskFactory {
   return imageTask({ train: loadMnist(data, 'train'), validation: loadMnist(data, 'test'), batchSize: shape.batchSize, seed: shape.seed, evalBatches: shape.evalBatches });
+}
+
+/** Brown genre classification: each document's pieces of at most shape.seqLen tokens, labelled with its genre. */
+export function brownGenreTask(tokenizer: Tokenizer, shape: BatchShape): TaskFactory {
+  const dataset = brownGenreDataset(tokenizer, { maxLength: shape.seqLen });
+  return sequenceClassificationTask({ dataset, tokenizer, ...shape });
 }

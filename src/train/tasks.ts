@@ -2,21 +2,29 @@
 //
 // - masked LM (BERT, RoBERTa): windows from a shuffled TokenStream, BERT's 80/10/10 masking drawn
 //   dynamically from the task's own RNG (RoBERTa style);
-// - causal LM (GPT-2): the same windows, targets = inputs shifted left by one;
+// - causal LM (GPT-2): the same windows, targets = inputs shifted left by one (GPT-2's own
+//   shiftLabels, so the loss is exactly the model's);
 // - image classification (ViT/DeiT on MNIST, Fashion-MNIST): images in a seeded per-epoch
-//   permutation (IndexStream), like TokenStream's windows.
+//   permutation (IndexStream), like TokenStream's windows;
+// - sequence classification (BERT/RoBERTa with a classification head, e.g. Brown genres): the
+//   dataset's training pieces in a seeded per-epoch permutation, right-padded per batch.
 //
 // Every task can say where it is (`position()`, JSON) and be created again at that position, so a
 // resumed run sees exactly the batches an uninterrupted one would. Validation batches are fixed:
 // the first windows (images) of the validation split in order, masked statically (seeded by
-// window id), so every evaluation scores the same examples.
+// window id); for sequence classification, pieces spread evenly over the validation split (which
+// is ordered by document, so the first ones would be a few documents of one genre). Every
+// evaluation scores the same examples.
 
-import { Rng, collectTensors, hash32, keep, tensor, type Tensor } from '../tensor/index.ts';
-import type { Batch } from '../models/index.ts';
-import { IGNORE_INDEX, TokenStream, causalLmBatch, imageBatch, maskedLmBatch, type ImageDataset, type StreamPosition, type TokenShards, type Window } from '../data/index.ts';
+import { Rng, collectTensors, hash32, keep, type Tensor } from '../tensor/index.ts';
+import { shiftLabels, type Batch } from '../models/index.ts';
+import { IGNORE_INDEX, TokenStream, causalLmBatch, classificationBatch, imageBatch, maskedLmBatch, type ClassificationDataset, type ClassificationExample, type ImageDataset, type StreamPosition, type TokenShards, type Window } from '../data/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 
-export type TaskKind = 'masked-lm' | 'causal-lm' | 'image-classification';
+export type TaskKind = 'masked-lm' | 'causal-lm' | 'image-classification' | 'sequence-classification';
+
+/** Whether a task's targets are one class per example (validation then reports accuracy too). */
+export const isClassificationTask = (kind: TaskKind): boolean => kind === 'image-classification' || kind === 'sequence-classification';
 
 /** One micro-batch: model inputs, the targets for cross-entropy against forward's logits, and how many targets count. */
 export interface MicroBatch {
@@ -56,14 +64,6 @@ function countTargets(targets: Int32Array): number {
   return n;
 }
 
-/** Next-token targets: targets[b, t] = ids[b, t + 1], IGNORE_INDEX at the last position. */
-export function shiftedTargets(ids: Tensor): Tensor {
-  const [B, T] = ids.shape as [number, number];
-  const out = new Int32Array(B * T).fill(IGNORE_INDEX);
-  for (let b = 0; b < B; b++) out.set(ids.i.subarray(b * T + 1, (b + 1) * T), b * T);
-  return tensor(out, [B, T], 'int32');
-}
-
 export interface TextTaskOptions {
   kind: 'masked-lm' | 'causal-lm';
   train: TokenShards;
@@ -90,7 +90,7 @@ export function textTask(o: TextTaskOptions): TaskFactory {
     const toMicro = (windows: Window[], rng: Rng, masking: 'dynamic' | 'static'): MicroBatch => {
       if (o.kind === 'causal-lm') {
         const b = causalLmBatch(windows);
-        const targets = shiftedTargets(b.inputIds);
+        const targets = shiftLabels(b.inputIds);
         return { batch: b, targets, weight: countTargets(targets.i) };
       }
       const b = maskedLmBatch(windows, o.tokenizer, rng, { maskProb: o.maskProb ?? 0.15, masking, seed: o.seed });
@@ -203,4 +203,52 @@ export function imageTask(o: ImageTaskOptions): TaskFactory {
       close: () => undefined,
     };
   };
+}
+
+export interface SequenceClassificationTaskOptions {
+  /** Training and validation examples (e.g. brownGenreDataset), already tokenized and labelled. */
+  dataset: ClassificationDataset;
+  /** Its padding id (classificationBatch pads with tokenizer.special.pad). */
+  tokenizer: Tokenizer;
+  batchSize: number;
+  /** The longest example in tokens (the dataset's maxLength); batches are padded to their longest. */
+  seqLen: number;
+  seed: number;
+  /** Validation micro-batches (fewer when the validation split is smaller). */
+  evalBatches: number;
+}
+
+interface SequenceClassificationPosition {
+  stream: StreamPosition;
+}
+
+export function sequenceClassificationTask(o: SequenceClassificationTaskOptions): TaskFactory {
+  const { train, validation: val } = o.dataset;
+  if (train.length === 0) throw new Error('sequence classification: the training split has no examples');
+  if (val.length === 0) throw new Error('sequence classification: the validation split has no examples');
+  const toMicro = (examples: ClassificationExample[]): MicroBatch => {
+    const b = classificationBatch(examples, o.tokenizer);
+    return { batch: { inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels }, targets: b.labels, weight: examples.length };
+  };
+  return (position) => {
+    const saved = position as SequenceClassificationPosition | null;
+    const stream = saved ? new IndexStream(train.length, saved.stream) : IndexStream.fresh(train.length, o.seed);
+    let validation: MicroBatch[] | null = null;
+    return {
+      kind: 'sequence-classification',
+      batchSize: o.batchSize,
+      seqLen: o.seqLen,
+      next: () => toMicro(stream.take(o.batchSize).map((i) => train[i]!)),
+      position: (): SequenceClassificationPosition => ({ stream: stream.position() }),
+      validation: () => (validation ??= kept(spreadBatches(val, o.batchSize, o.evalBatches).map(toMicro))),
+      close: () => undefined,
+    };
+  };
+}
+
+/** Up to `batches` batches of `size` examples taken at even strides over `examples` (all of them when fewer). */
+function spreadBatches<E>(examples: readonly E[], size: number, batches: number): E[][] {
+  const n = Math.min(examples.length, size * batches);
+  const picked = Array.from({ length: n }, (_, k) => examples[Math.floor((k * examples.length) / n)]!);
+  return Array.from({ length: Math.ceil(n / size) }, (_, b) => picked.slice(b * size, (b + 1) * size));
 }
