@@ -7,7 +7,9 @@
 //   ACTIVATION_FLOPS, SOFTMAX_FLOPS below); the input embedding is a dense one-hot matmul
 //   (2 * hidden * vocab per token); the backward pass costs the same as the forward pass, so
 //   training = 2 x forward. For masked LM only MLM_OUTPUT_FRACTION (15.625%) of the positions
-//   reach the head and output softmax. BERT/RoBERTa follow the file term for term, including
+//   reach the head and output softmax; a sequence classifier (BertForSequenceClassification,
+//   RobertaForSequenceClassification) sends one position per example through its pooler or
+//   dense+tanh and the classifier instead. BERT/RoBERTa follow the file term for term, including
 //   its `attn_output_layer_norm = LAYER_NORM_FLOPS` (not x hidden: an upstream slip worth
 //   5 * (hidden - 1) FLOPs per token per layer, kept so that numbers match the paper's). The
 //   one generalisation: ELECTRA's `tok_type_and_position = 2e(s + 2)` is 2e(s + type_vocab_size)
@@ -21,7 +23,8 @@
 //   models, as the engine computes them). Counted matmul parameters: attention Q, K, V, output,
 //   FFN in and out, the MLM head's dense layer and the output projection (vocab x hidden, over
 //   every position: the engine runs the MLM head on all positions), ViT's patch projection (per
-//   patch) and classifier (per CLS token). Not counted: biases, LayerNorm, embedding lookups,
+//   patch) and classifier (per CLS token), BERT/RoBERTa sequence classifiers' pooler (or dense)
+//   and classifier (per example). Not counted: biases, LayerNorm, embedding lookups,
 //   elementwise work. This is exactly the matmul work one engine training step does (checked
 //   in test/flops.test.ts by counting the backend's matmul calls), except for ViT's patch
 //   projection, whose input (pixels) needs no gradient: the engine does 4, not 6, FLOPs there.
@@ -30,7 +33,7 @@
 // its patches plus CLS, plus the distillation token for DeiT). `trainFlopsPerStep` is what the
 // training loop and the LiGO operator's cost accounting call.
 
-import type { BertConfig, GPT2Config, ModelConfig, ViTConfig } from './models/index.ts';
+import { bertHead, numLabels, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from './models/index.ts';
 
 /** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
 export const DROPOUT_FLOPS = 4;
@@ -97,12 +100,20 @@ function bertElectra(c: BertConfig, seq: number, outputFraction: number): FlopsT
   const h = c.hidden_size;
   const v = c.vocab_size;
   const input = { main_multiply: 2 * h * v, tok_type_and_position: 2 * h * (seq + c.type_vocab_size), add_tok_type_and_position: 2 * h, emb_layer_norm: LAYER_NORM_FLOPS * h, emb_dropout: DROPOUT_FLOPS * h };
-  const output = { main_multiply: 2 * h * v, hidden_kernel: 2 * h * h, hidden_bias: h, hidden_activation: ACTIVATION_FLOPS * h, hidden_layernorm: LAYER_NORM_FLOPS * h, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
   return {
     embeddings: seq * total(input),
     blocks: blocks(c.num_hidden_layers, { hidden: h, inner: c.intermediate_size, heads: c.num_attention_heads, seq }),
-    output: outputFraction * seq * total(output),
+    output: bertHead(c) === 'sequence-classification' ? total(classifierOutput(h, numLabels(c))) : outputFraction * seq * total(mlmOutput(h, v)),
   };
+}
+
+function mlmOutput(h: number, v: number): FlopsTerms {
+  return { main_multiply: 2 * h * v, hidden_kernel: 2 * h * h, hidden_bias: h, hidden_activation: ACTIVATION_FLOPS * h, hidden_layernorm: LAYER_NORM_FLOPS * h, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
+}
+
+/** Sequence classification: one position per example through the pooler (BERT) or RoBERTa's dense+tanh, then the classifier. */
+function classifierOutput(h: number, labels: number): FlopsTerms {
+  return { pooler_kernel: 2 * h * h, pooler_bias: h, pooler_activation: ACTIVATION_FLOPS * h, classifier: 2 * h * labels, classifier_bias: labels, output_softmax: SOFTMAX_FLOPS * labels, output_target: 2 * labels };
 }
 
 /** GPT-2: no token types, no embedding LayerNorm; a final ln_f; the tied LM head on every position. */
@@ -176,8 +187,11 @@ export function sixNTerms(config: ModelConfig, seqLen: number): { matmul: number
     case 'bert':
     case 'roberta': {
       const h = config.hidden_size;
-      const perToken = config.num_hidden_layers * (4 * h * h + 2 * h * config.intermediate_size) + h * h + config.vocab_size * h;
-      return { matmul: 6 * seqLen * perToken, attention: 12 * config.num_hidden_layers * seqLen * seqLen * h };
+      const layers = config.num_hidden_layers * (4 * h * h + 2 * h * config.intermediate_size);
+      const attention = 12 * config.num_hidden_layers * seqLen * seqLen * h;
+      // Classification: the pooler/dense and the classifier run on one position per example.
+      if (bertHead(config) === 'sequence-classification') return { matmul: 6 * (seqLen * layers + h * h + h * numLabels(config)), attention };
+      return { matmul: 6 * seqLen * (layers + h * h + config.vocab_size * h), attention };
     }
     case 'gpt2': {
       const h = config.n_embd;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preset, modelFor, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
+import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
 import { Rng, getBackend, tensor, useBackend, valueAndGrad, type Backend } from '../src/tensor/index.ts';
 import { MLM_OUTPUT_FRACTION, electraForwardTerms, sixNTerms, trainFlopsPerExample, trainFlopsPerStep, trainFlopsPerToken, vitPatches } from '../src/flops.ts';
 
@@ -96,14 +96,20 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
   const rng = new Rng(3);
   const B = 3;
   const T = 16;
-  const bert = preset('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 32 });
+  const bert = preset<BertConfig>('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 32 });
   const counted = countedStepFlops(bert, ids(rng, B, T, 97, true));
   const s = sixNTerms(bert, T);
   assert.equal(counted, B * (s.matmul + s.attention));
   assert.equal(counted, B * trainFlopsPerExample(bert, T).sixN);
 
-  const roberta = preset('roberta-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 40 });
+  const roberta = preset<BertConfig>('roberta-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 40 });
   assert.equal(countedStepFlops(roberta, ids(rng, B, T, 97, true)), B * trainFlopsPerExample(roberta, T).sixN);
+
+  for (const base of [bert, roberta]) {
+    const cls = sequenceClassificationConfig(base, ['a', 'b', 'c']);
+    const batch = { inputIds: ids(rng, B, T, 97, false).inputIds, labels: tensor([0, 2, 1], [B], 'int32') };
+    assert.equal(countedStepFlops(cls, batch), B * trainFlopsPerExample(cls, T).sixN, `${base.model_type} sequence classification`);
+  }
 
   const gpt2 = preset('gpt2-tiny', { vocab_size: 89, n_embd: 32, n_inner: 40, n_head: 4, n_positions: 32, bos_token_id: 88, eos_token_id: 88 });
   assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(gpt2, T).sixN);
