@@ -4,6 +4,10 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerTrain } from './train.ts';
 import { registerGrow } from './grow.ts';
+import { registerExperiment } from './experiment.ts';
+import { registerReport } from './report.ts';
+import { registerDemo } from './demo.ts';
+import { registerInspect } from './inspect.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
@@ -23,5 +27,9 @@ program
 
 registerTrain(program);
 registerGrow(program);
+registerExperiment(program);
+registerReport(program);
+registerDemo(program);
+registerInspect(program);
 
 await program.parseAsync(process.argv);

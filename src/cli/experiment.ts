@@ -1,0 +1,86 @@
+// `ligo experiment SPEC [--out DIR]`: runs an experiment spec (src/experiment) and writes its
+// report (src/report): savings table on stdout, progress on stderr. The run directory defaults
+// to runs/NAME-HASH (the spec's name and hash); running again continues or reuses what is done.
+// Also the pieces the other experiment commands (demo, report, inspect) share: one-line errors,
+// exit codes 0 ok, 2 bad usage or input, 1 unexpected (a diverged or locked run included).
+
+import { join } from 'node:path';
+import { Command } from 'commander';
+import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
+import type { Report } from '../report/index.ts';
+
+const USAGE_ERRORS = new Set(['SpecError', 'ExperimentError', 'ConfigError', 'GrowError', 'CheckpointError']);
+
+/** One-line errors and exit codes for a command (see the header); `run` does the work. */
+export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => Promise<void>): Command {
+  const name = `ligo ${cmd.name()}`;
+  cmd
+    .showHelpAfterError(false)
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, `${name}: error:`) + '\n') })
+    .action(async (...args: unknown[]) => {
+      try {
+        await run(...(args as A));
+      } catch (e) {
+        const usage = USAGE_ERRORS.has((e as Error).name);
+        process.stderr.write(`${name}: ${usage ? 'error: ' : ''}${(e as Error).message.split('\n')[0]}\n`);
+        process.exit(usage ? 2 : 1);
+      }
+    });
+  return cmd;
+}
+
+const EXAMPLE = `
+Example:
+  ligo experiment experiments/demo.json --out runs/demo
+  (the spec format: experiments/demo.json and src/experiment/spec.ts)`;
+
+export function registerExperiment(program: Command): void {
+  const cmd = program
+    .command('experiment')
+    .description('run an experiment spec: pretrain the small model, grow it with each method, train the large models and scratch, and report the savings')
+    .argument('<spec>', 'experiment spec (JSON)')
+    .option('--out <dir>', 'run directory (default: runs/NAME-HASH from the spec); a second run continues or reuses it')
+    .addHelpText('after', EXAMPLE);
+  guarded(cmd, async (specPath: string, o: { out?: string }) => {
+    const { readSpec, specHash } = await import('../experiment/index.ts');
+    const spec = readSpec(specPath);
+    await runAndReport(spec, o.out ?? join('runs', `${spec.name}-${specHash(spec)}`));
+  });
+}
+
+const elapsed = (t0: number) => {
+  const s = Math.round((performance.now() - t0) / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+/** Progress on stderr: a line per leg, train()'s progress, and LiGO's steps every tenth. */
+async function progress(t0: number): Promise<RunOptions> {
+  const { consoleProgress } = await import('../train/index.ts');
+  return {
+    log: (line) => process.stderr.write(`[${elapsed(t0)}] ${line}\n`),
+    observer: () => consoleProgress({ logEvery: 25 }),
+    onGrowProgress: (step, total, loss) => {
+      if (step % Math.max(1, Math.round(total / 10)) === 0 || step === total) process.stderr.write(`growing: step ${step}/${total}, loss ${loss.toFixed(4)}\n`);
+    },
+  };
+}
+
+/** Runs the spec in `dir`, writes the report, prints the savings tables and the files written. */
+export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
+  const { runExperiment } = await import('../experiment/index.ts');
+  const t0 = performance.now();
+  const run = runExperiment(spec, dir, await progress(t0));
+  const report = await printReport(dir);
+  process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
+  return report;
+}
+
+/** Writes the report of `dir` and prints its tables and files. */
+export async function printReport(dir: string): Promise<Report> {
+  const { savingsTables, writeReport } = await import('../report/index.ts');
+  const report = writeReport(dir);
+  console.log(savingsTables(report.savings));
+  console.log(`\nwrote ${report.files.map((f) => join(dir, f)).join(', ')}`);
+  return report;
+}

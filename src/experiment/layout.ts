@@ -1,0 +1,60 @@
+// Where an experiment keeps its files, and the records it writes besides train()'s own:
+//
+//   DIR/spec.json               the normalised spec and its hash (a run directory holds one spec)
+//   DIR/tokenizer.json          the experiment's tokenizer;  DIR/token-cache/: token shards
+//   DIR/small/train/            the small model's pretraining (a train() run directory)
+//   DIR/legs/LABEL/grown/       the grown checkpoint (+ grow.json) of a growth method
+//   DIR/legs/LABEL/growth.json  the growth's cost; written last, so it marks the growth done
+//   DIR/legs/LABEL/train/       the large model's training (a train() run directory)
+//   DIR/{small,legs/LABEL}/done.json   the leg's final numbers; present once the leg is finished
+//   DIR/results.json, DIR/results.md, DIR/plots/   the report (src/report)
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.ts';
+import type { ExperimentSpec } from './spec.ts';
+
+export const SPEC_FILE = 'spec.json';
+export const DONE_FILE = 'done.json';
+export const GROWTH_FILE = 'growth.json';
+
+export interface SpecRecord {
+  hash: string;
+  spec: ExperimentSpec;
+}
+
+/** Costs in both FLOP conventions and wall time. */
+export interface Cost {
+  flopsElectra: number;
+  flopsSixN: number;
+  wallSeconds: number;
+}
+
+export const zeroCost: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
+
+/** growth.json: what the operator itself cost (LiGO's steps); zero FLOPs for fixed operators. */
+export interface GrowthRecord extends Cost {
+  method: string;
+  operatorSteps: number;
+}
+
+/** done.json: a finished leg's final numbers. */
+export interface DoneRecord extends Cost {
+  step: number;
+  valLoss: number | null;
+}
+
+export const smallDir = (dir: string) => join(dir, 'small');
+export const legDir = (dir: string, label: string) => join(dir, 'legs', label);
+export const trainDir = (legPath: string) => join(legPath, 'train');
+export const grownDir = (legPath: string) => join(legPath, 'grown');
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The parsed JSON file, or null when it does not exist. */
+export function readJsonIfExists<T>(path: string): T | null {
+  if (!fs.existsSync(path)) return null;
+  return JSON.parse(fs.readFileSync(path, 'utf8')) as T;
+}

@@ -1,0 +1,178 @@
+// runExperiment(spec, dir): runs every leg of an experiment once, in order: the small model's
+// pretraining (shared by every method that grows from it or distils it), then per method its
+// growth (growth.ts) and the large model's training. A finished leg (done.json) is skipped; a
+// half-finished one continues: train() resumes from the leg's last checkpoint and a finished
+// growth is loaded, not redone. The directory is claimed for the spec first (claim.ts).
+//
+// All large legs share one data seed, so they see the same batches and are scored on the same
+// validation batches; scratch's initial weights come from the same seed.
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { hash32, type Tensor } from '../tensor/index.ts';
+import { loadCheckpoint } from '../io/checkpoint.ts';
+import { modelFor, type ModelConfig } from '../models/index.ts';
+import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { acquireRunLock, checkTokenizerFits, corpusTask, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import type { GrowContext } from '../grow/index.ts';
+import { at, resolveModels, type ExperimentModels } from './configs.ts';
+import { claimDir, requireDirectoryPath } from './claim.ts';
+import { growOnce, type GrowInput, type Grown } from './growth.ts';
+import { DONE_FILE, legDir, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
+import { SCRATCH, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
+
+export interface RunOptions {
+  /** One line per leg: what starts, what is reused. */
+  log?: (line: string) => void;
+  /** A training observer for a leg ('small' or a method label), e.g. a progress bar. */
+  observer?: (leg: string) => TrainObserver | undefined;
+  /** Progress of learned growth operators (LiGO's steps). */
+  onGrowProgress?: GrowContext['onProgress'];
+}
+
+export interface ExperimentRun {
+  dir: string;
+  hash: string;
+  /** Legs that trained (or grew) in this call, and legs found finished. */
+  ran: string[];
+  reused: string[];
+}
+
+interface Context {
+  spec: ExperimentSpec;
+  dir: string;
+  models: ExperimentModels;
+  tokenizer: Tokenizer;
+  opts: RunOptions;
+  run: ExperimentRun;
+  smallWeights: Map<string, Tensor> | null;
+}
+
+export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOptions = {}): ExperimentRun {
+  requireDirectoryPath(dir);
+  const lock = acquireRunLock(dir);
+  try {
+    const hash = claimDir(dir, spec);
+    const tokenizer = experimentTokenizer(spec, dir);
+    const models = resolveModels(spec, { size: 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : tokenizer.vocabSize, ...(tokenizer.special.eos !== undefined ? { eos: tokenizer.special.eos } : {}) });
+    at('spec.tokenizer', () => [models.small, models.large].forEach((c) => checkTokenizerFits(c, tokenizer)));
+    const ctx: Context = { spec, dir, models, tokenizer, opts, run: { dir, hash, ran: [], reused: [] }, smallWeights: null };
+    if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(dir), () => trainSmall(ctx));
+    for (const m of spec.methods) runLeg(ctx, m.label, legDir(dir, m.label), () => trainMethod(ctx, m));
+    return ctx.run;
+  } finally {
+    lock.release();
+  }
+}
+
+/** DIR/tokenizer.json: a copy of the spec's tokenizer file, or one trained on the training split. */
+function experimentTokenizer(spec: ExperimentSpec, dir: string): Tokenizer {
+  const tok = spec.tokenizer;
+  if ('path' in tok) {
+    const copy = join(dir, 'tokenizer.json');
+    if (!fs.existsSync(copy)) saveTokenizer(copy, at('spec.tokenizer.path', () => loadTokenizer(tok.path)));
+    return loadTokenizer(copy);
+  }
+  return runTokenizer(resolveModels(spec, { size: tok.vocabSize }).small, spec.data, dir, null);
+}
+
+function runLeg(ctx: Context, name: string, legPath: string, trainLeg: () => DoneRecord): void {
+  const done = join(legPath, DONE_FILE);
+  if (fs.existsSync(done)) {
+    ctx.opts.log?.(`${name}: finished in an earlier run (${done})`);
+    ctx.run.reused.push(name);
+    return;
+  }
+  writeJson(done, trainLeg());
+  ctx.run.ran.push(name);
+}
+
+function trainSmall(ctx: Context): DoneRecord {
+  const { training } = ctx.spec.small;
+  ctx.opts.log?.(`small: pretraining for ${training.steps} steps`);
+  return trainLeg(ctx, 'small', { runDir: trainDir(smallDir(ctx.dir)), config: ctx.models.small, budget: training });
+}
+
+function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
+  const legPath = legDir(ctx.dir, m.label);
+  const grown = m.name === SCRATCH ? null : grow(ctx, m, legPath);
+  const { training } = ctx.spec.large;
+  ctx.opts.log?.(`${m.label}: training the large model for ${training.steps} steps${m.ki ? ` with knowledge inheritance (alpha ${m.ki.alpha}, ${m.ki.steps} steps)` : ''}`);
+  return trainLeg(ctx, m.label, {
+    runDir: trainDir(legPath),
+    config: ctx.models.large,
+    budget: training,
+    initialParams: grown?.params ?? null,
+    ...(grown?.schedule ? { growSchedule: grown.schedule } : {}),
+    ki: m.ki ? kiSpec(ctx, m.ki) : null,
+  });
+}
+
+function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
+  const { large } = ctx.models;
+  const { training } = ctx.spec.large;
+  const input: GrowInput = {
+    smallConfig: ctx.models.small,
+    smallParams: smallWeights(ctx),
+    smallDir: latestCheckpointDir(trainDir(smallDir(ctx.dir)))!,
+    largeConfig: large,
+    seed: ctx.spec.seed,
+    tokenizerJson: ctx.tokenizer.toJSON(),
+    openBatches: () => {
+      const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.spec.seed, 101))(null);
+      return { next: () => task.next().batch, close: () => task.close() };
+    },
+    batchShape: { batchSize: training.batchSize, seqLen: ctx.spec.seqLen },
+  };
+  return growOnce(legPath, m, input, { log: (line) => ctx.opts.log?.(`${m.label}: ${line}`), ...(ctx.opts.onGrowProgress ? { onProgress: ctx.opts.onGrowProgress } : {}) });
+}
+
+/** The small model's final weights (its last checkpoint), read once. */
+function smallWeights(ctx: Context): Map<string, Tensor> {
+  return (ctx.smallWeights ??= loadCheckpoint(latestCheckpointDir(trainDir(smallDir(ctx.dir)))!).tensors);
+}
+
+function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
+  const config = ctx.models.small;
+  return { teacherConfig: config, teacherParams: modelFor(config).paramsFromFlat(config, smallWeights(ctx)).params, alpha: ki.alpha, steps: ki.steps };
+}
+
+function taskFor(ctx: Context, config: ModelConfig, budget: TrainingBudget, seed: number): TaskFactory {
+  const { spec } = ctx;
+  return corpusTask(config, spec.data, ctx.tokenizer, ctx.dir, { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, evalBatches: spec.evalBatches });
+}
+
+interface LegTraining {
+  runDir: string;
+  config: ModelConfig;
+  budget: TrainingBudget;
+  initialParams?: Map<string, Tensor> | null;
+  growSchedule?: TrainSpec['growSchedule'];
+  ki?: KiSpec | null;
+}
+
+function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
+  const { budget: b } = leg;
+  const observer = ctx.opts.observer?.(name);
+  const r = train({
+    runDir: leg.runDir,
+    config: leg.config,
+    initialParams: leg.initialParams ?? null,
+    tokenizer: ctx.tokenizer.toJSON(),
+    task: taskFor(ctx, leg.config, b, ctx.spec.seed),
+    steps: b.steps,
+    lr: b.lr,
+    warmupSteps: b.warmupSteps,
+    decay: b.decay,
+    weightDecay: b.weightDecay,
+    clipNorm: b.clipNorm > 0 ? b.clipNorm : null,
+    accumSteps: b.accumSteps,
+    evalEvery: b.evalEvery,
+    saveEvery: b.saveEvery,
+    seed: ctx.spec.seed,
+    ...(leg.growSchedule ? { growSchedule: leg.growSchedule } : {}),
+    ki: leg.ki ?? null,
+    ...(observer ? { observer } : {}),
+  });
+  return { step: r.step, valLoss: r.valLoss, flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };
+}

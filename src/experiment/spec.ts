@@ -1,0 +1,215 @@
+// The experiment spec: a JSON file naming the data, the tokenizer, a small and a large model with
+// their training budgets, and the methods to compare (scratch plus growth operators by registry
+// name). `parseSpec` checks every field (one-line SpecError naming it) and fills the defaults, so
+// the normalised spec, and its hash, say everything a run does. Example: experiments/demo.json.
+//
+//   {
+//     "name": "demo", "data": "sotu", "tokenizer": { "vocabSize": 4096 }, "seqLen": 64,
+//     "small": { "config": "bert-tiny", "training": { "steps": 300, "lr": 1e-3 } },
+//     "large": { "config": { "model_type": "bert", "num_hidden_layers": 4, ... }, "training": { ... } },
+//     "methods": [ { "name": "scratch" }, { "name": "ligo", "options": { "steps": 100 } },
+//                  { "name": "scratch", "label": "ki", "ki": { "alpha": 0.5 } } ]
+//   }
+//
+// A config is a preset name or an inline HuggingFace config object (HF defaults fill the rest);
+// vocab_size always comes from the tokenizer. Growth options go to the method (GrowContext
+// options: LiGO's steps and lr, MSLT's freezeSteps, ...); `ki` distils the small model into the
+// large one during training (any method, usually scratch). Exactly one plain scratch method (no
+// ki) is the reference that savings are measured against.
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { decayKinds, textDataNames, type DecayKind } from '../train/index.ts';
+import type { CorpusName } from '../data/index.ts';
+import { methodNames } from '../grow/index.ts';
+import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
+import { TEXT_VOCAB } from '../models/index.ts';
+import { at, resolveModels } from './configs.ts';
+import { checkMethod } from './growth.ts';
+
+export { SpecError };
+
+export const SCRATCH = 'scratch';
+
+export interface TrainingBudget {
+  steps: number;
+  /** Examples per micro-batch. */
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  decay: DecayKind;
+  weightDecay: number;
+  /** Global gradient-norm clip; 0 turns clipping off. */
+  clipNorm: number;
+  accumSteps: number;
+  evalEvery: number;
+  saveEvery: number;
+}
+
+export interface ModelSpec {
+  /** A preset name or an inline HF config object. */
+  config: string | Obj;
+  training: TrainingBudget;
+}
+
+export type TokenizerSpec = { vocabSize: number } | { path: string };
+
+export interface MethodSpec {
+  /** 'scratch' or a growth method's registry name. */
+  name: string;
+  /** Unique; names the method's directory, table row and plot line. */
+  label: string;
+  options: Obj;
+  ki: { alpha: number; steps: number } | null;
+}
+
+export interface ExperimentSpec {
+  name: string;
+  data: CorpusName;
+  tokenizer: TokenizerSpec;
+  seqLen: number;
+  evalBatches: number;
+  seed: number;
+  small: ModelSpec;
+  large: ModelSpec;
+  methods: MethodSpec[];
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME_WHAT = 'letters, digits, ".", "_" or "-" (a directory name)';
+
+/** Reads and checks a spec file; a tokenizer path is taken relative to the spec file. */
+export function readSpec(path: string): ExperimentSpec {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SpecError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read (${(e as Error).message})`}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (isObject(json) && isObject(json.tokenizer) && typeof json.tokenizer.path === 'string') {
+    json = { ...json, tokenizer: { ...json.tokenizer, path: resolve(dirname(path), json.tokenizer.path) } };
+  }
+  return parseSpec(json);
+}
+
+/** The checked spec with every default filled in. */
+export function parseSpec(json: unknown): ExperimentSpec {
+  const o = objectAt(json, 'spec');
+  onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'small', 'large', 'methods']);
+  const spec: ExperimentSpec = {
+    name: stringField(o, 'spec', 'name', NAME, NAME_WHAT, 'experiment'),
+    data: choiceField(o, 'spec', 'data', textDataNames),
+    tokenizer: tokenizerSpec(o.tokenizer),
+    seqLen: intField(o, 'spec', 'seqLen', 2, 128),
+    evalBatches: intField(o, 'spec', 'evalBatches', 1, 10),
+    seed: intField(o, 'spec', 'seed', 0, 0),
+    small: modelSpec(o.small, 'spec.small'),
+    large: modelSpec(o.large, 'spec.large'),
+    methods: [],
+  };
+  spec.methods = methodSpecs(o.methods, spec.large.training.steps);
+  checkModels(spec);
+  return spec;
+}
+
+function tokenizerSpec(v: unknown): TokenizerSpec {
+  const o = objectAt(v, 'spec.tokenizer');
+  onlyFields(o, 'spec.tokenizer', ['vocabSize', 'path']);
+  if ((o.vocabSize === undefined) === (o.path === undefined)) fail('spec.tokenizer', 'give exactly one of vocabSize (train a tokenizer on the training split) or path (a tokenizer.json)');
+  if (o.path !== undefined) return { path: stringField(o, 'spec.tokenizer', 'path', /./, 'a path to a tokenizer.json') };
+  return { vocabSize: intField(o, 'spec.tokenizer', 'vocabSize', 64) };
+}
+
+function modelSpec(v: unknown, path: string): ModelSpec {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['config', 'training']);
+  if (typeof o.config !== 'string' && !isObject(o.config)) fail(`${path}.config`, `must be a preset name or a config object, got ${JSON.stringify(o.config)}`);
+  return { config: o.config, training: budget(o.training, `${path}.training`) };
+}
+
+function budget(v: unknown, path: string): TrainingBudget {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery']);
+  const steps = intField(o, path, 'steps', 1);
+  const b: TrainingBudget = {
+    steps,
+    batchSize: intField(o, path, 'batchSize', 1, 32),
+    lr: numberField(o, path, 'lr', { min: 0, max: 10, openMin: true }, 1e-4),
+    warmupSteps: intField(o, path, 'warmupSteps', 0, 0),
+    decay: choiceField(o, path, 'decay', decayKinds, 'linear'),
+    weightDecay: numberField(o, path, 'weightDecay', { min: 0, max: 1 }, 0.01),
+    clipNorm: numberField(o, path, 'clipNorm', { min: 0, max: 1e6 }, 1),
+    accumSteps: intField(o, path, 'accumSteps', 1, 1),
+    evalEvery: intField(o, path, 'evalEvery', 1, Math.max(1, Math.round(steps / 20))),
+    saveEvery: intField(o, path, 'saveEvery', 0, Math.max(1, Math.round(steps / 5))),
+  };
+  if (b.warmupSteps > steps) fail(`${path}.warmupSteps`, `must be at most steps (${steps}), got ${b.warmupSteps}`);
+  return b;
+}
+
+function methodSpecs(v: unknown, largeSteps: number): MethodSpec[] {
+  if (!Array.isArray(v) || v.length === 0) fail('spec.methods', `must be a non-empty array of methods, got ${JSON.stringify(v)}`);
+  const methods = v.map((m, i) => methodSpec(m, `spec.methods[${i}]`, largeSteps));
+  methods.forEach((m, i) => {
+    if (methods.findIndex((n) => n.label === m.label) !== i) fail(`spec.methods[${i}].label`, `'${m.label}' is used twice: give each method its own label`);
+  });
+  if (methods.filter(isReference).length !== 1) fail('spec.methods', `needs exactly one plain { "name": "scratch" } (no ki): the reference that savings are measured against`);
+  return methods;
+}
+
+function methodSpec(v: unknown, path: string, largeSteps: number): MethodSpec {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['name', 'label', 'options', 'ki']);
+  const names = [SCRATCH, ...methodNames()];
+  const name = choiceField(o, path, 'name', names);
+  const label = stringField(o, path, 'label', NAME, NAME_WHAT, name);
+  const options = o.options === undefined ? {} : objectAt(o.options, `${path}.options`);
+  if (name === SCRATCH && Object.keys(options).length > 0) fail(`${path}.options`, 'scratch takes no options (knowledge inheritance is the ki field)');
+  return { name, label, options, ki: o.ki === undefined ? null : kiSpec(o.ki, `${path}.ki`, largeSteps) };
+}
+
+function kiSpec(v: unknown, path: string, largeSteps: number): MethodSpec['ki'] {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['alpha', 'steps']);
+  return { alpha: numberField(o, path, 'alpha', { min: 0, max: 1 }, 0.5), steps: intField(o, path, 'steps', 1, largeSteps) };
+}
+
+/**
+ * Spec-time check of the configs and of every growth method against them (checkMethod), before
+ * anything trains. A tokenizer file's vocabulary is not known yet: a stand-in size is used.
+ */
+function checkModels(spec: ExperimentSpec): void {
+  const { small, large } = resolveModels(spec, { size: 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB });
+  spec.methods.forEach((m, i) => {
+    if (m.name !== SCRATCH) at(`spec.methods[${i}]`, () => checkMethod(m, small, large, spec.seed));
+  });
+}
+
+/** The plain scratch run: the reference for savings. */
+export function isReference(m: MethodSpec): boolean {
+  return m.name === SCRATCH && m.ki === null;
+}
+
+/** Whether a method needs the small model (to grow from, or as KI teacher). */
+export function usesSmall(m: MethodSpec): boolean {
+  return m.name !== SCRATCH || m.ki !== null;
+}
+
+/** JSON with object keys sorted, so equal specs hash equally. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** 12 hex digits of the SHA-256 of the normalised spec. */
+export function specHash(spec: ExperimentSpec): string {
+  return createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,138 @@
+// A small SVG line chart in the style of the LiGO paper's Figure 2: linear axes with "nice" tick
+// values (1, 2, 5 x 10^k steps; large values shown as multiples of 10^3k with the power in the
+// axis title), one polyline (with point markers) per series, a dashed horizontal target line,
+// a legend, and a title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
+
+export interface Series {
+  label: string;
+  /** [x, y] pairs in drawing order. */
+  points: [number, number][];
+}
+
+export interface LineChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  /** A dashed horizontal line (scratch's final loss, the savings target). */
+  target?: { y: number; label: string };
+  widthPx?: number;
+  heightPx?: number;
+}
+
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+const FONT = 'DejaVu Sans, Verdana, sans-serif';
+const MARGIN = { left: 72, right: 24, top: 44, bottom: 58 };
+
+/** Evenly spaced round tick values covering [min, max], about `count` of them. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!(max > min)) [min, max] = [min - (Math.abs(min) || 1) * 0.1, max + (Math.abs(max) || 1) * 0.1];
+  const raw = (max - min) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const norm = raw / magnitude;
+  const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * magnitude;
+  const first = Math.floor(min / step + 1e-9);
+  const last = Math.ceil(max / step - 1e-9);
+  return Array.from({ length: last - first + 1 }, (_, i) => Number(((first + i) * step).toPrecision(12)));
+}
+
+/** Tick labels, scaled by a power of 1000 when the values are large; the power goes to the axis title. */
+export function tickLabels(ticks: number[]): { labels: string[]; power: number } {
+  const top = Math.max(...ticks.map(Math.abs));
+  const power = top >= 1e4 ? 3 * Math.floor(Math.log10(top) / 3) : 0;
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) / 10 ** power : 1;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return { labels: ticks.map((t) => (t / 10 ** power).toFixed(decimals)), power };
+}
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const num = (v: number) => Number(v.toFixed(2)).toString();
+
+interface Frame {
+  x: (v: number) => number;
+  y: (v: number) => number;
+  xTicks: number[];
+  yTicks: number[];
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+function frame(c: LineChart, width: number, height: number): Frame {
+  const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.target ? [c.target.y] : [])];
+  const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
+  const yTicks = niceTicks(Math.min(...ys), Math.max(...ys));
+  const [left, right, top, bottom] = [MARGIN.left, width - MARGIN.right, MARGIN.top, height - MARGIN.bottom];
+  const scale = (lo: number, hi: number, a: number, b: number) => (v: number) => a + ((v - lo) / (hi - lo)) * (b - a);
+  return { x: scale(xTicks[0]!, xTicks.at(-1)!, left, right), y: scale(yTicks[0]!, yTicks.at(-1)!, bottom, top), xTicks, yTicks, left, right, top, bottom };
+}
+
+function axisTitle(label: string, power: number): string {
+  return power === 0 ? label : `${label} (×10^${power})`;
+}
+
+function axes(c: LineChart, f: Frame): string[] {
+  const xl = tickLabels(f.xTicks);
+  const yl = tickLabels(f.yTicks);
+  const out = [`<rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}" fill="none" stroke="#000"/>`];
+  f.xTicks.forEach((t, i) => {
+    const x = num(f.x(t));
+    out.push(`<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="#e5e5e5"/>`, `<line x1="${x}" y1="${f.bottom}" x2="${x}" y2="${f.bottom + 5}" stroke="#000"/>`);
+    out.push(`<text x="${x}" y="${f.bottom + 19}" text-anchor="middle" font-size="12">${xl.labels[i]}</text>`);
+  });
+  f.yTicks.forEach((t, i) => {
+    const y = num(f.y(t));
+    out.push(`<line x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#e5e5e5"/>`, `<line x1="${f.left - 5}" y1="${y}" x2="${f.left}" y2="${y}" stroke="#000"/>`);
+    out.push(`<text x="${f.left - 8}" y="${y}" dy="4" text-anchor="end" font-size="12">${yl.labels[i]}</text>`);
+  });
+  out.push(`<text x="${num((f.left + f.right) / 2)}" y="${f.bottom + 44}" text-anchor="middle" font-size="13">${escape(axisTitle(c.xLabel, xl.power))}</text>`);
+  const yMid = num((f.top + f.bottom) / 2);
+  out.push(`<text x="18" y="${yMid}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${yMid})">${escape(axisTitle(c.yLabel, yl.power))}</text>`);
+  return out;
+}
+
+function seriesLines(c: LineChart, f: Frame): string[] {
+  return c.series.flatMap((s, i) => {
+    const color = PALETTE[i % PALETTE.length]!;
+    const pts = s.points.map(([x, y]) => `${num(f.x(x))},${num(f.y(y))}`);
+    const markers = s.points.map(([x, y]) => `<circle cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
+    return [`<polyline class="series" data-label="${escape(s.label)}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers];
+  });
+}
+
+function targetLine(c: LineChart, f: Frame): string[] {
+  if (!c.target) return [];
+  const y = num(f.y(c.target.y));
+  return [`<line class="target" x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4"/>`];
+}
+
+function legend(c: LineChart, f: Frame): string[] {
+  const entries = [...c.series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: '' })), ...(c.target ? [{ label: c.target.label, color: '#444', dash: ' stroke-dasharray="6 4"' }] : [])];
+  const width = 36 + 7.2 * Math.max(...entries.map((e) => e.label.length));
+  const x0 = f.right - width - 10;
+  const y0 = f.top + 10;
+  const out = [`<rect x="${num(x0)}" y="${y0}" width="${num(width)}" height="${entries.length * 18 + 8}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`];
+  entries.forEach((e, i) => {
+    const y = y0 + 14 + i * 18;
+    out.push(`<line x1="${num(x0 + 6)}" y1="${y}" x2="${num(x0 + 28)}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.dash}/>`);
+    out.push(`<text x="${num(x0 + 34)}" y="${y}" dy="4" font-size="12">${escape(e.label)}</text>`);
+  });
+  return out;
+}
+
+export function lineChartSvg(c: LineChart): string {
+  const width = c.widthPx ?? 720;
+  const height = c.heightPx ?? 450;
+  const f = frame(c, width, height);
+  const body = [...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f), ...legend(c, f)];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${width / 2}" y="26" text-anchor="middle" font-size="15" font-weight="bold">${escape(c.title)}</text>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}

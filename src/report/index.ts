@@ -1,0 +1,64 @@
+// The report of an experiment, re-derived at any time from its run directory's logs: savings per
+// method (savings.ts), results.json, results.md (table.ts) and two plots, validation loss vs
+// training FLOPs (the paper's ELECTRA convention) and vs wall time, each as SVG and PNG, with
+// one line per method (growth cost included, small model's pretraining not) and scratch's final
+// loss as a dashed line.
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { writeJson } from '../experiment/index.ts';
+import { readCurves, type ExperimentCurves } from './curves.ts';
+import { computeSavings, type Savings } from './savings.ts';
+import { lineChartSvg, type LineChart } from './chart.ts';
+import { svgToPng } from './png.ts';
+import { markdownReport } from './table.ts';
+
+export * from './savings.ts';
+export { readCurves, type ExperimentCurves } from './curves.ts';
+export { lineChartSvg, niceTicks, tickLabels, type LineChart, type Series } from './chart.ts';
+export { svgToPng } from './png.ts';
+export { markdownReport, savingsTables } from './table.ts';
+export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
+
+export const RESULTS_JSON = 'results.json';
+export const RESULTS_MD = 'results.md';
+export const PLOTS_DIR = 'plots';
+
+export interface Report {
+  savings: Savings;
+  /** Paths relative to the run directory. */
+  files: string[];
+}
+
+type Axis = 'flopsElectra' | 'wallSeconds';
+
+function chart(e: ExperimentCurves, s: Savings, axis: Axis): LineChart {
+  const flops = axis === 'flopsElectra';
+  return {
+    title: `${e.spec.name}: validation loss vs ${flops ? 'training FLOPs' : 'wall time'}`,
+    xLabel: flops ? 'FLOPs, growth + large-model training (ELECTRA convention)' : 'wall time, growth + large-model training (s)',
+    yLabel: 'validation loss',
+    series: e.curves.map((c) => ({ label: c.label, points: c.points.map((p): [number, number] => [c.growth[axis] + p[axis], p.valLoss]) })),
+    target: { y: s.targetLoss, label: `${s.reference} final loss (${s.targetLoss.toFixed(3)})` },
+  };
+}
+
+function writePlot(dir: string, name: string, c: LineChart): string[] {
+  fs.mkdirSync(join(dir, PLOTS_DIR), { recursive: true });
+  const svg = lineChartSvg(c);
+  const files = [join(PLOTS_DIR, `${name}.svg`), join(PLOTS_DIR, `${name}.png`)];
+  fs.writeFileSync(join(dir, files[0]!), svg);
+  fs.writeFileSync(join(dir, files[1]!), svgToPng(svg));
+  return files;
+}
+
+/** Computes the savings from DIR's logs and writes results.json, results.md and the plots into DIR. */
+export function writeReport(dir: string): Report {
+  const e = readCurves(dir);
+  const savings = computeSavings(e.curves, e.reference, e.small);
+  const plots = [...writePlot(dir, 'loss-vs-flops', chart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', chart(e, savings, 'wallSeconds'))];
+  const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
+  writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, plots });
+  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots));
+  return { savings, files: [RESULTS_JSON, RESULTS_MD, ...plots] };
+}

@@ -1,0 +1,52 @@
+// The Markdown report (results.md): the target, then two savings tables, one taking the small
+// model's pretraining as already paid and one charging it, each with both FLOP conventions and
+// wall time, and the growth costs charged. Savings are signed: negative means more expensive
+// than scratch.
+
+import type { Cost, MethodCurve, MethodSavings, Savings } from './savings.ts';
+
+export const flops = (v: number) => v.toExponential(2);
+export const seconds = (v: number) => `${v.toFixed(1)} s`;
+export const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+const NOT_REACHED = 'not reached';
+
+function row(m: MethodSavings, cost: Cost | null, saved: Cost | null): string {
+  const loss = m.finalValLoss === null ? '–' : m.finalValLoss.toFixed(4);
+  if (!cost || !saved || !m.reach) return `| ${m.label} | ${loss} | ${NOT_REACHED} | – | – | – | – | – | – |`;
+  return `| ${m.label} | ${loss} | ${Math.round(m.reach.step)} | ${flops(cost.flopsElectra)} | ${percent(saved.flopsElectra)} | ${flops(cost.flopsSixN)} | ${percent(saved.flopsSixN)} | ${seconds(cost.wallSeconds)} | ${percent(saved.wallSeconds)} |`;
+}
+
+function table(s: Savings, withSmall: boolean): string[] {
+  return [
+    '| method | final val loss | reached at step | FLOPs (ELECTRA) | saved | FLOPs (6N) | saved | wall time | saved |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.methods.map((m) => (withSmall ? row(m, m.costWithSmall, m.savingsWithSmall) : row(m, m.costWithoutSmall, m.savingsWithoutSmall))),
+  ];
+}
+
+function growthLines(curves: readonly MethodCurve[]): string[] {
+  const grown = curves.filter((c) => c.method !== 'scratch');
+  if (grown.length === 0) return [];
+  return ['', 'Growth cost charged to each method (the operator itself; fixed operators only copy weights):', '', ...grown.map((c) => `- ${c.label} (${c.method}): ${flops(c.growth.flopsElectra)} FLOPs (ELECTRA), ${flops(c.growth.flopsSixN)} (6N), ${seconds(c.growth.wallSeconds)}`)];
+}
+
+/** The savings tables alone (what `ligo demo` prints). */
+export function savingsTables(s: Savings): string {
+  const small = `${flops(s.small.flopsElectra)} FLOPs (ELECTRA), ${flops(s.small.flopsSixN)} (6N), ${seconds(s.small.wallSeconds)}`;
+  return [
+    `Target: ${s.reference}'s final validation loss, ${s.targetLoss.toFixed(4)}. Cost = growth + large-model training until the validation loss first reaches the target (interpolated between validation points); saved = 1 - cost / ${s.reference}'s cost.`,
+    '',
+    'Small model taken as already trained:',
+    '',
+    ...table(s, false),
+    '',
+    `Charging the small model's pretraining (${small}) to the methods that use it:`,
+    '',
+    ...table(s, true),
+  ].join('\n');
+}
+
+export function markdownReport(title: string, s: Savings, curves: readonly MethodCurve[], plots: string[]): string {
+  return [`# ${title}`, '', savingsTables(s), ...growthLines(curves), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ''].join('\n');
+}

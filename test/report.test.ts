@@ -1,0 +1,157 @@
+// The report: savings on hand-made curves (interpolation, not reached, growth and small-model
+// costs, both FLOP conventions and wall time), nice tick values, the SVG chart (one polyline per
+// method, the dashed target line), the PNG, writeReport on a hand-written run directory, and the
+// `ligo report`, `ligo inspect` and `ligo experiment` commands (output, exit codes).
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { computeSavings, firstReach, lineChartSvg, niceTicks, svgToPng, tickLabels, writeReport, type Cost, type MethodCurve, type ValPoint } from '../src/report/index.ts';
+import { GROWTH_FILE, SPEC_FILE, legDir, parseSpec, smallDir, specHash, trainDir, writeJson } from '../src/experiment/index.ts';
+import { LOG_FILE } from '../src/train/index.ts';
+import { saveCheckpoint } from '../src/io/checkpoint.ts';
+import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
+import { trainWordPiece } from '../src/tokenize/index.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-report-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Validation every 10 steps; per step 1e9 FLOPs (ELECTRA), 1.5e9 (6N), 0.5 s. */
+const curve = (losses: number[]): ValPoint[] => losses.map((valLoss, i) => ({ step: 10 * (i + 1), valLoss, flopsElectra: 1e10 * (i + 1), flopsSixN: 1.5e10 * (i + 1), wallSeconds: 5 * (i + 1) }));
+const zero: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
+const small: Cost = { flopsElectra: 1e10, flopsSixN: 1.5e10, wallSeconds: 4 };
+const curves: MethodCurve[] = [
+  { label: 'scratch', method: 'scratch', points: curve([7, 6, 5.5, 5.0]), growth: zero, usesSmall: false },
+  { label: 'ligo', method: 'ligo', points: curve([6.0, 5.2, 4.8, 4.6]), growth: { flopsElectra: 2e9, flopsSixN: 3e9, wallSeconds: 3 }, usesSmall: true },
+  { label: 'stackbert', method: 'stackbert', points: curve([6.5, 6.0, 5.5, 5.1]), growth: zero, usesSmall: true },
+  { label: 'ki', method: 'scratch', points: curve([4.9, 4.8, 4.7, 4.6]), growth: zero, usesSmall: true },
+];
+
+const close = (a: number | undefined, b: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+test('first reach interpolates linearly between validation points and takes the first crossing', () => {
+  const r = firstReach(curve([7, 4.9, 5.3, 5.0]), 5.0)!;
+  const t = 2 / 2.1;
+  close(r.step, 10 + 10 * t, 'step');
+  close(r.flopsElectra, 1e10 + 1e10 * t, 'electra');
+  close(r.flopsSixN, 1.5e10 + 1.5e10 * t, '6N');
+  close(r.wallSeconds, 5 + 5 * t, 'wall');
+  assert.deepEqual(firstReach(curve([4]), 5), { step: 10, flopsElectra: 1e10, flopsSixN: 1.5e10, wallSeconds: 5 });
+  assert.equal(firstReach(curve([7, 6]), 5), null);
+});
+
+test('savings: target = scratch final loss; growth charged; small pretraining charged only in the with-small variant', () => {
+  const s = computeSavings(curves, 'scratch', small);
+  assert.equal(s.targetLoss, 5.0);
+  const [scratch, ligo, stack, ki] = s.methods;
+  assert.deepEqual(scratch!.savingsWithoutSmall, zero);
+  close(scratch!.costWithSmall?.flopsElectra, 4e10, 'scratch cost');
+  // ligo reaches 5.0 halfway between steps 20 (5.2) and 30 (4.8): training 2.5e10 / 3.75e10 / 12.5 s, plus growth.
+  close(ligo!.reach?.step, 25, 'ligo step');
+  close(ligo!.costWithoutSmall?.flopsElectra, 2.7e10, 'ligo electra');
+  close(ligo!.savingsWithoutSmall?.flopsElectra, 1 - 2.7e10 / 4e10, 'ligo saved electra');
+  close(ligo!.savingsWithoutSmall?.flopsSixN, 1 - 4.05e10 / 6e10, 'ligo saved 6N');
+  close(ligo!.savingsWithoutSmall?.wallSeconds, 1 - 15.5 / 20, 'ligo saved wall');
+  close(ligo!.savingsWithSmall?.flopsElectra, 1 - 3.7e10 / 4e10, 'ligo saved electra with small');
+  close(ligo!.savingsWithSmall?.flopsSixN, 1 - 5.55e10 / 6e10, 'ligo saved 6N with small');
+  close(ligo!.savingsWithSmall?.wallSeconds, 1 - 19.5 / 20, 'ligo saved wall with small');
+  assert.equal(stack!.reach, null);
+  assert.equal(stack!.savingsWithoutSmall, null);
+  assert.equal(stack!.savingsWithSmall, null);
+  close(ki!.savingsWithoutSmall?.flopsElectra, 0.75, 'reached at the first point');
+  close(ki!.savingsWithSmall?.flopsElectra, 0.5, 'reached at the first point, small charged');
+  assert.deepEqual(scratch!.costWithSmall, scratch!.costWithoutSmall, 'scratch does not use the small model and is not charged for it');
+});
+
+test('nice ticks: round steps covering the range; large values scaled by a power of 1000', () => {
+  assert.deepEqual(niceTicks(0, 3.7e12), [0, 1e12, 2e12, 3e12, 4e12]);
+  assert.deepEqual(niceTicks(5.12, 7.9), [5, 5.5, 6, 6.5, 7, 7.5, 8]);
+  assert.deepEqual(niceTicks(0, 0.83), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(tickLabels([0, 1e12, 2e12]), { labels: ['0', '1', '2'], power: 12 });
+  assert.deepEqual(tickLabels([5, 5.5, 6]), { labels: ['5.0', '5.5', '6.0'], power: 0 });
+});
+
+test('the SVG has one polyline per method and the dashed target line; the PNG is a PNG', () => {
+  const svg = lineChartSvg({ title: 'loss vs FLOPs', xLabel: 'FLOPs', yLabel: 'loss', series: curves.map((c) => ({ label: c.label, points: c.points.map((p): [number, number] => [p.flopsElectra, p.valLoss]) })), target: { y: 5, label: 'scratch final loss' } });
+  assert.equal(svg.match(/<polyline /g)?.length, curves.length);
+  for (const c of curves) assert.ok(svg.includes(`data-label="${c.label}"`), c.label);
+  assert.match(svg, /<line class="target" [^>]*stroke-dasharray="6 4"/);
+  const png = svgToPng(svg);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.equal(png.toString('ascii', 12, 16), 'IHDR');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1440, 900]);
+});
+
+/** A run directory as the runner leaves it, with hand-written logs. */
+function fakeRun(): string {
+  const dir = join(tmp, 'run');
+  const bert = (layers: number) => ({ model_type: 'bert', num_hidden_layers: layers, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 32 });
+  const training = { steps: 40, evalEvery: 10 };
+  const spec = parseSpec({ name: 'fake', data: 'moby-dick', tokenizer: { vocabSize: 256 }, seqLen: 16, small: { config: bert(1), training }, large: { config: bert(2), training }, methods: [{ name: 'scratch' }, { name: 'ligo' }, { name: 'stackbert' }, { name: 'scratch', label: 'ki', ki: {} }] });
+  fs.mkdirSync(dir, { recursive: true });
+  writeJson(join(dir, SPEC_FILE), { hash: specHash(spec), spec });
+  const log = (runDir: string, points: ValPoint[]) => {
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.writeFileSync(join(runDir, LOG_FILE), points.map((p) => JSON.stringify({ type: 'eval', ...p }) + '\n').join(''));
+  };
+  log(trainDir(smallDir(dir)), [{ step: 40, valLoss: 5.5, ...small }]);
+  for (const c of curves) log(trainDir(legDir(dir, c.label)), c.points);
+  writeJson(join(legDir(dir, 'ligo'), GROWTH_FILE), { method: 'ligo', operatorSteps: 100, ...curves[1]!.growth });
+  return dir;
+}
+
+test('writeReport re-derives the savings, results.json, results.md and the plots from the logs', () => {
+  const dir = fakeRun();
+  const report = writeReport(dir);
+  assert.deepEqual(report.savings, computeSavings(curves, 'scratch', small));
+  const json = JSON.parse(fs.readFileSync(join(dir, 'results.json'), 'utf8'));
+  assert.equal(json.targetLoss, 5);
+  const md = fs.readFileSync(join(dir, 'results.md'), 'utf8');
+  assert.match(md, /\| ligo \| 4\.6000 \| 25 \| 2\.70e\+10 \| 32\.5% \| 4\.05e\+10 \| 32\.5% \| 15\.5 s \| 22\.5% \|/);
+  assert.match(md, /\| stackbert \| 5\.1000 \| not reached \|/);
+  for (const f of ['plots/loss-vs-flops.svg', 'plots/loss-vs-flops.png', 'plots/loss-vs-wall-time.svg', 'plots/loss-vs-wall-time.png']) assert.ok(report.files.includes(f) && fs.statSync(join(dir, f)).size > 1000, f);
+  const svg = fs.readFileSync(join(dir, 'plots/loss-vs-flops.svg'), 'utf8');
+  assert.equal(svg.match(/<polyline /g)?.length, 4);
+});
+
+function ligo(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('ligo report prints the tables; ligo inspect summarises a checkpoint; bad input exits 2 with one line', () => {
+  const report = ligo('report', fakeRun());
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /Target: scratch's final validation loss, 5\.0000/);
+  assert.match(report.stdout, /wrote .*results\.md/);
+
+  const config = preset<BertConfig>('bert-tiny', { vocab_size: 64, max_position_embeddings: 32, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64 });
+  const model = modelFor(config);
+  const ckpt = join(tmp, 'ckpt');
+  const tokenizer = trainWordPiece(['the cat sat on the mat', 'a dog and a cat'], { vocabSize: 40, minFrequency: 1 }).toJSON();
+  saveCheckpoint(ckpt, { config, tensors: model.flatten(model.initParams(config, 1)), tokenizer });
+  const inspect = ligo('inspect', ckpt, '--seq-len', '16');
+  assert.equal(inspect.code, 0, inspect.stderr);
+  const params = model.flatten(model.initParams(config, 1)).reduce((n, [, t]) => n + t.size, 0);
+  assert.match(inspect.stdout, /^model +bert \(BertForMaskedLM\): 2 layers, hidden 32, 2 heads of 16, FFN 64, vocabulary 64, 32 positions$/m);
+  assert.match(inspect.stdout, new RegExp(`^parameters +${params.toLocaleString('en')} in \\d+ tensors$`, 'm'));
+  assert.match(inspect.stdout, /^FLOPs\/token +training, sequence of 16: [\d.]+e\+\d+ \(ELECTRA convention\), [\d.]+e\+\d+ \(6N convention\)$/m);
+  assert.match(inspect.stdout, /^tokenizer +wordpiece, \d+ tokens$/m);
+
+  for (const [args, message] of [
+    [['inspect', join(tmp, 'nowhere')], /^ligo inspect: error: .*nowhere is neither a checkpoint/],
+    [['inspect', ckpt, '--seq-len', '64'], /^ligo inspect: error: sequence length 64 is longer than the model's 32 positions$/],
+    [['report', tmp], /^ligo report: error: .* holds no experiment/],
+    [['experiment', join(tmp, 'missing.json')], /^ligo experiment: error: .*missing\.json: file not found$/],
+    [['demo', '--out'], /^ligo demo: error: option '--out <dir>' argument missing$/],
+  ] as const) {
+    const r = ligo(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
