@@ -6,7 +6,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { guarded, runAndReport } from './experiment.ts';
+import { guarded } from './common.ts';
+import { runAndReport } from './experiment.ts';
 
 export const DEMO_SPEC = fileURLToPath(new URL('../../experiments/demo.json', import.meta.url));
 

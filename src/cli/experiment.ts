@@ -1,34 +1,15 @@
 // `ligo experiment SPEC [--out DIR]`: runs an experiment spec (src/experiment) and writes its
 // report (src/report): savings table on stdout, progress on stderr. The run directory defaults
 // to runs/NAME-HASH (the spec's name and hash); running again continues or reuses what is done.
-// Also the pieces the other experiment commands (demo, report, inspect) share: one-line errors,
-// exit codes 0 ok, 2 bad usage or input, 1 unexpected (a diverged or locked run included).
+// Also what the other experiment commands (demo, report) share: running a spec and printing its report.
 
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { guarded } from './common.ts';
 import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
 import type { Report } from '../report/index.ts';
 
-const USAGE_ERRORS = new Set(['SpecError', 'ExperimentError', 'ConfigError', 'GrowError', 'CheckpointError']);
-
-/** One-line errors and exit codes for a command (see the header); `run` does the work. */
-export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => Promise<void>): Command {
-  const name = `ligo ${cmd.name()}`;
-  cmd
-    .showHelpAfterError(false)
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, `${name}: error:`) + '\n') })
-    .action(async (...args: unknown[]) => {
-      try {
-        await run(...(args as A));
-      } catch (e) {
-        const usage = USAGE_ERRORS.has((e as Error).name);
-        process.stderr.write(`${name}: ${usage ? 'error: ' : ''}${(e as Error).message.split('\n')[0]}\n`);
-        process.exit(usage ? 2 : 1);
-      }
-    });
-  return cmd;
-}
+export { guarded } from './common.ts';
 
 const EXAMPLE = `
 Example:

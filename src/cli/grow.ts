@@ -12,7 +12,8 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { UsageError, guarded, intAtLeast } from './common.ts';
 import cliProgress from 'cli-progress';
 import type { ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
@@ -35,16 +36,6 @@ interface GrowOptions {
   seqLen: number;
 }
 
-class UsageError extends Error {}
-
-const USAGE_ERRORS = new Set(['GrowError', 'ConfigError', 'CheckpointError']);
-
-const intAtLeast = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
-  return n;
-};
-
 const EXAMPLE = `
 Examples:
   ligo grow --from runs/bert-small/checkpoints/step-2000 --to bert-12L-768H --method stackbert --out grown/bert-stack
@@ -56,7 +47,7 @@ export function registerGrow(program: Command): void {
   const cmd = program
     .command('grow')
     .description('grow a small checkpoint into a larger model with a growth method (ligo, stackbert, lemon, ...)')
-    .requiredOption('--from <dir>', 'small model checkpoint directory (model.safetensors + config.json [+ tokenizer.json])')
+    .requiredOption('--from <dir>', 'small model: a checkpoint directory (model.safetensors + config.json [+ tokenizer.json]) or a run directory (its newest checkpoint)')
     .option('--to <preset|file>', 'large model: a preset (its sizes on the small config) or a config.json (default: the small config)')
     .requiredOption('--method <name>', 'growth method (stackbert, interpolation, mslt, net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, block-expansion, msg, ligo)')
     .requiredOption('--out <dir>', 'directory for the grown checkpoint')
@@ -69,19 +60,8 @@ export function registerGrow(program: Command): void {
     .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(['sotu', 'brown', 'moby-dick', 'all', 'mnist', 'fashion-mnist']))
     .option('--batch-size <n>', 'examples per step for methods that learn', intAtLeast(1), 64)
     .option('--seq-len <n>', 'tokens per text example for methods that learn', intAtLeast(2), 128)
-    .showHelpAfterError(false)
-    .addHelpText('after', EXAMPLE)
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .action(async (opts: GrowOptions) => {
-      try {
-        await runGrow(opts);
-      } catch (e) {
-        const usage = e instanceof UsageError || USAGE_ERRORS.has((e as Error).name);
-        process.stderr.write(`ligo grow: ${usage ? 'error: ' : ''}${(e as Error).message.split('\n')[0]}\n`);
-        process.exit(usage ? 2 : 1);
-      }
-    });
-  cmd.configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, 'ligo grow: error:') + '\n') });
+    .addHelpText('after', EXAMPLE);
+  guarded(cmd, runGrow);
 }
 
 /** key=value pairs; values parse as JSON when they can (numbers, booleans), else stay text. */
@@ -163,7 +143,8 @@ async function runGrow(o: GrowOptions): Promise<void> {
   const grow = await import('../grow/index.ts');
   if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
   const method: GrowMethod = grow.getMethod(o.method);
-  const small = loadCheckpoint(o.from);
+  const { resolveCheckpointDir } = await import('../train/index.ts');
+  const small = loadCheckpoint(resolveCheckpointDir(o.from));
   const smallConfig = configFromJSON(small.config);
   const large = await targetConfig(o, smallConfig);
   grow.checkGrowable(smallConfig, large);

@@ -2,26 +2,20 @@
 // per token in both conventions (src/report/inspect.ts). CHECKPOINT is a checkpoint directory
 // or a run directory (its newest checkpoint).
 
-import { Command, InvalidArgumentError } from 'commander';
-import { guarded } from './experiment.ts';
+import { Command } from 'commander';
+import { guarded, intAtLeast } from './common.ts';
 
 const EXAMPLE = `
 Examples:
   ligo inspect ./ligo-demo/legs/ligo/grown
   ligo inspect runs/bert-mini --seq-len 512`;
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be an integer >= 1');
-  return n;
-};
-
 export function registerInspect(program: Command): void {
   const cmd = program
     .command('inspect')
     .description('summarise a checkpoint: config, parameter count, training FLOPs per token (ELECTRA and 6N conventions)')
     .argument('<checkpoint>', 'checkpoint directory (model.safetensors + config.json) or run directory')
-    .option('--seq-len <n>', 'sequence length for the FLOPs of text models (default: 128, or the model\'s positions if fewer)', positiveInt)
+    .option('--seq-len <n>', 'sequence length for the FLOPs of text models (default: 128, or the model\'s positions if fewer)', intAtLeast(1))
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (dir: string, o: { seqLen?: number }) => {
     const { inspectCheckpoint, summaryLines } = await import('../report/index.ts');

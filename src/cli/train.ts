@@ -21,7 +21,8 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { UsageError, guarded, intAtLeast, numberIn } from './common.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
@@ -55,8 +56,6 @@ export interface TrainRunOptions {
   kiSteps?: number;
 }
 
-class UsageError extends Error {}
-
 /** The defaults of the optional flags. */
 export const TRAIN_DEFAULTS = {
   steps: 1000,
@@ -76,17 +75,6 @@ export const TRAIN_DEFAULTS = {
   kiAlpha: 0.5,
 } as const satisfies Partial<TrainRunOptions>;
 const D = TRAIN_DEFAULTS;
-
-const intAtLeast = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
-  return n;
-};
-const numberIn = (lo: number, hi: number, loOpen: boolean) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n > hi || n < lo || (loOpen && n === lo)) throw new InvalidArgumentError(`must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}]`);
-  return n;
-};
 
 const EXAMPLE = `
 Examples:
@@ -122,22 +110,8 @@ export function registerTrain(program: Command): void {
     .option('--ki-teacher <dir>', 'knowledge inheritance: distil from this (smaller) checkpoint')
     .option('--ki-alpha <x>', 'initial weight of the distillation loss', numberIn(0, 1, false), D.kiAlpha)
     .option('--ki-steps <n>', 'updates over which the KI weight decays to 0 (default: --steps)', intAtLeast(1))
-    .showHelpAfterError(false)
-    .addHelpText('after', EXAMPLE)
-    .exitOverride((err) => {
-      if (err.exitCode === 0) process.exit(0);
-      process.exit(2);
-    })
-    .action(async (_opts, command: Command) => {
-      try {
-        await runTrain(command);
-      } catch (e) {
-        const usage = e instanceof UsageError;
-        process.stderr.write(`ligo train: ${usage ? 'error: ' : ''}${(e as Error).message}\n`);
-        process.exit(usage ? 2 : 1);
-      }
-    });
-  cmd.configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, 'ligo train: error:') + '\n') });
+    .addHelpText('after', EXAMPLE);
+  guarded(cmd, (_opts: unknown, command: Command) => runTrain(command));
 }
 
 /** Flags given on this command line override run.json; the model and data never change. */
@@ -175,10 +149,9 @@ interface ModelDir {
 async function loadModelDir(dir: string): Promise<ModelDir> {
   const { loadCheckpoint } = await import('../io/checkpoint.ts');
   const { configFromJSON } = await import('../models/index.ts');
-  const { latestCheckpointDir } = await import('../train/index.ts');
+  const { resolveCheckpointDir } = await import('../train/index.ts');
   const { loadGrowSchedule } = await import('../grow/record.ts');
-  const modelDir = fs.existsSync(join(dir, 'config.json')) ? dir : latestCheckpointDir(dir);
-  if (!modelDir) throw new UsageError(`${dir} is neither a checkpoint (no config.json) nor a run directory with checkpoints`);
+  const modelDir = resolveCheckpointDir(dir);
   const ckpt = loadCheckpoint(modelDir);
   return { dir: modelDir, config: configFromJSON(ckpt.config), tensors: ckpt.tensors, tokenizer: ckpt.tokenizer, growSchedule: loadGrowSchedule(modelDir) };
 }

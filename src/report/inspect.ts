@@ -3,13 +3,12 @@
 // length, the tokenizer, and how the model was grown when grow.json says so. Takes a checkpoint
 // directory or a run directory (its newest checkpoint).
 
-import fs from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_FILE, loadCheckpoint } from '../io/checkpoint.ts';
+import { loadCheckpoint } from '../io/checkpoint.ts';
 import { configFromJSON, modelFor, type ModelConfig } from '../models/index.ts';
 import { dims, GROW_FILE, type GrowRecord } from '../grow/index.ts';
 import { tokenizerFromJSON } from '../tokenize/index.ts';
-import { latestCheckpointDir } from '../train/index.ts';
+import { resolveCheckpointDir } from '../train/index.ts';
 import { tokensPerExample, trainFlopsPerToken } from '../flops.ts';
 import { ExperimentError, readJsonIfExists } from '../experiment/index.ts';
 
@@ -24,14 +23,6 @@ export interface CheckpointSummary {
   grown: GrowRecord | null;
 }
 
-/** The checkpoint directory itself, or a run directory's newest checkpoint. */
-function checkpointDir(path: string): string {
-  if (fs.existsSync(join(path, CONFIG_FILE))) return path;
-  const latest = fs.existsSync(path) ? latestCheckpointDir(path) : null;
-  if (!latest) throw new ExperimentError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints`);
-  return latest;
-}
-
 /** Token positions a text model has (RoBERTa's start after padding_idx + 1); null for images. */
 function textPositions(c: ModelConfig): number | null {
   if ('n_positions' in c) return c.n_positions;
@@ -41,7 +32,7 @@ function textPositions(c: ModelConfig): number | null {
 
 /** seqLen: text sequence length for the FLOPs (default: 128, or the model's positions if fewer). */
 export function inspectCheckpoint(path: string, seqLen?: number): CheckpointSummary {
-  const dir = checkpointDir(path);
+  const dir = resolveCheckpointDir(path);
   const ckpt = loadCheckpoint(dir);
   const config = configFromJSON(ckpt.config);
   const positions = textPositions(config) ?? Infinity;

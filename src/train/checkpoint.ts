@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
+import { CONFIG_FILE, CheckpointError, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 
@@ -81,6 +81,15 @@ function completeCheckpoints(runDir: string): { step: number; dir: string }[] {
 /** The newest complete checkpoint directory of a run, or null. */
 export function latestCheckpointDir(runDir: string): string | null {
   return completeCheckpoints(runDir)[0]?.dir ?? null;
+}
+
+/** A checkpoint directory as given, or a run directory's newest complete checkpoint. */
+export function resolveCheckpointDir(path: string): string {
+  if (!fs.existsSync(path)) throw new CheckpointError(`${path}: checkpoint directory not found`);
+  if (fs.existsSync(join(path, CONFIG_FILE))) return path;
+  const latest = latestCheckpointDir(path);
+  if (!latest) throw new CheckpointError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints`);
+  return latest;
 }
 
 function pauseIfAsked(tmp: string, step: number): void {
