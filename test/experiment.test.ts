@@ -11,25 +11,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ExperimentError, GROWTH_FILE, SpecError, legDir, parseSpec, readSpec, runExperiment, smallDir, specHash, trainDir, type GrowthRecord } from '../src/experiment/index.ts';
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
+import { bert, tinySpec, tinyTraining as training } from './run-fixtures.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const bert = (layers: number, hidden = 32) => ({ model_type: 'bert', num_hidden_layers: layers, hidden_size: hidden, num_attention_heads: 2, intermediate_size: 2 * hidden, max_position_embeddings: 32, hidden_dropout_prob: 0 });
-const training = { steps: 4, batchSize: 4, lr: 3e-3, evalEvery: 2, saveEvery: 2 };
-
-function tinySpec(): Record<string, any> {
-  return JSON.parse(JSON.stringify({
-    name: 'tiny',
-    data: 'moby-dick',
-    tokenizer: { vocabSize: 256 },
-    seqLen: 16,
-    evalBatches: 2,
-    small: { config: bert(1), training },
-    large: { config: bert(2), training },
-    methods: [{ name: 'scratch' }, { name: 'ligo', options: { steps: 2 } }],
-  }));
-}
 
 function specError(mutate: (s: Record<string, any>) => void, message: RegExp): void {
   const s = tinySpec();

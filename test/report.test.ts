@@ -9,27 +9,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { computeSavings, firstReach, lineChartSvg, niceTicks, svgToPng, tickLabels, writeReport, type Cost, type MethodCurve, type ValPoint } from '../src/report/index.ts';
-import { GROWTH_FILE, SPEC_FILE, legDir, parseSpec, smallDir, specHash, trainDir, writeJson } from '../src/experiment/index.ts';
-import { LOG_FILE } from '../src/train/index.ts';
+import { computeSavings, firstReach, lineChartSvg, niceTicks, svgToPng, tickLabels, writeReport } from '../src/report/index.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
+import { curve, fakeCurves, fakeSmall, writeFakeRun, zero } from './run-fixtures.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-report-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Validation every 10 steps; per step 1e9 FLOPs (ELECTRA), 1.5e9 (6N), 0.5 s. */
-const curve = (losses: number[]): ValPoint[] => losses.map((valLoss, i) => ({ step: 10 * (i + 1), valLoss, flopsElectra: 1e10 * (i + 1), flopsSixN: 1.5e10 * (i + 1), wallSeconds: 5 * (i + 1) }));
-const zero: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
-const small: Cost = { flopsElectra: 1e10, flopsSixN: 1.5e10, wallSeconds: 4 };
-const curves: MethodCurve[] = [
-  { label: 'scratch', method: 'scratch', points: curve([7, 6, 5.5, 5.0]), growth: zero, usesSmall: false },
-  { label: 'ligo', method: 'ligo', points: curve([6.0, 5.2, 4.8, 4.6]), growth: { flopsElectra: 2e9, flopsSixN: 3e9, wallSeconds: 3 }, usesSmall: true },
-  { label: 'stackbert', method: 'stackbert', points: curve([6.5, 6.0, 5.5, 5.1]), growth: zero, usesSmall: true },
-  { label: 'ki', method: 'scratch', points: curve([4.9, 4.8, 4.7, 4.6]), growth: zero, usesSmall: true },
-];
+const curves = fakeCurves;
+const small = fakeSmall;
 
 const close = (a: number | undefined, b: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
@@ -86,23 +77,7 @@ test('the SVG has one polyline per method and the dashed target line; the PNG is
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1440, 900]);
 });
 
-/** A run directory as the runner leaves it, with hand-written logs. */
-function fakeRun(): string {
-  const dir = join(tmp, 'run');
-  const bert = (layers: number) => ({ model_type: 'bert', num_hidden_layers: layers, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 32 });
-  const training = { steps: 40, evalEvery: 10 };
-  const spec = parseSpec({ name: 'fake', data: 'moby-dick', tokenizer: { vocabSize: 256 }, seqLen: 16, small: { config: bert(1), training }, large: { config: bert(2), training }, methods: [{ name: 'scratch' }, { name: 'ligo' }, { name: 'stackbert' }, { name: 'scratch', label: 'ki', ki: {} }] });
-  fs.mkdirSync(dir, { recursive: true });
-  writeJson(join(dir, SPEC_FILE), { hash: specHash(spec), spec });
-  const log = (runDir: string, points: ValPoint[]) => {
-    fs.mkdirSync(runDir, { recursive: true });
-    fs.writeFileSync(join(runDir, LOG_FILE), points.map((p) => JSON.stringify({ type: 'eval', ...p }) + '\n').join(''));
-  };
-  log(trainDir(smallDir(dir)), [{ step: 40, valLoss: 5.5, ...small }]);
-  for (const c of curves) log(trainDir(legDir(dir, c.label)), c.points);
-  writeJson(join(legDir(dir, 'ligo'), GROWTH_FILE), { method: 'ligo', operatorSteps: 100, ...curves[1]!.growth });
-  return dir;
-}
+const fakeRun = () => writeFakeRun(join(tmp, 'run'));
 
 test('writeReport re-derives the savings, results.json, results.md and the plots from the logs', () => {
   const dir = fakeRun();
@@ -143,7 +118,8 @@ test('ligo report prints the tables; ligo inspect summarises a checkpoint; bad i
   assert.match(inspect.stdout, /^tokenizer +wordpiece, \d+ tokens$/m);
 
   for (const [args, message] of [
-    [['inspect', join(tmp, 'nowhere')], /^ligo inspect: error: .*nowhere is neither a checkpoint/],
+    [['inspect', join(tmp, 'nowhere')], /^ligo inspect: error: .*nowhere: checkpoint directory not found$/],
+    [['inspect', join(tmp, 'run')], /^ligo inspect: error: .*run is neither a checkpoint/],
     [['inspect', ckpt, '--seq-len', '64'], /^ligo inspect: error: sequence length 64 is longer than the model's 32 positions$/],
     [['report', tmp], /^ligo report: error: .* holds no experiment/],
     [['experiment', join(tmp, 'missing.json')], /^ligo experiment: error: .*missing\.json: file not found$/],

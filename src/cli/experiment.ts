@@ -9,7 +9,6 @@ import { guarded } from './common.ts';
 import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
 import type { Report } from '../report/index.ts';
 
-export { guarded } from './common.ts';
 
 const EXAMPLE = `
 Example:

@@ -1,21 +1,31 @@
-// `ligo report DIR`: re-derives an experiment's savings table and plots from its run directory's
-// logs (src/report) and prints the table; useful after changing the report code or while a run
-// is still going (methods without results yet are left out).
+// `ligo report DIR [--html]`: re-derives an experiment's savings table and plots from its run
+// directory's logs (src/report) and prints the table; useful after changing the report code or
+// while a run is still going (methods without results yet are left out). --html also writes
+// DIR/report.html, one self-contained page (the table, interactive charts, the configs) to open
+// in a browser.
 
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { guarded, printReport } from './experiment.ts';
+import { guarded } from './common.ts';
 
 const EXAMPLE = `
 Example:
-  ligo report ./ligo-demo`;
+  ligo report ./ligo-demo
+  ligo report ./ligo-demo --html     (then open ./ligo-demo/report.html)`;
 
 export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
     .description('re-derive an experiment\'s savings table (results.md, results.json) and plots from its run directory')
     .argument('<dir>', 'run directory written by `ligo experiment` or `ligo demo`')
+    .option('--html', 'also write DIR/report.html: one self-contained page with the table, interactive charts and the configs')
     .addHelpText('after', EXAMPLE);
-  guarded(cmd, async (dir: string) => {
-    await printReport(dir);
+  guarded(cmd, async (dir: string, o: { html?: boolean }) => {
+    const { HTML_REPORT, savingsTables, writeReport } = await import('../report/index.ts');
+    const report = writeReport(dir, { html: o.html === true });
+    console.log(savingsTables(report.savings));
+    console.log(`\nwrote ${report.files.map((f) => join(dir, f)).join(', ')}`);
+    if (o.html) console.log(`open ${pathToFileURL(resolve(dir, HTML_REPORT)).href} in a browser`);
   });
 }

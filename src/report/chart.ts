@@ -1,7 +1,10 @@
 // A small SVG line chart in the style of the LiGO paper's Figure 2: linear axes with "nice" tick
 // values (1, 2, 5 x 10^k steps; large values shown as multiples of 10^3k with the power in the
 // axis title), one polyline (with point markers) per series, a dashed horizontal target line,
-// a legend, and a title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
+// a legend (in a corner of the plot where it hides no line, else right of the plot), and a
+// title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
+// Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
+// the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
 
 export interface Series {
   label: string;
@@ -59,12 +62,12 @@ interface Frame {
   bottom: number;
 }
 
-function frame(c: LineChart, width: number, height: number): Frame {
+function frame(c: LineChart, width: number, height: number, rightMargin = MARGIN.right): Frame {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.target ? [c.target.y] : [])];
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
   const yTicks = niceTicks(Math.min(...ys), Math.max(...ys));
-  const [left, right, top, bottom] = [MARGIN.left, width - MARGIN.right, MARGIN.top, height - MARGIN.bottom];
+  const [left, right, top, bottom] = [MARGIN.left, width - rightMargin, MARGIN.top, height - MARGIN.bottom];
   const scale = (lo: number, hi: number, a: number, b: number) => (v: number) => a + ((v - lo) / (hi - lo)) * (b - a);
   return { x: scale(xTicks[0]!, xTicks.at(-1)!, left, right), y: scale(yTicks[0]!, yTicks.at(-1)!, bottom, top), xTicks, yTicks, left, right, top, bottom };
 }
@@ -80,14 +83,14 @@ function axes(c: LineChart, f: Frame): string[] {
   f.xTicks.forEach((t, i) => {
     const x = num(f.x(t));
     out.push(`<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="#e5e5e5"/>`, `<line x1="${x}" y1="${f.bottom}" x2="${x}" y2="${f.bottom + 5}" stroke="#000"/>`);
-    out.push(`<text x="${x}" y="${f.bottom + 19}" text-anchor="middle" font-size="12">${xl.labels[i]}</text>`);
+    out.push(`<text class="x-tick" x="${x}" y="${f.bottom + 19}" text-anchor="middle" font-size="12">${xl.labels[i]}</text>`);
   });
   f.yTicks.forEach((t, i) => {
     const y = num(f.y(t));
     out.push(`<line x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#e5e5e5"/>`, `<line x1="${f.left - 5}" y1="${y}" x2="${f.left}" y2="${y}" stroke="#000"/>`);
     out.push(`<text x="${f.left - 8}" y="${y}" dy="4" text-anchor="end" font-size="12">${yl.labels[i]}</text>`);
   });
-  out.push(`<text x="${num((f.left + f.right) / 2)}" y="${f.bottom + 44}" text-anchor="middle" font-size="13">${escape(axisTitle(c.xLabel, xl.power))}</text>`);
+  out.push(`<text class="x-title" x="${num((f.left + f.right) / 2)}" y="${f.bottom + 44}" text-anchor="middle" font-size="13">${escape(axisTitle(c.xLabel, xl.power))}</text>`);
   const yMid = num((f.top + f.bottom) / 2);
   out.push(`<text x="18" y="${yMid}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${yMid})">${escape(axisTitle(c.yLabel, yl.power))}</text>`);
   return out;
@@ -97,8 +100,9 @@ function seriesLines(c: LineChart, f: Frame): string[] {
   return c.series.flatMap((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const pts = s.points.map(([x, y]) => `${num(f.x(x))},${num(f.y(y))}`);
-    const markers = s.points.map(([x, y]) => `<circle cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
-    return [`<polyline class="series" data-label="${escape(s.label)}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers];
+    const markers = s.points.map(([x, y], k) => `<circle class="point" data-i="${k}" cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
+    const label = escape(s.label);
+    return [`<g class="series-group" data-label="${label}">`, `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, '</g>'];
   });
 }
 
@@ -108,16 +112,64 @@ function targetLine(c: LineChart, f: Frame): string[] {
   return [`<line class="target" x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4"/>`];
 }
 
-function legend(c: LineChart, f: Frame): string[] {
-  const entries = [...c.series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: '' })), ...(c.target ? [{ label: c.target.label, color: '#444', dash: ' stroke-dasharray="6 4"' }] : [])];
-  const width = 36 + 7.2 * Math.max(...entries.map((e) => e.label.length));
-  const x0 = f.right - width - 10;
-  const y0 = f.top + 10;
-  const out = [`<rect x="${num(x0)}" y="${y0}" width="${num(width)}" height="${entries.length * 18 + 8}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`];
-  entries.forEach((e, i) => {
+interface LegendEntry {
+  label: string;
+  color: string;
+  dash: string;
+  /** A series (toggled by the HTML report), not the target line. */
+  series: boolean;
+}
+
+interface LegendBox {
+  entries: LegendEntry[];
+  width: number;
+  height: number;
+}
+
+function legendBox(c: LineChart): LegendBox {
+  const entries = [...c.series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: '', series: true })), ...(c.target ? [{ label: c.target.label, color: '#444', dash: ' stroke-dasharray="6 4"', series: false }] : [])];
+  return { entries, width: 36 + 7.2 * Math.max(...entries.map((e) => e.label.length)), height: entries.length * 18 + 8 };
+}
+
+/** How many of the lines' pixels (sampled every 3 px) a legend at each corner of the plot would cover, least first; top right wins ties, then bottom left, top left, bottom right. */
+function legendCorners(c: LineChart, f: Frame, box: LegendBox): { at: [number, number]; hidden: number }[] {
+  const samples: [number, number][] = [];
+  const segment = (a: [number, number], b: [number, number]) => {
+    const n = Math.max(1, Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / 3));
+    for (let t = 0; t <= n; t++) samples.push([a[0] + ((b[0] - a[0]) * t) / n, a[1] + ((b[1] - a[1]) * t) / n]);
+  };
+  for (const s of c.series) {
+    const px = s.points.map(([x, y]): [number, number] => [f.x(x), f.y(y)]);
+    px.forEach((p, k) => segment(px[k - 1] ?? p, p));
+  }
+  if (c.target) segment([f.left, f.y(c.target.y)], [f.right, f.y(c.target.y)]);
+  const pad = 4; // markers and line width
+  const [l, r, t, b] = [f.left + 10, f.right - box.width - 10, f.top + 10, f.bottom - box.height - 10];
+  const corners: [number, number][] = [[r, t], [l, b], [l, t], [r, b]];
+  const hidden = ([x0, y0]: [number, number]) => samples.filter(([x, y]) => x >= x0 - pad && x <= x0 + box.width + pad && y >= y0 - pad && y <= y0 + box.height + pad).length;
+  return corners.map((at) => ({ at, hidden: hidden(at) })).sort((p, q) => p.hidden - q.hidden);
+}
+
+/**
+ * The plot frame and where the legend goes: inside the plot, in the corner where it hides no
+ * line; when every corner would hide some, outside, right of a narrower plot.
+ */
+function layout(c: LineChart, width: number, height: number, box: LegendBox): { f: Frame; at: [number, number] } {
+  const inside = frame(c, width, height);
+  const best = legendCorners(c, inside, box)[0]!;
+  if (best.hidden === 0) return { f: inside, at: best.at };
+  const f = frame(c, width, height, MARGIN.right + box.width + 12);
+  return { f, at: [f.right + 12, f.top] };
+}
+
+function legend(box: LegendBox, [x0, y0]: [number, number]): string[] {
+  const out = [`<rect x="${num(x0)}" y="${y0}" width="${num(box.width)}" height="${box.height}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`];
+  box.entries.forEach((e, i) => {
     const y = y0 + 14 + i * 18;
+    out.push(e.series ? `<g class="legend-entry" data-label="${escape(e.label)}">` : '<g class="legend-target">');
+    out.push(`<rect x="${num(x0 + 2)}" y="${y - 9}" width="${num(box.width - 4)}" height="18" fill="#fff" fill-opacity="0"/>`);
     out.push(`<line x1="${num(x0 + 6)}" y1="${y}" x2="${num(x0 + 28)}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.dash}/>`);
-    out.push(`<text x="${num(x0 + 34)}" y="${y}" dy="4" font-size="12">${escape(e.label)}</text>`);
+    out.push(`<text x="${num(x0 + 34)}" y="${y}" dy="4" font-size="12">${escape(e.label)}</text>`, '</g>');
   });
   return out;
 }
@@ -125,8 +177,9 @@ function legend(c: LineChart, f: Frame): string[] {
 export function lineChartSvg(c: LineChart): string {
   const width = c.widthPx ?? 720;
   const height = c.heightPx ?? 450;
-  const f = frame(c, width, height);
-  const body = [...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f), ...legend(c, f)];
+  const box = legendBox(c);
+  const { f, at } = layout(c, width, height, box);
+  const body = [...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f), ...legend(box, at)];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

@@ -2,19 +2,22 @@
 // method (savings.ts), results.json, results.md (table.ts) and two plots, validation loss vs
 // training FLOPs (the paper's ELECTRA convention) and vs wall time, each as SVG and PNG, with
 // one line per method (growth cost included, small model's pretraining not) and scratch's final
-// loss as a dashed line.
+// loss as a dashed line; on request, report.html (html.ts): the same numbers and charts on one
+// self-contained interactive page.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { writeJson } from '../experiment/index.ts';
-import { readCurves, type ExperimentCurves } from './curves.ts';
+import { lossChart, readCurves } from './curves.ts';
 import { computeSavings, type Savings } from './savings.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
+import { HTML_REPORT, htmlReport } from './html.ts';
 import { svgToPng } from './png.ts';
 import { markdownReport } from './table.ts';
 
 export * from './savings.ts';
-export { readCurves, type ExperimentCurves } from './curves.ts';
+export { lossChart, readCurves, type CostAxis, type ExperimentCurves } from './curves.ts';
+export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
 export { markdownReport, savingsTables } from './table.ts';
@@ -30,19 +33,6 @@ export interface Report {
   files: string[];
 }
 
-type Axis = 'flopsElectra' | 'wallSeconds';
-
-function chart(e: ExperimentCurves, s: Savings, axis: Axis): LineChart {
-  const flops = axis === 'flopsElectra';
-  return {
-    title: `${e.spec.name}: validation loss vs ${flops ? 'training FLOPs' : 'wall time'}`,
-    xLabel: flops ? 'FLOPs, growth + large-model training (ELECTRA convention)' : 'wall time, growth + large-model training (s)',
-    yLabel: 'validation loss',
-    series: e.curves.map((c) => ({ label: c.label, points: c.points.map((p): [number, number] => [c.growth[axis] + p[axis], p.valLoss]) })),
-    target: { y: s.targetLoss, label: `${s.reference} final loss (${s.targetLoss.toFixed(3)})` },
-  };
-}
-
 function writePlot(dir: string, name: string, c: LineChart): string[] {
   fs.mkdirSync(join(dir, PLOTS_DIR), { recursive: true });
   const svg = lineChartSvg(c);
@@ -52,13 +42,26 @@ function writePlot(dir: string, name: string, c: LineChart): string[] {
   return files;
 }
 
-/** Computes the savings from DIR's logs and writes results.json, results.md and the plots into DIR. */
-export function writeReport(dir: string): Report {
+export interface ReportOptions {
+  /** Also write report.html (html.ts). */
+  html?: boolean;
+}
+
+/**
+ * Computes the savings from DIR's logs and writes results.json, results.md and the plots into
+ * DIR, and report.html when asked: every file shows the one savings computation made here.
+ */
+export function writeReport(dir: string, opts: ReportOptions = {}): Report {
   const e = readCurves(dir);
   const savings = computeSavings(e.curves, e.reference, e.small);
-  const plots = [...writePlot(dir, 'loss-vs-flops', chart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', chart(e, savings, 'wallSeconds'))];
+  const plots = [...writePlot(dir, 'loss-vs-flops', lossChart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', lossChart(e, savings, 'wallSeconds'))];
   const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
   writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, plots });
   fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots));
-  return { savings, files: [RESULTS_JSON, RESULTS_MD, ...plots] };
+  const files = [RESULTS_JSON, RESULTS_MD, ...plots];
+  if (opts.html) {
+    fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, savings));
+    files.push(HTML_REPORT);
+  }
+  return { savings, files };
 }

@@ -6,13 +6,25 @@
 import type { Cost, MethodCurve, MethodSavings, Savings } from './savings.ts';
 
 export const flops = (v: number) => v.toExponential(2);
-export const seconds = (v: number) => `${v.toFixed(1)} s`;
+/** Tenths of a second; two significant digits under a second (tiny runs). */
+export const seconds = (v: number) => `${v > 0 && v < 1 ? v.toPrecision(2) : v.toFixed(1)} s`;
 export const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
+export const finalLoss = (v: number | null) => (v === null ? '–' : v.toFixed(4));
 
-const NOT_REACHED = 'not reached';
+export const NOT_REACHED = 'not reached';
+
+/** What the savings are measured against, and how. */
+export function targetText(s: Savings): string {
+  return `Target: ${s.reference}'s final validation loss, ${s.targetLoss.toFixed(4)}. Cost = growth + large-model training until the validation loss first reaches the target (interpolated between validation points); saved = 1 - cost / ${s.reference}'s cost.`;
+}
+
+/** The small model's pretraining cost, in words. */
+export function smallCostText(s: Savings): string {
+  return `${flops(s.small.flopsElectra)} FLOPs (ELECTRA), ${flops(s.small.flopsSixN)} (6N), ${seconds(s.small.wallSeconds)}`;
+}
 
 function row(m: MethodSavings, cost: Cost | null, saved: Cost | null): string {
-  const loss = m.finalValLoss === null ? '–' : m.finalValLoss.toFixed(4);
+  const loss = finalLoss(m.finalValLoss);
   if (!cost || !saved || !m.reach) return `| ${m.label} | ${loss} | ${NOT_REACHED} | – | – | – | – | – | – |`;
   return `| ${m.label} | ${loss} | ${Math.round(m.reach.step)} | ${flops(cost.flopsElectra)} | ${percent(saved.flopsElectra)} | ${flops(cost.flopsSixN)} | ${percent(saved.flopsSixN)} | ${seconds(cost.wallSeconds)} | ${percent(saved.wallSeconds)} |`;
 }
@@ -33,9 +45,9 @@ function growthLines(curves: readonly MethodCurve[]): string[] {
 
 /** The savings tables alone (what `ligo demo` prints). */
 export function savingsTables(s: Savings): string {
-  const small = `${flops(s.small.flopsElectra)} FLOPs (ELECTRA), ${flops(s.small.flopsSixN)} (6N), ${seconds(s.small.wallSeconds)}`;
+  const small = smallCostText(s);
   return [
-    `Target: ${s.reference}'s final validation loss, ${s.targetLoss.toFixed(4)}. Cost = growth + large-model training until the validation loss first reaches the target (interpolated between validation points); saved = 1 - cost / ${s.reference}'s cost.`,
+    targetText(s),
     '',
     'Small model taken as already trained:',
     '',

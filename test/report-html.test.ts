@@ -1,0 +1,184 @@
+// report.html (`ligo report DIR --html`) in a real headless Chromium (playwright-core, Debian's
+// /usr/bin/chromium; skipped with the reason when it is missing): on a tiny real run (small
+// model, scratch, LiGO, StackBERT, KI), the page is self-contained (nothing fetched but itself),
+// raises no console or page errors, embeds the savings results.json has, shows one table row per
+// method, one line per method plus the dashed target in each chart, switches the x axis with the
+// FLOP convention toggle, hides and shows a method from its legend entry, shows a point's numbers
+// on hover, and lists the configs; on the hand-written run (fixture), its table says what
+// results.md says, "not reached" included. Screenshot: test-artifacts/report.png.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseSpec, runExperiment } from '../src/experiment/index.ts';
+import { HTML_REPORT, readCurves, writeReport } from '../src/report/index.ts';
+import { tinySpec, writeFakeRun } from './run-fixtures.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+/** Debian's chromium (CI installs it); LIGO_TEST_CHROMIUM points elsewhere. */
+const CHROMIUM = process.env.LIGO_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = join(ROOT, 'test-artifacts', 'report.png');
+const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: the browser checks of report.html need Chromium (Debian: apt-get install chromium)`;
+if (skip) process.stderr.write(`report-html.test.ts: skipping the browser checks: ${skip}\n`);
+
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-report-html-'));
+const realRun = join(tmp, 'real');
+const METHODS = ['scratch', 'ligo', 'stackbert', 'ki'];
+let browser: Browser | null = null;
+
+before(() => {
+  const s = tinySpec();
+  const training = { ...s.small.training, steps: 8, saveEvery: 8 };
+  Object.assign(s, { small: { ...s.small, training }, large: { ...s.large, training } });
+  s.methods = [{ name: 'scratch' }, { name: 'ligo', options: { steps: 2 } }, { name: 'stackbert' }, { name: 'scratch', label: 'ki', ki: { alpha: 0.5 } }];
+  runExperiment(parseSpec(s), realRun);
+});
+
+after(async () => {
+  await browser?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function launch(): Promise<Browser> {
+  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  return browser;
+}
+
+interface Opened {
+  page: Page;
+  errors: string[];
+  /** Every URL the page asked for. */
+  requests: string[];
+}
+
+async function open(file: string): Promise<Opened> {
+  const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  return { page, errors, requests };
+}
+
+test('ligo report DIR --html writes one self-contained page embedding the savings of results.json', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), 'report', realRun, '--html'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*report\.html/);
+  assert.match(r.stdout, /open file:\/\/.*report\.html in a browser/);
+  const html = fs.readFileSync(join(realRun, HTML_REPORT), 'utf8');
+  assert.deepEqual(html.match(/(?:src|href)="[^"]*"/g), ['href="data:,"'], 'nothing to load but an empty data: icon');
+  assert.deepEqual([...new Set(html.match(/\bhttps?:\/\/[^\s"'<)]+/g))], ['http://www.w3.org/2000/svg'], 'no URL but the SVG namespace');
+  const embedded = JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!);
+  const results = JSON.parse(fs.readFileSync(join(realRun, 'results.json'), 'utf8'));
+  for (const k of ['reference', 'targetLoss', 'small', 'methods'] as const) assert.deepEqual(embedded.savings[k], results[k], k);
+});
+
+test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, configs', { skip }, async () => {
+  writeReport(realRun, { html: true });
+  const { page, errors, requests } = await open(join(realRun, HTML_REPORT));
+  try {
+    assert.deepEqual(await page.$$eval('#savings-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-label'))), METHODS, 'one table row per method');
+
+    const svgs = page.locator('svg.chart-svg');
+    assert.equal(await svgs.count(), 3, 'FLOPs (ELECTRA), FLOPs (6N), wall time');
+    for (let i = 0; i < 3; i++) {
+      const svg = svgs.nth(i);
+      assert.deepEqual(await svg.locator('polyline.series').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-label'))), METHODS, `chart ${i}: one line per method`);
+      assert.equal(await svg.locator('line.target').count(), 1, `chart ${i}: the target line`);
+      assert.equal(await svg.locator('line.target').getAttribute('stroke-dasharray'), '6 4', `chart ${i}: dashed`);
+      assert.equal(await svg.locator('.legend-entry').count(), METHODS.length, `chart ${i}: a legend entry per method`);
+    }
+
+    // The FLOP convention toggle swaps the x axis of the FLOPs chart.
+    const flops = page.locator('#chart-flops');
+    const xAxis = () => flops.locator('.svg-wrap:not([hidden]) svg').evaluate((svg) => ({ title: svg.querySelector('.x-title')!.textContent!, ticks: [...svg.querySelectorAll('.x-tick')].map((t) => t.textContent!) }));
+    const electra = await xAxis();
+    assert.match(electra.title, /ELECTRA convention/);
+    await flops.getByRole('radio', { name: '6N' }).check();
+    const sixN = await xAxis();
+    assert.match(sixN.title, /6N convention/);
+    assert.notDeepEqual(sixN.ticks, electra.ticks, 'the 6N FLOPs are larger: other ticks');
+    assert.equal(await flops.locator('.svg-wrap:not([hidden])').count(), 1);
+    await flops.getByRole('radio', { name: 'ELECTRA' }).check();
+    assert.deepEqual(await xAxis(), electra);
+
+    // A legend entry hides and shows its method's line.
+    const wall = page.locator('#chart-wall svg');
+    const line = (label: string) => wall.locator(`polyline[data-label="${label}"]`);
+    await wall.locator('.legend-entry[data-label="ligo"]').click();
+    assert.equal(await line('ligo').isVisible(), false, 'ligo hidden');
+    for (const m of METHODS.filter((m) => m !== 'ligo')) assert.equal(await line(m).isVisible(), true, `${m} still shown`);
+    await wall.locator('.legend-entry[data-label="ligo"]').click();
+    assert.equal(await line('ligo').isVisible(), true, 'ligo shown again');
+
+    // Hover: the nearest point's method, step, loss and FLOPs (lines may overlap: whichever point is highlighted).
+    await wall.locator('.series-group[data-label="stackbert"] circle.point').last().hover();
+    const tip = page.locator('#tooltip');
+    assert.equal(await tip.isVisible(), true);
+    const hovered = await wall.locator('circle.point.hover').evaluate((c) => ({ label: c.parentElement!.getAttribute('data-label')!, i: Number(c.getAttribute('data-i')) }));
+    const point = readCurves(realRun).curves.find((c) => c.label === hovered.label)!.points[hovered.i]!;
+    const text = await tip.innerText();
+    assert.match(text, new RegExp(`^${hovered.label}\\b`));
+    assert.match(text, new RegExp(`step ${point.step}, validation loss ${point.valLoss.toFixed(4)}`));
+    assert.match(text, /FLOPs \d\.\d\de\+\d+ \(ELECTRA\), \d\.\d\de\+\d+ \(6N\)/);
+
+    // The configs: the spec and each leg's model config, collapsed until opened.
+    const details = page.locator('details');
+    assert.equal(await details.count(), 2 + METHODS.length, 'the spec, the small model, one per method');
+    const ligo = details.filter({ hasText: /^ligo/ });
+    assert.equal(await ligo.locator('pre').first().isVisible(), false, 'collapsed');
+    await ligo.locator('summary').click();
+    assert.match(await ligo.innerText(), /"num_hidden_layers": 2/);
+    assert.match(await ligo.innerText(), /from legs\/ligo\/train\/checkpoints\/step-000008\/config\.json/);
+
+    await wall.locator('.series-group[data-label="ligo"] circle.point').nth(1).hover();
+    fs.mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(errors, []);
+    assert.deepEqual([...new Set(requests)], [pathToFileURL(join(realRun, HTML_REPORT)).href], 'the page loads nothing but itself');
+  } finally {
+    await page.close();
+  }
+});
+
+/** The cells of results.md's two tables, by method: [without small, with small]. */
+function markdownRows(md: string): Map<string, string[][]> {
+  const rows = new Map<string, string[][]>();
+  for (const line of md.split('\n').filter((l) => /^\| (?!method|---)/.test(l))) {
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    rows.set(cells[0]!, [...(rows.get(cells[0]!) ?? []), cells]);
+  }
+  return rows;
+}
+
+test('report.html says what results.md says, "not reached" included', { skip }, async () => {
+  const dir = writeFakeRun(join(tmp, 'fake'));
+  writeReport(dir, { html: true });
+  const md = markdownRows(fs.readFileSync(join(dir, 'results.md'), 'utf8'));
+  const { page, errors } = await open(join(dir, HTML_REPORT));
+  try {
+    const rows = await page.$$eval('#savings-table tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-label')!, ...[...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())]));
+    assert.deepEqual(rows.map((r) => r[0]), ['scratch', 'ligo', 'stackbert', 'ki']);
+    for (const [label, ...cells] of rows) {
+      const [without, withSmall] = md.get(label!)!;
+      if (without![2] === 'not reached') {
+        assert.deepEqual(cells, [without![1], 'not reached', 'not reached', 'not reached'], label);
+        continue;
+      }
+      assert.deepEqual(cells, [...without!.slice(1), ...withSmall!.slice(3)], label);
+    }
+    assert.equal(rows.find((r) => r[0] === 'stackbert')![2], 'not reached');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
