@@ -9,7 +9,6 @@ import { guarded } from './common.ts';
 import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
 import type { Report } from '../report/index.ts';
 
-
 const EXAMPLE = `
 Example:
   ligo experiment experiments/demo.json --out runs/demo
