@@ -618,7 +618,9 @@ def make_fixtures():
         print(f'{name}: logits {list(logits.shape)}, loss {loss.item():.6f}; {sizes}')
 
 
-def check(directory, inputs_path):
+def load_checkpoint(directory):
+    """A checkpoint directory written by ligo (model.safetensors + config.json) as (config, model):
+    float64, eval mode. Also used by continue_in_torch.py."""
     with open(os.path.join(directory, 'config.json')) as f:
         c = json.load(f)
     model = build(c)
@@ -629,6 +631,11 @@ def check(directory, inputs_path):
         sys.exit(f'{directory}: missing keys {missing}')
     if unexpected:
         print(f'unexpected keys (ignored): {unexpected}', file=sys.stderr)
+    return c, model
+
+
+def check(directory, inputs_path):
+    c, model = load_checkpoint(directory)
     with open(inputs_path or os.path.join(FIXTURES, fixture_name(c), 'inputs.json')) as f:
         inputs = json.load(f)
     with torch.no_grad():

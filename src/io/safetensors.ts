@@ -215,7 +215,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A short description of a JSON value for error messages. */
 function describe(value: unknown): string {
   if (value === undefined) return 'missing';
-  const json = JSON.stringify(value);
+  // JSON.parse takes any nesting depth but JSON.stringify recurses: a header value nested ~10^4
+  // deep (found by test/fuzz.test.ts) made this throw a RangeError instead of the CheckpointError
+  // being built. Such a value is described by its kind.
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return Array.isArray(value) ? 'a deeply nested array' : 'a deeply nested object';
+  }
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 

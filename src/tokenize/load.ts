@@ -15,6 +15,20 @@ import { WordPieceTokenizer } from './wordpiece.ts';
 
 type Json = Record<string, unknown>;
 
+const MAX_ID = 0x7fffffff;
+
+/**
+ * Errors stay on one line and short: tokens may contain line breaks or be megabytes long (both
+ * found by test/fuzz.test.ts). `quote` shows a token; `oneLine` escapes any line break left.
+ */
+function quote(s: string): string {
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+}
+
+function oneLine(message: string): string {
+  return message.replace(/[\n\r\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -24,7 +38,7 @@ class Reader {
   constructor(readonly source: string) {}
 
   fail(message: string): never {
-    throw new Error(`${this.source}: ${message}`);
+    throw new Error(oneLine(`${this.source}: ${message}`));
   }
 
   object(v: unknown, field: string): Json {
@@ -42,7 +56,11 @@ class Reader {
   }
 
   id(v: unknown, field: string): number {
-    return Number.isInteger(v) && (v as number) >= 0 ? (v as number) : this.fail(`${field} must be a non-negative integer id`);
+    // At most int32's maximum: token ids travel in Int32Arrays. Any integer used to pass; an id of
+    // 2^32 - 1 or more is no array index, so vocabSize did not cover it, BPE's vocabulary-size
+    // check let it through and its pair keys (left * 2^21 + right) lost precision, and encode()
+    // looped forever on a false match (found by test/fuzz.test.ts).
+    return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ID ? (v as number) : this.fail(`${field} must be a non-negative integer id below 2^31`);
   }
 
   /** The section's "type", checked against the supported ones (null allowed when listed). */
@@ -51,13 +69,13 @@ class Reader {
     if (section === null || section === undefined) return supported.includes(null) ? null : this.fail(`${field} is missing; expected ${expected}`);
     const type = isObject(section) ? section.type : undefined;
     if (typeof type !== 'string') this.fail(`${field} has no "type"; expected ${expected}`);
-    return supported.includes(type) ? type : this.fail(`${field} type "${type}" is not supported; expected ${expected}`);
+    return supported.includes(type) ? type : this.fail(`${field} type ${quote(type)} is not supported; expected ${expected}`);
   }
 }
 
 function readVocab(r: Reader, model: Json): Map<string, number> {
   const vocab = r.object(model.vocab, 'model.vocab');
-  return new Map(Object.entries(vocab).map(([token, id]) => [token, r.id(id, `model.vocab["${token}"]`)]));
+  return new Map(Object.entries(vocab).map(([token, id]) => [token, r.id(id, `model.vocab[${quote(token)}]`)]));
 }
 
 function readAddedTokens(r: Reader, v: unknown): AddedToken[] {
@@ -148,10 +166,29 @@ export function tokenizerFromJSON(obj: unknown, source = 'tokenizer.json'): Toke
   const model = obj.model;
   const type = r.type(model, 'model', ['WordPiece', 'BPE']);
   try {
-    return type === 'WordPiece' ? wordPieceFromJSON(r, obj, model) : bpeFromJSON(r, obj, model);
+    const tokenizer = type === 'WordPiece' ? wordPieceFromJSON(r, obj, model) : bpeFromJSON(r, obj, model);
+    checkAddedTokensSearchable(r, tokenizer, obj.added_tokens);
+    return tokenizer;
   } catch (e) {
     const message = (e as Error).message;
-    throw message.startsWith(`${source}: `) ? e : new Error(`${source}: ${message}`);
+    throw message.startsWith(`${source}: `) ? e : new Error(oneLine(`${source}: ${message}`));
+  }
+}
+
+/**
+ * Added tokens are found with one regular expression (added-tokens.ts), which V8 compiles on first
+ * use, separately for one-byte and two-byte text, and refuses past an internal size limit (one
+ * token of 32768 characters already): such a file loaded, then encode() threw a SyntaxError
+ * (found by test/fuzz.test.ts). Encoding one text of each kind here makes that a load error.
+ */
+function checkAddedTokensSearchable(r: Reader, tokenizer: Tokenizer, added: unknown): void {
+  try {
+    tokenizer.encode('');
+    tokenizer.encode('\u4e2d');
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    const longest = readAddedTokens(r, added).reduce((n, t) => Math.max(n, t.content.length), 0);
+    r.fail(`added_tokens are too long to search for (the longest has ${longest} characters); expected added tokens of at most a few thousand characters`);
   }
 }
 
@@ -166,13 +203,13 @@ export function loadTokenizer(path: string): Tokenizer {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read the tokenizer file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a HuggingFace tokenizer.json`);
+    throw new Error(oneLine(`${file}: cannot read the tokenizer file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); expected a HuggingFace tokenizer.json`));
   }
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); expected a HuggingFace tokenizer.json`);
+    throw new Error(oneLine(`${file}: not valid JSON (${(e as Error).message}); expected a HuggingFace tokenizer.json`));
   }
   return tokenizerFromJSON(obj, file);
 }
