@@ -138,8 +138,8 @@ const count = (ts: Iterable<Tensor>) => [...ts].reduce((n, t) => n + t.size, 0);
 const shapeOf = (d: { layers: number; hidden: number; heads: number; ffn: number }) => `${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F`;
 
 async function runGrow(o: GrowOptions): Promise<void> {
-  const { loadCheckpoint, saveCheckpoint, CONFIG_FILE } = await import('../io/checkpoint.ts');
-  const { configFromJSON, modelFor } = await import('../models/index.ts');
+  const { loadCheckpoint, CONFIG_FILE } = await import('../io/checkpoint.ts');
+  const { configFromJSON } = await import('../models/index.ts');
   const grow = await import('../grow/index.ts');
   if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
   const method: GrowMethod = grow.getMethod(o.method);
@@ -158,14 +158,10 @@ async function runGrow(o: GrowOptions): Promise<void> {
   } finally {
     bar.stop();
   }
-  const model = modelFor(large);
-  const tensors = model.flatten(model.paramsFromFlat(large, result.params).params);
-  saveCheckpoint(o.out, { config: large, tensors, ...(small.tokenizer !== null ? { tokenizer: small.tokenizer } : {}) });
-  grow.saveGrowRecord(o.out, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving, ...(result.cost ? { cost: result.cost } : {}) }, result.schedule);
+  const { tensors, files: written } = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
   const seconds = (performance.now() - started) / 1000;
-  const written = ['model.safetensors', 'config.json', ...(small.tokenizer !== null ? ['tokenizer.json'] : []), grow.GROW_FILE, ...(result.schedule?.maskRamp ? [grow.MASKS_FILE] : [])];
   console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
-  if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.toExponential(3)} FLOPs, ${result.cost.wallSeconds.toFixed(1)} s`);
+  if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.electra.toExponential(3)} FLOPs (ELECTRA convention), ${result.cost.flops.sixN.toExponential(3)} (6N), ${result.cost.wallSeconds.toFixed(1)} s`);
   if (result.schedule?.freeze) console.log(`schedule: ${result.schedule.freeze.keys.length} tensors frozen until step ${result.schedule.freeze.untilStep} (grow.json)`);
   if (result.schedule?.maskRamp) console.log(`schedule: new structure masked, ramped 0 -> 1 over ${result.schedule.maskRamp.steps} steps (${grow.MASKS_FILE})`);
   if (result.schedule?.lrHint) console.log(`hint: ${result.schedule.lrHint}`);

@@ -3,20 +3,16 @@
 // written last; a later run loads both instead of growing again.
 //
 // Cost charged to the method (GROWTH.md, "Costs that must be counted"): the measured wall time of
-// the growth call, and the operator's FLOPs in both conventions: LiGO's exactly (its steps run
-// the large model forward and backward plus building the weights from M: ligoCostFlops); other
-// operators that report a cost give it in the 6N convention only, and their ELECTRA figure is
-// scaled by the large model's ELECTRA/6N ratio per training step. Fixed operators cost 0 FLOPs.
+// the growth call, and the operator's FLOPs in both conventions as the method reports them
+// (LiGO: its steps run the large model forward and backward plus building the weights from M,
+// ligoCostFlops). Fixed operators cost 0 FLOPs.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
+import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type Batch, type ModelConfig } from '../models/index.ts';
-import { getMethod, loadGrowSchedule, saveGrowRecord, type GrowContext, type GrowResult, type GrowSchedule } from '../grow/index.ts';
-import { layoutFor, ligoCostFlops } from '../grow/ligo.ts';
-import { parseLigoOptions } from '../grow/ligo-options.ts';
-import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
+import { getMethod, loadGrowSchedule, saveGrown, type GrowContext, type GrowResult, type GrowSchedule } from '../grow/index.ts';
 import { GROWTH_FILE, grownDir, readJsonIfExists, writeJson, type GrowthRecord } from './layout.ts';
 import type { MethodSpec } from './spec.ts';
 
@@ -30,8 +26,6 @@ export interface GrowInput {
   tokenizerJson: unknown;
   /** The large model's training batches, for methods that learn (LiGO); opened only when needed. */
   openBatches(): { next(step: number): Batch; close(): void };
-  /** Examples and tokens of one such batch (for the operator's FLOPs). */
-  batchShape: { batchSize: number; seqLen: number };
 }
 
 export interface Grown {
@@ -56,12 +50,9 @@ export function growOnce(legPath: string, method: MethodSpec, input: GrowInput, 
   hooks.log?.(`growing with ${method.name}`);
   fs.rmSync(dir, { recursive: true, force: true });
   const { result, wallSeconds } = runGrowth(method, input, hooks.onProgress);
-  const model = modelFor(input.largeConfig);
-  const tensors = model.flatten(model.paramsFromFlat(input.largeConfig, result.params).params);
-  saveCheckpoint(dir, { config: input.largeConfig, tensors, tokenizer: input.tokenizerJson });
   const grow = getMethod(method.name);
-  saveGrowRecord(dir, { method: grow.name, from: input.smallDir, seed: input.seed, options: method.options, functionPreserving: grow.functionPreserving, ...(result.cost ? { cost: result.cost } : {}) }, result.schedule);
-  const flops = operatorFlops(method, input, result);
+  const { tensors } = saveGrown(dir, input.largeConfig, result, input.tokenizerJson, { method: grow.name, from: input.smallDir, seed: input.seed, options: method.options, functionPreserving: grow.functionPreserving });
+  const flops = result.cost?.flops ?? { electra: 0, sixN: 0 };
   const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds };
   writeJson(join(legPath, GROWTH_FILE), cost);
   return { params: new Map(tensors), schedule: result.schedule ?? null, cost };
@@ -78,18 +69,6 @@ function runGrowth(method: MethodSpec, input: GrowInput, onProgress?: GrowContex
   } finally {
     batches?.close();
   }
-}
-
-function operatorFlops(method: MethodSpec, input: GrowInput, result: GrowResult): TrainFlops {
-  const cost = result.cost;
-  if (!cost) return { electra: 0, sixN: 0 };
-  if (method.name === 'ligo') {
-    const o = parseLigoOptions(method.options);
-    const layout = layoutFor(input.smallConfig, input.largeConfig, { mode: o.mode, tieInputs: o.tieInputs });
-    return ligoCostFlops(layout, input.largeConfig, Array.from({ length: cost.steps }, () => input.batchShape));
-  }
-  const step = trainFlopsPerStep(input.largeConfig, input.batchShape);
-  return { electra: (cost.flops * step.electra) / step.sixN, sixN: cost.flops };
 }
 
 /**

@@ -122,7 +122,6 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
       const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.spec.seed, 101))(null);
       return { next: () => task.next().batch, close: () => task.close() };
     },
-    batchShape: { batchSize: training.batchSize, seqLen: ctx.spec.seqLen },
   };
   return growOnce(legPath, m, input, { log: (line) => ctx.opts.log?.(`${m.label}: ${line}`), ...(ctx.opts.onGrowProgress ? { onProgress: ctx.opts.onGrowProgress } : {}) });
 }

@@ -11,4 +11,4 @@ export * from './structure.ts';
 export { fixedMethods, getMethod, methodNames, registerMethod } from './registry.ts';
 export { growAdamState, type AdamMoments } from './optimizer-state.ts';
 export type { FixedMethod } from './fixed.ts';
-export { GROW_FILE, MASKS_FILE, loadGrowSchedule, saveGrowRecord, type GrowRecord } from './record.ts';
+export { GROW_FILE, MASKS_FILE, loadGrowSchedule, saveGrowRecord, saveGrown, type GrowRecord } from './record.ts';

@@ -20,7 +20,7 @@ import { AdamW } from '../train/adamw.ts';
 import { GrowError, checkGrowable, dims, paramRoles } from './structure.ts';
 import { net2netPlan } from './net2net.ts';
 import { initOperator } from './ligo-init.ts';
-import { loadLigoOperator, type LigoOperator } from './ligo-io.ts';
+import { loadLigoOperator, saveLigoOperator, type LigoOperator } from './ligo-io.ts';
 import { applyFlops, applyOperator, ligoLayout, stackSmall, type LigoLayout, type LigoSettings, type ModelDescription, type SmallStacks } from './ligo-operator.ts';
 import { ligoLr, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
 import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
@@ -120,7 +120,7 @@ export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: Smal
 
 /**
  * The whole method: returns the learned operator too (so a caller can save it) and the training
- * losses. result.cost.flops is in the '6n' convention (ligoCostFlops gives both).
+ * losses. The result carries the operator as an artifact (LIGO_OPERATOR_FILE) for saving.
  */
 export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, ctx: GrowContext): { operator: LigoOperator; result: GrowResult; losses: number[] } {
   const started = performance.now();
@@ -134,9 +134,13 @@ export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, 
   const operator: LigoOperator = { settings, smallConfig, largeConfig, params };
   const log = trainOperator(layout, operator, stacks, o, ctx);
   const grown = materialise(layout, operator, stacks);
-  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes).sixN };
-  return { operator, result: { params: grown, cost }, losses: log.losses };
+  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes) };
+  const artifacts = [{ file: LIGO_OPERATOR_FILE, write: (path: string) => saveLigoOperator(path, operator) }];
+  return { operator, result: { params: grown, cost, artifacts }, losses: log.losses };
 }
+
+/** Where a grown checkpoint keeps the LiGO operator that built it (readLigoOperator loads it). */
+export const LIGO_OPERATOR_FILE = 'ligo-operator.safetensors';
 
 export const ligo: GrowMethod = {
   name: 'ligo',

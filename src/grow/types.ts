@@ -7,6 +7,7 @@
 
 import type { Tensor } from '../tensor/index.ts';
 import type { ModelConfig, Batch } from '../models/index.ts';
+import type { TrainFlops } from '../flops.ts';
 
 /**
  * What one axis of a parameter indexes. Width operators expand an axis according to its role;
@@ -52,8 +53,10 @@ export interface GrowSchedule {
 export interface GrowResult {
   params: Map<string, Tensor>;
   schedule?: GrowSchedule;
-  /** Extra cost spent by the operator itself (LiGO's steps), for FLOPs accounting. */
-  cost?: { flops: number; wallSeconds: number; steps: number };
+  /** Extra cost spent by the operator itself (LiGO's steps), for FLOPs accounting in both conventions. */
+  cost?: { flops: TrainFlops; wallSeconds: number; steps: number };
+  /** Files a method saves beside the grown checkpoint (LiGO: its learned operator), by file name. */
+  artifacts?: { file: string; write(path: string): void }[];
 }
 
 /** Everything an operator may use besides the small model and the two configs. */
