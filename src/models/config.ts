@@ -8,14 +8,9 @@
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
 export const hiddenActs: readonly HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
 
-/**
- * BertForMaskedLM / RobertaForMaskedLM (model_type 'bert' / 'roberta'), or, when `architectures`
- * names it, BertForSequenceClassification / RobertaForSequenceClassification (see bertHead).
- */
-export interface BertConfig {
-  model_type: 'bert' | 'roberta';
+/** The encoder fields BERT-style configs (BertConfig, ViTConfig) share, with HF's names. */
+interface EncoderConfigFields {
   architectures: string[];
-  vocab_size: number;
   hidden_size: number;
   num_hidden_layers: number;
   num_attention_heads: number;
@@ -24,10 +19,19 @@ export interface BertConfig {
   hidden_dropout_prob: number;
   /** Read but not applied: the fused attention kernel has no probability dropout. */
   attention_probs_dropout_prob: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
   initializer_range: number;
   layer_norm_eps: number;
+}
+
+/**
+ * BertForMaskedLM / RobertaForMaskedLM (model_type 'bert' / 'roberta'), or, when `architectures`
+ * names it, BertForSequenceClassification / RobertaForSequenceClassification (see bertHead).
+ */
+export interface BertConfig extends EncoderConfigFields {
+  model_type: 'bert' | 'roberta';
+  vocab_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
   pad_token_id: number;
   bos_token_id?: number;
   eos_token_id?: number;
@@ -71,19 +75,8 @@ export interface GPT2Config {
 }
 
 /** ViTForImageClassification (model_type 'vit') and DeiTForImageClassificationWithTeacher ('deit'). */
-export interface ViTConfig {
+export interface ViTConfig extends EncoderConfigFields {
   model_type: 'vit' | 'deit';
-  architectures: string[];
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  hidden_act: HiddenAct;
-  hidden_dropout_prob: number;
-  /** Read but not applied: the fused attention kernel has no probability dropout. */
-  attention_probs_dropout_prob: number;
-  initializer_range: number;
-  layer_norm_eps: number;
   image_size: number;
   patch_size: number;
   num_channels: number;
