@@ -12,6 +12,25 @@ export class UsageError extends Error {
 /** Error classes (by name) that mean the user's input is wrong: exit code 2, not 1. */
 const USAGE_ERRORS = new Set(['UsageError', 'SpecError', 'ExperimentError', 'ConfigError', 'GrowError', 'CheckpointError']);
 
+/** Filesystem failures that mean the user pointed at a place we cannot use, with what to change. */
+const FS_REASONS: Record<string, string> = {
+  ENOTDIR: 'a parent of this path is a file, not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  EISDIR: 'is a directory where a file was expected',
+  ENOSPC: 'no space left on the device',
+};
+
+/** The one-line message and whether it is the user's to fix (exit 2) for any thrown value. */
+export function describeError(e: unknown): { message: string; usage: boolean } {
+  const err = e as NodeJS.ErrnoException;
+  const reason = err.code ? FS_REASONS[err.code] : undefined;
+  if (reason && err.path) return { message: `cannot use ${err.path}: ${reason}; choose another location`, usage: true };
+  const usage = e instanceof UsageError || USAGE_ERRORS.has(err.name);
+  return { message: String(err.message ?? e).split('\n')[0]!, usage };
+}
+
 /** Wires one-line errors and exit codes into a command; `run` receives commander's action arguments. */
 export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => Promise<void>): Command {
   const name = `ligo ${cmd.name()}`;
@@ -23,8 +42,8 @@ export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => 
       try {
         await run(...(args as A));
       } catch (e) {
-        const usage = e instanceof UsageError || USAGE_ERRORS.has((e as Error).name);
-        process.stderr.write(`${name}: ${usage ? 'error: ' : ''}${(e as Error).message.split('\n')[0]}\n`);
+        const { message, usage } = describeError(e);
+        process.stderr.write(`${name}: ${usage ? 'error: ' : ''}${message}\n`);
         process.exit(usage ? 2 : 1);
       }
     });
