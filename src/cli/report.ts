@@ -4,10 +4,11 @@
 // DIR/report.html, one self-contained page (the table, interactive charts, the configs) to open
 // in a browser.
 
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { guarded } from './common.ts';
+import { printReport } from './experiment.ts';
 
 const EXAMPLE = `
 Example:
@@ -22,10 +23,8 @@ export function registerReport(program: Command): void {
     .option('--html', 'also write DIR/report.html: one self-contained page with the table, interactive charts and the configs')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (dir: string, o: { html?: boolean }) => {
-    const { HTML_REPORT, savingsTables, writeReport } = await import('../report/index.ts');
-    const report = writeReport(dir, { html: o.html === true });
-    console.log(savingsTables(report.savings));
-    console.log(`\nwrote ${report.files.map((f) => join(dir, f)).join(', ')}`);
+    const { HTML_REPORT } = await import('../report/index.ts');
+    await printReport(dir, { html: o.html === true });
     if (o.html) console.log(`open ${pathToFileURL(resolve(dir, HTML_REPORT)).href} in a browser`);
   });
 }
