@@ -4,7 +4,7 @@
 // targets (so two micro-batches give the same gradient as one double batch); the objective of
 // objective.ts (task loss, KI distillation, MSG mask ramp); a NaN/Inf check on the loss and the
 // gradient norm; clipping and AdamW (update.ts) at the schedule's learning rate (schedule.ts).
-// Every update appends a JSONL record (log.ts); every `evalEvery` updates the fixed validation
+// Every update appends a JSONL record (log.ts); at step 0 and every `evalEvery` updates the fixed validation
 // batches are scored (loss; for classification tasks also accuracy); every `saveEvery` updates
 // (and at the end) a complete checkpoint is written atomically (checkpoint.ts). The run directory
 // is locked while training (lock.ts).
@@ -164,6 +164,9 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
   const tokensPerStep = examples * tokensPerExample(spec.config, run.task.seqLen);
   let loss = Number.NaN;
   let val: { loss: number; accuracy: number | null } | null = null;
+  // A fresh run scores its initial weights, so a curve starts where its initialisation is (a
+  // grown model's head start shows, and the savings can find the target reached at step 0).
+  if (state.step === 0 && spec.evalEvery > 0) val = validate(spec, run, wall());
   while (state.step < spec.steps) {
     const s = state.step;
     const lr = lrAt({ peakLr: spec.lr, warmupSteps: spec.warmupSteps, totalSteps: spec.steps, decay: spec.decay }, s);
