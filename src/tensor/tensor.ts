@@ -95,6 +95,8 @@ function dtypeOf(data: TensorData): DType {
 const pool = new Map<string, TensorData[]>();
 /** Buffers currently sitting in the pool, so nothing is ever released into it twice. */
 const inPool = new WeakSet<TensorData>();
+/** Buffers of tensors passed to `keep` (weak: a kept tensor is freed by GC once unreachable). */
+const keptBuffers = new WeakSet<TensorData>();
 const scopes: Tensor[][] = [];
 
 function poolKey(dtype: DType, n: number): string {
@@ -175,10 +177,9 @@ export function tidy<T>(fn: () => T): T {
   }
   const survivors = collectTensors(result);
   const keptData = new Set<TensorData>(survivors.map((t) => t.data));
-  for (const t of keptTensors) keptData.add(t.data);
   for (const t of scope) {
     t.node = null;
-    if (t.ownsData && !keptData.has(t.data)) toPool(t);
+    if (t.ownsData && !keptData.has(t.data) && !keptBuffers.has(t.data)) toPool(t);
   }
   const parent = scopes[scopes.length - 1];
   if (parent) for (const t of survivors) parent.push(t);
@@ -202,17 +203,10 @@ export function releaseEarly(t: Tensor): void {
   if (t.ownsData) toPool(t);
 }
 
-const keptTensors = new Set<Tensor>();
-
 /** Marks a tensor created inside a tidy scope as long-lived: no scope will release it. */
 export function keep<T extends Tensor>(t: T): T {
-  keptTensors.add(t);
+  keptBuffers.add(t.data);
   return t;
-}
-
-/** Drops every pooled buffer (for memory measurements and tests). */
-export function clearPool(): void {
-  pool.clear();
 }
 
 /** Number of free buffers and their total bytes, for memory diagnostics. */
