@@ -68,14 +68,6 @@ export function initNormal(rng: Rng, shape: number[], std = 0.02): Tensor {
   return t;
 }
 
-export function initLinear(rng: Rng, outF: number, inF: number, layout: T.WeightLayout = 'out_in', std = 0.02): LinearParams {
-  return { weight: initNormal(rng, layout === 'out_in' ? [outF, inF] : [inF, outF], std), bias: T.zeros([outF]) };
-}
-
-export function initLayerNorm(dim: number): LayerNormParams {
-  return { weight: T.full([dim], 1), bias: T.zeros([dim]) };
-}
-
 /** Flattens a parameter tree into [HuggingFace key, tensor] pairs, in insertion order. */
 export function flattenParams(tree: unknown, prefix = ''): [string, Tensor][] {
   const out: [string, Tensor][] = [];
