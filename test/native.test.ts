@@ -8,6 +8,7 @@ import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../s
 import { loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
 import { referenceBackend as ref } from '../src/tensor/reference.ts';
 import { Rng, hash32 } from '../src/tensor/rng.ts';
+import { contiguousStrides } from '../src/tensor/ops/shape-util.ts';
 
 const loaded = loadNativeBackend();
 const skip: string | false = loaded ? false : `native addon not available: ${nativeLoadError()} (run npm run build:native)`;
@@ -181,16 +182,6 @@ interface BinaryCase {
   bStrides: number[];
 }
 
-function contiguous(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function binaryCases(): BinaryCase[] {
@@ -198,7 +189,7 @@ function binaryCases(): BinaryCase[] {
   for (const n of SIZES) cases.push({ name: `equal [${n}]`, shape: [n], aLen: n, aStrides: [1], bLen: n, bStrides: [1] });
   for (const [r, c] of [[3, 17], [129, 3], [600, 257]] as const) {
     const s = [r, c];
-    const full = contiguous(s);
+    const full = contiguousStrides(s);
     cases.push({ name: `equal [${r},${c}]`, shape: s, aLen: r * c, aStrides: full, bLen: r * c, bStrides: full });
     cases.push({ name: `b leading broadcast [${r},${c}]`, shape: s, aLen: r * c, aStrides: full, bLen: c, bStrides: [0, 1] });
     cases.push({ name: `a leading broadcast [${r},${c}]`, shape: s, aLen: c, aStrides: [0, 1], bLen: r * c, bStrides: full });
@@ -210,13 +201,13 @@ function binaryCases(): BinaryCase[] {
   }
   for (const [p, q, r] of [[3, 5, 7], [17, 1, 129], [80, 33, 61]] as const) {
     const s = [p, q, r];
-    const full = contiguous(s);
+    const full = contiguousStrides(s);
     cases.push({ name: `b middle broadcast [${p},${q},${r}]`, shape: s, aLen: p * q * r, aStrides: full, bLen: p * r, bStrides: [r, 0, 1] });
     cases.push({ name: `both broadcast [${p},${q},${r}]`, shape: s, aLen: p * r, aStrides: [r, 0, 1], bLen: q * r, bStrides: [0, r, 1] });
     cases.push({ name: `b inner-only [${p},${q},${r}]`, shape: s, aLen: p * q * r, aStrides: full, bLen: q, bStrides: [0, 1, 0] });
   }
   const big = [2, 1, 3, 1, 4, 5, 1, 6];
-  cases.push({ name: 'rank 8 with size-1 dims', shape: big, aLen: prod(big), aStrides: contiguous(big), bLen: 4 * 6, bStrides: [0, 0, 0, 0, 6, 0, 0, 1] });
+  cases.push({ name: 'rank 8 with size-1 dims', shape: big, aLen: prod(big), aStrides: contiguousStrides(big), bLen: 4 * 6, bStrides: [0, 0, 0, 0, 6, 0, 0, 1] });
   cases.push({ name: 'scalar shape [1]', shape: [1], aLen: 1, aStrides: [1], bLen: 1, bStrides: [0] });
   cases.push({ name: 'empty [0, 5]', shape: [0, 5], aLen: 0, aStrides: [5, 1], bLen: 0, bStrides: [5, 1] });
   return cases;
@@ -349,13 +340,13 @@ function copyCases(): CopyCase[] {
   for (const [p, q, r] of [[2, 3, 4], [17, 3, 129], [80, 33, 61]] as const) {
     const n = p * q * r;
     const shape = [r, p, q]; // permute (2, 0, 1) of a [p, q, r] tensor
-    cases.push({ name: `permute [${p},${q},${r}]`, shape, srcLen: n, src: { offset: 0, strides: [1, q * r, r] }, dstLen: n, dst: { offset: 0, strides: contiguous(shape) }, accumulate: false });
-    cases.push({ name: `slice [${p},${q},${r}] rows 1..`, shape: [p, q - 1, r], srcLen: n, src: { offset: r, strides: [q * r, r, 1] }, dstLen: p * (q - 1) * r, dst: { offset: 0, strides: contiguous([p, q - 1, r]) }, accumulate: false });
-    cases.push({ name: `pad [${p},${q},${r}] into [${p},${q + 2},${r + 1}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguous([p, q, r]) }, dstLen: p * (q + 2) * (r + 1), dst: { offset: (r + 1) + 1, strides: [(q + 2) * (r + 1), r + 1, 1] }, accumulate: false });
-    cases.push({ name: `expand [1,${q},${r}] to [${p},${q},${r}]`, shape: [p, q, r], srcLen: q * r, src: { offset: 0, strides: [0, r, 1] }, dstLen: n, dst: { offset: 0, strides: contiguous([p, q, r]) }, accumulate: false });
-    cases.push({ name: `expand backward [${p},${q},${r}] to [1,${q},${r}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguous([p, q, r]) }, dstLen: q * r, dst: { offset: 0, strides: [0, r, 1] }, accumulate: true });
-    cases.push({ name: `expand backward [${p},${q},${r}] to [${p},${q},1]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguous([p, q, r]) }, dstLen: p * q, dst: { offset: 0, strides: [q, 1, 0] }, accumulate: true });
-    cases.push({ name: `accumulate slice [${p},${q},${r}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguous([p, q, r]) }, dstLen: p * (q + 1) * r, dst: { offset: r, strides: [(q + 1) * r, r, 1] }, accumulate: true });
+    cases.push({ name: `permute [${p},${q},${r}]`, shape, srcLen: n, src: { offset: 0, strides: [1, q * r, r] }, dstLen: n, dst: { offset: 0, strides: contiguousStrides(shape) }, accumulate: false });
+    cases.push({ name: `slice [${p},${q},${r}] rows 1..`, shape: [p, q - 1, r], srcLen: n, src: { offset: r, strides: [q * r, r, 1] }, dstLen: p * (q - 1) * r, dst: { offset: 0, strides: contiguousStrides([p, q - 1, r]) }, accumulate: false });
+    cases.push({ name: `pad [${p},${q},${r}] into [${p},${q + 2},${r + 1}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguousStrides([p, q, r]) }, dstLen: p * (q + 2) * (r + 1), dst: { offset: (r + 1) + 1, strides: [(q + 2) * (r + 1), r + 1, 1] }, accumulate: false });
+    cases.push({ name: `expand [1,${q},${r}] to [${p},${q},${r}]`, shape: [p, q, r], srcLen: q * r, src: { offset: 0, strides: [0, r, 1] }, dstLen: n, dst: { offset: 0, strides: contiguousStrides([p, q, r]) }, accumulate: false });
+    cases.push({ name: `expand backward [${p},${q},${r}] to [1,${q},${r}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguousStrides([p, q, r]) }, dstLen: q * r, dst: { offset: 0, strides: [0, r, 1] }, accumulate: true });
+    cases.push({ name: `expand backward [${p},${q},${r}] to [${p},${q},1]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguousStrides([p, q, r]) }, dstLen: p * q, dst: { offset: 0, strides: [q, 1, 0] }, accumulate: true });
+    cases.push({ name: `accumulate slice [${p},${q},${r}]`, shape: [p, q, r], srcLen: n, src: { offset: 0, strides: contiguousStrides([p, q, r]) }, dstLen: p * (q + 1) * r, dst: { offset: r, strides: [(q + 1) * r, r, 1] }, accumulate: true });
   }
   cases.push({ name: 'rank 0', shape: [], srcLen: 5, src: { offset: 3, strides: [] }, dstLen: 2, dst: { offset: 1, strides: [] }, accumulate: false });
   cases.push({ name: 'contiguous 1-d large', shape: [140_003], srcLen: 140_010, src: { offset: 7, strides: [1] }, dstLen: 140_003, dst: { offset: 0, strides: [1] }, accumulate: false });
