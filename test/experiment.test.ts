@@ -24,7 +24,7 @@ function specError(mutate: (s: Record<string, any>) => void, message: RegExp): v
 }
 
 test('spec validation: one-line errors that name the field', () => {
-  specError((s) => delete s.data, /^spec\.data: required \(one of sotu, brown, moby-dick, all\)$/);
+  specError((s) => delete s.data, /^spec\.data: required \(one of sotu, brown, moby-dick, all, mnist, fashion-mnist\)$/);
   specError((s) => (s.small.training.steps = 0), /^spec\.small\.training\.steps: must be an integer >= 1, got 0$/);
   specError((s) => (s.large.training.lr = 'fast'), /^spec\.large\.training\.lr: must be a number in \(0, 10\], got "fast"$/);
   specError((s) => (s.large.traning = {}), /^spec\.large\.traning: unknown field; spec\.large takes config, training$/);
@@ -38,7 +38,12 @@ test('spec validation: one-line errors that name the field', () => {
   specError((s) => (s.large.config = bert(0)), /^spec\.large\.config: bert config: /);
   specError((s) => (s.small.config = bert(3)), /^spec\.large\.config: cannot shrink num_hidden_layers from 3 to 2/);
   specError((s) => (s.seqLen = 64), /^spec\.seqLen: .*longer than the model's 32 positions/);
-  specError((s) => (s.small.config = 'vit-tiny'), /^spec\.small\.config: vit models take images/);
+  specError((s) => (s.small.config = 'vit-tiny'), /^spec\.small\.config: vit models take images but spec\.data moby-dick is text data/);
+  specError((s) => (s.data = 'mnist'), /^spec\.tokenizer: mnist is image data: leave tokenizer out/);
+  specError((s) => (s.methods[1].training = { warmupSteps: 99 }), /^spec\.methods\[1\]\.training\.warmupSteps: must be at most steps \(4\), got 99$/);
+  specError((s) => (s.methods[1].training = { stesp: 1 }), /^spec\.methods\[1\]\.training\.stesp: unknown field/);
+  specError((s) => s.methods.push({ name: 'stackbert+ligo' }), /^spec\.methods\[2\]: 'stackbert\+ligo': stackbert does not grow the width/);
+  specError((s) => s.methods.push({ name: 'net2net+stak' }), /^spec\.methods\[2\]\.name: must be one of stackbert, .*, got "stak"$/);
   specError((s) => (s.methods[0].ki = { alpha: 2 }), /^spec\.methods\[0\]\.ki\.alpha: must be a number in \[0, 1\], got 2$/);
 });
 

@@ -1,11 +1,12 @@
 // The small and large model configs of an experiment: a preset or an inline HF config object,
 // with vocab_size set to the tokenizer's (GPT-2 presets also take its end-of-text id as bos/eos,
-// as `ligo train` does), checked for the text data (positions vs seqLen) and for growability
+// as `ligo train` does; image configs are taken as given), checked against the data (modality,
+// positions vs seqLen) and for growability
 // (small -> large). Errors are SpecErrors naming the spec field.
 
 import { configFromJSON, preset, validateConfig, type BertConfig, type GPT2Config, type ModelConfig } from '../models/index.ts';
 import { checkGrowable } from '../grow/index.ts';
-import { checkDataFits } from '../train/index.ts';
+import { checkDataFits, imageDataNames, isImageData, textDataNames, type DataName } from '../train/index.ts';
 import { SpecError, fail, type Obj } from './fields.ts';
 import type { ExperimentSpec } from './spec.ts';
 
@@ -30,12 +31,12 @@ export function at<T>(path: string, check: () => T): T {
   }
 }
 
-const isText = (c: ModelConfig): c is BertConfig | GPT2Config => c.model_type !== 'vit' && c.model_type !== 'deit';
-
-function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo): ModelConfig {
+function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo, data: DataName): ModelConfig {
   const base = at(path, () => (typeof raw === 'string' ? preset(raw) : configFromJSON(raw)));
-  if (!isText(base)) fail(path, `${base.model_type} models take images; experiments train on text corpora (use bert, roberta or gpt2)`);
-  let config: BertConfig | GPT2Config = { ...base, vocab_size: vocab.size };
+  const images = base.model_type === 'vit' || base.model_type === 'deit';
+  if (images !== isImageData(data)) fail(path, `${base.model_type} models take ${images ? 'images' : 'text'} but spec.data ${data} is ${isImageData(data) ? 'image' : 'text'} data (${images ? imageDataNames.join(', ') : textDataNames.join(', ')})`);
+  if (images) return at(path, () => (validateConfig(base), base));
+  let config: BertConfig | GPT2Config = { ...(base as BertConfig | GPT2Config), vocab_size: vocab.size };
   if (config.model_type === 'gpt2' && typeof raw === 'string') {
     const eos = vocab.eos ?? vocab.size - 1;
     config = { ...config, bos_token_id: eos, eos_token_id: eos };
@@ -45,8 +46,8 @@ function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo): Model
 }
 
 export function resolveModels(spec: ExperimentSpec, vocab: VocabInfo): ExperimentModels {
-  const small = resolveConfig(spec.small.config, 'spec.small.config', vocab);
-  const large = resolveConfig(spec.large.config, 'spec.large.config', vocab);
+  const small = resolveConfig(spec.small.config, 'spec.small.config', vocab, spec.data);
+  const large = resolveConfig(spec.large.config, 'spec.large.config', vocab, spec.data);
   at('spec.large.config', () => checkGrowable(small, large));
   at('spec.seqLen', () => {
     checkDataFits(small, spec.data, spec.seqLen);

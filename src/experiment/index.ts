@@ -2,7 +2,7 @@
 // budgets and the methods to compare; the runner (runner.ts) that runs each leg once and resumes;
 // the run directory's layout and records (layout.ts). The report is src/report.
 
-export { SpecError, SCRATCH, isReference, parseSpec, readSpec, specHash, usesSmall, type ExperimentSpec, type MethodSpec, type ModelSpec, type TokenizerSpec, type TrainingBudget } from './spec.ts';
+export { SpecError, SCRATCH, isReference, methodBudget, parseSpec, readSpec, specHash, usesSmall, type ExperimentSpec, type MethodSpec, type ModelSpec, type TokenizerSpec, type TrainingBudget } from './spec.ts';
 export { resolveModels, type ExperimentModels } from './configs.ts';
 export { ExperimentError, claimDir, firstDifference, readSpecRecord } from './claim.ts';
 export { runExperiment, type ExperimentRun, type RunOptions } from './runner.ts';

@@ -13,13 +13,13 @@ import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { acquireRunLock, checkTokenizerFits, corpusTask, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { acquireRunLock, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import type { GrowContext } from '../grow/index.ts';
-import { at, resolveModels, type ExperimentModels } from './configs.ts';
+import { at, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
 import { DONE_FILE, legDir, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
-import { SCRATCH, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
+import { SCRATCH, methodBudget, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
 
 export interface RunOptions {
   /** One line per leg: what starts, what is reused. */
@@ -42,7 +42,7 @@ interface Context {
   spec: ExperimentSpec;
   dir: string;
   models: ExperimentModels;
-  tokenizer: Tokenizer;
+  tokenizer: Tokenizer | null;
   opts: RunOptions;
   run: ExperimentRun;
   smallWeights: Map<string, Tensor> | null;
@@ -54,8 +54,8 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
   try {
     const hash = claimDir(dir, spec);
     const tokenizer = experimentTokenizer(spec, dir);
-    const models = resolveModels(spec, { size: 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : tokenizer.vocabSize, ...(tokenizer.special.eos !== undefined ? { eos: tokenizer.special.eos } : {}) });
-    at('spec.tokenizer', () => [models.small, models.large].forEach((c) => checkTokenizerFits(c, tokenizer)));
+    const models = resolveModels(spec, vocabInfo(spec, tokenizer));
+    if (tokenizer) at('spec.tokenizer', () => [models.small, models.large].forEach((c) => checkTokenizerFits(c, tokenizer)));
     const ctx: Context = { spec, dir, models, tokenizer, opts, run: { dir, hash, ran: [], reused: [] }, smallWeights: null };
     if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(dir), () => trainSmall(ctx));
     for (const m of spec.methods) runLeg(ctx, m.label, legDir(dir, m.label), () => trainMethod(ctx, m));
@@ -65,9 +65,17 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
   }
 }
 
-/** DIR/tokenizer.json: a copy of the spec's tokenizer file, or one trained on the training split. */
-function experimentTokenizer(spec: ExperimentSpec, dir: string): Tokenizer {
+/** What the configs take from the tokenizer (image models take nothing). */
+function vocabInfo(spec: ExperimentSpec, tokenizer: Tokenizer | null): VocabInfo {
+  if (!tokenizer) return { size: 0 };
+  const size = spec.tokenizer && 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : tokenizer.vocabSize;
+  return { size, ...(tokenizer.special.eos !== undefined ? { eos: tokenizer.special.eos } : {}) };
+}
+
+/** DIR/tokenizer.json: a copy of the spec's tokenizer file, or one trained on the training split; null for image data. */
+function experimentTokenizer(spec: ExperimentSpec, dir: string): Tokenizer | null {
   const tok = spec.tokenizer;
+  if (!tok || isImageData(spec.data)) return null;
   if ('path' in tok) {
     const copy = join(dir, 'tokenizer.json');
     if (!fs.existsSync(copy)) saveTokenizer(copy, at('spec.tokenizer.path', () => loadTokenizer(tok.path)));
@@ -96,7 +104,7 @@ function trainSmall(ctx: Context): DoneRecord {
 function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
   const legPath = legDir(ctx.dir, m.label);
   const grown = m.name === SCRATCH ? null : grow(ctx, m, legPath);
-  const { training } = ctx.spec.large;
+  const training = methodBudget(ctx.spec.large.training, m);
   ctx.opts.log?.(`${m.label}: training the large model for ${training.steps} steps${m.ki ? ` with knowledge inheritance (alpha ${m.ki.alpha}, ${m.ki.steps} steps)` : ''}`);
   return trainLeg(ctx, m.label, {
     runDir: trainDir(legPath),
@@ -110,14 +118,14 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
 
 function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
   const { large } = ctx.models;
-  const { training } = ctx.spec.large;
+  const training = methodBudget(ctx.spec.large.training, m);
   const input: GrowInput = {
     smallConfig: ctx.models.small,
     smallParams: smallWeights(ctx),
     smallDir: latestCheckpointDir(trainDir(smallDir(ctx.dir)))!,
     largeConfig: large,
     seed: ctx.spec.seed,
-    tokenizerJson: ctx.tokenizer.toJSON(),
+    tokenizerJson: ctx.tokenizer?.toJSON() ?? null,
     openBatches: () => {
       const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.spec.seed, 101))(null);
       return { next: () => task.next().batch, close: () => task.close() };
@@ -138,7 +146,8 @@ function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
 
 function taskFor(ctx: Context, config: ModelConfig, budget: TrainingBudget, seed: number): TaskFactory {
   const { spec } = ctx;
-  return corpusTask(config, spec.data, ctx.tokenizer, ctx.dir, { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, evalBatches: spec.evalBatches });
+  const shape = { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, evalBatches: spec.evalBatches };
+  return isImageData(spec.data) ? imageDataTask(spec.data, shape) : corpusTask(config, spec.data, ctx.tokenizer!, ctx.dir, shape);
 }
 
 interface LegTraining {
@@ -157,7 +166,7 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     runDir: leg.runDir,
     config: leg.config,
     initialParams: leg.initialParams ?? null,
-    tokenizer: ctx.tokenizer.toJSON(),
+    ...(ctx.tokenizer ? { tokenizer: ctx.tokenizer.toJSON() } : {}),
     task: taskFor(ctx, leg.config, b, ctx.spec.seed),
     steps: b.steps,
     lr: b.lr,

@@ -12,17 +12,20 @@
 //   }
 //
 // A config is a preset name or an inline HuggingFace config object (HF defaults fill the rest);
-// vocab_size always comes from the tokenizer. Growth options go to the method (GrowContext
+// vocab_size always comes from the tokenizer. Image data ("fashion-mnist", "mnist") trains ViT/DeiT
+// configs and takes no tokenizer or seqLen. Growth options go to the method (GrowContext
 // options: LiGO's steps and lr, MSLT's freezeSteps, ...); `ki` distils the small model into the
 // large one during training (any method, usually scratch). Exactly one plain scratch method (no
-// ki) is the reference that savings are measured against.
+// ki) is the reference that savings are measured against. A method's `training` changes fields
+// of the large budget for that method only (e.g. { "warmupSteps": 0 } for a grown model, as the
+// paper trains them). A name 'A+B' composes two fixed operators: A widens, then B deepens
+// (src/grow/compose.ts), with options under each part's name.
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { decayKinds, textDataNames, type DecayKind } from '../train/index.ts';
-import type { CorpusName } from '../data/index.ts';
-import { methodNames } from '../grow/index.ts';
+import { decayKinds, imageDataNames, isImageData, textDataNames, type DataName, type DecayKind } from '../train/index.ts';
+import { COMPOSE, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
 import { TEXT_VOCAB } from '../models/index.ts';
 import { at, resolveModels } from './configs.ts';
@@ -62,12 +65,16 @@ export interface MethodSpec {
   label: string;
   options: Obj;
   ki: { alpha: number; steps: number } | null;
+  /** Fields of the large model's training budget this method changes (e.g. no warmup for a grown model); absent when none. */
+  training?: Partial<TrainingBudget>;
 }
 
 export interface ExperimentSpec {
   name: string;
-  data: CorpusName;
-  tokenizer: TokenizerSpec;
+  data: DataName;
+  /** null for image data. */
+  tokenizer: TokenizerSpec | null;
+  /** Text window length; 0 for image data. */
   seqLen: number;
   evalBatches: number;
   seed: number;
@@ -76,8 +83,8 @@ export interface ExperimentSpec {
   methods: MethodSpec[];
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const NAME_WHAT = 'letters, digits, ".", "_" or "-" (a directory name)';
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+const NAME_WHAT = 'letters, digits, ".", "_", "+" or "-" (a directory name)';
 
 /** Reads and checks a spec file; a tokenizer path is taken relative to the spec file. */
 export function readSpec(path: string): ExperimentSpec {
@@ -103,18 +110,22 @@ export function readSpec(path: string): ExperimentSpec {
 export function parseSpec(json: unknown): ExperimentSpec {
   const o = objectAt(json, 'spec');
   onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'small', 'large', 'methods']);
+  const data = choiceField<DataName>(o, 'spec', 'data', [...textDataNames, ...imageDataNames]);
+  if (isImageData(data)) {
+    for (const k of ['tokenizer', 'seqLen']) if (o[k] !== undefined) fail(`spec.${k}`, `${data} is image data: leave ${k} out (it is for text corpora)`);
+  }
   const spec: ExperimentSpec = {
     name: stringField(o, 'spec', 'name', NAME, NAME_WHAT, 'experiment'),
-    data: choiceField(o, 'spec', 'data', textDataNames),
-    tokenizer: tokenizerSpec(o.tokenizer),
-    seqLen: intField(o, 'spec', 'seqLen', 2, 128),
+    data,
+    tokenizer: isImageData(data) ? null : tokenizerSpec(o.tokenizer),
+    seqLen: isImageData(data) ? 0 : intField(o, 'spec', 'seqLen', 2, 128),
     evalBatches: intField(o, 'spec', 'evalBatches', 1, 10),
     seed: intField(o, 'spec', 'seed', 0, 0),
     small: modelSpec(o.small, 'spec.small'),
     large: modelSpec(o.large, 'spec.large'),
     methods: [],
   };
-  spec.methods = methodSpecs(o.methods, spec.large.training.steps);
+  spec.methods = methodSpecs(o.methods, spec.large.training);
   checkModels(spec);
   return spec;
 }
@@ -134,9 +145,11 @@ function modelSpec(v: unknown, path: string): ModelSpec {
   return { config: o.config, training: budget(o.training, `${path}.training`) };
 }
 
+const budgetFields = ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery'] as const;
+
 function budget(v: unknown, path: string): TrainingBudget {
   const o = objectAt(v, path);
-  onlyFields(o, path, ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery']);
+  onlyFields(o, path, budgetFields);
   const steps = intField(o, path, 'steps', 1);
   const b: TrainingBudget = {
     steps,
@@ -154,9 +167,9 @@ function budget(v: unknown, path: string): TrainingBudget {
   return b;
 }
 
-function methodSpecs(v: unknown, largeSteps: number): MethodSpec[] {
+function methodSpecs(v: unknown, large: TrainingBudget): MethodSpec[] {
   if (!Array.isArray(v) || v.length === 0) fail('spec.methods', `must be a non-empty array of methods, got ${JSON.stringify(v)}`);
-  const methods = v.map((m, i) => methodSpec(m, `spec.methods[${i}]`, largeSteps));
+  const methods = v.map((m, i) => methodSpec(m, `spec.methods[${i}]`, large));
   methods.forEach((m, i) => {
     if (methods.findIndex((n) => n.label === m.label) !== i) fail(`spec.methods[${i}].label`, `'${m.label}' is used twice: give each method its own label`);
   });
@@ -164,15 +177,40 @@ function methodSpecs(v: unknown, largeSteps: number): MethodSpec[] {
   return methods;
 }
 
-function methodSpec(v: unknown, path: string, largeSteps: number): MethodSpec {
+function methodSpec(v: unknown, path: string, large: TrainingBudget): MethodSpec {
   const o = objectAt(v, path);
-  onlyFields(o, path, ['name', 'label', 'options', 'ki']);
-  const names = [SCRATCH, ...methodNames()];
-  const name = choiceField(o, path, 'name', names);
+  onlyFields(o, path, ['name', 'label', 'options', 'ki', 'training']);
+  const name = methodName(o, path);
   const label = stringField(o, path, 'label', NAME, NAME_WHAT, name);
   const options = o.options === undefined ? {} : objectAt(o.options, `${path}.options`);
   if (name === SCRATCH && Object.keys(options).length > 0) fail(`${path}.options`, 'scratch takes no options (knowledge inheritance is the ki field)');
-  return { name, label, options, ki: o.ki === undefined ? null : kiSpec(o.ki, `${path}.ki`, largeSteps) };
+  const training = o.training === undefined ? null : budgetOverride(o.training, `${path}.training`, large);
+  const m: MethodSpec = { name, label, options, ki: null, ...(training ? { training } : {}) };
+  m.ki = o.ki === undefined ? null : kiSpec(o.ki, `${path}.ki`, methodBudget(large, m).steps);
+  return m;
+}
+
+/** 'scratch', a growth method, or 'A+B': width grown by A, then depth by B (COMPOSE in src/grow). */
+function methodName(o: Obj, path: string): string {
+  const names = [SCRATCH, ...methodNames()];
+  if (typeof o.name === 'string' && o.name.includes(COMPOSE)) {
+    o.name.split(COMPOSE).forEach((part) => choiceField({ name: part }, path, 'name', methodNames()));
+    return o.name;
+  }
+  return choiceField(o, path, 'name', names);
+}
+
+/** A method's changes to the large budget: the fields it gives, checked as part of the merged budget. */
+function budgetOverride(v: unknown, path: string, large: TrainingBudget): Partial<TrainingBudget> {
+  const o = objectAt(v, path);
+  onlyFields(o, path, budgetFields);
+  const merged = budget({ ...large, ...o }, path);
+  return Object.fromEntries(budgetFields.filter((k) => k in o).map((k) => [k, merged[k]]));
+}
+
+/** The large model's training budget for a method: the spec's, with the method's own changes. */
+export function methodBudget(large: TrainingBudget, m: MethodSpec): TrainingBudget {
+  return { ...large, ...m.training };
 }
 
 function kiSpec(v: unknown, path: string, largeSteps: number): MethodSpec['ki'] {
@@ -186,7 +224,7 @@ function kiSpec(v: unknown, path: string, largeSteps: number): MethodSpec['ki'] 
  * anything trains. A tokenizer file's vocabulary is not known yet: a stand-in size is used.
  */
 function checkModels(spec: ExperimentSpec): void {
-  const { small, large } = resolveModels(spec, { size: 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB });
+  const { small, large } = resolveModels(spec, { size: spec.tokenizer && 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB });
   spec.methods.forEach((m, i) => {
     if (m.name !== SCRATCH) at(`spec.methods[${i}]`, () => checkMethod(m, small, large, spec.seed));
   });

@@ -9,6 +9,7 @@ registerMethod(ligo);
 export type * from './types.ts';
 export * from './structure.ts';
 export { fixedMethods, getMethod, methodNames, registerMethod } from './registry.ts';
+export { COMPOSE } from './compose.ts';
 export { growAdamState, type AdamMoments } from './optimizer-state.ts';
 export type { FixedMethod } from './fixed.ts';
 export { GROW_FILE, MASKS_FILE, loadGrowSchedule, saveGrowRecord, saveGrown, type GrowRecord } from './record.ts';

@@ -1,6 +1,6 @@
 // Growth methods by name. The fixed operators register here; src/grow/index.ts adds the learned
 // ones (LiGO) through registerMethod, so import the registry through src/grow/index.ts to see
-// every method.
+// every method. A name 'A+B' composes two of them (compose.ts).
 
 import type { GrowMethod } from './types.ts';
 import { GrowError } from './structure.ts';
@@ -14,6 +14,7 @@ import { lemon } from './lemon.ts';
 import { hypercloning } from './hypercloning.ts';
 import { blockExpansion } from './block-expansion.ts';
 import { msg } from './msg.ts';
+import { COMPOSE, composedMethod } from './compose.ts';
 
 export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg];
 
@@ -24,7 +25,9 @@ export function registerMethod(method: GrowMethod): void {
   methods.set(method.name, method);
 }
 
+/** A registered method, or 'A+B' composed of two (compose.ts). */
 export function getMethod(name: string): GrowMethod {
+  if (name.includes(COMPOSE)) return composedMethod(name, getMethod);
   const m = methods.get(name);
   if (!m) throw new GrowError(`unknown growth method '${name}': use one of ${methodNames().join(', ')}`);
   return m;

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE } from '../io/checkpoint.ts';
 import { latestCheckpointDir } from '../train/index.ts';
-import { legDir, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { legDir, methodBudget, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
 import { lineChartSvg } from './chart.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
@@ -42,7 +42,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 export function legConfigs(dir: string, spec: ExperimentSpec): LegConfig[] {
   let fromSpec: ReturnType<typeof resolveModels> | null = null;
   try {
-    if ('vocabSize' in spec.tokenizer) fromSpec = resolveModels(spec, { size: spec.tokenizer.vocabSize });
+    if (spec.tokenizer === null || 'vocabSize' in spec.tokenizer) fromSpec = resolveModels(spec, { size: spec.tokenizer?.vocabSize ?? 0 });
   } catch {
     fromSpec = null;
   }
@@ -53,7 +53,7 @@ export function legConfigs(dir: string, spec: ExperimentSpec): LegConfig[] {
     if (specConfig) return { leg: name, method, training, config: { ...specConfig }, source: 'the spec (no checkpoint yet)' };
     return { leg: name, method, training, config: null, source: 'not known until the leg writes a checkpoint' };
   };
-  return [leg('small', smallDir(dir), null, spec.small.training, fromSpec?.small), ...spec.methods.map((m) => leg(m.label, legDir(dir, m.label), m, spec.large.training, fromSpec?.large))];
+  return [leg('small', smallDir(dir), null, spec.small.training, fromSpec?.small), ...spec.methods.map((m) => leg(m.label, legDir(dir, m.label), m, methodBudget(spec.large.training, m), fromSpec?.large))];
 }
 
 const MEASURES: { key: (typeof costKeys)[number]; title: string; format: (v: number) => string }[] = [

@@ -1,0 +1,68 @@
+// Experiment features beyond the text basics: a method's own training budget (a grown model
+// trained without warmup) reaches train() and leaves other specs' hashes alone; composed growth
+// 'A+B' equals running A (width) then B (depth) by hand, in the runner too; image data trains a
+// ViT experiment end to end (Fashion-MNIST from Debian's dataset-fashion-mnist).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { legDir, methodBudget, parseSpec, readSpec, runExperiment, specHash, trainDir } from '../src/experiment/index.ts';
+import { LOG_FILE, readRunLog } from '../src/train/index.ts';
+import { dims, getMethod, withDims } from '../src/grow/index.ts';
+import { configFromJSON, modelFor } from '../src/models/index.ts';
+import { bert, tinySpec, tinyTraining } from './run-fixtures.ts';
+
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-methods-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test("a method's training fields override the large budget for that method only; specs without them hash as before", () => {
+  assert.equal(specHash(readSpec('experiments/bert-width-depth.json')), '48b0818ea251', 'the hash of the spec behind RESULTS.md section 1 must not change');
+  const plain = parseSpec(tinySpec());
+  assert.ok(!('training' in plain.methods[1]!), 'no training key when the method gives none');
+  const s = tinySpec();
+  s.large.training = { ...tinyTraining, warmupSteps: 2 };
+  s.methods[1].training = { warmupSteps: 0, lr: 1e-3 };
+  const spec = parseSpec(s);
+  assert.deepEqual(spec.methods[1]!.training, { warmupSteps: 0, lr: 1e-3 });
+  assert.equal(methodBudget(spec.large.training, spec.methods[1]!).warmupSteps, 0);
+  assert.equal(methodBudget(spec.large.training, spec.methods[0]!).warmupSteps, 2);
+  const dir = join(tmp, 'budget');
+  runExperiment(spec, dir);
+  const lrs = (label: string) => readRunLog(join(trainDir(legDir(dir, label)), LOG_FILE)).flatMap((r) => (r.type === 'train' ? [r.lr as number] : []));
+  assert.ok(lrs('scratch')[0]! < lrs('scratch')[1]!, 'scratch warms up');
+  assert.equal(lrs('ligo')[0], 1e-3, 'ligo starts at its own peak lr, without warmup');
+});
+
+test("composed growth 'A+B' is A's width growth at the small depth followed by B's depth growth", () => {
+  const wide = { ...bert(2, 64), num_attention_heads: 4 };
+  const spec = parseSpec({ ...tinySpec(), large: { config: wide, training: tinyTraining }, methods: [{ name: 'scratch' }, { name: 'hypercloning+stackbert', options: { hypercloning: { noise: false } } }] });
+  assert.equal(spec.methods[1]!.label, 'hypercloning+stackbert');
+  const sc = configFromJSON({ ...bert(1), vocab_size: 256 });
+  const lc = configFromJSON({ ...wide, vocab_size: 256 });
+  const model = modelFor(sc);
+  const params = new Map(model.flatten(model.initParams(sc, 3)));
+  const composed = getMethod('hypercloning+stackbert').grow(params, sc, lc, { seed: 1, options: { hypercloning: { noise: false } } }).params;
+  const mid = withDims(lc, { layers: dims(sc).layers });
+  const widened = getMethod('hypercloning').grow(params, sc, mid, { seed: 1, options: { noise: false } }).params;
+  const byHand = getMethod('stackbert').grow(widened, mid, lc, { seed: 1, options: {} }).params;
+  assert.deepEqual([...composed.keys()].sort(), [...byHand.keys()].sort());
+  for (const [k, t] of composed) assert.deepEqual(Array.from(t.f), Array.from(byHand.get(k)!.f), k);
+  assert.throws(() => getMethod('hypercloning+stackbert').grow(params, sc, lc, { seed: 1, options: { noise: false } }), /options go under each part's name \(hypercloning, stackbert\), got 'noise'/);
+  assert.throws(() => getMethod('net2net+ligo'), /ligo learns from data and cannot be part of a composed growth/);
+  assert.throws(() => getMethod('a+b+c'), /must be two methods, WIDTH\+DEPTH/);
+});
+
+test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown model end to end', () => {
+  const vit = (layers: number) => ({ model_type: 'vit', image_size: 28, patch_size: 7, num_channels: 1, num_labels: 10, num_hidden_layers: layers, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, hidden_dropout_prob: 0 });
+  const training = { steps: 2, batchSize: 4, lr: 1e-3, evalEvery: 2, saveEvery: 2 };
+  const spec = parseSpec({ name: 'vit', data: 'fashion-mnist', evalBatches: 1, small: { config: vit(1), training }, large: { config: vit(2), training }, methods: [{ name: 'scratch' }, { name: 'stackbert' }] });
+  assert.equal(spec.tokenizer, null);
+  const dir = join(tmp, 'vit');
+  const run = runExperiment(spec, dir);
+  assert.deepEqual(run.ran, ['small', 'scratch', 'stackbert']);
+  assert.ok(!fs.existsSync(join(dir, 'tokenizer.json')));
+  const evals = readRunLog(join(trainDir(legDir(dir, 'stackbert')), LOG_FILE)).filter((r) => r.type === 'eval');
+  assert.ok(evals.length === 2 && evals.every((r) => Number.isFinite(r.valLoss as number)));
+});
