@@ -108,6 +108,19 @@ test('a leg interrupted mid-training resumes from its checkpoint; its growth and
   assert.deepEqual(records.filter((r) => r.type === 'train').map((r) => r.step), [1, 2, 3, 4]);
 });
 
+test('a spec that only adds methods extends a finished run: the new legs run, the others are reused', () => {
+  const dir = join(tmp, 'extended');
+  runExperiment(parseSpec(tinySpec()), dir);
+  const more = tinySpec();
+  more.methods.push({ name: 'stackbert' });
+  const again = runExperiment(parseSpec(more), dir);
+  assert.deepEqual([again.ran, again.reused], [['stackbert'], ['small', 'scratch', 'ligo']]);
+  assert.equal(JSON.parse(fs.readFileSync(join(dir, 'spec.json'), 'utf8')).hash, specHash(parseSpec(more)));
+  const changed = tinySpec();
+  changed.methods[1].options.steps = 3;
+  assert.throws(() => runExperiment(parseSpec(changed), dir), /holds a run of another spec .*first difference: spec\.methods/);
+});
+
 test('a run directory holding another spec, or other files, is refused', () => {
   const changed = tinySpec();
   changed.large.training = { ...training, steps: 6 };

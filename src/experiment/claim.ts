@@ -1,7 +1,10 @@
 // Claiming a run directory for a spec: a new (or empty) directory gets spec.json (the normalised
 // spec and its hash); a directory that holds the same spec is continued; one that holds another
 // spec, or other files, is refused with a one-line ExperimentError naming the first field that
-// differs, so runs of different specs never mix.
+// differs, so runs of different specs never mix. One change is allowed: a spec that only adds
+// methods (every method the directory holds is still there, unchanged) extends the run: its legs
+// share the small model, data and scratch reference, so they are run and compared beside the
+// finished ones, and spec.json takes the new spec and hash.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +36,15 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
   return JSON.stringify(a) === JSON.stringify(b) ? null : path || '(the whole spec)';
 }
 
+/** Whether `next` is `held` with methods added (held's methods all kept, unchanged). */
+function onlyAddsMethods(held: ExperimentSpec, next: ExperimentSpec): boolean {
+  if (firstDifference({ ...held, methods: [] }, { ...next, methods: [] }) !== null) return false;
+  return held.methods.every((m) => {
+    const same = next.methods.find((n) => n.label === m.label);
+    return same !== undefined && firstDifference(m, same) === null;
+  });
+}
+
 /** Refuses a path that exists but is not a directory (before anything is created there). */
 export function requireDirectoryPath(dir: string): void {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
@@ -46,6 +58,10 @@ export function claimDir(dir: string, spec: ExperimentSpec): string {
   const held = readJsonIfExists<SpecRecord>(path);
   if (held) {
     if (held.hash === hash) return hash;
+    if (onlyAddsMethods(held.spec, spec)) {
+      writeJson(path, { hash, spec } satisfies SpecRecord);
+      return hash;
+    }
     const field = firstDifference(held.spec, spec) ?? '(none: the spec format changed)';
     throw new ExperimentError(`${dir} holds a run of another spec (hash ${held.hash}, this spec's is ${hash}; first difference: spec.${field}): use another output directory, or delete ${dir} to start over`);
   }
