@@ -12,6 +12,7 @@ import { legDir, methodBudget, parseSpec, readSpec, runExperiment, specHash, tra
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
 import { dims, getMethod, withDims } from '../src/grow/index.ts';
 import { configFromJSON, modelFor } from '../src/models/index.ts';
+import { writeReport } from '../src/report/index.ts';
 import { bert, tinySpec, tinyTraining } from './run-fixtures.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-methods-'));
@@ -54,14 +55,23 @@ test("composed growth 'A+B' is A's width growth at the small depth followed by B
   assert.throws(() => getMethod('a+b+c'), /must be two methods, WIDTH\+DEPTH/);
 });
 
-test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown model end to end', () => {
+test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown model end to end, then fine-tunes both on MNIST', () => {
   const vit = (layers: number) => ({ model_type: 'vit', image_size: 28, patch_size: 7, num_channels: 1, num_labels: 10, num_hidden_layers: layers, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, hidden_dropout_prob: 0 });
   const training = { steps: 2, batchSize: 4, lr: 1e-3, evalEvery: 2, saveEvery: 2 };
-  const spec = parseSpec({ name: 'vit', data: 'fashion-mnist', evalBatches: 1, small: { config: vit(1), training }, large: { config: vit(2), training }, methods: [{ name: 'scratch' }, { name: 'stackbert' }] });
+  const raw = { name: 'vit', data: 'fashion-mnist', evalBatches: 1, small: { config: vit(1), training }, large: { config: vit(2), training }, methods: [{ name: 'scratch' }, { name: 'stackbert' }] };
+  assert.throws(() => parseSpec({ ...raw, downstream: { data: 'brown-genre', training } }), /^SpecError: spec\.downstream\.data: fashion-mnist experiments fine-tune on mnist or fashion-mnist, got brown-genre$/);
+  const spec = parseSpec(raw);
   assert.equal(spec.tokenizer, null);
   const dir = join(tmp, 'vit');
   const run = runExperiment(spec, dir);
   assert.deepEqual(run.ran, ['small', 'scratch', 'stackbert']);
+  const more = runExperiment(parseSpec({ ...raw, downstream: { data: 'mnist', training } }), dir);
+  assert.deepEqual(more.ran, ['scratch/downstream', 'stackbert/downstream'], 'adding a downstream section extends the finished run');
+  const report = writeReport(dir);
+  const md = fs.readFileSync(join(dir, 'results.md'), 'utf8');
+  assert.match(md, /fine-tuned on mnist/);
+  assert.match(md, /\| stackbert \| \d+\.\d% \| \d\.\d{4} \| 2 \|/);
+  assert.ok(report.files.includes('results.md'));
   assert.ok(!fs.existsSync(join(dir, 'tokenizer.json')));
   const evals = readRunLog(join(trainDir(legDir(dir, 'stackbert')), LOG_FILE)).filter((r) => r.type === 'eval');
   assert.ok(evals.length === 2 && evals.every((r) => Number.isFinite(r.valLoss as number)));

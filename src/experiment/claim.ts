@@ -2,7 +2,8 @@
 // spec and its hash); a directory that holds the same spec is continued; one that holds another
 // spec, or other files, is refused with a one-line ExperimentError naming the first field that
 // differs, so runs of different specs never mix. One change is allowed: a spec that only adds
-// methods (every method the directory holds is still there, unchanged) extends the run: its legs
+// methods (every method the directory holds is still there, unchanged), or a downstream section
+// where there was none, extends the run: its legs
 // share the small model, data and scratch reference, so they are run and compared beside the
 // finished ones, and spec.json takes the new spec and hash.
 
@@ -36,9 +37,10 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
   return JSON.stringify(a) === JSON.stringify(b) ? null : path || '(the whole spec)';
 }
 
-/** Whether `next` is `held` with methods added (held's methods all kept, unchanged). */
-function onlyAddsMethods(held: ExperimentSpec, next: ExperimentSpec): boolean {
-  if (firstDifference({ ...held, methods: [] }, { ...next, methods: [] }) !== null) return false;
+/** Whether `next` is `held` with methods (or a downstream section) added: held's methods all kept, unchanged. */
+function onlyAdds(held: ExperimentSpec, next: ExperimentSpec): boolean {
+  const rest = (s: ExperimentSpec) => ({ ...s, methods: [], downstream: held.downstream ? s.downstream : undefined });
+  if (firstDifference(rest(held), rest(next)) !== null) return false;
   return held.methods.every((m) => {
     const same = next.methods.find((n) => n.label === m.label);
     return same !== undefined && firstDifference(m, same) === null;
@@ -58,7 +60,7 @@ export function claimDir(dir: string, spec: ExperimentSpec): string {
   const held = readJsonIfExists<SpecRecord>(path);
   if (held) {
     if (held.hash === hash) return hash;
-    if (onlyAddsMethods(held.spec, spec)) {
+    if (onlyAdds(held.spec, spec)) {
       writeJson(path, { hash, spec } satisfies SpecRecord);
       return hash;
     }

@@ -6,9 +6,9 @@
 
 import { configFromJSON, preset, validateConfig, type BertConfig, type GPT2Config, type ModelConfig } from '../models/index.ts';
 import { checkGrowable } from '../grow/index.ts';
-import { checkDataFits, imageDataNames, isImageData, textDataNames, type DataName } from '../train/index.ts';
+import { checkDataFits, classificationConfigFor, imageDataNames, isImageData, textDataNames, type DataName } from '../train/index.ts';
 import { SpecError, fail, type Obj } from './fields.ts';
-import type { ExperimentSpec } from './spec.ts';
+import type { DownstreamData, ExperimentSpec } from './spec.ts';
 
 export interface ExperimentModels {
   small: ModelConfig;
@@ -53,5 +53,12 @@ export function resolveModels(spec: ExperimentSpec, vocab: VocabInfo): Experimen
     checkDataFits(small, spec.data, spec.seqLen);
     checkDataFits(large, spec.data, spec.seqLen);
   });
+  const down = spec.downstream;
+  if (down) at('spec.downstream', () => checkDataFits(downstreamConfig(large, down.data), down.data, down.seqLen));
   return { small, large };
+}
+
+/** The large config as fine-tuned downstream: with Brown genres' classification head for text. */
+export function downstreamConfig(large: ModelConfig, data: DownstreamData): ModelConfig {
+  return data === 'brown-genre' ? classificationConfigFor(large, data) : large;
 }

@@ -6,6 +6,7 @@
 //   DIR/legs/LABEL/grown/       the grown checkpoint (+ grow.json) of a growth method
 //   DIR/legs/LABEL/growth.json  the growth's cost; written last, so it marks the growth done
 //   DIR/legs/LABEL/train/       the large model's training (a train() run directory)
+//   DIR/legs/LABEL/downstream/  the spec's downstream fine-tuning of the leg's final model (train/, done.json)
 //   DIR/{small,legs/LABEL}/done.json   the leg's final numbers; present once the leg is finished
 //   DIR/results.json, DIR/results.md, DIR/plots/   the report (src/report)
 
@@ -42,12 +43,15 @@ export interface GrowthRecord extends Cost {
 export interface DoneRecord extends Cost {
   step: number;
   valLoss: number | null;
+  /** Classification tasks: validation accuracy at the end. */
+  valAccuracy?: number | null;
 }
 
 export const smallDir = (dir: string) => join(dir, 'small');
 export const legDir = (dir: string, label: string) => join(dir, 'legs', label);
 export const trainDir = (legPath: string) => join(legPath, 'train');
 export const grownDir = (legPath: string) => join(legPath, 'grown');
+export const downstreamDir = (legPath: string) => join(legPath, 'downstream');
 
 export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // runExperiment(spec, dir): runs every leg of an experiment once, in order: the small model's
 // pretraining (shared by every method that grows from it or distils it), then per method its
-// growth (growth.ts) and the large model's training. A finished leg (done.json) is skipped; a
+// growth (growth.ts) and the large model's training; then, when the spec asks, each method's
+// downstream fine-tuning from its final large model. A finished leg (done.json) is skipped; a
 // half-finished one continues: train() resumes from the leg's last checkpoint and a finished
 // growth is loaded, not redone. The directory is claimed for the spec first (claim.ts).
 //
@@ -13,12 +14,12 @@ import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { acquireRunLock, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { acquireRunLock, brownGenreTask, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import type { GrowContext } from '../grow/index.ts';
-import { at, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
+import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
-import { DONE_FILE, legDir, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
+import { DONE_FILE, downstreamDir, legDir, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
 import { SCRATCH, methodBudget, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
 
 export interface RunOptions {
@@ -59,6 +60,7 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
     const ctx: Context = { spec, dir, models, tokenizer, opts, run: { dir, hash, ran: [], reused: [] }, smallWeights: null };
     if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(dir), () => trainSmall(ctx));
     for (const m of spec.methods) runLeg(ctx, m.label, legDir(dir, m.label), () => trainMethod(ctx, m));
+    if (spec.downstream) for (const m of spec.methods) runLeg(ctx, `${m.label}/downstream`, downstreamDir(legDir(dir, m.label)), () => fineTune(ctx, m));
     return ctx.run;
   } finally {
     lock.release();
@@ -116,6 +118,20 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
   });
 }
 
+/** The spec's downstream fine-tuning of a method's final large model (a fresh head for Brown genres). */
+function fineTune(ctx: Context, m: MethodSpec): DoneRecord {
+  const down = ctx.spec.downstream!;
+  const legPath = legDir(ctx.dir, m.label);
+  const from = latestCheckpointDir(trainDir(legPath))!;
+  ctx.opts.log?.(`${m.label}: fine-tuning on ${down.data} for ${down.training.steps} steps from ${from}`);
+  const config = downstreamConfig(ctx.models.large, down.data);
+  const model = modelFor(config);
+  const loaded = model.paramsFromFlat(config, loadCheckpoint(from).tensors, { seed: ctx.spec.seed });
+  const shape = { batchSize: down.training.batchSize, seqLen: down.seqLen, seed: ctx.spec.seed, evalBatches: ctx.spec.evalBatches };
+  const task = down.data === 'brown-genre' ? brownGenreTask(ctx.tokenizer!, shape) : imageDataTask(down.data, shape);
+  return trainLeg(ctx, `${m.label}/downstream`, { runDir: trainDir(downstreamDir(legPath)), config, budget: down.training, initialParams: new Map(model.flatten(loaded.params)), task });
+}
+
 function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
   const { large } = ctx.models;
   const training = methodBudget(ctx.spec.large.training, m);
@@ -157,6 +173,8 @@ interface LegTraining {
   initialParams?: Map<string, Tensor> | null;
   growSchedule?: TrainSpec['growSchedule'];
   ki?: KiSpec | null;
+  /** The leg's data; default: the spec's data for this config. */
+  task?: TaskFactory;
 }
 
 function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
@@ -167,7 +185,7 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     config: leg.config,
     initialParams: leg.initialParams ?? null,
     ...(ctx.tokenizer ? { tokenizer: ctx.tokenizer.toJSON() } : {}),
-    task: taskFor(ctx, leg.config, b, ctx.spec.seed),
+    task: leg.task ?? taskFor(ctx, leg.config, b, ctx.spec.seed),
     steps: b.steps,
     lr: b.lr,
     warmupSteps: b.warmupSteps,
@@ -182,5 +200,5 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     ki: leg.ki ?? null,
     ...(observer ? { observer } : {}),
   });
-  return { step: r.step, valLoss: r.valLoss, flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };
+  return { step: r.step, valLoss: r.valLoss, ...(r.valAccuracy !== null ? { valAccuracy: r.valAccuracy } : {}), flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };
 }

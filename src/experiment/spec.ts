@@ -19,7 +19,9 @@
 // ki) is the reference that savings are measured against. A method's `training` changes fields
 // of the large budget for that method only (e.g. { "warmupSteps": 0 } for a grown model, as the
 // paper trains them). A name 'A+B' composes two fixed operators: A widens, then B deepens
-// (src/grow/compose.ts), with options under each part's name.
+// (src/grow/compose.ts), with options under each part's name. An optional `downstream` section
+// fine-tunes every method's final large model on a classification dataset (Brown genres for text,
+// MNIST or Fashion-MNIST for images) and reports the accuracies side by side.
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -69,6 +71,18 @@ export interface MethodSpec {
   training?: Partial<TrainingBudget>;
 }
 
+/** Fine-tuning every method's final large model on a classification dataset (optional). */
+export interface DownstreamSpec {
+  /** brown-genre for BERT/RoBERTa experiments; mnist or fashion-mnist for ViT/DeiT ones. */
+  data: DownstreamData;
+  /** Text pieces of at most this many tokens (0 for images). */
+  seqLen: number;
+  training: TrainingBudget;
+}
+
+export type DownstreamData = 'brown-genre' | 'mnist' | 'fashion-mnist';
+const downstreamData: readonly DownstreamData[] = ['brown-genre', 'mnist', 'fashion-mnist'];
+
 export interface ExperimentSpec {
   name: string;
   data: DataName;
@@ -81,6 +95,8 @@ export interface ExperimentSpec {
   small: ModelSpec;
   large: ModelSpec;
   methods: MethodSpec[];
+  /** Absent when the spec has none. */
+  downstream?: DownstreamSpec;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -109,7 +125,7 @@ export function readSpec(path: string): ExperimentSpec {
 /** The checked spec with every default filled in. */
 export function parseSpec(json: unknown): ExperimentSpec {
   const o = objectAt(json, 'spec');
-  onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'small', 'large', 'methods']);
+  onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'small', 'large', 'methods', 'downstream']);
   const data = choiceField<DataName>(o, 'spec', 'data', [...textDataNames, ...imageDataNames]);
   if (isImageData(data)) {
     for (const k of ['tokenizer', 'seqLen']) if (o[k] !== undefined) fail(`spec.${k}`, `${data} is image data: leave ${k} out (it is for text corpora)`);
@@ -126,6 +142,7 @@ export function parseSpec(json: unknown): ExperimentSpec {
     methods: [],
   };
   spec.methods = methodSpecs(o.methods, spec.large.training);
+  if (o.downstream !== undefined) spec.downstream = downstreamSpec(o.downstream, spec);
   checkModels(spec);
   return spec;
 }
@@ -198,6 +215,16 @@ function methodName(o: Obj, path: string): string {
     return o.name;
   }
   return choiceField(o, path, 'name', names);
+}
+
+function downstreamSpec(v: unknown, spec: ExperimentSpec): DownstreamSpec {
+  const path = 'spec.downstream';
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['data', 'seqLen', 'training']);
+  const data = choiceField(o, path, 'data', downstreamData);
+  if ((data === 'brown-genre') === isImageData(spec.data)) fail(`${path}.data`, `${spec.data} experiments fine-tune on ${isImageData(spec.data) ? 'mnist or fashion-mnist' : 'brown-genre'}, got ${data}`);
+  if (data !== 'brown-genre' && o.seqLen !== undefined) fail(`${path}.seqLen`, `${data} is image data: leave seqLen out`);
+  return { data, seqLen: data === 'brown-genre' ? intField(o, path, 'seqLen', 2, spec.seqLen) : 0, training: budget(o.training, `${path}.training`) };
 }
 
 /** A method's changes to the large budget: the fields it gives, checked as part of the merged budget. */

@@ -3,17 +3,17 @@
 // training FLOPs (the paper's ELECTRA convention) and vs wall time, each as SVG and PNG, with
 // one line per method (growth cost included, small model's pretraining not) and scratch's final
 // loss as a dashed line; on request, report.html (html.ts): the same numbers and charts on one
-// self-contained interactive page.
+// self-contained interactive page. A spec with a downstream section adds its accuracies.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { writeJson } from '../experiment/index.ts';
+import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, writeJson, type DoneRecord, type MethodSpec } from '../experiment/index.ts';
 import { lossChart, readCurves } from './curves.ts';
 import { computeSavings, type Savings } from './savings.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
 import { HTML_REPORT, htmlReport } from './html.ts';
 import { svgToPng } from './png.ts';
-import { markdownReport } from './table.ts';
+import { markdownReport, type DownstreamRow } from './table.ts';
 
 export * from './savings.ts';
 export { lossChart, readCurves, type CostAxis, type ExperimentCurves } from './curves.ts';
@@ -42,6 +42,14 @@ function writePlot(dir: string, name: string, c: LineChart): string[] {
   return files;
 }
 
+/** Each method's downstream done.json, as a table row. */
+function downstreamRows(dir: string, methods: readonly MethodSpec[]): DownstreamRow[] {
+  return methods.map((m) => {
+    const done = readJsonIfExists<DoneRecord>(join(downstreamDir(legDir(dir, m.label)), DONE_FILE));
+    return { label: m.label, valAccuracy: done?.valAccuracy ?? null, valLoss: done?.valLoss ?? null, steps: done?.step ?? null };
+  });
+}
+
 export interface ReportOptions {
   /** Also write report.html (html.ts). */
   html?: boolean;
@@ -56,8 +64,9 @@ export function writeReport(dir: string, opts: ReportOptions = {}): Report {
   const savings = computeSavings(e.curves, e.reference, e.small);
   const plots = [...writePlot(dir, 'loss-vs-flops', lossChart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', lossChart(e, savings, 'wallSeconds'))];
   const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
-  writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, plots });
-  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots));
+  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(dir, e.spec.methods) : [] };
+  writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, ...(downstream.data ? { downstream } : {}), plots });
+  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots, downstream));
   const files = [RESULTS_JSON, RESULTS_MD, ...plots];
   if (opts.html) {
     fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, savings));

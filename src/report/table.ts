@@ -1,7 +1,7 @@
 // The Markdown report (results.md): the target, then two savings tables, one taking the small
 // model's pretraining as already paid and one charging it, each with both FLOP conventions and
-// wall time, and the growth costs charged. Savings are signed: negative means more expensive
-// than scratch.
+// wall time, the growth costs charged, and the downstream fine-tuning accuracies when the spec
+// has a downstream section. Savings are signed: negative means more expensive than scratch.
 
 import type { Cost, MethodCurve, MethodSavings, Savings } from './savings.ts';
 
@@ -59,6 +59,20 @@ export function savingsTables(s: Savings): string {
   ].join('\n');
 }
 
-export function markdownReport(title: string, s: Savings, curves: readonly MethodCurve[], plots: string[]): string {
-  return [`# ${title}`, '', savingsTables(s), ...growthLines(curves), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ''].join('\n');
+/** One method's downstream fine-tuning result (null when that leg has not finished). */
+export interface DownstreamRow {
+  label: string;
+  valAccuracy: number | null;
+  valLoss: number | null;
+  steps: number | null;
+}
+
+function downstreamLines(data: string | null, rows: readonly DownstreamRow[]): string[] {
+  if (data === null) return [];
+  const cell = (v: number | null, f: (v: number) => string) => (v === null ? '–' : f(v));
+  return ['', `Downstream: each method's final large model fine-tuned on ${data} (same budget for all):`, '', '| method | val accuracy | val loss | steps |', '| --- | ---: | ---: | ---: |', ...rows.map((r) => `| ${r.label} | ${cell(r.valAccuracy, percent)} | ${finalLoss(r.valLoss)} | ${cell(r.steps, String)} |`)];
+}
+
+export function markdownReport(title: string, s: Savings, curves: readonly MethodCurve[], plots: string[], downstream: { data: string | null; rows: readonly DownstreamRow[] } = { data: null, rows: [] }): string {
+  return [`# ${title}`, '', savingsTables(s), ...growthLines(curves), ...downstreamLines(downstream.data, downstream.rows), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ''].join('\n');
 }
