@@ -65,6 +65,7 @@ test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown mod
   const dir = join(tmp, 'vit');
   const run = runExperiment(spec, dir);
   assert.deepEqual(run.ran, ['small', 'scratch', 'stackbert']);
+  assert.throws(() => parseSpec({ ...raw, downstream: { data: 'mnist', training, methods: ['ligo'] } }), /^SpecError: spec\.downstream\.methods: must be a non-empty list of method labels \(scratch, stackbert\), got \["ligo"\]$/);
   const more = runExperiment(parseSpec({ ...raw, downstream: { data: 'mnist', training } }), dir);
   assert.deepEqual(more.ran, ['scratch/downstream', 'stackbert/downstream'], 'adding a downstream section extends the finished run');
   const report = writeReport(dir);

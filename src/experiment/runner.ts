@@ -60,7 +60,8 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
     const ctx: Context = { spec, dir, models, tokenizer, opts, run: { dir, hash, ran: [], reused: [] }, smallWeights: null };
     if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(dir), () => trainSmall(ctx));
     for (const m of spec.methods) runLeg(ctx, m.label, legDir(dir, m.label), () => trainMethod(ctx, m));
-    if (spec.downstream) for (const m of spec.methods) runLeg(ctx, `${m.label}/downstream`, downstreamDir(legDir(dir, m.label)), () => fineTune(ctx, m));
+    const fineTuned = spec.methods.filter((m) => spec.downstream?.methods.includes(m.label));
+    for (const m of fineTuned) runLeg(ctx, `${m.label}/downstream`, downstreamDir(legDir(dir, m.label)), () => fineTune(ctx, m));
     return ctx.run;
   } finally {
     lock.release();

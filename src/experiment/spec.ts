@@ -78,6 +78,8 @@ export interface DownstreamSpec {
   /** Text pieces of at most this many tokens (0 for images). */
   seqLen: number;
   training: TrainingBudget;
+  /** Labels of the methods to fine-tune (every method when the spec gives none). */
+  methods: string[];
 }
 
 export type DownstreamData = 'brown-genre' | 'mnist' | 'fashion-mnist';
@@ -220,11 +222,14 @@ function methodName(o: Obj, path: string): string {
 function downstreamSpec(v: unknown, spec: ExperimentSpec): DownstreamSpec {
   const path = 'spec.downstream';
   const o = objectAt(v, path);
-  onlyFields(o, path, ['data', 'seqLen', 'training']);
+  onlyFields(o, path, ['data', 'seqLen', 'training', 'methods']);
   const data = choiceField(o, path, 'data', downstreamData);
   if ((data === 'brown-genre') === isImageData(spec.data)) fail(`${path}.data`, `${spec.data} experiments fine-tune on ${isImageData(spec.data) ? 'mnist or fashion-mnist' : 'brown-genre'}, got ${data}`);
   if (data !== 'brown-genre' && o.seqLen !== undefined) fail(`${path}.seqLen`, `${data} is image data: leave seqLen out`);
-  return { data, seqLen: data === 'brown-genre' ? intField(o, path, 'seqLen', 2, spec.seqLen) : 0, training: budget(o.training, `${path}.training`) };
+  const labels = spec.methods.map((m) => m.label);
+  const methods = o.methods === undefined ? labels : o.methods;
+  if (!Array.isArray(methods) || methods.length === 0 || methods.some((l) => !labels.includes(l))) fail(`${path}.methods`, `must be a non-empty list of method labels (${labels.join(', ')}), got ${JSON.stringify(o.methods)}`);
+  return { data, seqLen: data === 'brown-genre' ? intField(o, path, 'seqLen', 2, spec.seqLen) : 0, training: budget(o.training, `${path}.training`), methods: methods as string[] };
 }
 
 /** A method's changes to the large budget: the fields it gives, checked as part of the merged budget. */

@@ -7,7 +7,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, writeJson, type DoneRecord, type MethodSpec } from '../experiment/index.ts';
+import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, writeJson, type DoneRecord } from '../experiment/index.ts';
 import { lossChart, readCurves } from './curves.ts';
 import { computeSavings, type Savings } from './savings.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
@@ -43,10 +43,10 @@ function writePlot(dir: string, name: string, c: LineChart): string[] {
 }
 
 /** Each method's downstream done.json, as a table row. */
-function downstreamRows(dir: string, methods: readonly MethodSpec[]): DownstreamRow[] {
-  return methods.map((m) => {
-    const done = readJsonIfExists<DoneRecord>(join(downstreamDir(legDir(dir, m.label)), DONE_FILE));
-    return { label: m.label, valAccuracy: done?.valAccuracy ?? null, valLoss: done?.valLoss ?? null, steps: done?.step ?? null };
+function downstreamRows(dir: string, labels: readonly string[]): DownstreamRow[] {
+  return labels.map((label) => {
+    const done = readJsonIfExists<DoneRecord>(join(downstreamDir(legDir(dir, label)), DONE_FILE));
+    return { label, valAccuracy: done?.valAccuracy ?? null, valLoss: done?.valLoss ?? null, steps: done?.step ?? null };
   });
 }
 
@@ -64,7 +64,7 @@ export function writeReport(dir: string, opts: ReportOptions = {}): Report {
   const savings = computeSavings(e.curves, e.reference, e.small);
   const plots = [...writePlot(dir, 'loss-vs-flops', lossChart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', lossChart(e, savings, 'wallSeconds'))];
   const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
-  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(dir, e.spec.methods) : [] };
+  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(dir, e.spec.downstream.methods) : [] };
   writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, ...(downstream.data ? { downstream } : {}), plots });
   fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots, downstream));
   const files = [RESULTS_JSON, RESULTS_MD, ...plots];
