@@ -32,8 +32,15 @@
 // All functions take a config and the text sequence length (ignored by ViT, whose sequence is
 // its patches plus CLS, plus the distillation token for DeiT). `trainFlopsPerStep` is what the
 // training loop and the LiGO operator's cost accounting call.
+//
+// Layer usage (LayerTokens): how many tokens per example each transformer layer processed. By
+// default every layer processes the whole sequence; a pass under progressive layer dropping has
+// 0 at its skipped layers, and one under token dropping K at the middle layers (src/train). A
+// layer over t tokens costs what the formulas above give for a sequence of t: its linear layers
+// per token, attention t^2 (ELECTRA's per-token block terms at s = t; 6N's 12 t^2 d_attn). What
+// lies outside the layers (embeddings, heads) is unchanged.
 
-import { bertHead, numLabels, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from './models/index.ts';
+import { bertHead, numLabels, numLayers, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from './models/index.ts';
 
 /** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
 export const DROPOUT_FLOPS = 4;
@@ -55,16 +62,18 @@ export interface TrainFlops {
 /** Named forward-pass terms (FLOPs per example); their sum is the forward cost. */
 export type FlopsTerms = Record<string, number>;
 
+/** Tokens per example processed by each transformer layer in one pass (see the header). */
+export type LayerTokens = readonly number[];
+
 interface BlockDims {
   hidden: number;
   inner: number;
   heads: number;
-  seq: number;
 }
 
-/** ELECTRA get_block_flops, per token (encoder block, no cross-attention). */
-function electraBlockPerToken(d: BlockDims): FlopsTerms {
-  const { hidden: h, inner: i, heads, seq: s } = d;
+/** ELECTRA get_block_flops, per token (encoder block, no cross-attention), over a sequence of s tokens. */
+function electraBlockPerToken(d: BlockDims, s: number): FlopsTerms {
+  const { hidden: h, inner: i, heads } = d;
   const kqv = h;
   return {
     kqv: 3 * 2 * h * kqv,
@@ -92,17 +101,17 @@ function electraBlockPerToken(d: BlockDims): FlopsTerms {
 
 const total = (terms: FlopsTerms) => Object.values(terms).reduce((a, b) => a + b, 0);
 
-function blocks(layers: number, d: BlockDims): number {
-  return layers * d.seq * total(electraBlockPerToken(d));
+function blocks(layerTokens: LayerTokens, d: BlockDims): number {
+  return layerTokens.reduce((sum, t) => sum + t * total(electraBlockPerToken(d, t)), 0);
 }
 
-function bertElectra(c: BertConfig, seq: number, outputFraction: number): FlopsTerms {
+function bertElectra(c: BertConfig, seq: number, outputFraction: number, layerTokens: LayerTokens): FlopsTerms {
   const h = c.hidden_size;
   const v = c.vocab_size;
   const input = { main_multiply: 2 * h * v, tok_type_and_position: 2 * h * (seq + c.type_vocab_size), add_tok_type_and_position: 2 * h, emb_layer_norm: LAYER_NORM_FLOPS * h, emb_dropout: DROPOUT_FLOPS * h };
   return {
     embeddings: seq * total(input),
-    blocks: blocks(c.num_hidden_layers, { hidden: h, inner: c.intermediate_size, heads: c.num_attention_heads, seq }),
+    blocks: blocks(layerTokens, { hidden: h, inner: c.intermediate_size, heads: c.num_attention_heads }),
     output: bertHead(c) === 'sequence-classification' ? total(classifierOutput(h, numLabels(c))) : outputFraction * seq * total(mlmOutput(h, v)),
   };
 }
@@ -117,20 +126,20 @@ function classifierOutput(h: number, labels: number): FlopsTerms {
 }
 
 /** GPT-2: no token types, no embedding LayerNorm; a final ln_f; the tied LM head on every position. */
-function gpt2Electra(c: GPT2Config, seq: number, outputFraction: number): FlopsTerms {
+function gpt2Electra(c: GPT2Config, seq: number, outputFraction: number, layerTokens: LayerTokens): FlopsTerms {
   const h = c.n_embd;
   const v = c.vocab_size;
   const input = { main_multiply: 2 * h * v, position: 2 * h * seq, add_position: h, emb_dropout: DROPOUT_FLOPS * h };
   const output = { final_layer_norm: LAYER_NORM_FLOPS * h, main_multiply: 2 * h * v, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
   return {
     embeddings: seq * total(input),
-    blocks: blocks(c.n_layer, { hidden: h, inner: c.n_inner ?? 4 * h, heads: c.n_head, seq }),
+    blocks: blocks(layerTokens, { hidden: h, inner: c.n_inner ?? 4 * h, heads: c.n_head }),
     output: outputFraction * seq * total(output),
   };
 }
 
 /** ViT/DeiT: the patch projection is a matmul per patch; only CLS (and DeiT's distillation token) reach a classifier. */
-function vitElectra(c: ViTConfig): FlopsTerms {
+function vitElectra(c: ViTConfig, layerTokens: LayerTokens): FlopsTerms {
   const d = c.hidden_size;
   const labels = c.num_labels;
   const patches = vitPatches(c);
@@ -140,7 +149,7 @@ function vitElectra(c: ViTConfig): FlopsTerms {
   const head = { logits: 2 * d * labels, logits_bias: labels };
   return {
     embeddings: patches * (2 * patchIn * d + d) + seq * (d + DROPOUT_FLOPS * d),
-    blocks: blocks(c.num_hidden_layers, { hidden: d, inner: c.intermediate_size, heads: c.num_attention_heads, seq }),
+    blocks: blocks(layerTokens, { hidden: d, inner: c.intermediate_size, heads: c.num_attention_heads }),
     output: seq * LAYER_NORM_FLOPS * d + heads * total(head) + (heads - 1) * 2 * labels + (SOFTMAX_FLOPS + 2) * labels,
   };
 }
@@ -163,57 +172,75 @@ function isVit(c: ModelConfig): c is ViTConfig {
   return c.model_type === 'vit' || c.model_type === 'deit';
 }
 
-/**
- * ELECTRA-convention forward FLOPs of one example, by part (embeddings, blocks, output).
- * outputFraction: the share of positions reaching the LM output (default 15.625% for masked
- * LM, 1 for GPT-2; ignored for ViT).
- */
-export function electraForwardTerms(config: ModelConfig, seqLen: number, outputFraction?: number): FlopsTerms {
+/** Every layer over the whole sequence: the usage of a pass that drops nothing. */
+export function allLayerTokens(config: ModelConfig, seqLen: number): number[] {
+  return Array.from({ length: numLayers(config) }, () => tokensPerExample(config, seqLen));
+}
+
+function checkLayerTokens(config: ModelConfig, layerTokens: LayerTokens): LayerTokens {
+  if (layerTokens.length !== numLayers(config)) throw new RangeError(`flops: ${layerTokens.length} layer token counts for a model with ${numLayers(config)} layers`);
+  return layerTokens;
+}
+
+export interface ElectraTermsOptions {
+  /** The share of positions reaching the LM output (default 15.625% for masked LM, 1 for GPT-2; ignored for ViT). */
+  outputFraction?: number;
+  /** Tokens per example each layer processed (default: allLayerTokens). */
+  layerTokens?: LayerTokens;
+}
+
+/** ELECTRA-convention forward FLOPs of one example, by part (embeddings, blocks, output). */
+export function electraForwardTerms(config: ModelConfig, seqLen: number, opts: ElectraTermsOptions = {}): FlopsTerms {
+  const layerTokens = checkLayerTokens(config, opts.layerTokens ?? allLayerTokens(config, seqLen));
   switch (config.model_type) {
     case 'bert':
     case 'roberta':
-      return bertElectra(config, seqLen, outputFraction ?? MLM_OUTPUT_FRACTION);
+      return bertElectra(config, seqLen, opts.outputFraction ?? MLM_OUTPUT_FRACTION, layerTokens);
     case 'gpt2':
-      return gpt2Electra(config, seqLen, outputFraction ?? 1);
+      return gpt2Electra(config, seqLen, opts.outputFraction ?? 1, layerTokens);
     case 'vit':
     case 'deit':
-      return vitElectra(config);
+      return vitElectra(config, layerTokens);
   }
 }
 
-/** 6N-convention training FLOPs of one example, split into matmul parameters and attention. */
-export function sixNTerms(config: ModelConfig, seqLen: number): { matmul: number; attention: number } {
+/** 6N terms of the transformer layers: `params` matmul parameters per layer and token, attention width `width`. */
+function sixNLayers(layerTokens: LayerTokens, params: number, width: number): { matmul: number; attention: number } {
+  return { matmul: 6 * params * layerTokens.reduce((a, t) => a + t, 0), attention: 12 * width * layerTokens.reduce((a, t) => a + t * t, 0) };
+}
+
+/** 6N-convention training FLOPs of one example, split into matmul parameters and attention; layerTokens as electraForwardTerms. */
+export function sixNTerms(config: ModelConfig, seqLen: number, layerTokens: LayerTokens = allLayerTokens(config, seqLen)): { matmul: number; attention: number } {
+  checkLayerTokens(config, layerTokens);
   switch (config.model_type) {
     case 'bert':
     case 'roberta': {
       const h = config.hidden_size;
-      const layers = config.num_hidden_layers * (4 * h * h + 2 * h * config.intermediate_size);
-      const attention = 12 * config.num_hidden_layers * seqLen * seqLen * h;
+      const layers = sixNLayers(layerTokens, 4 * h * h + 2 * h * config.intermediate_size, h);
       // Classification: the pooler/dense and the classifier run on one position per example.
-      if (bertHead(config) === 'sequence-classification') return { matmul: 6 * (seqLen * layers + h * h + h * numLabels(config)), attention };
-      return { matmul: 6 * seqLen * (layers + h * h + config.vocab_size * h), attention };
+      const head = bertHead(config) === 'sequence-classification' ? h * h + h * numLabels(config) : seqLen * (h * h + config.vocab_size * h);
+      return { matmul: layers.matmul + 6 * head, attention: layers.attention };
     }
     case 'gpt2': {
       const h = config.n_embd;
-      const perToken = config.n_layer * (4 * h * h + 2 * h * (config.n_inner ?? 4 * h)) + config.vocab_size * h;
-      return { matmul: 6 * seqLen * perToken, attention: 12 * config.n_layer * seqLen * seqLen * h };
+      const layers = sixNLayers(layerTokens, 4 * h * h + 2 * h * (config.n_inner ?? 4 * h), h);
+      return { matmul: layers.matmul + 6 * seqLen * config.vocab_size * h, attention: layers.attention };
     }
     case 'vit':
     case 'deit': {
       const d = config.hidden_size;
-      const seq = vitSeqLen(config);
       const heads = config.model_type === 'deit' ? 2 : 1;
       const patchParams = config.num_channels * config.patch_size * config.patch_size * d;
-      const params = vitPatches(config) * patchParams + seq * config.num_hidden_layers * (4 * d * d + 2 * d * config.intermediate_size) + heads * d * config.num_labels;
-      return { matmul: 6 * params, attention: 12 * config.num_hidden_layers * seq * seq * d };
+      const layers = sixNLayers(layerTokens, 4 * d * d + 2 * d * config.intermediate_size, d);
+      return { matmul: layers.matmul + 6 * (vitPatches(config) * patchParams + heads * d * config.num_labels), attention: layers.attention };
     }
   }
 }
 
-/** Training FLOPs of one example (one sequence or image), both conventions. */
-export function trainFlopsPerExample(config: ModelConfig, seqLen: number): TrainFlops {
-  const six = sixNTerms(config, seqLen);
-  return { electra: 2 * total(electraForwardTerms(config, seqLen)), sixN: six.matmul + six.attention };
+/** Training FLOPs of one example (one sequence or image), both conventions; layerTokens as electraForwardTerms. */
+export function trainFlopsPerExample(config: ModelConfig, seqLen: number, layerTokens: LayerTokens = allLayerTokens(config, seqLen)): TrainFlops {
+  const six = sixNTerms(config, seqLen, layerTokens);
+  return { electra: 2 * total(electraForwardTerms(config, seqLen, { layerTokens })), sixN: six.matmul + six.attention };
 }
 
 /** Training FLOPs per token (per example / tokens per example), both conventions. */
@@ -229,8 +256,11 @@ export function forwardFlopsPerStep(config: ModelConfig, shape: { batchSize: num
   return { electra: (shape.batchSize * f.electra) / 2, sixN: (shape.batchSize * f.sixN) / 3 };
 }
 
-/** Training FLOPs of one optimizer step over batchSize examples (all micro-batches together). */
-export function trainFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number }): TrainFlops {
-  const f = trainFlopsPerExample(config, shape.seqLen);
+/**
+ * Training FLOPs of one optimizer step over batchSize examples (all micro-batches together), or
+ * of one pass with the layer usage `layerTokens` (progressive layer dropping, token dropping).
+ */
+export function trainFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number; layerTokens?: LayerTokens }): TrainFlops {
+  const f = trainFlopsPerExample(config, shape.seqLen, shape.layerTokens);
   return { electra: shape.batchSize * f.electra, sixN: shape.batchSize * f.sixN };
 }

@@ -1,12 +1,14 @@
 // FLOPs accounting (src/flops.ts): the ELECTRA convention against closed forms written out by
 // hand and the ELECTRA paper's own BERT-Base figure; the 6N convention against the matmul FLOPs
-// the engine actually runs in one forward + backward step, counted by wrapping the backend.
+// the engine actually runs in one forward + backward step, counted by wrapping the backend; both
+// under a layer usage (skipped layers, token-dropped middle layers).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
-import { Rng, getBackend, tensor, useBackend, valueAndGrad, type Backend } from '../src/tensor/index.ts';
+import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ForwardOptions, type LayerUse, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
+import { Rng, getBackend, tensor, useBackend, valueAndGrad } from '../src/tensor/index.ts';
 import { MLM_OUTPUT_FRACTION, electraForwardTerms, sixNTerms, trainFlopsPerExample, trainFlopsPerStep, trainFlopsPerToken, vitPatches } from '../src/flops.ts';
+import { countingBackend } from './helpers.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
@@ -49,24 +51,7 @@ test('ELECTRA convention: GPT-2 puts every position through the output; ViT only
   assert.equal(electraForwardTerms(vit, 0).output, S * 5 * d + 2 * d * labels + labels + 7 * labels);
 });
 
-/** The backend with matmul calls counted as 2 m n k batch FLOPs. */
-function countingBackend(inner: Backend): { backend: Backend; flops: () => number } {
-  let flops = 0;
-  const backend = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (prop !== 'matmul') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: Parameters<Backend['matmul']>) => {
-        const a = args[3];
-        flops += 2 * a.m * a.n * a.k * a.batch;
-        return inner.matmul(...args);
-      };
-    },
-  });
-  return { backend, flops: () => flops };
-}
-
-function countedStepFlops(config: ModelConfig, batch: Batch): number {
+function countedStepFlops(config: ModelConfig, batch: Batch, pass: ForwardOptions = {}): number {
   const model = modelFor(config);
   const params = model.initParams(config, 0);
   const wrt = model.flatten(params).map(([, t]) => t);
@@ -74,7 +59,7 @@ function countedStepFlops(config: ModelConfig, batch: Batch): number {
   const counter = countingBackend(prev);
   useBackend(counter.backend);
   try {
-    valueAndGrad(() => model.loss(params, config, batch, { dropout: model.trainDropout(config, new Rng(1)) }), wrt);
+    valueAndGrad(() => model.loss(params, config, batch, { dropout: model.trainDropout(config, new Rng(1)), ...pass }), wrt);
   } finally {
     useBackend(prev);
   }
@@ -121,4 +106,42 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
     const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24;
     assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels }), B * (trainFlopsPerExample(vit, 0).sixN - noInputGrad), name);
   }
+});
+
+const bertSmall = preset<BertConfig>('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, num_hidden_layers: 4, max_position_embeddings: 32 });
+
+test('layer usage, ELECTRA convention: a layer over t tokens costs one layer of a sequence of t; a skipped one nothing', () => {
+  const T = 16;
+  const oneLayer = (t: number) => electraForwardTerms({ ...bertSmall, num_hidden_layers: 1 }, t).blocks!;
+  const used = electraForwardTerms(bertSmall, T, { layerTokens: [T, 0, 5, T] });
+  assert.equal(used.blocks, 2 * oneLayer(T) + oneLayer(5));
+  const full = electraForwardTerms(bertSmall, T);
+  assert.equal(used.embeddings, full.embeddings);
+  assert.equal(used.output, full.output);
+  assert.deepEqual(electraForwardTerms(bertSmall, T, { layerTokens: [T, T, T, T] }), full);
+  assert.throws(() => trainFlopsPerStep(bertSmall, { batchSize: 1, seqLen: T, layerTokens: [T, T] }), /2 layer token counts for a model with 4 layers/);
+});
+
+// The 6N count under a layer usage is still exactly the engine's matmul work: skipped layers run
+// nothing, a token-dropped layer runs its linear layers on K rows and attention on K x K scores.
+test('layer usage, 6N convention: equals the engine matmul FLOPs with skipped layers and dropped tokens, exactly', () => {
+  const rng = new Rng(5);
+  const B = 3;
+  const T = 16;
+  const uses = (runs: boolean[]): LayerUse[] => runs.map((run, i) => ({ run, keepProb: 1 - 0.1 * i }));
+  const keep = tensor([0, 1, 4, 9, 15, 2, 3, 5, 7, 8, 0, 6, 10, 11, 12], [B, 5], 'int32');
+  const batch = ids(rng, B, T, 97, true);
+  const perExample = (c: ModelConfig, layerTokens: number[]) => B * trainFlopsPerExample(c, T, layerTokens).sixN;
+  assert.equal(countedStepFlops(bertSmall, batch, { layers: uses([true, false, true, true]) }), perExample(bertSmall, [T, 0, T, T]));
+  assert.equal(countedStepFlops(bertSmall, batch, { tokenKeep: keep }), perExample(bertSmall, [T, T, 5, T]));
+  assert.equal(countedStepFlops(bertSmall, batch, { tokenKeep: keep, layers: uses([false, true, false, true]) }), perExample(bertSmall, [0, T, 0, T]));
+
+  const gpt2 = preset('gpt2-tiny', { vocab_size: 89, n_embd: 32, n_inner: 40, n_head: 4, n_layer: 3, n_positions: 32, bos_token_id: 88, eos_token_id: 88 });
+  assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false), { layers: uses([false, true, true]) }), perExample(gpt2, [0, T, T]));
+
+  const vit = preset<ViTConfig>('vit-tiny', { hidden_size: 24, intermediate_size: 40, num_attention_heads: 3, num_hidden_layers: 3, image_size: 8, patch_size: 4, num_channels: 2, num_labels: 5 });
+  const pixels = tensor(Array.from({ length: B * 2 * 64 }, () => rng.normal()), [B, 2, 8, 8]);
+  const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24; // as above: pixels take no gradient
+  const S = vitPatches(vit) + 1;
+  assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels: tensor([0, 3, 4], [B], 'int32') }, { layers: uses([true, true, false]) }), B * (trainFlopsPerExample(vit, 0, [S, S, 0]).sixN - noInputGrad));
 });

@@ -1,9 +1,10 @@
 // Every differentiable op's gradient against central finite differences, in float64 on the
-// reference backend.
+// reference backend (and nn's token routing, built from them).
 
 import { test } from 'node:test';
 import * as T from '../src/tensor/index.ts';
 import { Rng, setBackend, tensor } from '../src/tensor/index.ts';
+import { gatherTokens, scatterTokens } from '../src/nn/index.ts';
 import { gradCheck, randint, randn } from './helpers.ts';
 
 setBackend('reference');
@@ -113,6 +114,13 @@ test('shape ops: reshape, permute, transpose, slice, split, concat, pad, expand'
   gradCheck((a, b) => T.concat([a, b], 0), [x, r([1, 3, 4])]);
   gradCheck((t) => T.pad(t, 1, 2, 1, 0.5), [x]);
   gradCheck((t) => T.expand(t, [2, 3, 4]), [r([3, 1])]);
+});
+
+test('token routing (nn gatherTokens / scatterTokens): rows moved along the sequence axis', () => {
+  const keep = tensor([0, 2, 3, 1, 2, 4], [2, 3], 'int32'); // [B, K], ascending per sequence
+  gradCheck((x) => gatherTokens(x, keep), [r([2, 5, 3])]);
+  gradCheck((base, rows) => scatterTokens(base, rows, keep), [r([2, 5, 3]), r([2, 3, 3])]);
+  gradCheck((x, w) => scatterTokens(x, T.linear(gatherTokens(x, keep), w, null), keep), [r([2, 5, 3]), r([3, 3])]);
 });
 
 test('where and dropout', () => {

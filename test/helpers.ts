@@ -1,7 +1,8 @@
-// Test helpers: seeded random tensors, closeness checks, and a finite-difference gradient check.
+// Test helpers: seeded random tensors, closeness checks, a finite-difference gradient check, and
+// a backend wrapper that counts matmul FLOPs.
 
 import assert from 'node:assert/strict';
-import { Rng, Tensor, mul, sum, tensor, valueAndGrad, type DType } from '../src/tensor/index.ts';
+import { Rng, Tensor, mul, sum, tensor, valueAndGrad, type Backend, type DType } from '../src/tensor/index.ts';
 
 export function randn(rng: Rng, shape: number[], dtype: DType = 'float64', scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -60,4 +61,21 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], wrt:
     }
     assertClose(grads[k]!.f, numeric, tol, `gradient of input ${wrt[k]}`);
   });
+}
+
+/** The backend with matmul calls counted as 2 m n k batch FLOPs. */
+export function countingBackend(inner: Backend): { backend: Backend; flops: () => number } {
+  let flops = 0;
+  const backend = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'matmul') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: Parameters<Backend['matmul']>) => {
+        const a = args[3];
+        flops += 2 * a.m * a.n * a.k * a.batch;
+        return inner.matmul(...args);
+      };
+    },
+  });
+  return { backend, flops: () => flops };
 }

@@ -17,6 +17,11 @@
 // growth operator left: MSLT's freeze, MSG's mask ramp (loadGrowSchedule; steps count from this
 // run's start), and LEMON's learning-rate advice, printed (the flags decide the schedule).
 //
+// Efficient training: `--layer-drop` (progressive layer dropping, any model; `--layer-drop-theta`
+// and `--layer-drop-gamma` set its schedule) and `--token-drop KEEP_RATIO` (token dropping,
+// BERT/RoBERTa masked LM with at least 3 layers) map to TrainSpec.layerDrop and .tokenDrop;
+// a model they cannot apply to is a usage error before anything runs.
+//
 // runTrainOptions is the whole command after flag parsing, for tests and scripts.
 
 import fs from 'node:fs';
@@ -29,6 +34,7 @@ import type { GrowSchedule } from '../grow/types.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 import type { KiSpec, TrainDataName, TrainResult, TrainSpec } from '../train/index.ts';
+import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -54,6 +60,11 @@ export interface TrainRunOptions {
   kiTeacher?: string;
   kiAlpha: number;
   kiSteps?: number;
+  layerDrop?: boolean;
+  layerDropTheta?: number;
+  layerDropGamma?: number;
+  /** Token dropping's keep ratio. */
+  tokenDrop?: number;
 }
 
 /** The defaults of the optional flags. */
@@ -83,6 +94,7 @@ Examples:
   ligo train --config vit-tiny --data mnist --out runs/vit --steps 1000 --batch-size 64
   ligo train --from runs/bert-grown --data sotu --out runs/bert-grown-train      # a grown model, with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
+  ligo train --config bert-6L-512H --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
   ligo train --out runs/bert-mini --lr 1e-4      # resume runs/bert-mini from its last checkpoint, lower learning rate`;
 
 export function registerTrain(program: Command): void {
@@ -110,6 +122,10 @@ export function registerTrain(program: Command): void {
     .option('--ki-teacher <dir>', 'knowledge inheritance: distil from this (smaller) checkpoint')
     .option('--ki-alpha <x>', 'initial weight of the distillation loss', numberIn(0, 1, false), D.kiAlpha)
     .option('--ki-steps <n>', 'updates over which the KI weight decays to 0 (default: --steps)', intAtLeast(1))
+    .option('--layer-drop', 'progressive layer dropping: skip layers per micro-batch, deeper ones and later in training more often')
+    .option('--layer-drop-theta <x>', `keep probability the deepest layer falls to (theta-bar; default ${LAYER_DROP_DEFAULTS.thetaBar})`, numberIn(0, 1, true))
+    .option('--layer-drop-gamma <x>', `how fast per update the keep probabilities fall (default ${LAYER_DROP_DEFAULTS.gamma}; larger for short runs)`, numberIn(0, 1, true))
+    .option('--token-drop <keep-ratio>', "token dropping (BERT/RoBERTa masked LM, 3 layers or more): the share of each sequence's tokens the middle layers process (the paper: 0.5)", numberIn(0, 1, true))
     .addHelpText('after', EXAMPLE);
   guarded(cmd, (_opts: unknown, command: Command) => runTrain(command));
 }
@@ -134,6 +150,7 @@ function checkCombination(o: TrainRunOptions): void {
   if (!o.config && !o.from) throw new UsageError('--config or --from is required (the run directory holds no run to resume)');
   if (!o.data) throw new UsageError('--data is required (sotu, brown, moby-dick, all, mnist, fashion-mnist or brown-genre)');
   if (o.kiSteps !== undefined && !o.kiTeacher) throw new UsageError('--ki-steps needs --ki-teacher');
+  if ((o.layerDropTheta !== undefined || o.layerDropGamma !== undefined) && !o.layerDrop) throw new UsageError('--layer-drop-theta and --layer-drop-gamma need --layer-drop');
 }
 
 interface ModelDir {
@@ -212,6 +229,8 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   let config = chosen.config;
   if (lib.isClassificationData(data)) config = usage(() => lib.classificationConfigFor(config, data));
   usage(() => lib.checkDataFits(config, data, o.seqLen));
+  const tokenDrop = o.tokenDrop === undefined ? null : { keepRatio: o.tokenDrop };
+  if (tokenDrop) usage(() => lib.checkTokenDrop(config, tokenDrop));
   if (o.kiTeacher) o.kiSteps ??= o.steps; // fixed when the run starts, so a resume with more --steps keeps the KI schedule
   writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(o, null, 1)}\n`);
   const resuming = lib.latestCheckpointDir(runDir) !== null;
@@ -245,6 +264,8 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     seed: o.seed,
     ...(growSchedule ? { growSchedule } : {}),
     ki: o.kiTeacher ? await kiSpec(o, config) : null,
+    layerDrop: o.layerDrop ? { thetaBar: o.layerDropTheta ?? lib.LAYER_DROP_DEFAULTS.thetaBar, gamma: o.layerDropGamma ?? lib.LAYER_DROP_DEFAULTS.gamma } : null,
+    tokenDrop,
     observer: lib.consoleProgress({ logEvery: o.logEvery, stream: stderr }),
   };
   const r = lib.train(spec);

@@ -21,6 +21,14 @@
 // initialises the head fresh (seeded; reported as initializedKeys, `bert.pooler.*` too when the
 // checkpoint has none) and reports the MLM head keys as unexpected.
 //
+// Training passes can skip layers and tokens (ForwardOptions; src/train/layer-drop.ts and
+// token-drop.ts): a skipped layer is the identity, unscaled (these layers are post-LN: their
+// output is normalised, there is no residual branch for a 1 / keep-probability factor to
+// restore); with tokenKeep the middle layers (tokenDropMiddle) see only the kept positions and
+// their attention mask, and the dropped positions rejoin before the last layer with the state
+// they had before the middle layers (Hou et al., ACL 2022, without the official code's one
+// transition layer in which kept tokens attend to all).
+//
 // Tied weights live once, at the word embeddings and the head's bias; the decoder keys
 // (`cls.predictions.decoder.*`, `lm_head.decoder.*`) are optional when loading. Not applied:
 // attention-probability dropout (no such dropout in the fused kernel), and nn.Embedding's
@@ -28,10 +36,10 @@
 
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
-import { dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
+import { dropout, flattenParams, gatherTokens, layerNorm, linear, scatterTokens, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { bertHead, numLabels, validateConfig, type BertConfig } from './config.ts';
 import { bertLayer, bertLayerSpec, type BertLayerParams, type BertLayerShape } from './bert-layer.ts';
-import { activation, checkIds, checkShaped, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
+import { activation, checkIds, checkShaped, layerUses, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
 import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
 
 export interface BertEmbeddingsParams {
@@ -166,14 +174,50 @@ function embed(p: BertEmbeddingsParams, c: BertConfig, batch: TextBatch, drop: D
   return dropout(layerNorm(p.LayerNorm, x, c.layer_norm_eps), drop);
 }
 
+/**
+ * Token dropping's middle layers, [start, end) of `layers`: those after the first half and
+ * before the last (empty below 3 layers). Every other layer processes every token.
+ */
+export function tokenDropMiddle(layers: number): { start: number; end: number } {
+  const start = Math.floor(layers / 2);
+  return { start, end: Math.max(start, layers - 1) };
+}
+
+/** mask int32 [B, T] at each sequence's positions keep [B, K]: int32 [B, K]. */
+function gatherMask(mask: Tensor, keep: Tensor): Tensor {
+  const [B, Tn] = mask.shape as [number, number];
+  const K = keep.shape[1]!;
+  const out = T.empty([B, K], 'int32');
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) out.i[b * K + k] = mask.i[b * Tn + keep.i[b * K + k]!]!;
+  return out;
+}
+
 /** The encoder's final hidden states [B, T, hidden]: embeddings and layers, no head. */
 export function bertEncode(body: BertBodyParams, c: BertConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
   const drop = opts.dropout ?? null;
   const [B, Tn] = batch.inputIds.shape as [number, number];
   const keyMask = checkShaped(`${c.model_type}: batch.attentionMask`, batch.attentionMask, [B, Tn]);
   const shape = layerShape(c);
+  const layers = body.encoder.layer;
+  const uses = layerUses(c.model_type, opts, layers.length);
+  const keep = opts.tokenKeep ?? null;
+  const middle = tokenDropMiddle(layers.length);
+  if (keep && middle.start === middle.end) throw new RangeError(`${c.model_type}: token dropping needs at least 3 layers (a middle one), the model has ${layers.length}`);
   let h = embed(body.embeddings, c, batch, drop); // [B, T, C]
-  for (const layer of body.encoder.layer) h = bertLayer(layer, shape, h, keyMask, drop);
+  let all = h; // every token's state when the middle layers begin
+  let mask = keyMask;
+  for (let i = 0; i < layers.length; i++) {
+    if (keep && i === middle.start) {
+      all = h;
+      h = gatherTokens(h, keep); // [B, K, C]
+      mask = keyMask && gatherMask(keyMask, keep);
+    }
+    if (keep && i === middle.end) {
+      h = scatterTokens(all, h, keep); // [B, T, C]: dropped tokens rejoin with their state from before the middle
+      mask = keyMask;
+    }
+    if (uses[i]!.run) h = bertLayer(layers[i]!, shape, h, mask, drop);
+  }
   return h;
 }
 

@@ -1,6 +1,7 @@
 // What the model families share: batch types, the uniform model interface the registry
-// (index.ts) exposes, HF's activation names (transformers' ACT2FN), and input checks that name
-// the batch field and the bad value.
+// (index.ts) exposes, the options of a forward pass (dropout, and which layers and tokens a
+// training pass runs: progressive layer dropping and token dropping, src/train), HF's activation
+// names (transformers' ACT2FN), and input checks that name the batch field and the bad value.
 
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
@@ -31,6 +32,36 @@ export interface ImageBatch {
 export interface ForwardOptions {
   /** Hidden dropout for a training pass (probability ctx.p); none when absent. */
   dropout?: DropoutCtx | null;
+  /** Progressive layer dropping (train/layer-drop.ts): one entry per layer; every layer runs unscaled when absent. */
+  layers?: readonly LayerUse[] | null;
+  /**
+   * Token dropping (BERT/RoBERTa masked LM, train/token-drop.ts): int32 [B, K], the ascending
+   * positions of each sequence that the middle layers process (bert.ts tokenDropMiddle); all when absent.
+   */
+  tokenKeep?: Tensor | null;
+}
+
+/** One layer's part in a training pass under progressive layer dropping. */
+export interface LayerUse {
+  /** Whether the layer runs; a skipped layer is the identity for the whole batch. */
+  run: boolean;
+  /** Its keep probability: pre-LN families (GPT-2, ViT) scale a running layer's residual branches by 1 / keepProb. */
+  keepProb: number;
+}
+
+const EVERY_LAYER: LayerUse = { run: true, keepProb: 1 };
+
+/** The per-layer uses of a forward pass with `count` layers (every layer, unscaled, when opts has none). */
+export function layerUses(what: string, opts: ForwardOptions, count: number): readonly LayerUse[] {
+  const uses = opts.layers;
+  if (!uses) return Array.from({ length: count }, () => EVERY_LAYER);
+  if (uses.length !== count) throw new RangeError(`${what}: ${uses.length} layer uses given for ${count} layers`);
+  return uses;
+}
+
+/** A pre-LN residual branch as a running layer adds it: scaled by 1 / keepProb (x itself when keepProb is 1). */
+export function scaleBranch(x: Tensor, use: LayerUse): Tensor {
+  return use.keepProb === 1 ? x : T.scale(x, 1 / use.keepProb);
 }
 
 /**

@@ -218,6 +218,11 @@ export function outputClasses(c: ModelConfig): number {
   }
 }
 
+/** The number of transformer layers (encoder layers or GPT-2 blocks). */
+export function numLayers(c: ModelConfig): number {
+  return c.model_type === 'gpt2' ? c.n_layer : c.num_hidden_layers;
+}
+
 /** A parsed config.json: HF defaults filled in, num_labels derived from id2label, validated. */
 export function configFromJSON(json: unknown): ModelConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError('config.json must hold a JSON object');

@@ -8,13 +8,15 @@
 // GPT2PreTrainedModel._init_weights, including c_proj weights drawn with std
 // initializer_range / sqrt(2 * n_layer). Dropout: one probability (ctx.p; trainDropout picks
 // resid_pdrop) serves both resid_pdrop and embd_pdrop, which HF defaults equal; attn_pdrop is
-// not applied (the fused attention kernel has no probability dropout).
+// not applied (the fused attention kernel has no probability dropout). Under progressive layer
+// dropping (ForwardOptions.layers) a skipped block is the identity and a running one scales its
+// two residual branches by 1 / keep probability (DeepSpeed's pre-LN layer; train/layer-drop.ts).
 
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { dropout, flattenParams, layerNorm, linear, mergeHeads, splitHeads, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
-import { activation, checkIds, checkShaped, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
+import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, type LoadRules, type SpecTree } from './params.ts';
 
 export interface GPT2BlockParams {
@@ -79,11 +81,11 @@ function attn(p: GPT2BlockParams['attn'], c: GPT2Config, x: Tensor, keyMask: Ten
   return linear(p.c_proj, ctx, 'in_out');
 }
 
-function block(p: GPT2BlockParams, c: GPT2Config, x: Tensor, keyMask: Tensor | null, layerIdx: number, drop: DropoutCtx | null): Tensor {
+function block(p: GPT2BlockParams, c: GPT2Config, x: Tensor, keyMask: Tensor | null, layerIdx: number, drop: DropoutCtx | null, use: LayerUse): Tensor {
   const eps = c.layer_norm_epsilon;
-  const h = T.add(x, dropout(attn(p.attn, c, layerNorm(p.ln_1, x, eps), keyMask, layerIdx), drop)); // [B, T, C]
+  const h = T.add(x, scaleBranch(dropout(attn(p.attn, c, layerNorm(p.ln_1, x, eps), keyMask, layerIdx), drop), use)); // [B, T, C]
   const f = activation(linear(p.mlp.c_fc, layerNorm(p.ln_2, h, eps), 'in_out'), c.activation_function); // [B, T, inner]
-  return T.add(h, dropout(linear(p.mlp.c_proj, f, 'in_out'), drop));
+  return T.add(h, scaleBranch(dropout(linear(p.mlp.c_proj, f, 'in_out'), drop), use));
 }
 
 /** Next-token logits [B, T, vocab_size]. */
@@ -96,7 +98,10 @@ export function gpt2Forward(p: GPT2Params, c: GPT2Config, batch: TextBatch, opts
   const positions = T.tensor(Array.from({ length: Tn }, (_, t) => t), [Tn], 'int32');
   let h = T.add(T.embedding(tr.wte.weight, batch.inputIds), T.embedding(tr.wpe.weight, positions)); // [B, T, C]
   h = dropout(h, drop);
-  tr.h.forEach((blk, i) => (h = block(blk, c, h, keyMask, i, drop)));
+  const uses = layerUses('gpt2', opts, tr.h.length);
+  tr.h.forEach((blk, i) => {
+    if (uses[i]!.run) h = block(blk, c, h, keyMask, i, drop, uses[i]!);
+  });
   h = layerNorm(tr.ln_f, h, c.layer_norm_epsilon);
   return T.linear(h, tr.wte.weight, null, 'out_in'); // [B, T, vocab]
 }

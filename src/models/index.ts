@@ -19,13 +19,14 @@ import type { ImageBatch, Model, TextBatch } from './common.ts';
 
 export * from './config.ts';
 export * from './presets.ts';
-export type { ForwardOptions, ImageBatch, Model, TextBatch } from './common.ts';
+export type { ForwardOptions, ImageBatch, LayerUse, Model, TextBatch } from './common.ts';
 export { CheckpointError } from '../io/safetensors.ts';
 export { ParamSpec, specEntries, type LoadOptions, type LoadResult, type SpecTree } from './params.ts';
 export {
   bertModel,
   bertForward,
   bertEncode,
+  tokenDropMiddle,
   type BertParams,
   type BertForMaskedLMParams,
   type RobertaForMaskedLMParams,

@@ -15,12 +15,14 @@
 // residual; then `layernorm`. Init as ViT/DeiT _init_weights but with a plain normal for
 // HF's trunc_normal (cut at +-2, i.e. 100 std: the same in practice); DeiT's CLS, distillation
 // and position embeddings start at zero as in HF. Attention-probability dropout is not applied.
+// Progressive layer dropping (ForwardOptions.layers) as in gpt2.ts: a skipped layer is the
+// identity, a running one scales its residual branches by 1 / keep probability.
 
 import * as T from '../tensor/index.ts';
 import { Rng, ShapeError, type Tensor } from '../tensor/index.ts';
 import { dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import { validateConfig, type ViTConfig } from './config.ts';
-import { activation, requireLabels, type ForwardOptions, type ImageBatch, type Model } from './common.ts';
+import { activation, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
 import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
 
 export interface ViTLayerParams {
@@ -117,12 +119,12 @@ function embed(e: ViTBodyParams['embeddings'], c: ViTConfig, pixels: Tensor, dro
   return dropout(x, drop);
 }
 
-function layer(p: ViTLayerParams, c: ViTConfig, x: Tensor, drop: DropoutCtx | null): Tensor {
+function layer(p: ViTLayerParams, c: ViTConfig, x: Tensor, drop: DropoutCtx | null, use: LayerUse): Tensor {
   const eps = c.layer_norm_eps;
   const ctx = selfAttention(p.attention.attention, layerNorm(p.layernorm_before, x, eps), c.num_attention_heads); // [B, S, D]
-  const h = T.add(dropout(linear(p.attention.output.dense, ctx), drop), x);
+  const h = T.add(scaleBranch(dropout(linear(p.attention.output.dense, ctx), drop), use), x);
   const f = activation(linear(p.intermediate.dense, layerNorm(p.layernorm_after, h, eps)), c.hidden_act); // [B, S, inter]
-  return T.add(dropout(linear(p.output.dense, f), drop), h);
+  return T.add(scaleBranch(dropout(linear(p.output.dense, f), drop), use), h);
 }
 
 /** The final hidden state of token `index` (0 = CLS, 1 = distillation): [B, D]. */
@@ -137,7 +139,10 @@ export function vitForward(p: ViTParams, c: ViTConfig, batch: ImageBatch, opts: 
   const body = 'deit' in p ? p.deit : p.vit;
   if (('deit' in p) !== (c.model_type === 'deit')) throw new TypeError(`vit: config says ${c.model_type} but the params have ${'deit' in p ? 'deit' : 'vit'}.* keys`);
   let h = embed(body.embeddings, c, batch.pixelValues, drop); // [B, S, D]
-  for (const l of body.encoder.layer) h = layer(l, c, h, drop);
+  const uses = layerUses(c.model_type, opts, body.encoder.layer.length);
+  body.encoder.layer.forEach((l, i) => {
+    if (uses[i]!.run) h = layer(l, c, h, drop, uses[i]!);
+  });
   h = layerNorm(body.layernorm, h, c.layer_norm_eps);
   if ('vit' in p) return linear(p.classifier, token(h, 0)); // [B, L]
   const both = T.add(linear(p.cls_classifier, token(h, 0)), linear(p.distillation_classifier, token(h, 1)));

@@ -1,5 +1,7 @@
 // Functional building blocks shared by the models: parameter shapes as plain objects whose
-// keys follow HuggingFace's state-dict names, and forward functions over them.
+// keys follow HuggingFace's state-dict names, and forward functions over them. gatherTokens and
+// scatterTokens move rows along the sequence axis (token dropping); they are the engine's
+// embedding lookup over a flattened [B*T, C] table, so its scatter-add backward is their gradient.
 
 import * as T from '../tensor/index.ts';
 import type { Rng, Tensor } from '../tensor/index.ts';
@@ -43,6 +45,37 @@ export function splitHeads(x: Tensor, heads: number): Tensor {
 export function mergeHeads(x: Tensor): Tensor {
   const [B, H, Tn, D] = x.shape as [number, number, number, number];
   return T.reshape(T.permute(x, [0, 2, 1, 3]), [B, Tn, H * D]);
+}
+
+/** Checks keep (int32 [B, K], positions in [0, T) per sequence) against x [B, T, C]; returns [B, T, C, K]. */
+function tokenDims(op: string, x: Tensor, keep: Tensor): [number, number, number, number] {
+  const [B, Tn, C] = x.shape as [number, number, number];
+  if (x.rank !== 3 || keep.dtype !== 'int32' || keep.rank !== 2 || keep.shape[0] !== B) throw new T.ShapeError(`${op}: expected x [B, T, C] and int32 keep [B, K], got ${x} and ${keep}`);
+  const K = keep.shape[1]!;
+  for (const t of keep.i) if (t < 0 || t >= Tn) throw new RangeError(`${op}: position ${t} is outside the sequence of ${Tn} tokens`);
+  return [B, Tn, C, K];
+}
+
+/** The rows of x [B, T, C] at each sequence's positions keep (int32 [B, K]): [B, K, C]; differentiable in x. */
+export function gatherTokens(x: Tensor, keep: Tensor): Tensor {
+  const [B, Tn, C, K] = tokenDims('gatherTokens', x, keep);
+  const ids = T.empty([B, K], 'int32');
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) ids.i[b * K + k] = b * Tn + keep.i[b * K + k]!;
+  return T.embedding(T.reshape(x, [B * Tn, C]), ids); // [B, K, C]
+}
+
+/**
+ * base [B, T, C] with the rows at each sequence's positions keep (int32 [B, K], distinct within
+ * a sequence) replaced by rows [B, K, C]: [B, T, C]; differentiable in base and rows.
+ */
+export function scatterTokens(base: Tensor, rows: Tensor, keep: Tensor): Tensor {
+  const [B, Tn, C, K] = tokenDims('scatterTokens', base, keep);
+  if (rows.rank !== 3 || rows.shape[0] !== B || rows.shape[1] !== K || rows.shape[2] !== C) throw new T.ShapeError(`scatterTokens: rows must be [${B}, ${K}, ${C}], got ${rows}`);
+  const ids = T.empty([B, Tn], 'int32'); // row of the table [base; rows] each output position takes
+  for (let i = 0; i < B * Tn; i++) ids.i[i] = i;
+  for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) ids.i[b * Tn + keep.i[b * K + k]!] = B * Tn + b * K + k;
+  const table = T.concat([T.reshape(base, [B * Tn, C]), T.reshape(rows, [B * K, C])], 0); // [B*T + B*K, C]
+  return T.embedding(table, ids); // [B, T, C]
 }
 
 export interface SelfAttentionParams {

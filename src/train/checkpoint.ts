@@ -45,6 +45,8 @@ export interface TrainState {
   wallSeconds: number;
   /** Length of the JSONL log when this checkpoint was taken; a resumed run truncates it there. */
   logBytes: number;
+  /** Token dropping: the running average MLM loss of every token id (token-drop.ts TokenImportance). */
+  tokenImportance?: number[];
 }
 
 export interface TrainCheckpoint {

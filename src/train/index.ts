@@ -1,10 +1,13 @@
 // Training: the loop (train), its schedule, tasks, objective (KI, MSG ramps), optimizer update,
-// checkpoints, run lock, JSONL log and progress display. AdamW itself lives in adamw.ts.
+// progressive layer dropping and token dropping, checkpoints, run lock, JSONL log and progress
+// display. AdamW itself lives in adamw.ts.
 
 export * from './adamw.ts';
 export * from './schedule.ts';
 export * from './tasks.ts';
 export * from './objective.ts';
+export * from './layer-drop.ts';
+export * from './token-drop.ts';
 export * from './update.ts';
 export * from './checkpoint.ts';
 export * from './lock.ts';

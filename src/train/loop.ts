@@ -9,15 +9,21 @@
 // (and at the end) a complete checkpoint is written atomically (checkpoint.ts). The run directory
 // is locked while training (lock.ts).
 //
+// Efficient training, both off unless the spec asks: progressive layer dropping (layer-drop.ts)
+// skips whole layers per micro-batch, token dropping (token-drop.ts) runs a masked LM's middle
+// layers on the important tokens only. Each micro-batch's pass plan says which layers and tokens
+// it runs; the FLOPs then count what ran (flops.ts LayerTokens), in both conventions.
+//
 // Resuming: a run directory that holds a checkpoint continues from it: weights, optimizer
-// moments and step counts, the dropout RNG, the data position (and masking RNG), cumulative
-// FLOPs and tokens; the log is cut back to the checkpoint. With the same spec the resumed run
-// reproduces the uninterrupted run's losses exactly.
+// moments and step counts, the dropout RNG, the data position (and masking RNG), token
+// dropping's importance table, cumulative FLOPs and tokens; the log is cut back to the
+// checkpoint. With the same spec the resumed run reproduces the uninterrupted run's losses
+// exactly.
 
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
 import { Rng, hash32, type Tensor } from '../tensor/index.ts';
-import { modelFor, type ModelConfig, type ModelParams } from '../models/index.ts';
+import { modelFor, numLayers, outputClasses, tokenDropMiddle, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import type { AdamWConfig } from './adamw.ts';
@@ -29,6 +35,8 @@ import type { TrainObserver } from './progress.ts';
 import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
 import { isClassificationTask, type MicroBatch, type Task, type TaskFactory } from './tasks.ts';
 import { ParamUpdater } from './update.ts';
+import { checkLayerDrop, layerDropPlan, type LayerDropSpec } from './layer-drop.ts';
+import { TokenImportance, checkTokenDrop, keptPositions, type TokenDropSpec } from './token-drop.ts';
 
 export const LOG_FILE = 'train.jsonl';
 
@@ -57,6 +65,10 @@ export interface TrainSpec {
   adam?: Partial<Pick<AdamWConfig, 'beta1' | 'beta2' | 'eps'>>;
   growSchedule?: GrowSchedule;
   ki?: KiSpec | null;
+  /** Progressive layer dropping (layer-drop.ts; defaults LAYER_DROP_DEFAULTS); off when absent or null. */
+  layerDrop?: LayerDropSpec | null;
+  /** Token dropping, BERT/RoBERTa masked LM only (token-drop.ts; defaults TOKEN_DROP_DEFAULTS); off when absent or null. */
+  tokenDrop?: TokenDropSpec | null;
   observer?: TrainObserver;
 }
 
@@ -94,12 +106,16 @@ function checkSpec(s: TrainSpec): void {
   nonNegInt('saveEvery', s.saveEvery);
   if (!Number.isInteger(s.accumSteps) || s.accumSteps < 1) throw new RangeError(`train: accumSteps must be a positive integer, got ${s.accumSteps}`);
   if (s.ki && !(s.ki.alpha >= 0 && s.ki.alpha <= 1 && Number.isInteger(s.ki.steps) && s.ki.steps > 0)) throw new RangeError(`train: KI alpha must be in [0, 1] and steps a positive integer, got ${s.ki.alpha} and ${s.ki.steps}`);
+  if (s.layerDrop) checkLayerDrop(s.layerDrop);
+  if (s.tokenDrop) checkTokenDrop(s.config, s.tokenDrop);
 }
 
 /** Everything that changes as the run goes; saved in checkpoints. */
 interface Progress {
   state: TrainState;
   dropoutRng: Rng;
+  /** Token dropping's importance table (null when token dropping is off). */
+  importance: TokenImportance | null;
   lastCheckpoint: string | null;
 }
 
@@ -127,7 +143,7 @@ function runLocked(spec: TrainSpec): TrainResult {
   const log = new RunLog(join(spec.runDir, LOG_FILE));
   log.truncate(ckpt ? ckpt.state.logBytes : 0);
   const state: TrainState = ckpt?.state ?? { step: 0, lr: 0, optimizerSteps: {}, dropoutRng: [], data: null, flopsElectra: 0, flopsSixN: 0, tokens: 0, wallSeconds: 0, logBytes: 0 };
-  const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), lastCheckpoint: ckpt?.dir ?? null };
+  const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), importance: tokenImportance(spec, ckpt?.state ?? null), lastCheckpoint: ckpt?.dir ?? null };
   const backend = T.getBackend().name; // a resume on another backend cannot reproduce the losses bit for bit
   log.append(ckpt ? { type: 'resume', step: state.step, from: ckpt.dir, backend } : { type: 'start', step: 0, backend, model_type: config.model_type, task: task.kind, seed: spec.seed, steps: spec.steps, lr: spec.lr, batchSize: task.batchSize, accumSteps: spec.accumSteps, seqLen: task.seqLen });
   spec.observer?.onStart?.({ startStep: state.step, totalSteps: spec.steps, resumedFrom: ckpt?.dir ?? null });
@@ -137,6 +153,13 @@ function runLocked(spec: TrainSpec): TrainResult {
     task.close();
     spec.observer?.onEnd?.();
   }
+}
+
+/** Token dropping's importance table: the checkpoint's, else a fresh one; null when token dropping is off. */
+function tokenImportance(spec: TrainSpec, saved: TrainState | null): TokenImportance | null {
+  if (!spec.tokenDrop) return null;
+  const vocab = outputClasses(spec.config); // a masked LM's vocabulary (checkTokenDrop)
+  return saved?.tokenImportance ? TokenImportance.fromState(saved.tokenImportance, vocab) : TokenImportance.fresh(vocab);
 }
 
 /** Training updates weights in place: never those of the caller. */
@@ -174,7 +197,7 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
     const t0 = performance.now();
     const r = T.tidy(() => oneUpdate(spec, run, s, lr, alpha));
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) throw diverged(spec, s + 1, r, run.progress.lastCheckpoint, lr);
-    const flops = addFlops(perStep, alpha > 0 ? teacherPerStep : null);
+    const flops = addFlops(r.flops ?? perStep, alpha > 0 ? teacherPerStep : null);
     Object.assign(state, { step: s + 1, lr, flopsElectra: state.flopsElectra + flops.electra, flopsSixN: state.flopsSixN + flops.sixN, tokens: state.tokens + tokensPerStep });
     loss = r.loss;
     const record: TrainRecord = { type: 'train', step: state.step, loss: r.loss, lr, gradNorm: r.gradNorm, tokens: state.tokens, tokensPerSecond: tokensPerStep / ((performance.now() - t0) / 1000), flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), ...(spec.ki ? { kiLoss: r.kiLoss, kiAlpha: alpha } : {}) };
@@ -202,6 +225,26 @@ interface UpdateResult {
   loss: number;
   kiLoss: number;
   gradNorm: number;
+  /** FLOPs of the update's passes when layers or tokens were dropped; null: the full model's. */
+  flops: TrainFlops | null;
+}
+
+/** One micro-batch's pass under layer and token dropping: what it runs, and the tokens per example each layer processes. */
+interface PassPlan {
+  forward: Pick<ForwardOptions, 'layers' | 'tokenKeep'>;
+  layerTokens: number[];
+}
+
+/** The pass plan of micro-batch `micro` of update `step`; null when neither technique is on. */
+function passPlan(spec: TrainSpec, run: Run, step: number, micro: number, mb: MicroBatch): PassPlan | null {
+  if (!spec.layerDrop && !spec.tokenDrop) return null;
+  const count = numLayers(spec.config);
+  const layers = spec.layerDrop ? layerDropPlan(spec.layerDrop, spec.seed, step, micro, count) : null;
+  const tokenKeep = spec.tokenDrop ? keptPositions(mb, run.progress.importance!, spec.tokenDrop.keepRatio, run.task.specialIds ?? [], { seed: spec.seed, step, micro }) : null; // [B, K]
+  const seq = tokensPerExample(spec.config, run.task.seqLen);
+  const middle = tokenDropMiddle(count);
+  const tokensAt = (i: number) => (layers && !layers[i]!.run ? 0 : tokenKeep && i >= middle.start && i < middle.end ? tokenKeep.shape[1]! : seq);
+  return { forward: { layers, tokenKeep }, layerTokens: Array.from({ length: count }, (_, i) => tokensAt(i)) };
 }
 
 /** Forward + backward over the update's micro-batches, then (when finite) the optimizer step. */
@@ -217,20 +260,24 @@ function oneUpdate(spec: TrainSpec, run: Run, step: number, lr: number, alpha: n
   updater.zeroGrads();
   let loss = 0;
   let kiLoss = 0;
-  for (const mb of micro) {
+  let flops: TrainFlops | null = null;
+  micro.forEach((mb, k) => {
     T.tidy(() => {
+      const plan = passPlan(spec, run, step, k, mb);
+      if (plan) flops = addFlops(trainFlopsPerStep(spec.config, { batchSize: run.task.batchSize, seqLen: run.task.seqLen, layerTokens: plan.layerTokens }), flops);
       const { grads } = T.valueAndGrad(() => {
-        const parts = objective(spec.config, treeAt(spec, run, step), mb, model.trainDropout(spec.config, progress.dropoutRng), ki);
+        const parts = objective(spec.config, treeAt(spec, run, step), mb, { dropout: model.trainDropout(spec.config, progress.dropoutRng), ...plan?.forward }, ki);
+        progress.importance?.update(parts.logits, mb.targets);
         loss += share(mb) * parts.task.item();
         kiLoss += share(mb) * (parts.kiWeighted?.item() ?? 0);
         return T.scale(parts.loss, share(mb));
       }, wrt);
       updater.accumulate(active, grads);
     });
-  }
+  });
   const gradNorm = updater.gradNorm(step);
   if (Number.isFinite(loss) && Number.isFinite(gradNorm)) updater.apply(step, lr, gradNorm);
-  return { loss, kiLoss, gradNorm };
+  return { loss, kiLoss, gradNorm, flops };
 }
 
 function diverged(spec: TrainSpec, step: number, r: UpdateResult, checkpoint: string | null, lr: number): TrainingDivergedError {
@@ -254,9 +301,9 @@ function validate(spec: TrainSpec, run: Run, wallSeconds: number): { loss: numbe
 }
 
 function save(spec: TrainSpec, run: Run, wallSeconds: number): void {
-  const { state, dropoutRng } = run.progress;
+  const { state, dropoutRng, importance } = run.progress;
   const opt = run.updater.state();
-  Object.assign(state, { optimizerSteps: opt.steps, dropoutRng: dropoutRng.state(), data: run.task.position(), wallSeconds, logBytes: run.log.bytes() });
+  Object.assign(state, { optimizerSteps: opt.steps, dropoutRng: dropoutRng.state(), data: run.task.position(), wallSeconds, logBytes: run.log.bytes(), tokenImportance: importance?.state() });
   const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } });
   run.progress.lastCheckpoint = dir;
   spec.observer?.onCheckpoint?.(dir, state.step);

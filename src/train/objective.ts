@@ -13,8 +13,7 @@
 
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import { modelFor, type ModelConfig, type ModelParams } from '../models/index.ts';
-import type { DropoutCtx } from '../nn/index.ts';
+import { modelFor, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
 import { IGNORE_INDEX } from '../data/index.ts';
 import type { MicroBatch } from './tasks.ts';
 
@@ -62,19 +61,22 @@ export interface KiTerm {
 export interface ObjectiveParts {
   /** What the gradient is taken of. */
   loss: Tensor;
+  /** The student's logits (token dropping reads its per-token losses from them). */
+  logits: Tensor;
   task: Tensor;
   /** alpha * KL, or null without KI. */
   kiWeighted: Tensor | null;
 }
 
-export function objective(config: ModelConfig, params: ModelParams, mb: MicroBatch, dropout: DropoutCtx | null, ki: KiTerm | null): ObjectiveParts {
+/** The loss of one micro-batch; `pass` is the student's training forward pass (dropout, dropped layers and tokens). */
+export function objective(config: ModelConfig, params: ModelParams, mb: MicroBatch, pass: ForwardOptions | null, ki: KiTerm | null): ObjectiveParts {
   const model = modelFor(config);
-  const logits = model.forward(params, config, mb.batch, { dropout });
+  const logits = model.forward(params, config, mb.batch, pass ?? {});
   const task = T.crossEntropy(logits, mb.targets);
-  if (!ki) return { loss: task, task, kiWeighted: null };
+  if (!ki) return { loss: task, logits, task, kiWeighted: null };
   const teacherLogits = modelFor(ki.config).forward(ki.params, ki.config, mb.batch);
   const kiWeighted = T.scale(distillationKl(logits, teacherLogits, mb.targets), ki.alpha);
-  return { loss: T.add(T.scale(task, 1 - ki.alpha), kiWeighted), task, kiWeighted };
+  return { loss: T.add(T.scale(task, 1 - ki.alpha), kiWeighted), logits, task, kiWeighted };
 }
 
 /** Weighted mean task loss over fixed batches (no dropout, no gradients). */

@@ -18,7 +18,7 @@
 
 import { Rng, collectTensors, hash32, keep, type Tensor } from '../tensor/index.ts';
 import { shiftLabels, type Batch } from '../models/index.ts';
-import { IGNORE_INDEX, TokenStream, causalLmBatch, classificationBatch, imageBatch, maskedLmBatch, type ClassificationDataset, type ClassificationExample, type ImageDataset, type StreamPosition, type TokenShards, type Window } from '../data/index.ts';
+import { IGNORE_INDEX, TokenStream, causalLmBatch, classificationBatch, imageBatch, maskedLmBatch, specialIds, type ClassificationDataset, type ClassificationExample, type ImageDataset, type StreamPosition, type TokenShards, type Window } from '../data/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 
 export type TaskKind = 'masked-lm' | 'causal-lm' | 'image-classification' | 'sequence-classification';
@@ -41,6 +41,8 @@ export interface Task {
   readonly batchSize: number;
   /** Text window length in tokens; 0 for images. */
   readonly seqLen: number;
+  /** Masked LM: the tokenizer's special token ids (token dropping always keeps them). */
+  readonly specialIds?: readonly number[];
   next(): MicroBatch;
   /** Where the next micro-batch comes from (JSON); pass it to the factory to resume here. */
   position(): unknown;
@@ -101,6 +103,7 @@ export function textTask(o: TextTaskOptions): TaskFactory {
       kind: o.kind,
       batchSize: o.batchSize,
       seqLen: o.seqLen,
+      ...(o.kind === 'masked-lm' ? { specialIds: [...specialIds(o.tokenizer)] } : {}),
       next: () => toMicro(stream.nextBatch(), maskRng, 'dynamic'),
       position: (): TextPosition => ({ stream: stream.position(), maskRng: maskRng.state() }),
       validation: () => (validation ??= kept(textValidation(o, (ws) => toMicro(ws, maskRng, 'static')))),

@@ -1,5 +1,6 @@
 // Fused ops with hand-written backward kernels: layer norm over the last axis, embedding
-// lookup (gradient by scatter-add), and cross-entropy over logits with an ignore index.
+// lookup (gradient by scatter-add), and cross-entropy over logits with an ignore index (also per
+// row, without gradient: token dropping's per-token losses).
 
 import { record } from '../autograd.ts';
 import { getBackend } from '../device.ts';
@@ -44,25 +45,32 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   });
 }
 
-/**
- * Mean cross-entropy of logits [..., classes] against int32 targets [...], skipping targets
- * equal to ignoreIndex (PyTorch's default -100). With no counted target the loss is 0 and so is
- * its gradient.
- */
-export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
-  requireFloat('crossEntropy', logits);
-  if (targets.dtype !== 'int32') throw new TypeError(`crossEntropy: targets must be int32, got ${targets.dtype}`);
+/** Checks logits [..., classes] against int32 targets [...]; returns rows, classes and the count of targets that are not ignoreIndex. */
+function checkTargets(op: string, logits: Tensor, targets: Tensor, ignoreIndex: number): { rows: number; cols: number; count: number } {
+  requireFloat(op, logits);
+  if (targets.dtype !== 'int32') throw new TypeError(`${op}: targets must be int32, got ${targets.dtype}`);
   const cols = logits.shape[logits.rank - 1]!;
-  if (!sameShape(targets.shape, logits.shape.slice(0, -1))) throw new ShapeError(`crossEntropy: logits ${fmt(logits.shape)} need targets ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
+  if (!sameShape(targets.shape, logits.shape.slice(0, -1))) throw new ShapeError(`${op}: logits ${fmt(logits.shape)} need targets ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
   const rows = targets.size;
   const t = targets.i;
   let count = 0;
   for (let r = 0; r < rows; r++) {
     const y = t[r]!;
     if (y === ignoreIndex) continue;
-    if (y < 0 || y >= cols) throw new RangeError(`crossEntropy: target ${y} at row ${r} is outside [0, ${cols})`);
+    if (y < 0 || y >= cols) throw new RangeError(`${op}: target ${y} at row ${r} is outside [0, ${cols})`);
     count++;
   }
+  return { rows, cols, count };
+}
+
+/**
+ * Mean cross-entropy of logits [..., classes] against int32 targets [...], skipping targets
+ * equal to ignoreIndex (PyTorch's default -100). With no counted target the loss is 0 and so is
+ * its gradient.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
+  const { rows, cols, count } = checkTargets('crossEntropy', logits, targets, ignoreIndex);
+  const t = targets.i;
   const be = getBackend();
   const lse = empty([rows], logits.dtype);
   const total = be.crossEntropy(logits.f, t, rows, cols, ignoreIndex, lse.f);
@@ -73,4 +81,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = -100
     be.crossEntropyBackward(logits.f, t, lse.f, rows, cols, ignoreIndex, count > 0 ? gy.item() / count : 0, gx.f);
     return [gx];
   });
+}
+
+/**
+ * The cross-entropy of every row (targets' shape; 0 where the target is ignoreIndex): the
+ * log-sum-exp crossEntropy's kernel writes, minus the target's logit. No gradient.
+ */
+export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
+  const { rows, cols } = checkTargets('crossEntropyRows', logits, targets, ignoreIndex);
+  const t = targets.i;
+  const x = logits.f;
+  const out = empty(targets.shape, logits.dtype);
+  getBackend().crossEntropy(x, t, rows, cols, ignoreIndex, out.f); // writes each row's log-sum-exp
+  for (let r = 0; r < rows; r++) out.f[r] = t[r] === ignoreIndex ? 0 : out.f[r]! - x[r * cols + t[r]!]!;
+  return out;
 }
