@@ -77,3 +77,29 @@ test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown mod
   const evals = readRunLog(join(trainDir(legDir(dir, 'stackbert')), LOG_FILE)).filter((r) => r.type === 'eval');
   assert.ok(evals.length === 2 && evals.every((r) => Number.isFinite(r.valLoss as number)));
 });
+
+test('efficient training and staged training as methods: layer and token dropping cut the counted FLOPs; carried Adam moments continue the small run', () => {
+  const s = tinySpec();
+  s.large.config = bert(3);
+  s.methods = [
+    { name: 'scratch' },
+    { name: 'stackbert', label: 'staged', carryOptimizer: true, training: { warmupSteps: 0 } },
+    { name: 'scratch', label: 'pld', training: { layerDrop: { gamma: 0.5 } } },
+    { name: 'scratch', label: 'token-drop', training: { tokenDrop: {} } },
+  ];
+  const spec = parseSpec(s);
+  assert.deepEqual(spec.methods[3]!.training, { tokenDrop: { keepRatio: 0.5 } });
+  const dir = join(tmp, 'efficient');
+  runExperiment(spec, dir);
+  const done = (label: string) => JSON.parse(fs.readFileSync(join(legDir(dir, label), 'done.json'), 'utf8')) as { flopsSixN: number };
+  assert.ok(done('pld').flopsSixN < done('scratch').flopsSixN, 'dropped layers are not counted');
+  assert.ok(done('token-drop').flopsSixN < done('scratch').flopsSixN, 'dropped tokens are not counted');
+  const state = (label: string) => JSON.parse(fs.readFileSync(join(trainDir(legDir(dir, label)), 'checkpoints', 'step-000004', 'state.json'), 'utf8')) as { optimizerSteps: Record<string, number> };
+  assert.deepEqual(Object.values(state('staged').optimizerSteps), [8], 'the small run\'s 4 Adam steps carry over');
+  assert.deepEqual(Object.values(state('scratch').optimizerSteps), [4]);
+  const bad = tinySpec();
+  bad.methods.push({ name: 'ligo', label: 'ligo2', carryOptimizer: true });
+  assert.throws(() => parseSpec(bad), /^SpecError: spec\.methods\[2\]\.carryOptimizer: ligo has no optimizer-state growth/);
+  bad.methods = [{ name: 'scratch' }, { name: 'scratch', label: 'td', training: { tokenDrop: {} } }];
+  assert.throws(() => parseSpec(bad), /^SpecError: spec\.methods\[1\]\.training\.tokenDrop: token dropping needs at least 3 layers/);
+});

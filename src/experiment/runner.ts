@@ -14,8 +14,8 @@ import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { acquireRunLock, brownGenreTask, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
-import type { GrowContext } from '../grow/index.ts';
+import { acquireRunLock, brownGenreTask, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
@@ -116,6 +116,7 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
     initialParams: grown?.params ?? null,
     ...(grown?.schedule ? { growSchedule: grown.schedule } : {}),
     ki: m.ki ? kiSpec(ctx, m.ki) : null,
+    initialOptimizer: m.carryOptimizer ? grownOptimizer(ctx, m) : null,
   });
 }
 
@@ -151,6 +152,13 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
   return growOnce(legPath, m, input, { log: (line) => ctx.opts.log?.(`${m.label}: ${line}`), ...(ctx.opts.onGrowProgress ? { onProgress: ctx.opts.onGrowProgress } : {}) });
 }
 
+/** Staged training: the small model's final Adam state, grown by the method exactly as its weights were. */
+function grownOptimizer(ctx: Context, m: MethodSpec): NonNullable<TrainSpec['initialOptimizer']> {
+  const ckpt = loadLatestTrainCheckpoint(trainDir(smallDir(ctx.dir)))!;
+  const step = Math.max(...Object.values(ckpt.state.optimizerSteps));
+  return growAdamState({ tensors: ckpt.optimizer, step }, getMethod(m.name), ctx.models.small, ctx.models.large, { seed: ctx.spec.seed, options: m.options });
+}
+
 /** The small model's final weights (its last checkpoint), read once. */
 function smallWeights(ctx: Context): Map<string, Tensor> {
   return (ctx.smallWeights ??= loadCheckpoint(latestCheckpointDir(trainDir(smallDir(ctx.dir)))!).tensors);
@@ -174,6 +182,7 @@ interface LegTraining {
   initialParams?: Map<string, Tensor> | null;
   growSchedule?: TrainSpec['growSchedule'];
   ki?: KiSpec | null;
+  initialOptimizer?: TrainSpec['initialOptimizer'];
   /** The leg's data; default: the spec's data for this config. */
   task?: TaskFactory;
 }
@@ -199,6 +208,9 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     seed: ctx.spec.seed,
     ...(leg.growSchedule ? { growSchedule: leg.growSchedule } : {}),
     ki: leg.ki ?? null,
+    initialOptimizer: leg.initialOptimizer ?? null,
+    ...(b.layerDrop ? { layerDrop: b.layerDrop } : {}),
+    ...(b.tokenDrop ? { tokenDrop: b.tokenDrop } : {}),
     ...(observer ? { observer } : {}),
   });
   return { step: r.step, valLoss: r.valLoss, ...(r.valAccuracy !== null ? { valAccuracy: r.valAccuracy } : {}), flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };

@@ -16,9 +16,11 @@
 // configs and takes no tokenizer or seqLen. Growth options go to the method (GrowContext
 // options: LiGO's steps and lr, MSLT's freezeSteps, ...); `ki` distils the small model into the
 // large one during training (any method, usually scratch). Exactly one plain scratch method (no
-// ki) is the reference that savings are measured against. A method's `training` changes fields
+// ki, no training changes) is the reference that savings are measured against. A method's `training` changes fields
 // of the large budget for that method only (e.g. { "warmupSteps": 0 } for a grown model, as the
-// paper trains them). A name 'A+B' composes two fixed operators: A widens, then B deepens
+// paper trains them; or { "layerDrop": {}, "tokenDrop": { "keepRatio": 0.5 } } for progressive
+// layer dropping and token dropping); `"carryOptimizer": true` grows the small model's Adam state
+// with it (staged training). A name 'A+B' composes two fixed operators: A widens, then B deepens
 // (src/grow/compose.ts), with options under each part's name. An optional `downstream` section
 // fine-tunes every method's final large model on a classification dataset (Brown genres for text,
 // MNIST or Fashion-MNIST for images) and reports the accuracies side by side.
@@ -26,8 +28,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { decayKinds, imageDataNames, isImageData, textDataNames, type DataName, type DecayKind } from '../train/index.ts';
-import { COMPOSE, methodNames } from '../grow/index.ts';
+import { LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, checkTokenDrop, decayKinds, imageDataNames, isImageData, textDataNames, type DataName, type DecayKind, type LayerDropSpec, type TokenDropSpec } from '../train/index.ts';
+import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
 import { TEXT_VOCAB } from '../models/index.ts';
 import { at, resolveModels } from './configs.ts';
@@ -50,6 +52,10 @@ export interface TrainingBudget {
   accumSteps: number;
   evalEvery: number;
   saveEvery: number;
+  /** Progressive layer dropping (src/train/layer-drop.ts); absent: off. */
+  layerDrop?: LayerDropSpec;
+  /** Token dropping, BERT/RoBERTa masked LM (src/train/token-drop.ts); absent: off. */
+  tokenDrop?: TokenDropSpec;
 }
 
 export interface ModelSpec {
@@ -69,6 +75,8 @@ export interface MethodSpec {
   ki: { alpha: number; steps: number } | null;
   /** Fields of the large model's training budget this method changes (e.g. no warmup for a grown model); absent when none. */
   training?: Partial<TrainingBudget>;
+  /** Staged training (Shen et al. 2022): the small model's Adam moments are grown with it and carried over; absent when not. */
+  carryOptimizer?: true;
 }
 
 /** Fine-tuning every method's final large model on a classification dataset (optional). */
@@ -164,7 +172,7 @@ function modelSpec(v: unknown, path: string): ModelSpec {
   return { config: o.config, training: budget(o.training, `${path}.training`) };
 }
 
-const budgetFields = ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery'] as const;
+const budgetFields = ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery', 'layerDrop', 'tokenDrop'] as const;
 
 function budget(v: unknown, path: string): TrainingBudget {
   const o = objectAt(v, path);
@@ -183,7 +191,21 @@ function budget(v: unknown, path: string): TrainingBudget {
     saveEvery: intField(o, path, 'saveEvery', 0, Math.max(1, Math.round(steps / 5))),
   };
   if (b.warmupSteps > steps) fail(`${path}.warmupSteps`, `must be at most steps (${steps}), got ${b.warmupSteps}`);
+  if (o.layerDrop !== undefined) b.layerDrop = layerDropSpec(o.layerDrop, `${path}.layerDrop`);
+  if (o.tokenDrop !== undefined) b.tokenDrop = tokenDropSpec(o.tokenDrop, `${path}.tokenDrop`);
   return b;
+}
+
+function layerDropSpec(v: unknown, path: string): LayerDropSpec {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['thetaBar', 'gamma']);
+  return { thetaBar: numberField(o, path, 'thetaBar', { min: 0, max: 1, openMin: true }, LAYER_DROP_DEFAULTS.thetaBar), gamma: numberField(o, path, 'gamma', { min: 0, max: 1, openMin: true }, LAYER_DROP_DEFAULTS.gamma) };
+}
+
+function tokenDropSpec(v: unknown, path: string): TokenDropSpec {
+  const o = objectAt(v, path);
+  onlyFields(o, path, ['keepRatio']);
+  return { keepRatio: numberField(o, path, 'keepRatio', { min: 0, max: 1, openMin: true }, TOKEN_DROP_DEFAULTS.keepRatio) };
 }
 
 function methodSpecs(v: unknown, large: TrainingBudget): MethodSpec[] {
@@ -198,15 +220,23 @@ function methodSpecs(v: unknown, large: TrainingBudget): MethodSpec[] {
 
 function methodSpec(v: unknown, path: string, large: TrainingBudget): MethodSpec {
   const o = objectAt(v, path);
-  onlyFields(o, path, ['name', 'label', 'options', 'ki', 'training']);
+  onlyFields(o, path, ['name', 'label', 'options', 'ki', 'training', 'carryOptimizer']);
   const name = methodName(o, path);
   const label = stringField(o, path, 'label', NAME, NAME_WHAT, name);
   const options = o.options === undefined ? {} : objectAt(o.options, `${path}.options`);
   if (name === SCRATCH && Object.keys(options).length > 0) fail(`${path}.options`, 'scratch takes no options (knowledge inheritance is the ki field)');
   const training = o.training === undefined ? null : budgetOverride(o.training, `${path}.training`, large);
-  const m: MethodSpec = { name, label, options, ki: null, ...(training ? { training } : {}) };
+  const m: MethodSpec = { name, label, options, ki: null, ...(training ? { training } : {}), ...(carryOptimizer(o, path, name) ? { carryOptimizer: true as const } : {}) };
   m.ki = o.ki === undefined ? null : kiSpec(o.ki, `${path}.ki`, methodBudget(large, m).steps);
   return m;
+}
+
+/** Whether the method carries the small model's optimizer state (fixed operators only: growAdamState). */
+function carryOptimizer(o: Obj, path: string, name: string): boolean {
+  if (o.carryOptimizer === undefined || o.carryOptimizer === false) return false;
+  if (o.carryOptimizer !== true) fail(`${path}.carryOptimizer`, `must be true or false, got ${JSON.stringify(o.carryOptimizer)}`);
+  if (!fixedMethods.some((f) => f.name === name)) fail(`${path}.carryOptimizer`, `${name} has no optimizer-state growth; use one of ${fixedMethods.map((f) => f.name).join(', ')}`);
+  return true;
 }
 
 /** 'scratch', a growth method, or 'A+B': width grown by A, then depth by B (COMPOSE in src/grow). */
@@ -259,12 +289,16 @@ function checkModels(spec: ExperimentSpec): void {
   const { small, large } = resolveModels(spec, { size: spec.tokenizer && 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB });
   spec.methods.forEach((m, i) => {
     if (m.name !== SCRATCH) at(`spec.methods[${i}]`, () => checkMethod(m, small, large, spec.seed));
+    const { tokenDrop } = methodBudget(spec.large.training, m);
+    if (tokenDrop) at(`spec.methods[${i}].training.tokenDrop`, () => checkTokenDrop(large, tokenDrop));
   });
+  const smallDrop = spec.small.training.tokenDrop;
+  if (smallDrop) at('spec.small.training.tokenDrop', () => checkTokenDrop(small, smallDrop));
 }
 
-/** The plain scratch run: the reference for savings. */
+/** The plain scratch run (no KI, the spec's large budget as it is): the reference for savings. */
 export function isReference(m: MethodSpec): boolean {
-  return m.name === SCRATCH && m.ki === null;
+  return m.name === SCRATCH && m.ki === null && m.training === undefined;
 }
 
 /** Whether a method needs the small model (to grow from, or as KI teacher). */

@@ -65,6 +65,8 @@ export interface TrainSpec {
   adam?: Partial<Pick<AdamWConfig, 'beta1' | 'beta2' | 'eps'>>;
   growSchedule?: GrowSchedule;
   ki?: KiSpec | null;
+  /** Adam moments (`${key}.exp_avg[_sq]`) and step count to start a fresh run from (staged training: the small model's, grown with it); ignored when resuming. */
+  initialOptimizer?: { tensors: Map<string, Tensor>; step: number } | null;
   /** Progressive layer dropping (layer-drop.ts; defaults LAYER_DROP_DEFAULTS); off when absent or null. */
   layerDrop?: LayerDropSpec | null;
   /** Token dropping, BERT/RoBERTa masked LM only (token-drop.ts; defaults TOKEN_DROP_DEFAULTS); off when absent or null. */
@@ -139,6 +141,7 @@ function runLocked(spec: TrainSpec): TrainResult {
   const flat = model.flatten(tree);
   const updater = new ParamUpdater(flat, { weightDecay: spec.weightDecay, clipNorm: spec.clipNorm, ...(spec.adam ? { adam: spec.adam } : {}), ...(spec.growSchedule?.freeze ? { freeze: spec.growSchedule.freeze } : {}) });
   if (ckpt) updater.loadState(ckpt.optimizer, ckpt.state.optimizerSteps);
+  else if (spec.initialOptimizer) updater.loadMoments(spec.initialOptimizer.tensors, spec.initialOptimizer.step);
   const task = spec.task(ckpt ? ckpt.state.data : null);
   const log = new RunLog(join(spec.runDir, LOG_FILE));
   log.truncate(ckpt ? ckpt.state.logBytes : 0);

@@ -105,6 +105,11 @@ export class ParamUpdater {
     return { tensors, steps };
   }
 
+  /** Every group starts from the same moments and step count (staged training's grown state). */
+  loadMoments(tensors: Map<string, Tensor>, step: number): void {
+    this.loadState(tensors, Object.fromEntries(this.groups.map((g) => [g.name, step])));
+  }
+
   loadState(tensors: Map<string, Tensor>, steps: Record<string, number>): void {
     for (const g of this.groups) {
       const step = steps[g.name];
