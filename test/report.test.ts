@@ -103,6 +103,12 @@ test('ligo report prints the tables; ligo inspect summarises a checkpoint; bad i
   assert.equal(report.code, 0, report.stderr);
   assert.match(report.stdout, /Target: scratch's final validation loss, 5\.0000/);
   assert.match(report.stdout, /wrote .*results\.md/);
+  const target = ligo('report', fakeRun(), '--target', '4.7');
+  assert.equal(target.code, 0, target.stderr);
+  assert.match(target.stdout, /^Target: a given validation loss \(scratch's final is 5\.0000; savings only where scratch reaches the target\), 4\.7000\./);
+  assert.match(target.stdout, /^\| scratch \| 5\.0000 \| not reached \|/m);
+  assert.match(target.stdout, /^\| ligo \| 4\.6000 \| 35 \| 3\.70e\+10 \| – \|/m, 'ligo reaches 4.7 halfway from step 30 (4.8) to 40 (4.6): 3.5e10 + 2e9 growth');
+  assert.doesNotMatch(target.stdout, /wrote/);
 
   const config = preset<BertConfig>('bert-tiny', { vocab_size: 64, max_position_embeddings: 32, num_hidden_layers: 2, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64 });
   const model = modelFor(config);
@@ -122,6 +128,7 @@ test('ligo report prints the tables; ligo inspect summarises a checkpoint; bad i
     [['inspect', join(tmp, 'run')], /^ligo inspect: error: .*run is neither a checkpoint/],
     [['inspect', ckpt, '--seq-len', '64'], /^ligo inspect: error: sequence length 64 is longer than the model's 32 positions$/],
     [['report', tmp], /^ligo report: error: .* holds no experiment/],
+    [['report', tmp, '--target', 'low'], /^ligo report: error: option '--target <loss>' argument 'low' is invalid/],
     [['experiment', join(tmp, 'missing.json')], /^ligo experiment: error: .*missing\.json: file not found$/],
     [['demo', '--out'], /^ligo demo: error: option '--out <dir>' argument missing$/],
   ] as const) {

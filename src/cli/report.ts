@@ -2,18 +2,21 @@
 // directory's logs (src/report) and prints the table; useful after changing the report code or
 // while a run is still going (methods without results yet are left out). --html also writes
 // DIR/report.html, one self-contained page (the table, interactive charts, the configs) to open
-// in a browser.
+// in a browser. --target LOSS prints the tables measured to that validation loss instead of the
+// reference's final one (e.g. a baseline's final loss: what it costs each method to get there),
+// leaving the files as they are.
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { guarded } from './common.ts';
+import { UsageError, guarded, numberIn } from './common.ts';
 import { printReport } from './experiment.ts';
 
 const EXAMPLE = `
 Example:
   ligo report ./ligo-demo
-  ligo report ./ligo-demo --html     (then open ./ligo-demo/report.html)`;
+  ligo report ./ligo-demo --html     (then open ./ligo-demo/report.html)
+  ligo report runs/gpt2 --target 5.4153   (what each method needs to reach Net2Net's final loss)`;
 
 export function registerReport(program: Command): void {
   const cmd = program
@@ -21,9 +24,16 @@ export function registerReport(program: Command): void {
     .description('re-derive an experiment\'s savings table (results.md, results.json) and plots from its run directory')
     .argument('<dir>', 'run directory written by `ligo experiment` or `ligo demo`')
     .option('--html', 'also write DIR/report.html: one self-contained page with the table, interactive charts and the configs')
+    .option('--target <loss>', 'print the tables measured to this validation loss instead (files unchanged)', numberIn(0, 1e6, true))
     .addHelpText('after', EXAMPLE);
-  guarded(cmd, async (dir: string, o: { html?: boolean }) => {
-    const { HTML_REPORT } = await import('../report/index.ts');
+  guarded(cmd, async (dir: string, o: { html?: boolean; target?: number }) => {
+    const { HTML_REPORT, computeSavings, readCurves, savingsTables } = await import('../report/index.ts');
+    if (o.target !== undefined) {
+      if (o.html) throw new UsageError('--target prints tables only; run --html without it');
+      const e = readCurves(dir);
+      console.log(savingsTables(computeSavings(e.curves, e.reference, e.small, o.target)));
+      return;
+    }
     await printReport(dir, { html: o.html === true });
     if (o.html) console.log(`open ${pathToFileURL(resolve(dir, HTML_REPORT)).href} in a browser`);
   });

@@ -71,12 +71,17 @@ export function firstReach(points: readonly ValPoint[], target: number): Reach |
   return { step: lerp(q.step, p.step), ...map((k) => lerp(q[k], p[k])) };
 }
 
-export function computeSavings(curves: readonly MethodCurve[], referenceLabel: string, small: Cost): Savings {
+/**
+ * Savings against the reference's final validation loss, or against `targetLoss` when given (e.g.
+ * a baseline's final loss, below the reference's: methods that reach it still get their cost, and
+ * savings only where the reference reaches it too).
+ */
+export function computeSavings(curves: readonly MethodCurve[], referenceLabel: string, small: Cost, targetLoss?: number): Savings {
   const reference = curves.find((c) => c.label === referenceLabel);
   if (!reference) throw new Error(`savings: no curve for the reference method '${referenceLabel}'`);
   const last = reference.points.at(-1);
   if (!last) throw new Error(`savings: the reference method '${referenceLabel}' has no validation points`);
-  const target = last.valLoss;
+  const target = targetLoss ?? last.valLoss;
   const withCosts = curves.map((c) => {
     const reach = firstReach(c.points, target);
     const without = reach ? add(map((k) => reach[k]), c.growth) : null;
