@@ -16,9 +16,9 @@
 // configs and takes no tokenizer or seqLen. Growth options go to the method (GrowContext
 // options: LiGO's steps and lr, MSLT's freezeSteps, ...); `ki` distils the small model into the
 // large one during training (any method, usually scratch). Exactly one plain scratch method (no
-// ki, no training changes) is the reference that savings are measured against. A method's `training` changes fields
-// of the large budget for that method only (e.g. { "warmupSteps": 0 } for a grown model, as the
-// paper trains them; or { "layerDrop": {}, "tokenDrop": { "keepRatio": 0.5 } } for progressive
+// ki, no training changes) is the reference that savings are measured against. A method's
+// `training` changes fields of the large budget for that method only (e.g. { "warmupSteps": 0 }
+// for a grown model, as the paper trains them; or { "layerDrop": {}, "tokenDrop": { "keepRatio": 0.5 } } for progressive
 // layer dropping and token dropping); `"carryOptimizer": true` grows the small model's Adam state
 // with it (staged training). A name 'A+B' composes two fixed operators: A widens, then B deepens
 // (src/grow/compose.ts), with options under each part's name. An optional `downstream` section
@@ -28,7 +28,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, checkTokenDrop, decayKinds, imageDataNames, isImageData, textDataNames, type DataName, type DecayKind, type LayerDropSpec, type TokenDropSpec } from '../train/index.ts';
+import { LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type DecayKind, type LayerDropSpec, type TokenDropSpec } from '../train/index.ts';
+import type { ImageDatasetName } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
 import { TEXT_VOCAB } from '../models/index.ts';
@@ -90,8 +91,8 @@ export interface DownstreamSpec {
   methods: string[];
 }
 
-export type DownstreamData = 'brown-genre' | 'mnist' | 'fashion-mnist';
-const downstreamData: readonly DownstreamData[] = ['brown-genre', 'mnist', 'fashion-mnist'];
+export type DownstreamData = ClassificationDataName | ImageDatasetName;
+const downstreamData: readonly DownstreamData[] = [...classificationDataNames, ...imageDataNames];
 
 export interface ExperimentSpec {
   name: string;
