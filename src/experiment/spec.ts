@@ -18,8 +18,8 @@
 // large one during training (any method, usually scratch). Exactly one plain scratch method (no
 // ki, no training changes) is the reference that savings are measured against. A method's
 // `training` changes fields of the large budget for that method only (e.g. { "warmupSteps": 0 }
-// for a grown model, as the paper trains them; or { "layerDrop": {}, "tokenDrop": { "keepRatio": 0.5 } } for progressive
-// layer dropping and token dropping); `"carryOptimizer": true` grows the small model's Adam state
+// for a grown model, as the paper trains them; or { "layerDrop": {}, "tokenDrop":
+// { "keepRatio": 0.5 } } for progressive layer dropping and token dropping); `"carryOptimizer": true` grows the small model's Adam state
 // with it (staged training). A name 'A+B' composes two fixed operators: A widens, then B deepens
 // (src/grow/compose.ts), with options under each part's name. An optional `downstream` section
 // fine-tunes every method's final large model on a classification dataset (Brown genres for text,
