@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything ligo's features and tests need on a fresh Debian 12 machine with Node.js 20, g++ and
+# python3: the system packages, then the npm packages (whose install step builds the native addon).
+#   bash scripts/setup.sh            system packages + npm install
+#   bash scripts/setup.sh --system   system packages only (CI runs npm ci itself)
+# The system packages:
+#   libopenblas-dev        BLAS the native addon links against
+#   dataset-fashion-mnist  the Fashion-MNIST images (ViT/DeiT experiments and their tests)
+#   fonts-dejavu-core      a font for the PNG plots (@resvg/resvg-js renders text with it)
+#   chromium               headless browser for the report.html tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PACKAGES=(libopenblas-dev dataset-fashion-mnist fonts-dejavu-core chromium)
+if ! dpkg -s "${PACKAGES[@]}" >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${PACKAGES[@]}"
+fi
+if [ "${1:-}" != "--system" ]; then npm install; fi
