@@ -1,11 +1,11 @@
-// AdamW (src/train/adamw.ts): a two-step update checked against numbers worked out by hand from
+// AdamW (src/optim/adamw.ts): a two-step update checked against numbers worked out by hand from
 // the AdamW formulas, weight decay on/off per tensor, clip_grad_norm_-style clipping, and a
 // saved/restored state that continues exactly as the uninterrupted optimizer.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng, setBackend, tensor, type Tensor } from '../src/tensor/index.ts';
-import { AdamW, clipScale } from '../src/train/adamw.ts';
+import { AdamW, clipScale } from '../src/optim/adamw.ts';
 import { assertClose, randn } from './helpers.ts';
 
 setBackend('reference');
@@ -35,6 +35,21 @@ test('adamw: two steps match the hand-computed update; decay applies only where 
   const vhat = 3.1225e-4 / (1 - 0.999 ** 2);
   assertClose(plain.f, [0.900000002 - 0.1 * (mhat / (Math.sqrt(vhat) + 1e-8))], 1e-14, 'undecayed after step 2');
   assert.equal(opt.step, 2);
+});
+
+test('adamw: one learning rate per tensor equals separate optimizers with those rates', () => {
+  const [a, b, a2, b2] = [scalar64(1), scalar64(1), scalar64(1), scalar64(1)];
+  const grouped = new AdamW([{ name: 'a', tensor: a, decay: true }, { name: 'b', tensor: b, decay: true }], { weightDecay: 0.01, clipNorm: null });
+  const onlyA = new AdamW([{ name: 'a', tensor: a2, decay: true }], { weightDecay: 0.01, clipNorm: null });
+  const onlyB = new AdamW([{ name: 'b', tensor: b2, decay: true }], { weightDecay: 0.01, clipNorm: null });
+  for (const g of [0.5, -0.25, 0.125]) {
+    grouped.update([scalar64(g), scalar64(g)], [0.1, 0.003]);
+    onlyA.update([scalar64(g)], 0.1);
+    onlyB.update([scalar64(g)], 0.003);
+  }
+  assert.deepEqual([a.f[0], b.f[0]], [a2.f[0], b2.f[0]]);
+  assert.notEqual(a.f[0], b.f[0]);
+  assert.throws(() => grouped.update([scalar64(1), scalar64(1)], [0.1]), /1 learning rates for 2 parameters/);
 });
 
 test('adamw: the global gradient norm is clipped as clip_grad_norm_ does', () => {

@@ -14,7 +14,7 @@ import { modelFor, preset, type BertConfig, type GPT2Config, type ModelConfig, t
 import { Rng, tensor, tidy, valueAndGrad, withBackend, type Tensor } from '../src/tensor/index.ts';
 import { TokenStream, buildTokenShards, causalLmBatch, loadCorpus, splitDocuments, type TokenShards } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
-import { AdamW } from '../src/train/adamw.ts';
+import { AdamW } from '../src/optim/adamw.ts';
 import { interpolation } from '../src/grow/interpolate.ts';
 import { stackbert } from '../src/grow/stack.ts';
 import { net2net } from '../src/grow/net2net.ts';

@@ -1,10 +1,5 @@
-// The growth layer's public surface: every method registered (fixed operators in registry.ts,
-// LiGO here), the interface (types.ts), the structure helpers and optimizer-state growth.
-
-import { registerMethod } from './registry.ts';
-import { ligo } from './ligo.ts';
-
-registerMethod(ligo);
+// The growth layer's public surface: every method by name (registry.ts), the interface
+// (types.ts), the structure helpers and optimizer-state growth.
 
 export type * from './types.ts';
 export * from './structure.ts';

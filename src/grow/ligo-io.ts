@@ -7,7 +7,7 @@
 import { readSafetensors, writeSafetensors, CheckpointError } from '../io/safetensors.ts';
 import { configFromJSON, type ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import { paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';
+import { layoutFor, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';
 
 export const LIGO_FORMAT = 'ligo-operator/1';
 
@@ -29,17 +29,14 @@ export function saveLigoOperator(path: string, op: LigoOperator): void {
   writeSafetensors(path, Object.entries(op.params), metadata);
 }
 
-/**
- * Reads an operator saved by saveLigoOperator. `layoutOf` builds the layout for the stored
- * configs and settings (ligo.ts passes its own), against which every tensor is checked.
- */
-export function loadLigoOperator(path: string, layoutOf: (small: ModelConfig, large: ModelConfig, settings: LigoSettings) => LigoLayout): LigoOperator {
+/** Reads an operator saved by saveLigoOperator, checking every tensor against its configs' layout. */
+export function readLigoOperator(path: string): LigoOperator {
   const { tensors, metadata } = readSafetensors(path);
   if (metadata.format !== LIGO_FORMAT) throw new CheckpointError(`${path}: not a LiGO operator (metadata format is ${JSON.stringify(metadata.format)}, expected "${LIGO_FORMAT}")`);
   const settings = parseSettings(path, metadata.settings);
   const smallConfig = configFromJSON(parseJson(path, 'small_config', metadata.small_config));
   const largeConfig = configFromJSON(parseJson(path, 'large_config', metadata.large_config));
-  const params = checkedParams(path, tensors, layoutOf(smallConfig, largeConfig, settings));
+  const params = checkedParams(path, tensors, layoutFor(smallConfig, largeConfig, settings));
   return { settings, smallConfig, largeConfig, params };
 }
 

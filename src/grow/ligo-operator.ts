@@ -32,7 +32,8 @@
 
 import * as T from '../tensor/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { GrowError, type ParamInfo } from './structure.ts';
+import type { ModelConfig } from '../models/index.ts';
+import { GrowError, checkGrowable, dims, paramRoles, type ParamInfo } from './structure.ts';
 import type { AxisRole } from './types.ts';
 
 export type LigoMode = 'full' | 'code';
@@ -87,6 +88,16 @@ export interface LigoLayout {
 export interface ModelDescription {
   roles: ParamInfo[];
   layers: number;
+}
+
+export function describeModel(config: ModelConfig): ModelDescription {
+  return { roles: paramRoles(config), layers: dims(config).layers };
+}
+
+/** The layout for growing `smallConfig` into `largeConfig` (checkGrowable first). */
+export function layoutFor(smallConfig: ModelConfig, largeConfig: ModelConfig, settings: LigoSettings): LigoLayout {
+  checkGrowable(smallConfig, largeConfig);
+  return ligoLayout(describeModel(smallConfig), describeModel(largeConfig), settings);
 }
 
 export const depthName = (module: string) => `depth.${module}`;

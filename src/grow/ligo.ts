@@ -8,7 +8,7 @@
 //     1. layout: which matrices M has (ligo-operator.ts), from structure.ts's axis roles;
 //     2. init (ligo-init.ts): 'stackbert_noisy' depth + 'rand' width by default, or a fixed
 //        operator's exact coefficients (Proposition 1);
-//     3. `steps` AdamW steps (src/train/adamw.ts) on loss(large(M theta_small), ctx.batches(step)),
+//     3. `steps` AdamW steps (src/optim/adamw.ts) on loss(large(M theta_small), ctx.batches(step)),
 //        gradients w.r.t. M's tensors only (valueAndGrad leaves the small model constant);
 //     4. theta_large = M theta_small, without gradients, into fresh buffers.
 // The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
@@ -16,28 +16,17 @@
 import { modelFor, type Batch, type ModelConfig } from '../models/index.ts';
 import { Rng, Tensor, noGrad, tidy, valueAndGrad } from '../tensor/index.ts';
 import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
-import { AdamW } from '../train/adamw.ts';
-import { GrowError, checkGrowable, dims, paramRoles } from './structure.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { GrowError } from './structure.ts';
 import { net2netPlan } from './net2net.ts';
 import { initOperator } from './ligo-init.ts';
-import { loadLigoOperator, saveLigoOperator, type LigoOperator } from './ligo-io.ts';
-import { applyFlops, applyOperator, ligoLayout, stackSmall, type LigoLayout, type LigoSettings, type ModelDescription, type SmallStacks } from './ligo-operator.ts';
+import { saveLigoOperator, type LigoOperator } from './ligo-io.ts';
+import { applyFlops, applyOperator, describeModel, layoutFor, stackSmall, type LigoLayout, type LigoSettings, type SmallStacks } from './ligo-operator.ts';
 import { ligoLr, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
 import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
 
-export function describeModel(config: ModelConfig): ModelDescription {
-  return { roles: paramRoles(config), layers: dims(config).layers };
-}
-
-export function layoutFor(smallConfig: ModelConfig, largeConfig: ModelConfig, settings: LigoSettings): LigoLayout {
-  checkGrowable(smallConfig, largeConfig);
-  return ligoLayout(describeModel(smallConfig), describeModel(largeConfig), settings);
-}
-
-/** Loads an operator saved by saveLigoOperator (checked against its configs' layout). */
-export function readLigoOperator(path: string): LigoOperator {
-  return loadLigoOperator(path, layoutFor);
-}
+export { layoutFor } from './ligo-operator.ts';
+export { readLigoOperator } from './ligo-io.ts';
 
 /** The small model's tensors by the model's own keys (tied aliases resolved, shapes checked). */
 function smallTensors(small: Map<string, Tensor>, config: ModelConfig): Map<string, Tensor> {

@@ -18,7 +18,7 @@
 // - msg: zero on masked (new) structure, the rest as lemon's residual expansion.
 // LiGO is not covered: the paper trains the grown model with a fresh optimizer.
 //
-// The state is AdamW's saved form (src/train/adamw.ts): `${key}.exp_avg`, `${key}.exp_avg_sq`.
+// The state is AdamW's saved form (src/optim/adamw.ts): `${key}.exp_avg`, `${key}.exp_avg_sq`.
 
 import type { Tensor } from '../tensor/index.ts';
 import type { ModelConfig } from '../models/index.ts';

@@ -1,6 +1,6 @@
-// Growth methods by name. The fixed operators register here; src/grow/index.ts adds the learned
-// ones (LiGO) through registerMethod, so import the registry through src/grow/index.ts to see
-// every method. A name 'A+B' composes two of them (compose.ts).
+// Growth methods by name: the fixed operators and LiGO, all registered here, so importing this
+// module alone knows every method; registerMethod adds more. A name 'A+B' composes two of them
+// (compose.ts).
 
 import type { GrowMethod } from './types.ts';
 import { GrowError } from './structure.ts';
@@ -15,6 +15,7 @@ import { hypercloning } from './hypercloning.ts';
 import { blockExpansion } from './block-expansion.ts';
 import { msg } from './msg.ts';
 import { COMPOSE, composedMethod } from './compose.ts';
+import { ligo } from './ligo.ts';
 
 export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg];
 
@@ -37,4 +38,4 @@ export function methodNames(): string[] {
   return [...methods.keys()];
 }
 
-for (const m of fixedMethods) registerMethod(m);
+for (const m of [...fixedMethods, ligo]) registerMethod(m);

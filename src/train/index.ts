@@ -1,8 +1,8 @@
 // Training: the loop (train), its schedule, tasks, objective (KI, MSG ramps), optimizer update,
 // progressive layer dropping and token dropping, checkpoints, run lock, JSONL log and progress
-// display. AdamW itself lives in adamw.ts.
+// display. AdamW itself lives in src/optim/adamw.ts (re-exported here).
 
-export * from './adamw.ts';
+export * from '../optim/adamw.ts';
 export * from './schedule.ts';
 export * from './tasks.ts';
 export * from './objective.ts';

@@ -26,7 +26,7 @@ import { Rng, hash32, type Tensor } from '../tensor/index.ts';
 import { modelFor, numLayers, outputClasses, tokenDropMiddle, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
-import type { AdamWConfig } from './adamw.ts';
+import type { AdamWConfig } from '../optim/adamw.ts';
 import { loadLatestTrainCheckpoint, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
 import { acquireRunLock } from './lock.ts';
 import { RunLog, type EvalRecord, type TrainRecord } from './log.ts';

@@ -1,5 +1,5 @@
 // The optimizer side of a training step: which parameters train at a given update, gradient
-// accumulation over micro-batches, global-norm clipping, and AdamW (train/adamw.ts).
+// accumulation over micro-batches, global-norm clipping, and AdamW (src/optim/adamw.ts).
 //
 // Weight decay is off for rank-1 tensors (biases and LayerNorm weights, HF's no_decay rule) and
 // on for the rest. Parameters frozen by a GrowSchedule (MSLT: the copied lower layers) get no
@@ -10,7 +10,7 @@
 
 import { getBackend, keep, zeros, type Tensor } from '../tensor/index.ts';
 import { BinaryOp, UnaryOp } from '../tensor/backend.ts';
-import { AdamW, clipScale, globalNorm, type AdamWConfig } from './adamw.ts';
+import { AdamW, clipScale, globalNorm, type AdamWConfig } from '../optim/adamw.ts';
 
 export interface UpdaterOptions {
   weightDecay: number;

@@ -1,11 +1,13 @@
-// AdamW (Loshchilov & Hutter 2019, decoupled weight decay), the project's one optimizer: a list
-// of named parameter tensors, each with weight decay on or off (models: off for biases and
-// LayerNorm weights; LiGO: off for the operator's coefficients), global-norm gradient clipping
+// AdamW (Loshchilov & Hutter 2019, decoupled weight decay), the project's one optimizer, below
+// both training (src/train) and growth (LiGO learns its operator with it): a list of named
+// parameter tensors, each with weight decay on or off (models: off for biases and LayerNorm
+// weights), global-norm gradient clipping
 // as torch.nn.utils.clip_grad_norm_ does it, and the backend's fused `adamw` kernel updating
 // parameters and moments in place. The moments and step count can be saved and restored
 // (`state()` / `loadState()`), with PyTorch's names (`exp_avg`, `exp_avg_sq`) per parameter.
 //
-// The learning rate is passed to every `step`, so schedules (warmup, decay) live with the caller.
+// The learning rate is passed to every `update` (one for all tensors, or one per tensor like
+// PyTorch's parameter groups), so schedules (warmup, decay) live with the caller.
 
 import { Tensor, getBackend } from '../tensor/index.ts';
 
@@ -63,9 +65,13 @@ export class AdamW {
     return this.stepCount;
   }
 
-  /** One update with learning rate `lr`; grads[i] belongs to params[i]. Throws on NaN/Inf gradients. */
-  update(grads: readonly Tensor[], lr: number): StepInfo {
+  /**
+   * One update with learning rate `lr` (or lr[i] for params[i]); grads[i] belongs to params[i].
+   * Throws on NaN/Inf gradients.
+   */
+  update(grads: readonly Tensor[], lr: number | readonly number[]): StepInfo {
     if (grads.length !== this.params.length) throw new Error(`AdamW.update: ${grads.length} gradients for ${this.params.length} parameters`);
+    if (typeof lr !== 'number' && lr.length !== this.params.length) throw new Error(`AdamW.update: ${lr.length} learning rates for ${this.params.length} parameters`);
     grads.forEach((g, i) => {
       const p = this.params[i]!;
       if (g.size !== p.tensor.size || g.dtype !== p.tensor.dtype) throw new Error(`AdamW.update: gradient ${g} does not match parameter ${p.name} ${p.tensor}`);
@@ -78,7 +84,7 @@ export class AdamW {
     const be = getBackend();
     this.params.forEach((p, i) => {
       const wd = p.decay ? c.weightDecay : 0;
-      be.adamw(p.tensor.f, grads[i]!.f, this.m[i]!.f, this.v[i]!.f, lr, c.beta1, c.beta2, c.eps, wd, this.stepCount, gradScale);
+      be.adamw(p.tensor.f, grads[i]!.f, this.m[i]!.f, this.v[i]!.f, typeof lr === 'number' ? lr : lr[i]!, c.beta1, c.beta2, c.eps, wd, this.stepCount, gradScale);
     });
     return { gradNorm, gradScale };
   }

@@ -1,0 +1,72 @@
+// The layering of src/: the optimizer (src/optim) sits below both growth (src/grow) and training
+// (src/train); growth never imports training, so there is no import cycle between them; and the
+// method registry, imported on its own (this file imports nothing else from src/), knows every
+// method, LiGO included.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { getMethod, methodNames } from '../src/grow/registry.ts';
+
+const src = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+function tsFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** Every relative module a file names: static imports and re-exports (type-only too) and dynamic import(). */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n;]*?(?:from\s+)?['"]([^'"]+)['"]/g), ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  return specs.filter((s) => s.startsWith('.')).map((s) => relative(src, resolve(dirname(file), s)));
+}
+
+/** src/ folder -> the src/ folders its files import. */
+function folderGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  const folder = (path: string) => (path.includes('/') ? path.slice(0, path.indexOf('/')) : path);
+  for (const file of tsFiles(src)) {
+    const from = folder(relative(src, file));
+    const deps = graph.get(from) ?? new Set<string>();
+    for (const to of importsOf(file).map(folder)) if (to !== from) deps.add(to);
+    graph.set(from, deps);
+  }
+  return graph;
+}
+
+/** Whether `to` is reachable from `from` along the graph's edges. */
+function reaches(graph: Map<string, Set<string>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    for (const next of graph.get(at) ?? []) {
+      if (next === to) return true;
+      if (!seen.has(next)) stack.push(next), seen.add(next);
+    }
+  }
+  return false;
+}
+
+test('the import parser sees static, type-only, re-exported and dynamic imports', () => {
+  const ligo = importsOf(join(src, 'grow', 'ligo.ts'));
+  assert.ok(ligo.includes('optim/adamw.ts'), ligo.join(', '));
+  assert.ok(ligo.includes('grow/ligo-io.ts'));
+  assert.ok(importsOf(join(src, 'train', 'loop.ts')).includes('grow/types.ts'));
+  assert.ok(importsOf(join(src, 'cli', 'grow.ts')).includes('grow/index.ts'));
+});
+
+test('src/optim is below grow and train; grow never reaches train, so the two form no cycle', () => {
+  const graph = folderGraph();
+  assert.ok(graph.get('grow')!.has('optim') && graph.get('train')!.has('optim'), 'grow and train both use src/optim');
+  assert.equal(reaches(graph, 'optim', 'grow') || reaches(graph, 'optim', 'train'), false, 'src/optim imports neither grow nor train');
+  assert.equal(reaches(graph, 'grow', 'train'), false, `src/grow reaches src/train through ${[...graph.get('grow')!].join(', ')}`);
+});
+
+test('the registry module alone knows every method, LiGO included', () => {
+  assert.ok(methodNames().includes('ligo'), methodNames().join(', '));
+  assert.equal(getMethod('ligo').needsData, true);
+  assert.ok(methodNames().includes('stackbert'));
+});
