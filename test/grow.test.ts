@@ -1,4 +1,5 @@
-// The fixed growth operators (src/grow): the role tables cover every key; function preservation
+// The fixed growth operators (src/grow): the parameter specs give every key of every preset its
+// axis roles, consistent with the config's sizes; function preservation
 // within 1e-4 relative for every operator that claims it, on BERT (post-LN), GPT-2 and ViT
 // (pre-LN), width-only and width+depth where claimed; the stacking / interpolation / insertion
 // index rules; purity and seeding; refusals with their messages; optimizer-state growth numbers.
@@ -6,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, tensor } from '../src/tensor/index.ts';
-import { modelFor, preset, type Batch, type ModelConfig } from '../src/models/index.ts';
+import { axisRoles, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, type AxisRole, type Batch, type BertConfig, type ModelConfig } from '../src/models/index.ts';
 import { GrowError, checkGrowable, dims, expandAxis, gatherMap, getMethod, growAdamState, headPlan, layerKey, methodNames, paramRoleMap, paramRoles, withDims, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
 import { insertionSources, interpolateSources, stackSources } from '../src/grow/depth.ts';
 
@@ -95,6 +96,27 @@ test('paramRoles covers every flattened key, one role and side per axis', () => 
   const vit = paramRoleMap(tiny('vit'));
   assert.deepEqual(vit.get('vit.embeddings.patch_embeddings.projection.weight')!.axes, ['hidden', 'fixed', 'fixed', 'fixed']);
   assert.deepEqual(vit.get('vit.embeddings.cls_token')!.axes, ['fixed', 'fixed', 'hidden']);
+});
+
+test('every parameter of every preset and head has one axis role per axis, sized as the config says', () => {
+  const configs = presetNames.flatMap((n): ModelConfig[] => {
+    const c = preset(n);
+    return c.model_type === 'bert' || c.model_type === 'roberta' ? [c, sequenceClassificationConfig(c as BertConfig, ['a', 'b'])] : [c];
+  });
+  for (const c of configs) {
+    const d = dims(c);
+    const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.hidden, k: d.hidden, v: d.hidden, qkv: 3 * d.hidden, ffn: d.ffn, head: d.hidden };
+    for (const [key, spec] of specEntries(modelFor(c).paramSpec(c))) {
+      const what = `${c.model_type} ${key}`;
+      assert.equal(spec.axes.length, spec.shape.length, `${what}: one role per axis`);
+      spec.axes.forEach(({ role, side }, a) => {
+        assert.ok(axisRoles.includes(role), `${what}: axis ${a} role ${role}`);
+        assert.equal(role === 'fixed', side === 'fixed', `${what}: axis ${a} is ${role} on side ${side}`);
+        if (role !== 'fixed') assert.equal(spec.shape[a], size[role], `${what}: axis ${a} (${role}) has size ${spec.shape[a]}`);
+      });
+      assert.ok(spec.axes.some((x) => x.role !== 'fixed') || spec.kind === 'bias', `${what}: only a bias over classes or the vocabulary may have no growable axis`);
+    }
+  }
 });
 
 test('headPlan: more heads, wider heads, or refused when both change', () => {

@@ -1,13 +1,15 @@
 // What every growth operator needs to know about a model's parameters, the checks before growing,
-// and (from axis-map.ts, re-exported here) the width-expansion index arithmetic. Follows the role tables of LiGO (Wang et al., ICLR 2023,
-// §3: width matrices B (output side) and A (input side) tied across parameters that share a
-// dimension) and the checks of GROWTH.md.
+// and (from axis-map.ts, re-exported here) the width-expansion index arithmetic. LiGO's width
+// matrices B (output side) and A (input side) are tied across parameters that share a dimension
+// (Wang et al., ICLR 2023, §3); which dimension each axis indexes, and on which side, comes from
+// the models' parameter specs (src/models/params.ts), the one description of every key.
 //
 // API (stable; src/grow/ligo*.ts builds on it):
 //   paramRoles(config): ParamInfo[]        every key modelFor(config).flatten() produces, in that
-//                                           order, with layer, module, kind, shape, one AxisRole and
-//                                           one AxisSide per axis ('out': the axis produces that
-//                                           dimension, expand it like B; 'in': it consumes it, like A)
+//                                           order, with layer, module, and the spec's kind, shape,
+//                                           one AxisRole and one AxisSide per axis ('out': the axis
+//                                           produces that dimension, expand it like B; 'in': it
+//                                           consumes it, like A)
 //   paramRoleMap(config)                    the same, keyed by HF key
 //   dims(config) / withDims(config, d)      { layers, hidden, heads, headDim, ffn } and a config with some replaced
 //   layerKey(config, layer, module)         the HF key of `module` in transformer layer `layer`
@@ -20,15 +22,11 @@
 //   expandAxis(t, axis, map, mode) / expandTensor(t, maps, mode) / freshMask(shape, maps)
 //   Mode: 'params' | 'first-moment' | 'second-moment' (moments: weights squared for the second)
 //   maskedMix(base, other, mask), addZeroSumNoise(t, axis, map, std, rng), cloneTensor(t)
-//
-// Two notes on sides. The word embeddings are also the tied LM decoder; they are marked as
-// producers ('out'), so whatever feeds the decoder (BERT/RoBERTa's head LayerNorm, GPT-2's ln_f)
-// is marked 'in': it carries the consumer's factor (e.g. Net2Net's 1/count) for the decoder.
 
-import { modelFor, specEntries, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from '../models/index.ts';
-import type { AxisRole, ParamKind, ParamRole } from './types.ts';
+import { modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import type { ParamRole } from './types.ts';
 
-export type AxisSide = 'out' | 'in' | 'fixed';
+export type { AxisSide };
 
 export interface ParamInfo extends ParamRole {
   shape: number[];
@@ -40,76 +38,7 @@ export class GrowError extends Error {
   override name = 'GrowError';
 }
 
-// ---- role tables --------------------------------------------------------------------------
-
-type Rule = [RegExp, ParamKind, AxisRole[], AxisSide[]];
-const F = 'fixed';
-
-const qkvRules = (name: string, role: AxisRole): Rule[] => [
-  [new RegExp(`^attention\\.self\\.${name}\\.weight$`), 'weight', [role, 'hidden'], ['out', 'in']],
-  [new RegExp(`^attention\\.self\\.${name}\\.bias$`), 'bias', [role], ['out']],
-];
-
-const bertLayerRules: Rule[] = [
-  ...qkvRules('query', 'q'),
-  ...qkvRules('key', 'k'),
-  ...qkvRules('value', 'v'),
-  [/^attention\.output\.dense\.weight$/, 'weight', ['hidden', 'v'], ['out', 'in']],
-  [/^intermediate\.dense\.weight$/, 'weight', ['ffn', 'hidden'], ['out', 'in']],
-  [/^intermediate\.dense\.bias$/, 'bias', ['ffn'], ['out']],
-  [/^output\.dense\.weight$/, 'weight', ['hidden', 'ffn'], ['out', 'in']],
-  [/dense\.bias$/, 'bias', ['hidden'], ['out']],
-  [/(LayerNorm|layernorm_before|layernorm_after)\.weight$/, 'norm_weight', ['hidden'], ['out']],
-  [/(LayerNorm|layernorm_before|layernorm_after)\.bias$/, 'norm_bias', ['hidden'], ['out']],
-];
-
-const bertRules: Rule[] = [
-  [/embeddings\.(word|position|token_type)_embeddings\.weight$/, 'embedding', [F, 'hidden'], [F, 'out']],
-  [/embeddings\.LayerNorm\.weight$/, 'norm_weight', ['hidden'], ['out']],
-  [/embeddings\.LayerNorm\.bias$/, 'norm_bias', ['hidden'], ['out']],
-  [/^(cls\.predictions|lm_head)\.bias$/, 'bias', [F], [F]],
-  [/^(cls\.predictions\.transform|lm_head)\.dense\.weight$/, 'weight', ['head', 'hidden'], ['out', 'in']],
-  [/^(cls\.predictions\.transform|lm_head)\.dense\.bias$/, 'bias', ['head'], ['out']],
-  [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.weight$/, 'norm_weight', ['head'], ['in']],
-  [/^(cls\.predictions\.transform\.LayerNorm|lm_head\.layer_norm)\.bias$/, 'norm_bias', ['head'], ['in']],
-  // Sequence classification: BERT's pooler + classifier, RoBERTa's classifier.dense + out_proj.
-  [/^(bert\.pooler|classifier)\.dense\.weight$/, 'weight', ['hidden', 'hidden'], ['out', 'in']],
-  [/^(bert\.pooler|classifier)\.dense\.bias$/, 'bias', ['hidden'], ['out']],
-  [/^classifier(\.out_proj)?\.weight$/, 'weight', [F, 'hidden'], [F, 'in']],
-  [/^classifier(\.out_proj)?\.bias$/, 'bias', [F], [F]],
-];
-
-const gpt2LayerRules: Rule[] = [
-  [/^ln_[12]\.weight$/, 'norm_weight', ['hidden'], ['out']],
-  [/^ln_[12]\.bias$/, 'norm_bias', ['hidden'], ['out']],
-  [/^attn\.c_attn\.weight$/, 'weight', ['hidden', 'qkv'], ['in', 'out']],
-  [/^attn\.c_attn\.bias$/, 'bias', ['qkv'], ['out']],
-  [/^attn\.c_proj\.weight$/, 'weight', ['v', 'hidden'], ['in', 'out']],
-  [/^mlp\.c_fc\.weight$/, 'weight', ['hidden', 'ffn'], ['in', 'out']],
-  [/^mlp\.c_fc\.bias$/, 'bias', ['ffn'], ['out']],
-  [/^mlp\.c_proj\.weight$/, 'weight', ['ffn', 'hidden'], ['in', 'out']],
-  [/c_proj\.bias$/, 'bias', ['hidden'], ['out']],
-];
-
-const gpt2Rules: Rule[] = [
-  [/^transformer\.(wte|wpe)\.weight$/, 'embedding', [F, 'hidden'], [F, 'out']],
-  [/^transformer\.ln_f\.weight$/, 'norm_weight', ['hidden'], ['in']],
-  [/^transformer\.ln_f\.bias$/, 'norm_bias', ['hidden'], ['in']],
-];
-
-const vitRules: Rule[] = [
-  [/embeddings\.(cls|distillation)_token$/, 'token', [F, F, 'hidden'], [F, F, 'out']],
-  [/embeddings\.position_embeddings$/, 'embedding', [F, F, 'hidden'], [F, F, 'out']],
-  [/projection\.weight$/, 'weight', ['hidden', F, F, F], ['out', F, F, F]],
-  [/projection\.bias$/, 'bias', ['hidden'], ['out']],
-  [/^(vit|deit)\.layernorm\.weight$/, 'norm_weight', ['hidden'], ['out']],
-  [/^(vit|deit)\.layernorm\.bias$/, 'norm_bias', ['hidden'], ['out']],
-  [/classifier\.weight$/, 'weight', [F, 'hidden'], [F, 'in']],
-  [/classifier\.bias$/, 'bias', [F], [F]],
-];
-
-/** ViT layers use BERT's module names except for attention.attention.* (and pre-LN norms). */
-const vitLayerRules: Rule[] = bertLayerRules.map(([re, ...rest]) => [new RegExp(re.source.replace('attention\\.self', 'attention\\.attention')), ...rest] as Rule);
+// ---- roles, from the parameter specs -----------------------------------------------------
 
 /** 'bert.encoder.layer.', 'transformer.h.', 'vit.encoder.layer.', ... */
 export function layerPrefix(config: ModelConfig): string {
@@ -120,36 +49,14 @@ export function layerKey(config: ModelConfig, layer: number, module: string): st
   return `${layerPrefix(config)}${layer}.${module}`;
 }
 
-function rulesFor(config: ModelConfig): { top: Rule[]; layer: Rule[] } {
-  switch (config.model_type) {
-    case 'gpt2':
-      return { top: gpt2Rules, layer: gpt2LayerRules };
-    case 'vit':
-    case 'deit':
-      return { top: vitRules, layer: vitLayerRules };
-    default:
-      return { top: bertRules, layer: bertLayerRules };
-  }
-}
-
-function classify(key: string, module: string, shape: number[], rules: Rule[], config: ModelConfig): Omit<ParamInfo, 'key' | 'layer' | 'module'> {
-  const rule = rules.find(([re]) => re.test(module));
-  if (!rule) throw new GrowError(`structure: no axis roles for ${config.model_type} key ${key}; add a rule in src/grow/structure.ts`);
-  const [, kind, axes, sides] = rule;
-  if (axes.length !== shape.length) throw new GrowError(`structure: ${key} has ${shape.length} axes but its rule names ${axes.length}`);
-  return { kind, axes: [...axes], sides: [...sides], shape };
-}
-
 /** Every parameter of the model with its roles, in flatten() order. */
 export function paramRoles(config: ModelConfig): ParamInfo[] {
-  const rules = rulesFor(config);
   const prefix = layerPrefix(config);
   const layerRe = new RegExp(`^${prefix.replace(/\./g, '\\.')}(\\d+)\\.(.+)$`);
   return specEntries(modelFor(config).paramSpec(config)).map(([key, spec]) => {
-    const shape = [...spec.shape];
     const m = layerRe.exec(key);
-    if (m) return { key, layer: Number(m[1]), module: m[2]!, ...classify(key, m[2]!, shape, rules.layer, config) };
-    return { key, layer: null, module: key, ...classify(key, key, shape, rules.top, config) };
+    const roles = { kind: spec.kind, axes: spec.axes.map((a) => a.role), sides: spec.axes.map((a) => a.side), shape: [...spec.shape] };
+    return m ? { key, layer: Number(m[1]), module: m[2]!, ...roles } : { key, layer: null, module: key, ...roles };
   });
 }
 

@@ -2,28 +2,14 @@
 // function"), and the structural description of a model's parameters that operators read.
 //
 // Operators work on flat HuggingFace state dicts (Map<HF key, Tensor>) so one implementation
-// serves BERT, RoBERTa, GPT-2 and ViT/DeiT; the per-family role tables in structure.ts say what
-// every axis of every parameter indexes.
+// serves BERT, RoBERTa, GPT-2 and ViT/DeiT; each model's parameter specs (src/models/params.ts)
+// say what every axis of every parameter indexes, and structure.ts lists them per key.
 
 import type { Tensor } from '../tensor/index.ts';
-import type { ModelConfig, Batch } from '../models/index.ts';
+import type { AxisRole, Batch, ModelConfig, ParamKind } from '../models/index.ts';
 import type { TrainFlops } from '../flops.ts';
 
-/**
- * What one axis of a parameter indexes. Width operators expand an axis according to its role;
- * 'fixed' axes (vocabulary, positions, classes, pixels, a leading 1) never change.
- */
-export type AxisRole =
-  | 'hidden' // the residual stream (hidden_size / n_embd)
-  | 'q' // attention query inner dim of this layer (heads * head_dim)
-  | 'k'
-  | 'v'
-  | 'qkv' // GPT-2 c_attn's fused [q; k; v] output axis (three blocks of heads * head_dim)
-  | 'ffn' // feed-forward inner dim of this layer
-  | 'head' // an LM head's transform dim (BERT cls.predictions.transform, RoBERTa lm_head.dense)
-  | 'fixed';
-
-export type ParamKind = 'weight' | 'bias' | 'norm_weight' | 'norm_bias' | 'embedding' | 'token';
+export type { AxisRole, ParamKind } from '../models/index.ts';
 
 export interface ParamRole {
   /** The HF state-dict key. */

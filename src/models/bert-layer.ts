@@ -32,11 +32,11 @@ export function bertLayerSpec(s: BertLayerShape, std = 0.02): SpecTree<BertLayer
   const d = s.hidden;
   return {
     attention: {
-      self: { query: linearSpec(d, d, std), key: linearSpec(d, d, std), value: linearSpec(d, d, std) },
-      output: { dense: linearSpec(d, d, std), LayerNorm: layerNormSpec(d) },
+      self: { query: linearSpec(d, d, std, { out: 'q', in: 'hidden' }), key: linearSpec(d, d, std, { out: 'k', in: 'hidden' }), value: linearSpec(d, d, std, { out: 'v', in: 'hidden' }) },
+      output: { dense: linearSpec(d, d, std, { out: 'hidden', in: 'v' }), LayerNorm: layerNormSpec(d) },
     },
-    intermediate: { dense: linearSpec(s.intermediate, d, std) },
-    output: { dense: linearSpec(d, s.intermediate, std), LayerNorm: layerNormSpec(d) },
+    intermediate: { dense: linearSpec(s.intermediate, d, std, { out: 'ffn', in: 'hidden' }) },
+    output: { dense: linearSpec(d, s.intermediate, std, { out: 'hidden', in: 'ffn' }), LayerNorm: layerNormSpec(d) },
   };
 }
 

@@ -40,7 +40,7 @@ import { dropout, flattenParams, gatherTokens, layerNorm, linear, scatterTokens,
 import { bertHead, numLabels, validateConfig, type BertConfig } from './config.ts';
 import { bertLayer, bertLayerSpec, type BertLayerParams, type BertLayerShape } from './bert-layer.ts';
 import { activation, checkIds, checkShaped, layerUses, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
-import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
+import { FIXED, consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
 
 export interface BertEmbeddingsParams {
   word_embeddings: { weight: Tensor }; // [vocab_size, hidden]
@@ -87,9 +87,9 @@ function bodySpec(c: BertConfig): SpecTree<BertBodyParams> {
   const roberta = c.model_type === 'roberta';
   return {
     embeddings: {
-      word_embeddings: { weight: normalSpec([c.vocab_size, c.hidden_size], std, c.pad_token_id) },
-      position_embeddings: { weight: normalSpec([c.max_position_embeddings, c.hidden_size], std, roberta ? c.pad_token_id : undefined) },
-      token_type_embeddings: { weight: normalSpec([c.type_vocab_size, c.hidden_size], std) },
+      word_embeddings: { weight: embeddingSpec(c.vocab_size, c.hidden_size, std, c.pad_token_id) },
+      position_embeddings: { weight: embeddingSpec(c.max_position_embeddings, c.hidden_size, std, roberta ? c.pad_token_id : undefined) },
+      token_type_embeddings: { weight: embeddingSpec(c.type_vocab_size, c.hidden_size, std) },
       LayerNorm: layerNormSpec(c.hidden_size),
     },
     encoder: { layer: Array.from({ length: c.num_hidden_layers }, () => bertLayerSpec(layerShape(c), std)) },
@@ -98,14 +98,20 @@ function bodySpec(c: BertConfig): SpecTree<BertBodyParams> {
 
 export function bertSpec(c: BertConfig): SpecTree<BertParams> {
   const h = c.hidden_size;
-  const dense = linearSpec(h, h, c.initializer_range);
   if (bertHead(c) === 'sequence-classification') {
-    const out = linearSpec(numLabels(c), h, c.initializer_range);
+    // BERT's pooler + classifier, RoBERTa's classifier.dense + out_proj.
+    const dense = linearSpec(h, h, c.initializer_range, { out: 'hidden', in: 'hidden' });
+    const out = linearSpec(numLabels(c), h, c.initializer_range, { out: 'fixed', in: 'hidden' });
     if (c.model_type === 'roberta') return { roberta: bodySpec(c), classifier: { dense, out_proj: out } };
     return { bert: { ...bodySpec(c), pooler: { dense } }, classifier: out };
   }
-  if (c.model_type === 'roberta') return { roberta: bodySpec(c), lm_head: { bias: zerosSpec([c.vocab_size]), dense, layer_norm: layerNormSpec(h) } };
-  return { bert: bodySpec(c), cls: { predictions: { bias: zerosSpec([c.vocab_size]), transform: { dense, LayerNorm: layerNormSpec(h) } } } };
+  // The MLM head: a transform (dense + LayerNorm, which feeds the decoder tied to the word
+  // embeddings, so it consumes their width) and the decoder's own bias over the vocabulary.
+  const dense = linearSpec(h, h, c.initializer_range, { out: 'head', in: 'hidden' });
+  const norm = layerNormSpec(h, consumes('head'));
+  const bias = zerosSpec([c.vocab_size], 'bias', [FIXED]);
+  if (c.model_type === 'roberta') return { roberta: bodySpec(c), lm_head: { bias, dense, layer_norm: norm } };
+  return { bert: bodySpec(c), cls: { predictions: { bias, transform: { dense, LayerNorm: norm } } } };
 }
 
 function loadRules(c: BertConfig): LoadRules {

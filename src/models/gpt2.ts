@@ -17,7 +17,7 @@ import { Rng, type Tensor } from '../tensor/index.ts';
 import { dropout, flattenParams, layerNorm, linear, mergeHeads, splitHeads, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
 import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
-import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, type LoadRules, type SpecTree } from './params.ts';
+import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
 
 export interface GPT2BlockParams {
   ln_1: LayerNormParams;
@@ -43,9 +43,9 @@ function blockSpec(c: GPT2Config): SpecTree<GPT2BlockParams> {
   const projStd = std / Math.sqrt(2 * c.n_layer);
   return {
     ln_1: layerNormSpec(C),
-    attn: { c_attn: linearSpec(3 * C, C, std, 'in_out'), c_proj: linearSpec(C, C, projStd, 'in_out') },
+    attn: { c_attn: linearSpec(3 * C, C, std, { out: 'qkv', in: 'hidden' }, 'in_out'), c_proj: linearSpec(C, C, projStd, { out: 'hidden', in: 'v' }, 'in_out') },
     ln_2: layerNormSpec(C),
-    mlp: { c_fc: linearSpec(inner(c), C, std, 'in_out'), c_proj: linearSpec(C, inner(c), projStd, 'in_out') },
+    mlp: { c_fc: linearSpec(inner(c), C, std, { out: 'ffn', in: 'hidden' }, 'in_out'), c_proj: linearSpec(C, inner(c), projStd, { out: 'hidden', in: 'ffn' }, 'in_out') },
   };
 }
 
@@ -53,10 +53,10 @@ export function gpt2Spec(c: GPT2Config): SpecTree<GPT2Params> {
   const std = c.initializer_range;
   return {
     transformer: {
-      wte: { weight: normalSpec([c.vocab_size, c.n_embd], std) },
-      wpe: { weight: normalSpec([c.n_positions, c.n_embd], std) },
+      wte: { weight: embeddingSpec(c.vocab_size, c.n_embd, std) },
+      wpe: { weight: embeddingSpec(c.n_positions, c.n_embd, std) },
       h: Array.from({ length: c.n_layer }, () => blockSpec(c)),
-      ln_f: layerNormSpec(c.n_embd),
+      ln_f: layerNormSpec(c.n_embd, consumes('hidden')), // feeds the tied decoder (wte)
     },
   };
 }

@@ -1,8 +1,17 @@
 // Parameter specs: each model describes its parameter tree once, as a tree of the same shape
-// whose leaves are ParamSpecs (HF shape + HF init rule) and whose paths are the HuggingFace
-// state-dict keys. Initialisation, loading from a flat state dict (with errors that name the
-// key) and key listings all follow from that one description. Mirrors what
+// whose leaves are ParamSpecs (HF shape, HF init rule, kind, and what every axis indexes) and
+// whose paths are the HuggingFace state-dict keys. Initialisation, loading from a flat state dict
+// (with errors that name the key), key listings and the axis roles that growth operators read
+// (src/grow/structure.ts) all follow from that one description. Mirrors what
 // PreTrainedModel._init_weights and load_state_dict do for the models here.
+//
+// Axis roles: each axis of a parameter says which dimension of the model it indexes (AxisRole)
+// and whether the parameter produces that dimension ('out', e.g. a Linear's output rows, an
+// embedding's columns) or consumes it ('in', a Linear's input columns). Roles of size-fixed axes
+// (vocabulary, positions, classes, pixels, a leading 1) are 'fixed'. The word embeddings are
+// also the tied LM decoder; they are marked as producers, so whatever feeds the decoder
+// (BERT/RoBERTa's head LayerNorm, GPT-2's ln_f) is marked 'in': it carries the consumer's factor
+// (e.g. Net2Net's 1/count) for the decoder.
 
 import { Rng, Tensor, full, zeros, type WeightLayout } from '../tensor/index.ts';
 import { initNormal, type LayerNormParams, type LinearParams } from '../nn/index.ts';
@@ -10,26 +19,75 @@ import { CheckpointError } from '../io/safetensors.ts';
 
 export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' };
 
+/**
+ * What one axis of a parameter indexes. Width growth expands an axis according to its role;
+ * 'fixed' axes never change.
+ */
+export type AxisRole =
+  | 'hidden' // the residual stream (hidden_size / n_embd)
+  | 'q' // attention query inner dim of this layer (heads * head_dim)
+  | 'k'
+  | 'v'
+  | 'qkv' // GPT-2 c_attn's fused [q; k; v] output axis (three blocks of heads * head_dim)
+  | 'ffn' // feed-forward inner dim of this layer
+  | 'head' // an LM head's transform dim (BERT cls.predictions.transform, RoBERTa lm_head.dense)
+  | 'fixed';
+
+export const axisRoles: readonly AxisRole[] = ['hidden', 'q', 'k', 'v', 'qkv', 'ffn', 'head', 'fixed'];
+
+/** 'out': the parameter produces that dimension; 'in': it consumes it; 'fixed' for fixed axes. */
+export type AxisSide = 'out' | 'in' | 'fixed';
+
+export type ParamKind = 'weight' | 'bias' | 'norm_weight' | 'norm_bias' | 'embedding' | 'token';
+
+export interface AxisSpec {
+  role: AxisRole;
+  side: AxisSide;
+}
+
+/** An axis the parameter produces (a 'fixed' role gets side 'fixed'). */
+export const produces = (role: AxisRole): AxisSpec => ({ role, side: role === 'fixed' ? 'fixed' : 'out' });
+/** An axis the parameter consumes (a 'fixed' role gets side 'fixed'). */
+export const consumes = (role: AxisRole): AxisSpec => ({ role, side: role === 'fixed' ? 'fixed' : 'in' });
+export const FIXED: AxisSpec = { role: 'fixed', side: 'fixed' };
+
 export class ParamSpec {
   constructor(
     readonly shape: readonly number[],
     readonly init: Init,
-  ) {}
+    readonly kind: ParamKind,
+    /** One per axis of `shape`, in storage order. */
+    readonly axes: readonly AxisSpec[],
+  ) {
+    if (axes.length !== shape.length) throw new Error(`ParamSpec: shape [${shape.join(', ')}] has ${shape.length} axes but ${axes.length} axis roles`);
+  }
 }
 
 /** The spec tree matching a parameter tree P: every Tensor leaf becomes a ParamSpec. */
 export type SpecTree<P> = P extends Tensor ? ParamSpec : P extends readonly (infer U)[] ? SpecTree<U>[] : { [K in keyof P]: SpecTree<P[K]> };
 
 /** Normal(0, std); `zeroRow` zeroes one row, as HF does for an embedding's padding_idx. */
-export const normalSpec = (shape: readonly number[], std: number, zeroRow?: number) => new ParamSpec(shape, zeroRow === undefined ? { kind: 'normal', std } : { kind: 'normal', std, zeroRow });
-export const zerosSpec = (shape: readonly number[]) => new ParamSpec(shape, { kind: 'zeros' });
+export const normalSpec = (shape: readonly number[], std: number, kind: ParamKind, axes: readonly AxisSpec[], zeroRow?: number) =>
+  new ParamSpec(shape, zeroRow === undefined ? { kind: 'normal', std } : { kind: 'normal', std, zeroRow }, kind, axes);
+export const zerosSpec = (shape: readonly number[], kind: ParamKind, axes: readonly AxisSpec[]) => new ParamSpec(shape, { kind: 'zeros' }, kind, axes);
 
-export function linearSpec(outF: number, inF: number, std: number, layout: WeightLayout = 'out_in'): SpecTree<LinearParams> {
-  return { weight: normalSpec(layout === 'out_in' ? [outF, inF] : [inF, outF], std), bias: zerosSpec([outF]) };
+/** A [vocabulary-like, hidden] embedding table: rows fixed, columns produce the residual stream. */
+export const embeddingSpec = (rows: number, hidden: number, std: number, zeroRow?: number) => normalSpec([rows, hidden], std, 'embedding', [FIXED, produces('hidden')], zeroRow);
+
+/** What a Linear's output and input features index. */
+export interface LinearRoles {
+  out: AxisRole;
+  in: AxisRole;
 }
 
-export function layerNormSpec(dim: number): SpecTree<LayerNormParams> {
-  return { weight: new ParamSpec([dim], { kind: 'ones' }), bias: zerosSpec([dim]) };
+export function linearSpec(outF: number, inF: number, std: number, roles: LinearRoles, layout: WeightLayout = 'out_in'): SpecTree<LinearParams> {
+  const weight = layout === 'out_in' ? normalSpec([outF, inF], std, 'weight', [produces(roles.out), consumes(roles.in)]) : normalSpec([inF, outF], std, 'weight', [consumes(roles.in), produces(roles.out)]);
+  return { weight, bias: zerosSpec([outF], 'bias', [produces(roles.out)]) };
+}
+
+/** A LayerNorm over `dim`; `axis` says what it normalises (default: it produces the residual stream). */
+export function layerNormSpec(dim: number, axis: AxisSpec = produces('hidden')): SpecTree<LayerNormParams> {
+  return { weight: new ParamSpec([dim], { kind: 'ones' }, 'norm_weight', [axis]), bias: zerosSpec([dim], 'norm_bias', [axis]) };
 }
 
 const join = (path: string, k: string) => (path ? `${path}.${k}` : k);

@@ -23,7 +23,7 @@ import { Rng, ShapeError, type Tensor } from '../tensor/index.ts';
 import { dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import { validateConfig, type ViTConfig } from './config.ts';
 import { activation, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
-import { initTree, layerNormSpec, linearSpec, loadTree, normalSpec, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
+import { FIXED, initTree, layerNormSpec, linearSpec, loadTree, normalSpec, produces, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
 
 export interface ViTLayerParams {
   attention: { attention: SelfAttentionParams; output: { dense: LinearParams } };
@@ -63,9 +63,12 @@ function layerSpec(c: ViTConfig): SpecTree<ViTLayerParams> {
   const D = c.hidden_size;
   const std = c.initializer_range;
   return {
-    attention: { attention: { query: linearSpec(D, D, std), key: linearSpec(D, D, std), value: linearSpec(D, D, std) }, output: { dense: linearSpec(D, D, std) } },
-    intermediate: { dense: linearSpec(c.intermediate_size, D, std) },
-    output: { dense: linearSpec(D, c.intermediate_size, std) },
+    attention: {
+      attention: { query: linearSpec(D, D, std, { out: 'q', in: 'hidden' }), key: linearSpec(D, D, std, { out: 'k', in: 'hidden' }), value: linearSpec(D, D, std, { out: 'v', in: 'hidden' }) },
+      output: { dense: linearSpec(D, D, std, { out: 'hidden', in: 'v' }) },
+    },
+    intermediate: { dense: linearSpec(c.intermediate_size, D, std, { out: 'ffn', in: 'hidden' }) },
+    output: { dense: linearSpec(D, c.intermediate_size, std, { out: 'hidden', in: 'ffn' }) },
     layernorm_before: layerNormSpec(D),
     layernorm_after: layerNormSpec(D),
   };
@@ -75,14 +78,17 @@ function bodySpec(c: ViTConfig): SpecTree<ViTBodyParams> {
   const D = c.hidden_size;
   const std = c.initializer_range;
   const deit = c.model_type === 'deit';
-  const tokenSpec = () => (deit ? zerosSpec([1, 1, D]) : normalSpec([1, 1, D], std));
+  const toHidden = [FIXED, FIXED, produces('hidden')];
+  const tokenSpec = () => (deit ? zerosSpec([1, 1, D], 'token', toHidden) : normalSpec([1, 1, D], std, 'token', toHidden));
   const positions = numPatches(c) + (deit ? 2 : 1);
   return {
     embeddings: {
       cls_token: tokenSpec(),
       ...(deit ? { distillation_token: tokenSpec() } : {}),
-      position_embeddings: deit ? zerosSpec([1, positions, D]) : normalSpec([1, positions, D], std),
-      patch_embeddings: { projection: { weight: normalSpec([D, c.num_channels, c.patch_size, c.patch_size], std), bias: zerosSpec([D]) } },
+      position_embeddings: deit ? zerosSpec([1, positions, D], 'embedding', toHidden) : normalSpec([1, positions, D], std, 'embedding', toHidden),
+      patch_embeddings: {
+        projection: { weight: normalSpec([D, c.num_channels, c.patch_size, c.patch_size], std, 'weight', [produces('hidden'), FIXED, FIXED, FIXED]), bias: zerosSpec([D], 'bias', [produces('hidden')]) },
+      },
     },
     encoder: { layer: Array.from({ length: c.num_hidden_layers }, () => layerSpec(c)) },
     layernorm: layerNormSpec(D),
@@ -90,7 +96,7 @@ function bodySpec(c: ViTConfig): SpecTree<ViTBodyParams> {
 }
 
 export function vitSpec(c: ViTConfig): SpecTree<ViTParams> {
-  const head = () => linearSpec(c.num_labels, c.hidden_size, c.initializer_range);
+  const head = () => linearSpec(c.num_labels, c.hidden_size, c.initializer_range, { out: 'fixed', in: 'hidden' });
   if (c.model_type === 'deit') return { deit: bodySpec(c), cls_classifier: head(), distillation_classifier: head() };
   return { vit: bodySpec(c), classifier: head() };
 }
