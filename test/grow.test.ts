@@ -105,7 +105,7 @@ test('every parameter of every preset and head has one axis role per axis, sized
   });
   for (const c of configs) {
     const d = dims(c);
-    const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.hidden, k: d.hidden, v: d.hidden, qkv: 3 * d.hidden, ffn: d.ffn, head: d.hidden };
+    const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.hidden, k: d.hidden, v: d.hidden, qkv: 3 * d.hidden, ffn: d.ffn };
     for (const [key, spec] of specEntries(modelFor(c).paramSpec(c))) {
       const what = `${c.model_type} ${key}`;
       assert.equal(spec.axes.length, spec.shape.length, `${what}: one role per axis`);

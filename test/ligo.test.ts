@@ -20,14 +20,18 @@ import { stackbert } from '../src/grow/stack.ts';
 import { net2net } from '../src/grow/net2net.ts';
 import { initOperator } from '../src/grow/ligo-init.ts';
 import { saveLigoOperator } from '../src/grow/ligo-io.ts';
-import { applyOperator, paramShapes, widthName, type LigoSettings } from '../src/grow/ligo-operator.ts';
-import { layoutFor, learnLigo, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
+import { applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo-operator.ts';
+import { layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
+import { ligoDefaults, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo-options.ts';
+import { operatorBatches } from '../src/grow/ligo-batches.ts';
+import { getMethod } from '../src/grow/registry.ts';
 import { assertClose, randint } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const bert = (o: Partial<BertConfig> = {}) => preset<BertConfig>('bert-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...o });
+const roberta = (o: Partial<BertConfig> = {}) => preset<BertConfig>('roberta-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 18, ...o });
 const gpt2 = (o: Partial<GPT2Config> = {}) => preset<GPT2Config>('gpt2-tiny', { vocab_size: 40, n_embd: 16, n_head: 2, n_positions: 16, bos_token_id: 39, eos_token_id: 39, ...o });
 const vit = (o: Partial<ViTConfig> = {}) => preset<ViTConfig>('vit-tiny', { hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, image_size: 8, patch_size: 4, num_labels: 3, ...o });
 
@@ -99,9 +103,10 @@ function toFloat64(m: Map<string, Tensor>): Map<string, Tensor> {
 
 describe("the operator's gradient matches central finite differences (float64, reference backend)", () => {
   const cases: [string, ModelConfig, ModelConfig, LigoSettings][] = [
-    ['bert, code, tied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'code', tieInputs: true }],
-    ['bert, full, untied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 1 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false }],
-    ['gpt2 (fused qkv), code, tied', gpt2({ n_embd: 8, n_inner: 12, n_layer: 1 }), gpt2({ n_embd: 12, n_head: 3, n_inner: 16, n_layer: 2 }), { mode: 'code', tieInputs: true }],
+    ['bert, code, tied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'code', tieInputs: true, order: 'depth-first' }],
+    ['bert, full, untied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 1 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false, order: 'depth-first' }],
+    ['gpt2 (fused qkv), code, tied', gpt2({ n_embd: 8, n_inner: 12, n_layer: 1 }), gpt2({ n_embd: 12, n_head: 3, n_inner: 16, n_layer: 2 }), { mode: 'code', tieInputs: true, order: 'depth-first' }],
+    ['bert, full, tied, width-first', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'full', tieInputs: true, order: 'width-first' }],
   ];
   for (const [name, sc, lc, settings] of cases) {
     test(name, () =>
@@ -176,7 +181,7 @@ test('the operator saves and loads as safetensors with its settings and configs'
   const path = join(tmp, 'op.safetensors');
   saveLigoOperator(path, operator);
   const loaded = readLigoOperator(path);
-  assert.deepEqual(loaded.settings, { mode: 'full', tieInputs: false });
+  assert.deepEqual(loaded.settings, { mode: 'full', tieInputs: false, order: 'depth-first' });
   assert.deepEqual(loaded.smallConfig, sc);
   assert.deepEqual(loaded.largeConfig, lc);
   assert.deepEqual(Object.keys(loaded.params).sort(), Object.keys(operator.params).sort());
@@ -188,10 +193,114 @@ test('the operator saves and loads as safetensors with its settings and configs'
   assert.throws(() => readLigoOperator(path), /operator tensor width\.\S+ has shape/);
 });
 
-test('bert-6L-512H -> bert-12L-768H learns 30,147,712 coefficients in code mode, 90,440,832 in full mode', () => {
-  const count = (mode: 'code' | 'full') => paramShapes(layoutFor(preset('bert-6L-512H'), preset('bert-12L-768H'), { mode, tieInputs: true })).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-  assert.equal(count('code'), 30_147_712);
-  assert.equal(count('full'), 90_440_832);
+test('bert-6L-512H -> bert-12L-768H learns 30,016,640 coefficients in code mode, 90,047,616 in full mode', () => {
+  const count = (mode: 'code' | 'full') => paramShapes(layoutFor(preset('bert-6L-512H'), preset('bert-12L-768H'), { mode, tieInputs: true, order: 'depth-first' })).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  // The MLM head shares the residual matrix (no 256x512 / 768x512 head matrix of its own).
+  assert.equal(count('code'), 30_147_712 - 256 * 512);
+  assert.equal(count('full'), 90_440_832 - 768 * 512);
+});
+
+test('BERT/RoBERTa MLM head: the transform output and its LayerNorm grow with the residual-stream (word embedding) matrix, as the tied decoder needs', () => {
+  for (const [sc, lc, head] of [
+    [bert(), bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48 }), 'cls.predictions.transform'],
+    [roberta(), roberta({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48 }), 'lm_head'],
+  ] as const) {
+    for (const tieInputs of [true, false]) {
+      const layout = layoutFor(sc, lc, { mode: 'full', tieInputs, order: 'depth-first' });
+      const groups = (key: string) => layout.entries.find((e) => e.key === key)!.axes.map((a) => a.groups.join('+'));
+      const word = `${sc.model_type}.embeddings.word_embeddings.weight`;
+      const norm = head === 'lm_head' ? 'lm_head.layer_norm' : `${head}.LayerNorm`;
+      assert.deepEqual(groups(word), ['hidden']);
+      assert.deepEqual(groups(`${head}.dense.weight`), tieInputs ? ['hidden', 'hidden'] : ['hidden', 'hidden.in']);
+      assert.deepEqual(groups(`${head}.dense.bias`), ['hidden']);
+      // The norm feeds the decoder (the word embeddings' transpose): it consumes their width.
+      assert.deepEqual(groups(`${norm}.weight`), [tieInputs ? 'hidden' : 'hidden.in']);
+      assert.ok(!layout.width.some((g) => g.name.startsWith('head')), 'no separate head matrix');
+    }
+  }
+});
+
+test("the two orders: depth-first and width-first differ with per-layer width matrices, agree when every layer's are the same", () => {
+  const sc = bert({ num_hidden_layers: 2 });
+  const lc = bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 3 });
+  const small = smallModel(sc);
+  for (const mode of ['code', 'full'] as const) {
+    const layout = (order: 'depth-first' | 'width-first') => layoutFor(sc, lc, { mode, tieInputs: true, order });
+    const depthFirst = layout('depth-first');
+    const widthFirst = layout('width-first');
+    const grown = (l: typeof depthFirst, params: LigoParams) => materialise(l, { settings: l.settings, smallConfig: sc, largeConfig: lc, params }, prepareSmall(l, small, sc));
+    const a = initOperator(depthFirst, { depth: 'stackbert_noisy', width: 'rand', noise: 0.3 }, 4, 'float32');
+    const b = initOperator(widthFirst, { depth: 'stackbert_noisy', width: 'rand', noise: 0.3 }, 5, 'float32');
+    // Same depth coefficients and residual matrix; per-layer matrices drawn independently.
+    for (const k of Object.keys(a)) if (!k.startsWith('width.layers.')) b[k] = a[k]!;
+    assert.deepEqual(Object.keys(b).filter((k) => k.startsWith('width.layers.')).map((k) => k.split('.')[2]).sort(), ['0', '0', '0', '0', '1', '1', '1', '1'], 'width-first: matrices per small layer');
+    const differ = Math.max(...[...grown(depthFirst, a)].map(([k, t]) => Math.max(...t.f.map((x, i) => Math.abs(x - grown(widthFirst, b).get(k)!.f[i]!)))));
+    assert.ok(differ > 1e-2, `${mode}: the orders should differ, max difference ${differ}`);
+    // Every layer's matrices set to layer 0's: the two orders are the same operator.
+    const shared = (p: LigoParams) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, k.startsWith('width.layers.') ? a[k.replace(/layers\.\d+\./, 'layers.0.')]! : t]));
+    assertSameModel(grown(widthFirst, shared(b)), grown(depthFirst, shared(a)), 1e-5);
+  }
+});
+
+describe("operator learning's options", () => {
+  const sc = bert({ num_hidden_layers: 1 });
+  const lc = bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 2, hidden_dropout_prob: 0.1 });
+  const small = smallModel(sc);
+  const given = (seed: number) => {
+    const rng = new Rng(seed);
+    return () => textBatch(rng, lc, 4, 10);
+  };
+
+  test('every option has a default, a valid-value description and a one-line meaning; the method lists them', () => {
+    assert.equal(getMethod('ligo').options, ligoOptionDefs);
+    for (const [k, d] of Object.entries(ligoOptionDefs)) {
+      assert.ok(d.meaning.length > 10 && !d.meaning.includes('\n'), k);
+      assert.ok(d.check(d.default), `${k}: its default ${JSON.stringify(d.default)} is valid`);
+    }
+    assert.deepEqual(parseLigoOptions({}), ligoDefaults);
+    assert.equal(ligoDefaults.dropout, true);
+    assert.throws(() => parseLigoOptions({ batchSize: 0 }), /option batchSize must be null or a positive integer, got 0/);
+    assert.throws(() => parseLigoOptions({ order: 'sideways' }), /option order must be 'depth-first', 'width-first'/);
+  });
+
+  test('batchSize / seqLen: rows gathered from consecutive given batches, positions cut; FLOPs counted at that shape', () => {
+    const rng = new Rng(1);
+    const parts = Array.from({ length: 3 }, () => textBatch(rng, lc, 4, 10));
+    const cut = tidy(() => {
+      const b = operatorBatches((i) => parts[i]!, { batchSize: 6, seqLen: 7 })(0) as TextBatch;
+      return { shape: [...b.inputIds.shape], ids: Array.from(b.inputIds.i), labels: Array.from(b.labels!.i) };
+    });
+    assert.deepEqual(cut.shape, [6, 7]);
+    const rows = (t: Tensor, r: number) => Array.from(t.i.subarray(r * 10, r * 10 + 7));
+    assert.deepEqual(cut.ids, [0, 1, 2, 3].map((r) => rows(parts[0]!.inputIds, r)).concat([0, 1].map((r) => rows(parts[1]!.inputIds, r))).flat());
+    assert.deepEqual(cut.labels.slice(4 * 7, 5 * 7), rows(parts[1]!.labels!, 0));
+    assert.throws(() => tidy(() => operatorBatches((i) => parts[i]!, { batchSize: null, seqLen: 11 })(0)), /seqLen 11 is longer than the batches given \(10 tokens\)/);
+
+    const run = (options: Record<string, unknown>) => learnLigo(small, sc, lc, { seed: 3, options: { steps: 2, ...options }, batches: given(2) }).result.cost!.flops;
+    const layout = layoutFor(sc, lc, { mode: 'code', tieInputs: true, order: 'depth-first' });
+    assert.deepEqual(run({}), ligoCostFlops(layout, lc, [{ batchSize: 4, seqLen: 10 }, { batchSize: 4, seqLen: 10 }]));
+    assert.deepEqual(run({ batchSize: 6, seqLen: 7 }), ligoCostFlops(layout, lc, [{ batchSize: 6, seqLen: 7 }, { batchSize: 6, seqLen: 7 }]));
+  });
+
+  test("dropout: on by default at the large config's rate, off with dropout false, nothing to drop at rate 0", () => {
+    const firstLoss = (config: ModelConfig, options: Record<string, unknown>) => learnLigo(small, sc, config, { seed: 3, options: { steps: 1, ...options }, batches: given(2) }).losses[0]!;
+    const noDropout = firstLoss(lc, { dropout: false });
+    assert.notEqual(firstLoss(lc, {}), noDropout);
+    const still = bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+    assert.equal(firstLoss(still, {}), firstLoss(still, { dropout: false }));
+  });
+
+  test('widthLr / depthLr: each group learns at its own rate', () => {
+    const learned = (options: Record<string, unknown>) => learnLigo(small, sc, lc, { seed: 3, options: { steps: 3, lr: 1e-2, ...options }, batches: given(2) }).operator.params;
+    const init = learnLigo(small, sc, lc, { seed: 3, options: { steps: 0 } }).operator.params;
+    const moved = (p: LigoParams, prefix: string) => Object.keys(p).filter((k) => k.startsWith(prefix)).some((k) => p[k]!.f.some((x, i) => Math.abs(x - init[k]!.f[i]!) > 1e-6));
+    const frozenDepth = learned({ depthLr: 1e-12 });
+    assert.equal(moved(frozenDepth, 'depth.'), false);
+    assert.equal(moved(frozenDepth, 'width.'), true);
+    const frozenWidth = learned({ widthLr: 1e-12 });
+    assert.equal(moved(frozenWidth, 'width.'), false);
+    assert.equal(moved(frozenWidth, 'depth.'), true);
+  });
 });
 
 // ---- learning on real text -------------------------------------------------------------------

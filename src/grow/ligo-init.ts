@@ -13,15 +13,16 @@
 //   'sel'   one-hot on a random old neuron (a Net2Net copy).
 // A fixed operator's width plan (`fromPlan`, e.g. Net2Net's: copies on output sides, copies
 // divided by the copy count on input sides, q scaled for wider heads) sets every matrix to that
-// plan's map, densified; layer l's matrices take the plan of the small layer that the depth init
-// makes l copy. With untied inputs LiGO then equals that operator exactly. Without a plan,
-// input-side matrices ('<name>.in') start as copies of their output-side matrix (untying adds
-// freedom, not a different start).
+// plan's map, densified; large layer l's matrices take the plan of the small layer that the depth
+// init makes l copy (width-first: small layer j's matrices take small layer j's plan). With untied
+// inputs LiGO then equals that operator exactly. Without a plan, input-side matrices
+// ('<name>.in') start as copies of their output-side matrix (untying adds freedom, not a
+// different start).
 
 import { Rng, Tensor, type DType } from '../tensor/index.ts';
 import { GrowError, type AxisMap } from './structure.ts';
 import type { WidthPlan } from './width.ts';
-import { depthName, widthName, widthShape, type LigoLayout, type LigoParams, type WidthGroup } from './ligo-operator.ts';
+import { depthName, widthName, widthShape, widthUses, type LigoLayout, type LigoParams, type WidthGroup } from './ligo-operator.ts';
 
 export type DepthInit = 'stackbert_noisy' | 'stack' | 'interlace';
 export type WidthInit = 'rand' | 'sel';
@@ -85,13 +86,13 @@ function densify(m: AxisMap): Float64Array {
  * block-wise axis (GPT-2's qkv) the diagonal block that belongs to g.
  */
 function planMatrix(layout: LigoLayout, g: WidthGroup, init: LigoInit & { fromPlan: WidthPlan }): Float64Array {
-  for (const e of layout.entries) {
-    const a = e.axes.find((p) => p.groups.includes(g.name));
-    if (!a) continue;
-    const layer = e.layer === null ? null : depthSource(init.depth, e.layer, layout.smallLayers, layout.largeLayers);
-    const map = init.fromPlan({ ...e.info, layer }, a.axis);
+  const widthFirst = layout.settings.order === 'width-first';
+  for (const { info, layer: at, plan: a } of widthUses(layout)) {
+    if (!a.groups.includes(g.name)) continue;
+    const layer = at === null || widthFirst ? at : depthSource(init.depth, at, layout.smallLayers, layout.largeLayers);
+    const map = init.fromPlan({ ...info, layer }, a.axis);
     const n = a.groups.length;
-    if (!map || map.oldSize !== n * g.d1 || map.fresh.length !== n * g.d2) throw new GrowError(`ligo: the width plan gives no ${n * g.d2}x${n * g.d1} map for ${e.key} axis ${a.axis}`);
+    if (!map || map.oldSize !== n * g.d1 || map.fresh.length !== n * g.d2) throw new GrowError(`ligo: the width plan gives no ${n * g.d2}x${n * g.d1} map for ${info.key} axis ${a.axis}`);
     const dense = densify(map); // [n D2, n D1]
     const b = a.groups.indexOf(g.name);
     const out = new Float64Array(g.d2 * g.d1);

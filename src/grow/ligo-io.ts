@@ -1,13 +1,13 @@
 // Saving and loading a learned LiGO operator: its tensors in a safetensors file (float32, named
 // as in ligo-operator.ts: 'width.hidden', 'width.layers.3.ffn', 'depth.attention.self.query.weight',
 // ...) and, in the file's metadata, what is needed to use it again: the format tag, the mode and
-// input tying, and both model configs (as config.json objects). Loading checks every tensor
+// input tying and order, and both model configs (as config.json objects). Loading checks every tensor
 // against the layout those configs imply.
 
 import { readSafetensors, writeSafetensors, CheckpointError } from '../io/safetensors.ts';
 import { configFromJSON, type ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import { layoutFor, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';
+import { layoutFor, ligoOrders, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';
 
 export const LIGO_FORMAT = 'ligo-operator/1';
 
@@ -51,8 +51,11 @@ function parseJson(path: string, field: string, text: string | undefined): unkno
 
 function parseSettings(path: string, text: string | undefined): LigoSettings {
   const s = parseJson(path, 'settings', text) as Partial<LigoSettings>;
-  if ((s.mode !== 'full' && s.mode !== 'code') || typeof s.tieInputs !== 'boolean') throw new CheckpointError(`${path}: metadata settings must hold mode ('full' or 'code') and tieInputs (boolean), got ${text}`);
-  return { mode: s.mode, tieInputs: s.tieInputs };
+  const order = s.order ?? 'depth-first'; // files written before the order setting existed
+  if ((s.mode !== 'full' && s.mode !== 'code') || typeof s.tieInputs !== 'boolean' || !ligoOrders.includes(order)) {
+    throw new CheckpointError(`${path}: metadata settings must hold mode ('full' or 'code'), tieInputs (boolean) and order (${ligoOrders.join(' or ')}), got ${text}`);
+  }
+  return { mode: s.mode, tieInputs: s.tieInputs, order };
 }
 
 function checkedParams(path: string, tensors: Map<string, Tensor>, layout: LigoLayout): LigoParams {

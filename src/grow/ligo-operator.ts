@@ -3,21 +3,31 @@
 // with the engine's differentiable ops, never materialising M.
 //
 // For every parameter of the large model, with the roles structure.ts gives each axis:
-//   depth:  W_mix[l] = sum_j w_m[l, j] W_j           (w_m [L2, L1], one per in-layer module key, so
+//   depth:  mix[l] = sum_j w_m[l, j] X_j              (w_m [L2, L1], one per in-layer module key, so
 //                                                     weights, biases and LayerNorm weights/biases
 //                                                     of a module have separate coefficients)
-//   width:  W'[l] = W_mix[l] x_0 B_0 x_1 B_1 ...      (x_a: multiply axis a by that axis's [D2, D1]
+//   width:  X x_0 B_0 x_1 B_1 ...                     (x_a: multiply axis a by that axis's [D2, D1]
 //                                                     matrix; 'fixed' axes are left alone)
-// Layer parameters are mixed first (at the small width) and expanded after; both maps are
-// linear, so the order does not change the result, only the cost.
+// Two orders (settings.order):
+//   'depth-first' (default, the authors' code): W'[l] = width_l(sum_j w_m[l, j] W_j), layer
+//                 parameters mixed at the small width, then expanded with the width matrices of
+//                 LARGE layer l;
+//   'width-first' (the paper's equations):      W'[l] = sum_j w_m[l, j] width_j(W_j), each small
+//                 layer expanded with its own width matrices, then mixed.
+// Both are linear in theta_small, but they are different operators: with per-layer width
+// matrices the first gives large layer l one set of matrices, the second mixes layers expanded by
+// different ones. They coincide when every layer's matrices are equal (e.g. no per-layer width
+// growth) or the depth mix is one-hot and the matrices follow it.
 //
 // Width matrices, tied as bert2BERT / the authors' code do:
 //   'width.hidden'          the residual stream: embeddings, its LayerNorms, the input side of
-//                           Q/K/V/FFN-in, the output side of attention-out and FFN-out;
-//   'width.layers.<l>.<r>'  per LARGE layer l, r in q, k, v, ffn (attention-out's input side uses
-//                           v's matrix, FFN-out's input side uses ffn's; GPT-2's fused 'qkv' axis
-//                           uses q, k and v block-wise);
-//   'width.head'            the LM head's transform.
+//                           Q/K/V/FFN-in, the output side of attention-out and FFN-out, and the
+//                           MLM head's transform (its output rows and LayerNorm), whose output
+//                           feeds the decoder tied to the word embeddings;
+//   'width.layers.<l>.<r>'  per layer l (LARGE layers depth-first, SMALL layers width-first), r in
+//                           q, k, v, ffn (attention-out's input side uses v's matrix, FFN-out's
+//                           input side uses ffn's; GPT-2's fused 'qkv' axis uses q, k and v
+//                           block-wise).
 // Q/K/V matrices act on the whole heads*head_dim axis and are not constrained block-diagonally
 // per head (neither are the authors'); in 'code' mode with an unchanged head_dim the old heads are
 // kept exactly and new heads are learned mixtures of old ones.
@@ -37,11 +47,15 @@ import { GrowError, checkGrowable, dims, paramRoles, type ParamInfo } from './st
 import type { AxisRole } from './types.ts';
 
 export type LigoMode = 'full' | 'code';
+export type LigoOrder = 'depth-first' | 'width-first';
+export const ligoOrders: readonly LigoOrder[] = ['depth-first', 'width-first'];
 
 export interface LigoSettings {
   mode: LigoMode;
   /** Input sides share the producing output side's matrix (the authors' code) or get their own. */
   tieInputs: boolean;
+  /** Depth mix then width per large layer (the authors' code), or width per small layer then mix. */
+  order: LigoOrder;
 }
 
 /** The operator's learned tensors by name ('width.*' [D2, D1] or [D2 - D1, D1]; 'depth.*' [L2, L1]). */
@@ -69,6 +83,7 @@ export interface LayoutEntry {
   /** The small parameter's shape (every small layer has the same). */
   smallShape: readonly number[];
   largeShape: readonly number[];
+  /** Expansions after the depth mix (none for layer parameters width-first: see `layerAxes`). */
   axes: AxisPlan[];
 }
 
@@ -82,6 +97,8 @@ export interface LigoLayout {
   width: WidthGroup[];
   /** In-layer module keys that get depth coefficients, in a fixed order. */
   depthModules: string[];
+  /** Width-first only: per module, per SMALL layer j, the expansions of layer j before the mix. */
+  layerAxes: Map<string, AxisPlan[][]>;
 }
 
 /** A model as the layout needs it: structure.ts's roles (with shapes and sides) and its depth. */
@@ -114,7 +131,6 @@ function groupsOf(role: AxisRole, layer: number | null, key: string): string[] {
     case 'fixed':
       return [];
     case 'hidden':
-    case 'head':
       return [role];
     case 'qkv':
       return (['q', 'k', 'v'] as const).map((r) => layerGroup(layer, r, key));
@@ -140,27 +156,47 @@ export function ligoLayout(small: ModelDescription, large: ModelDescription, set
   const index = smallIndex(small);
   const groups = new Map<string, WidthGroup>();
   const modules = new Set<string>();
+  const layerAxes = new Map<string, AxisPlan[][]>();
+  const widthFirst = settings.order === 'width-first';
+  /** The expansions of parameter r (roles of the large model) when its width layer is `layer`. */
+  const plansOf = (r: ParamInfo, layer: number | null, smallShape: readonly number[]): AxisPlan[] => {
+    const axes: AxisPlan[] = [];
+    r.axes.forEach((role, axis) => {
+      const names = groupsOf(role, layer, r.key).map((g) => (!settings.tieInputs && r.sides[axis] === 'in' ? `${g}.in` : g));
+      if (names.length === 0) {
+        if (smallShape[axis] !== r.shape[axis]) throw new GrowError(`ligo: ${r.key} axis ${axis} is fixed but has size ${smallShape[axis]} in the small model and ${r.shape[axis]} in the large one`);
+        return;
+      }
+      const d1 = smallShape[axis]! / names.length;
+      const d2 = r.shape[axis]! / names.length;
+      if (d2 < d1) throw new GrowError(`ligo: ${r.key} axis ${axis} shrinks from ${d1} to ${d2}; LiGO only grows`);
+      for (const name of names) registerGroup(groups, { name, d1, d2 }, r.key);
+      axes.push({ axis, groups: names });
+    });
+    return axes;
+  };
   const entries = large.roles.map((r): LayoutEntry => {
     const smallShape = smallFor(index, r.layer === null ? null : 0, r.module, r.key).shape;
     const largeShape = r.shape;
     if (smallShape.length !== largeShape.length) throw new GrowError(`ligo: ${r.key} has rank ${largeShape.length} in the large model but ${smallShape.length} in the small one`);
     if (r.layer !== null) modules.add(r.module);
-    const axes: AxisPlan[] = [];
-    r.axes.forEach((role, axis) => {
-      const names = groupsOf(role, r.layer, r.key).map((g) => (!settings.tieInputs && r.sides[axis] === 'in' ? `${g}.in` : g));
-      if (names.length === 0) {
-        if (smallShape[axis] !== largeShape[axis]) throw new GrowError(`ligo: ${r.key} axis ${axis} is fixed but has size ${smallShape[axis]} in the small model and ${largeShape[axis]} in the large one`);
-        return;
-      }
-      const d1 = smallShape[axis]! / names.length;
-      const d2 = largeShape[axis]! / names.length;
-      if (d2 < d1) throw new GrowError(`ligo: ${r.key} axis ${axis} shrinks from ${d1} to ${d2}; LiGO only grows`);
-      for (const name of names) registerGroup(groups, { name, d1, d2 }, r.key);
-      axes.push({ axis, groups: names });
-    });
-    return { info: r, key: r.key, layer: r.layer, module: r.module, smallShape, largeShape, axes };
+    if (r.layer !== null && widthFirst) {
+      if (!layerAxes.has(r.module)) layerAxes.set(r.module, Array.from({ length: small.layers }, (_, j) => plansOf(r, j, smallShape)));
+      return { info: r, key: r.key, layer: r.layer, module: r.module, smallShape, largeShape, axes: [] };
+    }
+    return { info: r, key: r.key, layer: r.layer, module: r.module, smallShape, largeShape, axes: plansOf(r, r.layer, smallShape) };
   });
-  return { settings, smallLayers: small.layers, largeLayers: large.layers, entries, width: [...groups.values()], depthModules: [...modules] };
+  return { settings, smallLayers: small.layers, largeLayers: large.layers, entries, width: [...groups.values()], depthModules: [...modules], layerAxes };
+}
+
+/** Every place a width plan applies: the parameter, the layer its groups are named after, the plan. */
+export function widthUses(layout: LigoLayout): { info: ParamInfo; layer: number | null; plan: AxisPlan }[] {
+  const uses = layout.entries.flatMap((e) => e.axes.map((plan) => ({ info: e.info, layer: e.layer, plan })));
+  for (const [module, perLayer] of layout.layerAxes) {
+    const info = layout.entries.find((e) => e.module === module && e.layer !== null)!.info;
+    perLayer.forEach((plans, j) => uses.push(...plans.map((plan) => ({ info, layer: j, plan }))));
+  }
+  return uses;
 }
 
 function registerGroup(groups: Map<string, WidthGroup>, g: WidthGroup, key: string): void {
@@ -251,50 +287,73 @@ function expandAlong(x: Tensor, plan: AxisPlan, params: LigoParams, mode: LigoMo
   return T.concat(blocks.map((b, i) => expandAxis(b, plan.axis, ms[i], mode)), plan.axis);
 }
 
+function expandAll(x: Tensor, plans: readonly AxisPlan[], params: LigoParams, mode: LigoMode): Tensor {
+  for (const plan of plans) x = expandAlong(x, plan, params, mode);
+  return x;
+}
+
 /**
  * theta_large = M theta_small as [HF key, tensor] pairs, differentiable w.r.t. `params`. Results
  * may share buffers with the small model (an untouched parameter is the small tensor itself).
  */
 export function applyOperator(layout: LigoLayout, params: LigoParams, small: SmallStacks): [string, Tensor][] {
-  const mixed = new Map<string, Tensor>(); // module -> [L2, size]
-  const mixedOf = (module: string) => {
-    let m = mixed.get(module);
+  const mode = layout.settings.mode;
+  const mixed = new Map<string, Tensor>(); // module -> [L2, size] (small size depth-first, large width-first)
+  /** Width-first: small layer j of `module` expanded with its own matrices, as [1, large size]. */
+  const widened = (e: LayoutEntry, plans: AxisPlan[][]) => {
+    const stack = small.stacked.get(e.module)!;
+    const rows = plans.map((p, j) => expandAll(T.reshape(T.slice(stack, 0, j, j + 1), e.smallShape), p, params, mode));
+    return T.concat(rows.map((r) => T.reshape(r, [1, r.size])), 0); // [L1, large size]
+  };
+  const mixedOf = (e: LayoutEntry) => {
+    let m = mixed.get(e.module);
     if (!m) {
-      const w = params[depthName(module)];
-      if (!w) throw new GrowError(`ligo: operator has no ${depthName(module)}`);
-      mixed.set(module, (m = T.matmul(w, small.stacked.get(module)!))); // [L2, L1] x [L1, size]
+      const w = params[depthName(e.module)];
+      if (!w) throw new GrowError(`ligo: operator has no ${depthName(e.module)}`);
+      const plans = layout.layerAxes.get(e.module);
+      mixed.set(e.module, (m = T.matmul(w, plans ? widened(e, plans) : small.stacked.get(e.module)!))); // [L2, L1] x [L1, size]
     }
     return m;
   };
   return layout.entries.map((e): [string, Tensor] => {
-    let x = e.layer === null ? small.single.get(e.key)! : T.reshape(T.slice(mixedOf(e.module), 0, e.layer, e.layer + 1), e.smallShape);
-    for (const plan of e.axes) x = expandAlong(x, plan, params, layout.settings.mode);
-    return [e.key, x];
+    const shape = layout.layerAxes.has(e.module) ? e.largeShape : e.smallShape;
+    const x = e.layer === null ? small.single.get(e.key)! : T.reshape(T.slice(mixedOf(e), 0, e.layer, e.layer + 1), shape);
+    return [e.key, expandAll(x, e.axes, params, mode)];
   });
 }
 
 /**
  * FLOPs of one applyOperator call (multiply-adds counted as 2): the depth mixes 2 L2 L1 size per
- * module, and per expanded axis 2 * (rows of the result) * D1 for the rows computed (all D2 in
- * 'full', the D2 - D1 new ones in 'code').
+ * module (the small size depth-first, the large one width-first), and per expanded axis
+ * 2 * (rows of the result) * D1 for the rows computed (all D2 in 'full', the D2 - D1 new ones in
+ * 'code'), for every large parameter depth-first or every small layer's width-first.
  */
 export function applyFlops(layout: LigoLayout): number {
   const mode = layout.settings.mode;
-  let flops = 0;
-  const sizes = new Map<string, number>();
-  for (const e of layout.entries) {
-    if (e.layer !== null) sizes.set(e.module, e.smallShape.reduce((a, b) => a * b, 1));
-    const shape = [...e.smallShape];
-    for (const plan of e.axes) {
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const expandFlops = (from: readonly number[], to: readonly number[], plans: readonly AxisPlan[]) => {
+    let flops = 0;
+    const shape = [...from];
+    for (const plan of plans) {
       const n = plan.groups.length;
       const d1 = shape[plan.axis]! / n;
-      const d2 = e.largeShape[plan.axis]! / n;
-      const others = shape.reduce((a, b) => a * b, 1) / shape[plan.axis]!;
+      const d2 = to[plan.axis]! / n;
       const rowsComputed = mode === 'full' ? d2 : d2 - d1;
-      flops += 2 * n * rowsComputed * d1 * others;
-      shape[plan.axis] = e.largeShape[plan.axis]!;
+      flops += 2 * n * rowsComputed * d1 * (size(shape) / shape[plan.axis]!);
+      shape[plan.axis] = to[plan.axis]!;
     }
+    return flops;
+  };
+  let flops = 0;
+  const mixSizes = new Map<string, number>();
+  for (const e of layout.entries) {
+    const perLayer = layout.layerAxes.get(e.module);
+    if (e.layer !== null && !mixSizes.has(e.module)) {
+      mixSizes.set(e.module, size(perLayer ? e.largeShape : e.smallShape));
+      for (const plans of perLayer ?? []) flops += expandFlops(e.smallShape, e.largeShape, plans);
+    }
+    flops += expandFlops(e.smallShape, e.largeShape, e.axes);
   }
-  for (const size of sizes.values()) flops += 2 * layout.largeLayers * layout.smallLayers * size;
+  for (const s of mixSizes.values()) flops += 2 * layout.largeLayers * layout.smallLayers * s;
   return flops;
 }

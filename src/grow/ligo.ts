@@ -8,12 +8,14 @@
 //     1. layout: which matrices M has (ligo-operator.ts), from structure.ts's axis roles;
 //     2. init (ligo-init.ts): 'stackbert_noisy' depth + 'rand' width by default, or a fixed
 //        operator's exact coefficients (Proposition 1);
-//     3. `steps` AdamW steps (src/optim/adamw.ts) on loss(large(M theta_small), ctx.batches(step)),
-//        gradients w.r.t. M's tensors only (valueAndGrad leaves the small model constant);
+//     3. `steps` AdamW steps (src/optim/adamw.ts) on loss(large(M theta_small), batch), gradients
+//        w.r.t. M's tensors only (valueAndGrad leaves the small model constant), batches cut from
+//        ctx.batches to the operator's own size (ligo-batches.ts), under the large config's
+//        training dropout by default;
 //     4. theta_large = M theta_small, without gradients, into fresh buffers.
 // The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
 
-import { modelFor, type Batch, type ModelConfig } from '../models/index.ts';
+import { modelFor, type ModelConfig } from '../models/index.ts';
 import { Rng, Tensor, noGrad, tidy, valueAndGrad } from '../tensor/index.ts';
 import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import { AdamW } from '../optim/adamw.ts';
@@ -22,7 +24,8 @@ import { net2netPlan } from './net2net.ts';
 import { initOperator } from './ligo-init.ts';
 import { saveLigoOperator, type LigoOperator } from './ligo-io.ts';
 import { applyFlops, applyOperator, describeModel, layoutFor, stackSmall, type LigoLayout, type LigoSettings, type SmallStacks } from './ligo-operator.ts';
-import { ligoLr, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
+import { ligoLr, ligoOptionDefs, parseLigoOptions, type LigoOptions, type LigoParamGroup } from './ligo-options.ts';
+import { batchShape, operatorBatches } from './ligo-batches.ts';
 import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
 
 export { layoutFor } from './ligo-operator.ts';
@@ -49,15 +52,9 @@ function freshCopy(t: Tensor): Tensor {
   return new Tensor(t.dtype === 'float64' ? Float64Array.from(t.f) : Float32Array.from(t.f), t.shape, t.dtype);
 }
 
-/** Examples and sequence length of a batch, for FLOPs (ViT's sequence comes from its config). */
-function batchShape(batch: Batch): { batchSize: number; seqLen: number } {
-  if ('inputIds' in batch) return { batchSize: batch.inputIds.shape[0]!, seqLen: batch.inputIds.shape[1]! };
-  return { batchSize: batch.pixelValues.shape[0]!, seqLen: 0 };
-}
-
 /**
  * LiGO's own cost, both conventions: every operator step is one training step of the large
- * model on its batch (src/flops.ts) plus building the weights forward and backward (backward =
+ * model on the batch it actually used (its batchSize x seqLen; src/flops.ts) plus building the weights forward and backward (backward =
  * forward in the paper's 'electra' convention, 2 x forward in '6n'), and the final build once:
  *   cost = sum over steps of trainFlopsPerStep(large, batch) + steps * (1 + k) * B + B,
  * with B = applyFlops(layout) and k = 1 ('electra') or 2 ('6n').
@@ -78,30 +75,36 @@ interface TrainLog {
   shapes: { batchSize: number; seqLen: number }[];
 }
 
-/** `o.steps` AdamW steps on the large model's loss w.r.t. the operator's tensors (in place). */
+/**
+ * `o.steps` AdamW steps on the large model's loss w.r.t. the operator's tensors (in place), on
+ * batches cut to o.batchSize x o.seqLen, with the large config's training dropout unless
+ * o.dropout is false; width matrices and depth coefficients each at their group's rate.
+ */
 export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: SmallStacks, o: LigoOptions, ctx: GrowContext): TrainLog {
   if (o.steps > 0 && !ctx.batches) throw new GrowError('ligo: needs training batches for the large model (GrowContext.batches)');
   const config = op.largeConfig;
   const model = modelFor(config);
   const names = Object.keys(op.params);
   const tensors = names.map((n) => op.params[n]!);
+  const groups = names.map((n): LigoParamGroup => (n.startsWith('depth.') ? 'depth' : 'width'));
   // Every operator tensor takes the same (default 0) decay: there are no biases or norms in M.
   const opt = new AdamW(names.map((name, i) => ({ name, tensor: tensors[i]!, decay: true })), { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const dropoutRng = new Rng(ctx.seed + 1);
+  const batches = ctx.batches ? operatorBatches(ctx.batches, { batchSize: o.batchSize, seqLen: o.seqLen }) : null;
   const log: TrainLog = { losses: [], shapes: [] };
   for (let step = 0; step < o.steps; step++) {
-    const batch = ctx.batches!(step);
     const loss = tidy(() => {
+      const batch = batches!(step);
+      log.shapes.push(batchShape(batch));
       const forward = () => {
         const large = model.paramsFromFlat(config, new Map(applyOperator(layout, op.params, stacks))).params;
         return model.loss(large, config, batch, o.dropout ? { dropout: model.trainDropout(config, dropoutRng) } : {});
       };
       const { loss, grads } = valueAndGrad(forward, tensors);
-      opt.update(grads, ligoLr(o, step));
+      opt.update(grads, groups.map((g) => ligoLr(o, g, step)));
       return loss.item();
     });
     log.losses.push(loss);
-    log.shapes.push(batchShape(batch));
     ctx.onProgress?.(step + 1, o.steps, loss);
   }
   return log;
@@ -114,7 +117,7 @@ export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: Smal
 export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, ctx: GrowContext): { operator: LigoOperator; result: GrowResult; losses: number[] } {
   const started = performance.now();
   const o = parseLigoOptions(ctx.options);
-  const settings: LigoSettings = { mode: o.mode, tieInputs: o.tieInputs };
+  const settings: LigoSettings = { mode: o.mode, tieInputs: o.tieInputs, order: o.order };
   const layout = layoutFor(smallConfig, largeConfig, settings);
   const stacks = prepareSmall(layout, small, smallConfig);
   const dtype = stacks.single.values().next().value?.dtype ?? 'float32';
@@ -134,6 +137,7 @@ export const LIGO_OPERATOR_FILE = 'ligo-operator.safetensors';
 export const ligo: GrowMethod = {
   name: 'ligo',
   description: 'LiGO (Wang et al. 2023): a learned linear map from the small model to the large one, factored into depth and width operators, trained for a few steps on the large model loss',
+  options: ligoOptionDefs,
   grows: { depth: true, width: true },
   functionPreserving: false,
   needsData: true,

@@ -39,7 +39,7 @@ function msgPlan(sc: ModelConfig, lc: ModelConfig, seed: number): WidthPlan {
   const neurons = pickNeurons(sc, lc, plan, nonePicker, balancedPicker(new Rng(seed)));
   const inner = copyPlan({ neurons, small: sc, large: lc, plan, split: equalSplit });
   const hidden = hiddenPlan(sc, lc, neurons.hidden);
-  return (info, axis) => (info.axes[axis] === 'hidden' || info.axes[axis] === 'head' ? hidden(info, axis) : inner(info, axis));
+  return (info, axis) => (info.axes[axis] === 'hidden' ? hidden(info, axis) : inner(info, axis));
 }
 
 /** Per large key, 1 on new structure: all of an inserted layer, else the fresh indices of its source layer's maps. */

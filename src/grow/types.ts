@@ -59,9 +59,20 @@ export interface GrowContext {
 /** A growth operator: pure; never mutates `small`; randomness only through ctx.seed. */
 export type GrowFn = (small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, ctx: GrowContext) => GrowResult;
 
+/** One option of a growth method (GrowContext.options), as `ligo grow --method NAME --help` lists it. */
+export interface MethodOption<T = unknown> {
+  default: T;
+  /** What a valid value is, e.g. 'a positive number', "'full' or 'code'". */
+  expected: string;
+  /** One line: what the option does. */
+  meaning: string;
+}
+
 export interface GrowMethod {
   name: string;
   description: string;
+  /** Every option the method takes, by name (absent: none listed). */
+  options?: Readonly<Record<string, MethodOption>>;
   /** Which dimensions it can grow. */
   grows: { depth: boolean; width: boolean };
   /** Whether the grown model computes the same function as the small one (dropout off). */

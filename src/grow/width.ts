@@ -180,7 +180,7 @@ export function copyPlan(spec: CopyPlanSpec): WidthPlan {
   return (info, axis) => {
     const role = info.axes[axis]!;
     const side = info.sides[axis] === 'in' ? 'in' : 'out';
-    if (role === 'hidden' || role === 'head') return hidden[side];
+    if (role === 'hidden') return hidden[side];
     const layer = info.layer!;
     if (role === 'ffn') return ffn[layer]![side];
     const a = attn[layer]!;

@@ -107,8 +107,8 @@ export function bertSpec(c: BertConfig): SpecTree<BertParams> {
   }
   // The MLM head: a transform (dense + LayerNorm, which feeds the decoder tied to the word
   // embeddings, so it consumes their width) and the decoder's own bias over the vocabulary.
-  const dense = linearSpec(h, h, c.initializer_range, { out: 'head', in: 'hidden' });
-  const norm = layerNormSpec(h, consumes('head'));
+  const dense = linearSpec(h, h, c.initializer_range, { out: 'hidden', in: 'hidden' });
+  const norm = layerNormSpec(h, consumes('hidden'));
   const bias = zerosSpec([c.vocab_size], 'bias', [FIXED]);
   if (c.model_type === 'roberta') return { roberta: bodySpec(c), lm_head: { bias, dense, layer_norm: norm } };
   return { bert: bodySpec(c), cls: { predictions: { bias, transform: { dense, LayerNorm: norm } } } };

@@ -11,7 +11,8 @@
 // (vocabulary, positions, classes, pixels, a leading 1) are 'fixed'. The word embeddings are
 // also the tied LM decoder; they are marked as producers, so whatever feeds the decoder
 // (BERT/RoBERTa's head LayerNorm, GPT-2's ln_f) is marked 'in': it carries the consumer's factor
-// (e.g. Net2Net's 1/count) for the decoder.
+// (e.g. Net2Net's 1/count) for the decoder. The MLM head's transform works in the residual
+// stream's width ('hidden'): its output feeds that decoder, so it grows with the embeddings.
 
 import { Rng, Tensor, full, zeros, type WeightLayout } from '../tensor/index.ts';
 import { initNormal, type LayerNormParams, type LinearParams } from '../nn/index.ts';
@@ -30,10 +31,9 @@ export type AxisRole =
   | 'v'
   | 'qkv' // GPT-2 c_attn's fused [q; k; v] output axis (three blocks of heads * head_dim)
   | 'ffn' // feed-forward inner dim of this layer
-  | 'head' // an LM head's transform dim (BERT cls.predictions.transform, RoBERTa lm_head.dense)
   | 'fixed';
 
-export const axisRoles: readonly AxisRole[] = ['hidden', 'q', 'k', 'v', 'qkv', 'ffn', 'head', 'fixed'];
+export const axisRoles: readonly AxisRole[] = ['hidden', 'q', 'k', 'v', 'qkv', 'ffn', 'fixed'];
 
 /** 'out': the parameter produces that dimension; 'in': it consumes it; 'fixed' for fixed axes. */
 export type AxisSide = 'out' | 'in' | 'fixed';
