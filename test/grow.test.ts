@@ -119,6 +119,25 @@ test('every parameter of every preset and head has one axis role per axis, sized
   }
 });
 
+test('the options a method lists carry its real defaults: passing every default grows the same model as passing none', () => {
+  const sc = tiny('bert');
+  const small = trainedLike(sc);
+  const targets: Record<string, ModelConfig> = { hypercloning: grown(sc, { hidden: 64, heads: 4, ffn: 128 }), msg: grown(sc, { ffn: 96 }), mslt: grown(sc, { layers: 4 }), ligo: grown(sc, { layers: 3, hidden: 48, heads: 3, ffn: 96 }) };
+  const listed = methodNames().filter((n) => getMethod(n).options);
+  assert.deepEqual(listed.sort(), Object.keys(targets).sort());
+  for (const name of listed) {
+    const m = getMethod(name);
+    const defaults = Object.fromEntries(Object.entries(m.options!).map(([k, o]) => [k, o.default]));
+    const fixed = name === 'ligo' ? { steps: 0 } : {};
+    const a = m.grow(small, sc, targets[name]!, { seed: 4, options: { ...defaults, ...fixed } });
+    const b = m.grow(small, sc, targets[name]!, { seed: 4, options: fixed });
+    for (const [k, t] of a.params) assert.deepEqual(Array.from(t.f), Array.from(b.params.get(k)!.f), `${name} ${k}`);
+    assert.deepEqual(a.schedule?.freeze, b.schedule?.freeze, name);
+    assert.equal(a.schedule?.maskRamp?.steps, b.schedule?.maskRamp?.steps, name);
+    for (const [k, o] of Object.entries(m.options!)) assert.ok(o.meaning.length > 10 && o.expected.length > 0, `${name} ${k}`);
+  }
+});
+
 test('headPlan: more heads, wider heads, or refused when both change', () => {
   const c = tiny('bert');
   assert.equal(headPlan(c, grown(c, { hidden: 64, heads: 4 })), 'more-heads');

@@ -84,6 +84,13 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     });
   }
 
+  test("width-first (the paper's order) with Net2Net's per-small-layer maps == Net2Net too, when deepened", () => {
+    const sc = bert();
+    const small = smallModel(sc);
+    const lc = bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 4 });
+    assertSameModel(grownByLigo(small, sc, lc, { initFrom: 'net2net', order: 'width-first' }, 3), net2net.grow(small, sc, lc, { seed: 3 }).params, 1e-6);
+  });
+
   test("initFrom 'net2net' refuses settings that cannot express it", () => {
     const small = smallModel(bert());
     assert.throws(() => grownByLigo(small, bert(), bert({ hidden_size: 24, num_attention_heads: 3 }), { initFrom: 'net2net', mode: 'code' }), /needs mode 'full' and tieInputs false/);

@@ -52,6 +52,10 @@ function addNoise(params: Map<string, Tensor>, lc: ModelConfig, plan: WidthPlan,
 export const hypercloning = fixedMethod({
   name: 'hypercloning',
   description: 'HyperCloning: tile every neuron and head n times (W.repeat(n,n)/n) with zero-sum noise at snrDb; width multiples only',
+  options: {
+    snrDb: { default: DEFAULT_SNR_DB, expected: 'a number in [-100, 200]', meaning: 'signal-to-noise ratio (dB) of the zero-sum noise on input-side copies' },
+    noise: { default: true, expected: 'true or false', meaning: 'add the noise (false: exact, symmetric copies)' },
+  },
   grows: { depth: false, width: true },
   functionPreserving: true,
   optimizerState: 'tiled like the weights; input-side entries divided by n have m / n and v / n^2; the noise has no moments',

@@ -22,6 +22,7 @@ function bottomKeys(large: ModelConfig, l1: number): string[] {
 export const mslt = fixedMethod({
   name: 'mslt',
   description: 'MSLT: stack, then train only the new top layers for freezeSteps steps (depth only)',
+  options: { freezeSteps: { default: DEFAULT_FREEZE_STEPS, expected: 'a non-negative integer', meaning: 'training steps during which the copied lower layers stay frozen' } },
   grows: { depth: true, width: false },
   functionPreserving: false,
   optimizerState: 'each large layer gets a copy of its source layer\'s moments',
