@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { modelFor, preset, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
-import { Rng, tensor, tidy, valueAndGrad, withBackend, type Tensor } from '../src/tensor/index.ts';
+import { Rng, getBackend, tensor, tidy, useBackend, valueAndGrad, withBackend, type Tensor } from '../src/tensor/index.ts';
 import { TokenStream, buildTokenShards, causalLmBatch, loadCorpus, splitDocuments, type TokenShards } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { AdamW } from '../src/optim/adamw.ts';
@@ -20,7 +20,7 @@ import { stackbert } from '../src/grow/stack.ts';
 import { net2net } from '../src/grow/net2net.ts';
 import { initOperator } from '../src/grow/ligo-init.ts';
 import { saveLigoOperator } from '../src/grow/ligo-io.ts';
-import { applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo-operator.ts';
+import { applyFlops, applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo-operator.ts';
 import { layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
 import { ligoDefaults, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo-options.ts';
 import { operatorBatches } from '../src/grow/ligo-batches.ts';
@@ -198,6 +198,33 @@ test('the operator saves and loads as safetensors with its settings and configs'
   // A file for other configs is refused with the tensor that does not fit.
   saveLigoOperator(path, { ...operator, largeConfig: gpt2({ n_embd: 32, n_head: 4, n_layer: 3 }) });
   assert.throws(() => readLigoOperator(path), /operator tensor width\.\S+ has shape/);
+});
+
+test("applyFlops is the multiply-adds the engine's matmuls perform when building the large model, for both orders and modes", () => {
+  const inner = getBackend();
+  let counted = 0;
+  const counting = new Proxy(inner, { get: (t, prop, r) => (prop === 'matmul' ? (a: never, b: never, c: never, args: { batch: number; m: number; n: number; k: number }) => ((counted += 2 * args.batch * args.m * args.n * args.k), t.matmul(a, b, c, args as never)) : Reflect.get(t, prop, r)) });
+  for (const [sc, lc] of [
+    [bert({ num_hidden_layers: 2 }), bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 3 })],
+    [gpt2(), gpt2({ n_embd: 24, n_head: 3, n_layer: 4 })],
+  ] as const) {
+    const small = smallModel(sc);
+    for (const mode of ['code', 'full'] as const) {
+      for (const order of ['depth-first', 'width-first'] as const) {
+        const layout = layoutFor(sc, lc, { mode, tieInputs: true, order });
+        const op = { settings: layout.settings, smallConfig: sc, largeConfig: lc, params: initOperator(layout, { depth: 'stackbert_noisy', width: 'rand', noise: 0.03 }, 1, 'float32') };
+        const stacks = prepareSmall(layout, small, sc);
+        counted = 0;
+        useBackend(counting);
+        try {
+          materialise(layout, op, stacks);
+        } finally {
+          useBackend(inner);
+        }
+        assert.equal(applyFlops(layout), counted, `${sc.model_type} ${mode} ${order}`);
+      }
+    }
+  }
 });
 
 test('bert-6L-512H -> bert-12L-768H learns 30,016,640 coefficients in code mode, 90,047,616 in full mode', () => {
