@@ -19,7 +19,8 @@ function tsFiles(dir: string): string[] {
 /** Every relative module a file names: static imports and re-exports (type-only too) and dynamic import(). */
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n;]*?(?:from\s+)?['"]([^'"]+)['"]/g), ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  const patterns = [/^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const specs = patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]!));
   return specs.filter((s) => s.startsWith('.')).map((s) => relative(src, resolve(dirname(file), s)));
 }
 
@@ -56,6 +57,7 @@ test('the import parser sees static, type-only, re-exported and dynamic imports'
   assert.ok(ligo.includes('grow/ligo-io.ts'));
   assert.ok(importsOf(join(src, 'train', 'loop.ts')).includes('grow/types.ts'));
   assert.ok(importsOf(join(src, 'cli', 'grow.ts')).includes('grow/index.ts'));
+  assert.ok(importsOf(join(src, 'models', 'index.ts')).includes('models/bert.ts'), 'a re-export over several lines');
 });
 
 test('src/optim is below grow and train; grow never reaches train, so the two form no cycle', () => {

@@ -1,9 +1,13 @@
 // LiGO (src/grow/ligo*.ts): Proposition 1 (StackBERT, Interpolation and Net2Net are LiGO with
-// particular coefficients) checked tensor by tensor against the fixed operators; the operator's
-// gradient against central finite differences; 'code' mode keeping old neurons exactly; the
-// saved operator round trip; the parameter count of the paper's BERT-Small -> BERT-Base setting;
-// and 100 operator steps on real text (Moby Dick, causal LM) lowering the large model's
-// validation loss well below that of the operator's initialisation.
+// particular coefficients) checked tensor by tensor against the fixed operators, in both orders;
+// the operator's gradient against central finite differences; 'code' mode keeping old neurons
+// exactly; the saved operator round trip; the MLM head tied to the residual-stream matrix; the
+// two orders (depth-first / width-first) differing in general and agreeing with shared width
+// matrices; applyFlops against the engine's matmuls; the operator-learning options (their
+// table, batch size / sequence length and their FLOPs, dropout, per-group learning rates); the
+// parameter count of the paper's BERT-Small -> BERT-Base setting; and 100 operator steps on
+// real text (Moby Dick, causal LM) lowering the large model's validation loss well below that of
+// the operator's initialisation.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -50,7 +50,10 @@ export interface GrowContext {
   seed: number;
   /** Method-specific options (validated by the method). */
   options?: Record<string, unknown>;
-  /** Training batches for the LARGE model's own loss (needed by learned operators like LiGO). */
+  /**
+   * Training batches for the LARGE model's own loss (needed by learned operators like LiGO, which
+   * cuts its own batch size and sequence length from them), by step.
+   */
   batches?: (step: number) => Batch;
   /** Progress callback for long operators: step, total, current loss. */
   onProgress?: (step: number, total: number, loss: number) => void;
