@@ -1,9 +1,9 @@
 // The fixed growth operators (src/grow): the parameter specs give every key of every preset its
 // axis roles, consistent with the config's sizes; the options each method lists are its real
-// defaults; function preservation
-// within 1e-4 relative for every operator that claims it, on BERT (post-LN), GPT-2 and ViT
-// (pre-LN), width-only and width+depth where claimed; the stacking / interpolation / insertion
-// index rules; purity and seeding; refusals with their messages; optimizer-state growth numbers.
+// defaults; function preservation within 1e-4 relative for every operator that claims it, on
+// BERT (post-LN), GPT-2 and ViT (pre-LN), width-only and width+depth where claimed; the stacking /
+// interpolation / insertion index rules; purity and seeding; refusals with their messages;
+// optimizer-state growth numbers.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
