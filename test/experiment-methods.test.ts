@@ -19,7 +19,8 @@ const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-methods-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("a method's training fields override the large budget for that method only; specs without them hash as before", () => {
-  assert.equal(specHash(readSpec('experiments/demo.json')), '3ca510f1f875', 'the demo spec hashed the same before methods could have their own budgets');
+  assert.equal(specHash(readSpec('test/fixtures/demo-spec-one-seed.json')), '3ca510f1f875', 'the earlier demo spec hashes the same as before methods could have their own budgets, and before specs could list seeds');
+  assert.equal(specHash(readSpec('experiments/demo.json')), 'cadd758edb15', 'the demo spec (width and depth) hashes the same as when it was written');
   const plain = parseSpec(tinySpec());
   assert.ok(!('training' in plain.methods[1]!), 'no training key when the method gives none');
   const s = tinySpec();
