@@ -1,8 +1,10 @@
 // Repeated seeds and the unigram (no-context) reference line: the unigram cross-entropy on a
 // hand-computed case; `seeds` in specs (one seed hashes as `seed`); the report of a hand-written
 // two-seed run (per-seed savings against each seed's own scratch, mean/sd/min/max, "ahead beyond
-// the seed spread" only without overlap, the band and the unigram line in the SVG); and a tiny
-// two-seed spec run end to end (each seed its own legs and unigram.json; mean and spread reported).
+// the seed spread" only without overlap, the band and the unigram line in the SVG); a tiny
+// two-seed spec run end to end (each seed its own legs and unigram.json; mean and spread
+// reported); and a causal LM's unigram line recomputed by hand from its token windows. (Image
+// data's line, the class prior, is checked in experiment-methods.test.ts.)
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,7 +13,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
 import { compareSpreads, lineChartSvg, spread, writeReport } from '../src/report/index.ts';
-import { tinySpec, writeFakeRun } from './run-fixtures.ts';
+import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
+import { loadTokenizer } from '../src/tokenize/index.ts';
+import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-seeds-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -147,4 +151,29 @@ test('a one-seed spec keeps its layout and records its unigram line in the run d
   assert.match(tables, new RegExp(`Unigram \\(no-context\\) loss: ${u.loss.toFixed(4)}, .*Final loss below it, in nats; negative: above it: scratch -?\\d\\.\\d{3}, ligo`));
   assert.match(tables, /\| ligo \| .* \| \d+\.\d% \|$/m, 'the growth share column');
   assert.match(read(join(dir, 'plots/loss-vs-flops.svg')), /class="ref-line"/);
+});
+
+test('causal LM: the unigram line scores every next token of the validation windows against the training windows\' tokens after their first', () => {
+  const gpt2 = { model_type: 'gpt2', n_layer: 1, n_embd: 32, n_head: 2, n_positions: 32 };
+  const dir = join(tmp, 'gpt2');
+  const seqLen = 16;
+  const batchSize = 4;
+  runExperiment(parseSpec({ ...tinySpec(), tokenizer: { vocabSize: 300 }, small: { config: gpt2, training: tinyTraining }, large: { config: { ...gpt2, n_layer: 2 }, training: { ...tinyTraining, batchSize } }, methods: [{ name: 'scratch' }] }), dir);
+  const u = JSON.parse(read(join(dir, UNIGRAM_FILE))) as UnigramRecord;
+  // By hand, from the token windows themselves.
+  const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
+  const split = splitDocuments(loadCorpus('moby-dick'));
+  const windows = (docs: typeof split.train, count?: number) => {
+    const stream = new TokenStream(buildTokenShards(docs, tokenizer, join(dir, 'token-cache')), { windowLength: seqLen, batchSize: 1 });
+    const out = Array.from({ length: count ?? stream.windowCount }, (_, i) => [...stream.window(i).tokens].slice(1));
+    stream.close();
+    return out.flat();
+  };
+  const counts = new Array<number>(tokenizer.vocabSize).fill(0);
+  for (const t of windows(split.train)) counts[t]!++;
+  const targets = windows(split.validation, 2 * batchSize); // evalBatches 2
+  const total = counts.reduce((a, c) => a + c, 0);
+  const byHand = -targets.reduce((a, t) => a + Math.log((counts[t]! + 1) / (total + tokenizer.vocabSize)), 0) / targets.length;
+  assert.deepEqual([u.targets, u.trainingTargets], [targets.length, total]);
+  close(u.loss, byHand, 'unigram loss');
 });
