@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { legDir, methodBudget, parseSpec, readSpec, runExperiment, specHash, trainDir } from '../src/experiment/index.ts';
+import { UNIGRAM_FILE, legDir, methodBudget, parseSpec, readSpec, runExperiment, specHash, trainDir } from '../src/experiment/index.ts';
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
 import { dims, getMethod, withDims } from '../src/grow/index.ts';
 import { configFromJSON, modelFor } from '../src/models/index.ts';
@@ -19,7 +19,8 @@ const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-methods-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("a method's training fields override the large budget for that method only; specs without them hash as before", () => {
-  assert.equal(specHash(readSpec('experiments/demo.json')), '3ca510f1f875', 'the demo spec hashed the same before methods could have their own budgets');
+  assert.equal(specHash(readSpec('test/fixtures/demo-spec-one-seed.json')), '3ca510f1f875', 'the earlier demo spec hashes the same as before methods could have their own budgets, and before specs could list seeds');
+  assert.equal(specHash(readSpec('experiments/demo.json')), 'cadd758edb15', 'the demo spec (width and depth) hashes the same as when it was written');
   const plain = parseSpec(tinySpec());
   assert.ok(!('training' in plain.methods[1]!), 'no training key when the method gives none');
   const s = tinySpec();
@@ -74,6 +75,9 @@ test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown mod
   assert.match(md, /\| stackbert \| \d+\.\d% \| \d\.\d{4} \| 2 \|/);
   assert.ok(report.files.includes('results.md'));
   assert.ok(!fs.existsSync(join(dir, 'tokenizer.json')));
+  const unigram = JSON.parse(fs.readFileSync(join(dir, UNIGRAM_FILE), 'utf8'));
+  assert.ok(Math.abs(unigram.loss - Math.log(10)) < 1e-12, `Fashion-MNIST's training classes are balanced (6,000 each): the class prior is uniform, ln 10 for any targets; got ${unigram.loss}`);
+  assert.deepEqual([unigram.targets, unigram.trainingTargets], [4, 60000], 'one validation batch of 4 images; 60,000 training labels');
   const evals = readRunLog(join(trainDir(legDir(dir, 'stackbert')), LOG_FILE)).filter((r) => r.type === 'eval');
   assert.ok(evals.length === 2 && evals.every((r) => Number.isFinite(r.valLoss as number)));
 });

@@ -1,10 +1,11 @@
 // Run-directory fixtures shared by the experiment and report tests: a tiny spec that really trains
 // in seconds (scratch + LiGO on a slice-sized BERT), and a hand-written run directory (spec.json,
-// train.jsonl 'eval' records, growth.json) whose curves give known savings.
+// train.jsonl 'eval' records, growth.json, unigram.json) whose curves give known savings, with one
+// seed or several.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { GROWTH_FILE, SPEC_FILE, legDir, parseSpec, smallDir, specHash, trainDir, writeJson } from '../src/experiment/index.ts';
+import { GROWTH_FILE, SPEC_FILE, UNIGRAM_FILE, legDir, parseSpec, seedRoots, smallDir, specHash, trainDir, writeJson } from '../src/experiment/index.ts';
 import { LOG_FILE } from '../src/train/index.ts';
 import type { Cost, MethodCurve, ValPoint } from '../src/report/index.ts';
 
@@ -38,18 +39,26 @@ export const fakeCurves: MethodCurve[] = [
   { label: 'ki', method: 'scratch', points: curve([4.9, 4.8, 4.7, 4.6]), growth: zero, usesSmall: true },
 ];
 
-/** Writes DIR as the runner leaves it (spec.json, logs, growth.json), with fakeCurves' logs; returns DIR. */
-export function writeFakeRun(dir: string): string {
+/**
+ * Writes DIR as the runner leaves it (spec.json, logs, growth.json), with fakeCurves' logs; returns
+ * DIR. With several seeds, seed number i (0, 1, ...) has every loss raised by 0.05 i, ligo's growth
+ * costs (1 + i) times fakeCurves', and its unigram.json holds 6 + 0.2 i (the one-seed run has none).
+ */
+export function writeFakeRun(dir: string, seeds: number[] = [0]): string {
   const training = { steps: 40, evalEvery: 10 };
-  const spec = parseSpec({ name: 'fake', data: 'moby-dick', tokenizer: { vocabSize: 256 }, seqLen: 16, small: { config: bert(1), training }, large: { config: bert(2), training }, methods: [{ name: 'scratch' }, { name: 'ligo' }, { name: 'stackbert' }, { name: 'scratch', label: 'ki', ki: {} }] });
+  const spec = parseSpec({ name: 'fake', data: 'moby-dick', tokenizer: { vocabSize: 256 }, seqLen: 16, ...(seeds.length > 1 ? { seeds } : { seed: seeds[0] }), small: { config: bert(1), training }, large: { config: bert(2), training }, methods: [{ name: 'scratch' }, { name: 'ligo' }, { name: 'stackbert' }, { name: 'scratch', label: 'ki', ki: {} }] });
   fs.mkdirSync(dir, { recursive: true });
   writeJson(join(dir, SPEC_FILE), { hash: specHash(spec), spec });
   const log = (runDir: string, points: ValPoint[]) => {
     fs.mkdirSync(runDir, { recursive: true });
     fs.writeFileSync(join(runDir, LOG_FILE), points.map((p) => JSON.stringify({ type: 'eval', ...p }) + '\n').join(''));
   };
-  log(trainDir(smallDir(dir)), [{ step: 40, valLoss: 5.5, ...fakeSmall }]);
-  for (const c of fakeCurves) log(trainDir(legDir(dir, c.label)), c.points);
-  writeJson(join(legDir(dir, 'ligo'), GROWTH_FILE), { method: 'ligo', operatorSteps: 100, ...fakeCurves[1]!.growth });
+  seedRoots(spec, dir).forEach(({ root }, i) => {
+    log(trainDir(smallDir(root)), [{ step: 40, valLoss: 5.5, ...fakeSmall }]);
+    for (const c of fakeCurves) log(trainDir(legDir(root, c.label)), c.points.map((p) => ({ ...p, valLoss: p.valLoss + 0.05 * i })));
+    const growth = fakeCurves[1]!.growth;
+    writeJson(join(legDir(root, 'ligo'), GROWTH_FILE), { method: 'ligo', operatorSteps: 100, flopsElectra: growth.flopsElectra * (1 + i), flopsSixN: growth.flopsSixN * (1 + i), wallSeconds: growth.wallSeconds * (1 + i) });
+    if (seeds.length > 1) writeJson(join(root, UNIGRAM_FILE), { loss: 6 + 0.2 * i, targets: 100, trainingTargets: 1000 });
+  });
   return dir;
 }

@@ -57,9 +57,9 @@ export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<R
 
 /** Writes the report of `dir` (with the HTML page when asked) and prints its tables and files. */
 export async function printReport(dir: string, opts: { html?: boolean } = {}): Promise<Report> {
-  const { savingsTables, writeReport } = await import('../report/index.ts');
+  const { writeReport } = await import('../report/index.ts');
   const report = writeReport(dir, { html: opts.html === true });
-  console.log(savingsTables(report.savings));
+  console.log(report.tables);
   console.log(`\nwrote ${report.files.map((f) => join(dir, f)).join(', ')}`);
   return report;
 }

@@ -31,7 +31,7 @@ export function registerReport(program: Command): void {
     if (o.target !== undefined) {
       if (o.html) throw new UsageError('--target prints tables only; run --html without it');
       const e = readCurves(dir);
-      console.log(savingsTables(computeSavings(e.curves, e.reference, e.small, o.target)));
+      console.log(savingsTables(computeSavings(e.curves, e.reference, e.small, o.target), e.seeds[0]!.unigramLoss));
       return;
     }
     await printReport(dir, { html: o.html === true });

@@ -8,12 +8,17 @@
 //   DIR/legs/LABEL/train/       the large model's training (a train() run directory)
 //   DIR/legs/LABEL/downstream/  the spec's downstream fine-tuning of the leg's final model (train/, done.json)
 //   DIR/{small,legs/LABEL}/done.json   the leg's final numbers; present once the leg is finished
+//   DIR/unigram.json            the no-context reference: unigram cross-entropy of the validation targets (unigram.ts)
 //   DIR/results.json, DIR/results.md, DIR/plots/   the report (src/report)
+//
+// A spec with several seeds keeps each seed's small/, legs/ and unigram.json under
+// DIR/seeds/SEED/ (its seed root); spec.json, the tokenizer, the token cache and the report stay
+// in DIR. With one seed the seed root is DIR itself, so one-seed run directories look as before.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
-import type { ExperimentSpec } from './spec.ts';
+import { specSeeds, type ExperimentSpec } from './spec.ts';
 
 export const SPEC_FILE = 'spec.json';
 export const DONE_FILE = 'done.json';
@@ -45,6 +50,18 @@ export interface DoneRecord extends Cost {
   valLoss: number | null;
   /** Classification tasks: validation accuracy at the end. */
   valAccuracy?: number | null;
+}
+
+/** One seed's part of a run directory: its seed and the directory holding its small/, legs/ and unigram.json. */
+export interface SeedRoot {
+  seed: number;
+  root: string;
+}
+
+/** Each seed's root, in the spec's order (DIR itself for a one-seed spec). */
+export function seedRoots(spec: ExperimentSpec, dir: string): SeedRoot[] {
+  const seeds = specSeeds(spec);
+  return seeds.map((seed) => ({ seed, root: seeds.length === 1 ? dir : join(dir, 'seeds', String(seed)) }));
 }
 
 export const smallDir = (dir: string) => join(dir, 'small');

@@ -5,27 +5,31 @@
 // half-finished one continues: train() resumes from the leg's last checkpoint and a finished
 // growth is loaded, not redone. The directory is claimed for the spec first (claim.ts).
 //
-// All large legs share one data seed, so they see the same batches and are scored on the same
-// validation batches; scratch's initial weights come from the same seed.
+// A spec with several seeds runs all of that once per seed, each seed in its own root
+// (layout.ts): the seed sets the small model's and scratch's initial weights, the data order,
+// the masks, dropout and the growth's randomness (LiGO's init and batches). Within a seed all
+// large legs share that seed, so they see the same batches and are scored on the same validation
+// batches. Each seed root also gets the unigram reference line (unigram.ts), computed once.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
-import { modelFor, type ModelConfig } from '../models/index.ts';
+import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { acquireRunLock, brownGenreTask, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
-import { DONE_FILE, downstreamDir, legDir, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
+import { DONE_FILE, downstreamDir, legDir, seedRoots, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
 import { SCRATCH, methodBudget, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
+import { UNIGRAM_FILE, imageTrainingCounts, textTrainingCounts, unigramRecord } from './unigram.ts';
 
 export interface RunOptions {
-  /** One line per leg: what starts, what is reused. */
+  /** One line per leg: what starts, what is reused (prefixed 'seed S: ' when the spec has several seeds). */
   log?: (line: string) => void;
-  /** A training observer for a leg ('small' or a method label), e.g. a progress bar. */
+  /** A training observer for a leg ('small' or a method label; 'seed S/...' with several seeds), e.g. a progress bar. */
   observer?: (leg: string) => TrainObserver | undefined;
   /** Progress of learned growth operators (LiGO's steps). */
   onGrowProgress?: GrowContext['onProgress'];
@@ -34,14 +38,20 @@ export interface RunOptions {
 export interface ExperimentRun {
   dir: string;
   hash: string;
-  /** Legs that trained (or grew) in this call, and legs found finished. */
+  /** Legs that trained (or grew) in this call, and legs found finished ('seed S/LEG' with several seeds). */
   ran: string[];
   reused: string[];
 }
 
 interface Context {
   spec: ExperimentSpec;
+  /** The run directory (tokenizer, token cache). */
   dir: string;
+  /** This seed's root (small/, legs/; the run directory itself for a one-seed spec) and its seed. */
+  root: string;
+  seed: number;
+  /** Leg names' prefix: '' for one seed, 'seed S/' for several. */
+  prefix: string;
   models: ExperimentModels;
   tokenizer: Tokenizer | null;
   opts: RunOptions;
@@ -57,12 +67,19 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
     const tokenizer = experimentTokenizer(spec, dir);
     const models = resolveModels(spec, vocabInfo(spec, tokenizer));
     if (tokenizer) at('spec.tokenizer', () => [models.small, models.large].forEach((c) => checkTokenizerFits(c, tokenizer)));
-    const ctx: Context = { spec, dir, models, tokenizer, opts, run: { dir, hash, ran: [], reused: [] }, smallWeights: null };
-    if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(dir), () => trainSmall(ctx));
-    for (const m of spec.methods) runLeg(ctx, m.label, legDir(dir, m.label), () => trainMethod(ctx, m));
-    const fineTuned = spec.methods.filter((m) => spec.downstream?.methods.includes(m.label));
-    for (const m of fineTuned) runLeg(ctx, `${m.label}/downstream`, downstreamDir(legDir(dir, m.label)), () => fineTune(ctx, m));
-    return ctx.run;
+    const run: ExperimentRun = { dir, hash, ran: [], reused: [] };
+    const roots = seedRoots(spec, dir);
+    for (const { seed, root } of roots) {
+      const prefix = roots.length > 1 ? `seed ${seed}/` : '';
+      const log = opts.log && prefix ? (line: string) => opts.log!(`seed ${seed}: ${line}`) : opts.log;
+      const ctx: Context = { spec, dir, root, seed, prefix, models, tokenizer, opts: { ...opts, ...(log ? { log } : {}) }, run, smallWeights: null };
+      writeUnigram(ctx);
+      if (spec.methods.some(usesSmall)) runLeg(ctx, 'small', smallDir(root), () => trainSmall(ctx));
+      for (const m of spec.methods) runLeg(ctx, m.label, legDir(root, m.label), () => trainMethod(ctx, m));
+      const fineTuned = spec.methods.filter((m) => spec.downstream?.methods.includes(m.label));
+      for (const m of fineTuned) runLeg(ctx, `${m.label}/downstream`, downstreamDir(legDir(root, m.label)), () => fineTune(ctx, m));
+    }
+    return run;
   } finally {
     lock.release();
   }
@@ -87,10 +104,30 @@ function experimentTokenizer(spec: ExperimentSpec, dir: string): Tokenizer | nul
   return runTokenizer(resolveModels(spec, { size: tok.vocabSize }).small, spec.data, dir, null);
 }
 
-function runLeg(ctx: Context, name: string, legPath: string, trainLeg: () => DoneRecord): void {
+/** The seed root's unigram.json (unigram.ts), computed once, against the reference's validation batches. */
+function writeUnigram(ctx: Context): void {
+  const path = join(ctx.root, UNIGRAM_FILE);
+  if (fs.existsSync(path)) return;
+  const { spec, models, tokenizer } = ctx;
+  const task = taskFor(ctx, models.large, spec.large.training, ctx.seed)(null);
+  try {
+    const { counts, excluded } = isImageData(spec.data)
+      ? { counts: imageTrainingCounts(spec.data, (models.large as ViTConfig).num_labels), excluded: new Set<number>() }
+      : textTrainingCounts(spec.data, tokenizer!, join(ctx.dir, 'token-cache'), spec.seqLen, task.kind === 'causal-lm' ? 'causal-lm' : 'masked-lm');
+    const record = unigramRecord(counts, excluded, task.validation());
+    fs.mkdirSync(ctx.root, { recursive: true });
+    writeJson(path, record);
+    ctx.opts.log?.(`unigram (no-context) cross-entropy of the validation targets: ${record.loss.toFixed(4)} (${path})`);
+  } finally {
+    task.close();
+  }
+}
+
+function runLeg(ctx: Context, leg: string, legPath: string, trainLeg: () => DoneRecord): void {
   const done = join(legPath, DONE_FILE);
+  const name = ctx.prefix + leg;
   if (fs.existsSync(done)) {
-    ctx.opts.log?.(`${name}: finished in an earlier run (${done})`);
+    ctx.opts.log?.(`${leg}: finished in an earlier run (${done})`);
     ctx.run.reused.push(name);
     return;
   }
@@ -101,11 +138,11 @@ function runLeg(ctx: Context, name: string, legPath: string, trainLeg: () => Don
 function trainSmall(ctx: Context): DoneRecord {
   const { training } = ctx.spec.small;
   ctx.opts.log?.(`small: pretraining for ${training.steps} steps`);
-  return trainLeg(ctx, 'small', { runDir: trainDir(smallDir(ctx.dir)), config: ctx.models.small, budget: training });
+  return trainLeg(ctx, 'small', { runDir: trainDir(smallDir(ctx.root)), config: ctx.models.small, budget: training });
 }
 
 function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
-  const legPath = legDir(ctx.dir, m.label);
+  const legPath = legDir(ctx.root, m.label);
   const grown = m.name === SCRATCH ? null : grow(ctx, m, legPath);
   const training = methodBudget(ctx.spec.large.training, m);
   ctx.opts.log?.(`${m.label}: training the large model for ${training.steps} steps${m.ki ? ` with knowledge inheritance (alpha ${m.ki.alpha}, ${m.ki.steps} steps)` : ''}`);
@@ -123,13 +160,13 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
 /** The spec's downstream fine-tuning of a method's final large model (a fresh head for Brown genres). */
 function fineTune(ctx: Context, m: MethodSpec): DoneRecord {
   const down = ctx.spec.downstream!;
-  const legPath = legDir(ctx.dir, m.label);
+  const legPath = legDir(ctx.root, m.label);
   const from = latestCheckpointDir(trainDir(legPath))!;
   ctx.opts.log?.(`${m.label}: fine-tuning on ${down.data} for ${down.training.steps} steps from ${from}`);
   const config = downstreamConfig(ctx.models.large, down.data);
   const model = modelFor(config);
-  const loaded = model.paramsFromFlat(config, loadCheckpoint(from).tensors, { seed: ctx.spec.seed });
-  const shape = { batchSize: down.training.batchSize, seqLen: down.seqLen, seed: ctx.spec.seed, evalBatches: ctx.spec.evalBatches };
+  const loaded = model.paramsFromFlat(config, loadCheckpoint(from).tensors, { seed: ctx.seed });
+  const shape = { batchSize: down.training.batchSize, seqLen: down.seqLen, seed: ctx.seed, evalBatches: ctx.spec.evalBatches };
   const task = down.data === 'brown-genre' ? brownGenreTask(ctx.tokenizer!, shape) : imageDataTask(down.data, shape);
   return trainLeg(ctx, `${m.label}/downstream`, { runDir: trainDir(downstreamDir(legPath)), config, budget: down.training, initialParams: new Map(model.flatten(loaded.params)), task });
 }
@@ -140,12 +177,12 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
   const input: GrowInput = {
     smallConfig: ctx.models.small,
     smallParams: smallWeights(ctx),
-    smallDir: latestCheckpointDir(trainDir(smallDir(ctx.dir)))!,
+    smallDir: latestCheckpointDir(trainDir(smallDir(ctx.root)))!,
     largeConfig: large,
-    seed: ctx.spec.seed,
+    seed: ctx.seed,
     tokenizerJson: ctx.tokenizer?.toJSON() ?? null,
     openBatches: () => {
-      const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.spec.seed, 101))(null);
+      const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.seed, 101))(null);
       return { next: () => task.next().batch, close: () => task.close() };
     },
   };
@@ -154,14 +191,14 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
 
 /** Staged training: the small model's final Adam state, grown by the method exactly as its weights were. */
 function grownOptimizer(ctx: Context, m: MethodSpec): NonNullable<TrainSpec['initialOptimizer']> {
-  const ckpt = loadLatestTrainCheckpoint(trainDir(smallDir(ctx.dir)))!;
+  const ckpt = loadLatestTrainCheckpoint(trainDir(smallDir(ctx.root)))!;
   const step = Math.max(...Object.values(ckpt.state.optimizerSteps));
-  return growAdamState({ tensors: ckpt.optimizer, step }, getMethod(m.name), ctx.models.small, ctx.models.large, { seed: ctx.spec.seed, options: m.options });
+  return growAdamState({ tensors: ckpt.optimizer, step }, getMethod(m.name), ctx.models.small, ctx.models.large, { seed: ctx.seed, options: m.options });
 }
 
 /** The small model's final weights (its last checkpoint), read once. */
 function smallWeights(ctx: Context): Map<string, Tensor> {
-  return (ctx.smallWeights ??= loadCheckpoint(latestCheckpointDir(trainDir(smallDir(ctx.dir)))!).tensors);
+  return (ctx.smallWeights ??= loadCheckpoint(latestCheckpointDir(trainDir(smallDir(ctx.root)))!).tensors);
 }
 
 function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
@@ -189,13 +226,13 @@ interface LegTraining {
 
 function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
   const { budget: b } = leg;
-  const observer = ctx.opts.observer?.(name);
+  const observer = ctx.opts.observer?.(ctx.prefix + name);
   const r = train({
     runDir: leg.runDir,
     config: leg.config,
     initialParams: leg.initialParams ?? null,
     ...(ctx.tokenizer ? { tokenizer: ctx.tokenizer.toJSON() } : {}),
-    task: leg.task ?? taskFor(ctx, leg.config, b, ctx.spec.seed),
+    task: leg.task ?? taskFor(ctx, leg.config, b, ctx.seed),
     steps: b.steps,
     lr: b.lr,
     warmupSteps: b.warmupSteps,
@@ -205,7 +242,7 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     accumSteps: b.accumSteps,
     evalEvery: b.evalEvery,
     saveEvery: b.saveEvery,
-    seed: ctx.spec.seed,
+    seed: ctx.seed,
     ...(leg.growSchedule ? { growSchedule: leg.growSchedule } : {}),
     ki: leg.ki ?? null,
     initialOptimizer: leg.initialOptimizer ?? null,

@@ -13,7 +13,11 @@
 //
 // A config is a preset name or an inline HuggingFace config object (HF defaults fill the rest);
 // vocab_size always comes from the tokenizer. Image data ("fashion-mnist", "mnist") trains ViT/DeiT
-// configs and takes no tokenizer or seqLen. Growth options go to the method (GrowContext
+// configs and takes no tokenizer or seqLen. `"seed": S` (default 0) seeds everything a run draws
+// (initial weights, data order, masks, dropout, the growth's randomness); `"seeds": [0, 1, 2]`
+// instead runs every leg, the small model included, once per seed (DIR/seeds/SEED/, layout.ts),
+// and the report gives means and spreads; a list of one seed is the same spec as `"seed"` (same
+// hash, same run directory layout). Growth options go to the method (GrowContext
 // options: LiGO's steps and lr, MSLT's freezeSteps, ...); `ki` distils the small model into the
 // large one during training (any method, usually scratch). Exactly one plain scratch method (no
 // ki, no training changes) is the reference that savings are measured against. A method's
@@ -102,7 +106,10 @@ export interface ExperimentSpec {
   /** Text window length; 0 for image data. */
   seqLen: number;
   evalBatches: number;
+  /** The seed (the first of `seeds` when there are several). */
   seed: number;
+  /** Two or more seeds: every leg runs once per seed (absent for one seed, so one-seed specs hash as before). */
+  seeds?: number[];
   small: ModelSpec;
   large: ModelSpec;
   methods: MethodSpec[];
@@ -136,7 +143,7 @@ export function readSpec(path: string): ExperimentSpec {
 /** The checked spec with every default filled in. */
 export function parseSpec(json: unknown): ExperimentSpec {
   const o = objectAt(json, 'spec');
-  onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'small', 'large', 'methods', 'downstream']);
+  onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'seeds', 'small', 'large', 'methods', 'downstream']);
   const data = choiceField<DataName>(o, 'spec', 'data', [...textDataNames, ...imageDataNames]);
   if (isImageData(data)) {
     for (const k of ['tokenizer', 'seqLen']) if (o[k] !== undefined) fail(`spec.${k}`, `${data} is image data: leave ${k} out (it is for text corpora)`);
@@ -147,7 +154,7 @@ export function parseSpec(json: unknown): ExperimentSpec {
     tokenizer: isImageData(data) ? null : tokenizerSpec(o.tokenizer),
     seqLen: isImageData(data) ? 0 : intField(o, 'spec', 'seqLen', 2, 128),
     evalBatches: intField(o, 'spec', 'evalBatches', 1, 10),
-    seed: intField(o, 'spec', 'seed', 0, 0),
+    ...seedFields(o),
     small: modelSpec(o.small, 'spec.small'),
     large: modelSpec(o.large, 'spec.large'),
     methods: [],
@@ -156,6 +163,22 @@ export function parseSpec(json: unknown): ExperimentSpec {
   if (o.downstream !== undefined) spec.downstream = downstreamSpec(o.downstream, spec);
   checkModels(spec);
   return spec;
+}
+
+/** `seed` (default 0), or `seeds`: distinct seeds, normalised to `seed` alone when there is one. */
+function seedFields(o: Obj): { seed: number; seeds?: number[] } {
+  if (o.seeds === undefined) return { seed: intField(o, 'spec', 'seed', 0, 0) };
+  if (o.seed !== undefined) fail('spec.seeds', 'give seed or seeds, not both');
+  const seeds = o.seeds;
+  const isSeed = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every(isSeed)) fail('spec.seeds', `must be a non-empty array of integers >= 0, got ${JSON.stringify(seeds)}`);
+  if (new Set(seeds).size !== seeds.length) fail('spec.seeds', `must not repeat a seed, got ${JSON.stringify(seeds)}`);
+  return seeds.length === 1 ? { seed: seeds[0] } : { seed: seeds[0], seeds: [...seeds] };
+}
+
+/** Every seed the spec runs, in order. */
+export function specSeeds(spec: ExperimentSpec): number[] {
+  return spec.seeds ?? [spec.seed];
 }
 
 function tokenizerSpec(v: unknown): TokenizerSpec {

@@ -1,7 +1,8 @@
 // A small SVG line chart in the style of the LiGO paper's Figure 2: linear axes with "nice" tick
 // values (1, 2, 5 x 10^k steps; large values shown as multiples of 10^3k with the power in the
-// axis title), one polyline (with point markers) per series, a dashed horizontal target line,
-// a legend (in a corner of the plot where it hides no line, else right of the plot), and a
+// axis title), one polyline (with point markers) per series, optionally with a translucent
+// band around it (e.g. the min-max range over seeds), a dashed horizontal target line, dotted
+// horizontal reference lines (e.g. the unigram, no-context loss), a legend (in a corner of the plot where it hides no line, else right of the plot), and a
 // title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
 // Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
 // the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
@@ -10,6 +11,8 @@ export interface Series {
   label: string;
   /** [x, y] pairs in drawing order. */
   points: [number, number][];
+  /** A band drawn translucent behind the line: lower and upper y at each point's x (aligned with points). */
+  band?: { lower: number[]; upper: number[] };
 }
 
 export interface LineChart {
@@ -19,6 +22,8 @@ export interface LineChart {
   series: Series[];
   /** A dashed horizontal line (scratch's final loss, the savings target). */
   target?: { y: number; label: string };
+  /** Dotted horizontal reference lines (e.g. the unigram cross-entropy, a model that learned no context). */
+  refLines?: { y: number; label: string }[];
   widthPx?: number;
   heightPx?: number;
 }
@@ -26,6 +31,8 @@ export interface LineChart {
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const MARGIN = { left: 72, right: 24, top: 44, bottom: 58 };
+const REF_COLOR = '#777';
+const REF_DASH = '2 3';
 
 /** Evenly spaced round tick values covering [min, max], about `count` of them. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
@@ -64,7 +71,7 @@ interface Frame {
 
 function frame(c: LineChart, width: number, height: number, rightMargin = MARGIN.right): Frame {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.target ? [c.target.y] : [])];
+  const ys = [...c.series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.band ? [...s.band.lower, ...s.band.upper] : [])]), ...(c.target ? [c.target.y] : []), ...(c.refLines ?? []).map((r) => r.y)];
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
   const yTicks = niceTicks(Math.min(...ys), Math.max(...ys));
   const [left, right, top, bottom] = [MARGIN.left, width - rightMargin, MARGIN.top, height - MARGIN.bottom];
@@ -102,22 +109,30 @@ function seriesLines(c: LineChart, f: Frame): string[] {
     const pts = s.points.map(([x, y]) => `${num(f.x(x))},${num(f.y(y))}`);
     const markers = s.points.map(([x, y], k) => `<circle class="point" data-i="${k}" cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
     const label = escape(s.label);
-    return [`<g class="series-group" data-label="${label}">`, `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, '</g>'];
+    return [`<g class="series-group" data-label="${label}">`, ...band(s, f, color), `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, '</g>'];
   });
 }
 
+/** The series' band as a translucent polygon: along the upper edge, back along the lower one. */
+function band(s: Series, f: Frame, color: string): string[] {
+  if (!s.band) return [];
+  const edge = (ys: number[]) => s.points.map(([x], k) => `${num(f.x(x))},${num(f.y(ys[k]!))}`);
+  return [`<polygon class="band" data-label="${escape(s.label)}" fill="${color}" fill-opacity="0.18" stroke="none" points="${[...edge(s.band.upper), ...edge(s.band.lower).reverse()].join(' ')}"/>`];
+}
+
 function targetLine(c: LineChart, f: Frame): string[] {
-  if (!c.target) return [];
+  const refs = (c.refLines ?? []).map((r) => `<line class="ref-line" x1="${f.left}" y1="${num(f.y(r.y))}" x2="${f.right}" y2="${num(f.y(r.y))}" stroke="${REF_COLOR}" stroke-width="1.5" stroke-dasharray="${REF_DASH}"/>`);
+  if (!c.target) return refs;
   const y = num(f.y(c.target.y));
-  return [`<line class="target" x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4"/>`];
+  return [`<line class="target" x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4"/>`, ...refs];
 }
 
 interface LegendEntry {
   label: string;
   color: string;
   dash: string;
-  /** A series (toggled by the HTML report), not the target line. */
-  series: boolean;
+  /** A series (toggled by the HTML report), the target line, or a reference line. */
+  kind: 'series' | 'target' | 'ref';
 }
 
 interface LegendBox {
@@ -127,7 +142,11 @@ interface LegendBox {
 }
 
 function legendBox(c: LineChart): LegendBox {
-  const entries = [...c.series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: '', series: true })), ...(c.target ? [{ label: c.target.label, color: '#444', dash: ' stroke-dasharray="6 4"', series: false }] : [])];
+  const entries: LegendEntry[] = [
+    ...c.series.map((s, i) => ({ label: s.label, color: PALETTE[i % PALETTE.length]!, dash: '', kind: 'series' as const })),
+    ...(c.target ? [{ label: c.target.label, color: '#444', dash: ' stroke-dasharray="6 4"', kind: 'target' as const }] : []),
+    ...(c.refLines ?? []).map((r) => ({ label: r.label, color: REF_COLOR, dash: ` stroke-dasharray="${REF_DASH}"`, kind: 'ref' as const })),
+  ];
   return { entries, width: 36 + 7.2 * Math.max(...entries.map((e) => e.label.length)), height: entries.length * 18 + 8 };
 }
 
@@ -142,7 +161,7 @@ function legendCorners(c: LineChart, f: Frame, box: LegendBox): { at: [number, n
     const px = s.points.map(([x, y]): [number, number] => [f.x(x), f.y(y)]);
     px.forEach((p, k) => segment(px[k - 1] ?? p, p));
   }
-  if (c.target) segment([f.left, f.y(c.target.y)], [f.right, f.y(c.target.y)]);
+  for (const y of [...(c.target ? [c.target.y] : []), ...(c.refLines ?? []).map((r) => r.y)]) segment([f.left, f.y(y)], [f.right, f.y(y)]);
   const pad = 4; // markers and line width
   const [l, r, t, b] = [f.left + 10, f.right - box.width - 10, f.top + 10, f.bottom - box.height - 10];
   const corners: [number, number][] = [[r, t], [l, b], [l, t], [r, b]];
@@ -166,7 +185,7 @@ function legend(box: LegendBox, [x0, y0]: [number, number]): string[] {
   const out = [`<rect x="${num(x0)}" y="${y0}" width="${num(box.width)}" height="${box.height}" fill="#fff" fill-opacity="0.85" stroke="#bbb"/>`];
   box.entries.forEach((e, i) => {
     const y = y0 + 14 + i * 18;
-    out.push(e.series ? `<g class="legend-entry" data-label="${escape(e.label)}">` : '<g class="legend-target">');
+    out.push(e.kind === 'series' ? `<g class="legend-entry" data-label="${escape(e.label)}">` : `<g class="legend-${e.kind}">`);
     out.push(`<rect x="${num(x0 + 2)}" y="${y - 9}" width="${num(box.width - 4)}" height="18" fill="#fff" fill-opacity="0"/>`);
     out.push(`<line x1="${num(x0 + 6)}" y1="${y}" x2="${num(x0 + 28)}" y2="${y}" stroke="${e.color}" stroke-width="2"${e.dash}/>`);
     out.push(`<text x="${num(x0 + 34)}" y="${y}" dy="4" font-size="12">${escape(e.label)}</text>`, '</g>');

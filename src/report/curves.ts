@@ -1,23 +1,38 @@
 // Reading an experiment's results back from its run directory (layout in src/experiment/layout.ts):
 // the spec, each method's validation curve from its train.jsonl 'eval' records, its growth cost
-// (growth.json), and the small model's pretraining cost (its final 'eval' record: all its training
-// FLOPs, and its wall time up to then). Methods whose training has not started are left out.
-// lossChart: the curves as a chart of validation loss vs cost, for the plots and the HTML report.
+// (growth.json), the small model's pretraining cost (its final 'eval' record: all its training
+// FLOPs, and its wall time up to then), and the unigram reference line (unigram.json), for each
+// seed. Methods whose training has not started are left out, and seeds whose reference (scratch)
+// has no results yet.
+// lossChart: the curves as a chart of validation loss vs cost, for the plots and the HTML report;
+// with several seeds, each method's mean curve with its min-max band over the seeds.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { LOG_FILE, readRunLog, type EvalRecord } from '../train/index.ts';
-import { ExperimentError, GROWTH_FILE, isReference, legDir, readJsonIfExists, readSpecRecord, smallDir, trainDir, usesSmall, zeroCost, type ExperimentSpec, type GrowthRecord } from '../experiment/index.ts';
+import { ExperimentError, GROWTH_FILE, UNIGRAM_FILE, isReference, legDir, readJsonIfExists, readSpecRecord, seedRoots, smallDir, trainDir, usesSmall, zeroCost, type ExperimentSpec, type GrowthRecord, type UnigramRecord } from '../experiment/index.ts';
 import type { Cost, MethodCurve, Savings, ValPoint } from './savings.ts';
-import type { LineChart } from './chart.ts';
+import type { LineChart, Series } from './chart.ts';
+
+/** One seed's results. */
+export interface SeedCurves {
+  seed: number;
+  curves: MethodCurve[];
+  small: Cost;
+  /** The seed's unigram (no-context) loss; null when its run directory predates it. */
+  unigramLoss: number | null;
+}
 
 export interface ExperimentCurves {
   spec: ExperimentSpec;
   hash: string;
+  /** The first seed's curves and small-model cost (the only seed's in a one-seed run). */
   curves: MethodCurve[];
   /** The label of the plain scratch method. */
   reference: string;
   small: Cost;
+  /** Every seed with results, in the spec's order; the first is `curves` and `small` above. */
+  seeds: SeedCurves[];
 }
 
 const costOf = (r: Cost): Cost => ({ flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds });
@@ -31,18 +46,33 @@ function evalRecords(runDir: string): EvalRecord[] | null {
 export function readCurves(dir: string): ExperimentCurves {
   const { spec, hash } = readSpecRecord(dir);
   const reference = spec.methods.find(isReference)!.label;
+  const seeds = seedRoots(spec, dir)
+    .map(({ seed, root }) => readSeed(spec, seed, root))
+    .filter((s) => s.curves.some((c) => c.label === reference));
+  if (seeds.length === 0) throw new ExperimentError(`${dir}: the reference method '${reference}' has no validation results yet: run the experiment first`);
+  return { spec, hash, curves: seeds[0]!.curves, reference, small: seeds[0]!.small, seeds };
+}
+
+function readSeed(spec: ExperimentSpec, seed: number, root: string): SeedCurves {
   const curves: MethodCurve[] = [];
   for (const m of spec.methods) {
-    const leg = legDir(dir, m.label);
+    const leg = legDir(root, m.label);
     const evals = evalRecords(trainDir(leg));
     if (!evals || evals.length === 0) continue;
     const points: ValPoint[] = evals.map((e) => ({ step: e.step, valLoss: e.valLoss, ...costOf(e) }));
     const growth = readJsonIfExists<GrowthRecord>(join(leg, GROWTH_FILE));
     curves.push({ label: m.label, method: m.name, points, growth: growth ? costOf(growth) : zeroCost, usesSmall: usesSmall(m) });
   }
-  if (!curves.some((c) => c.label === reference)) throw new ExperimentError(`${dir}: the reference method '${reference}' has no validation results yet: run the experiment first`);
-  const smallEval = evalRecords(trainDir(smallDir(dir)))?.at(-1);
-  return { spec, hash, curves, reference, small: smallEval ? costOf(smallEval) : zeroCost };
+  const smallEval = evalRecords(trainDir(smallDir(root)))?.at(-1);
+  return { seed, curves, small: smallEval ? costOf(smallEval) : zeroCost, unigramLoss: readJsonIfExists<UnigramRecord>(join(root, UNIGRAM_FILE))?.loss ?? null };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+
+/** The mean over seeds of each seed's unigram loss; null when some seed has none. */
+export function meanUnigram(e: ExperimentCurves): number | null {
+  const lines = e.seeds.map((s) => s.unigramLoss);
+  return lines.every((l): l is number => l !== null) ? mean(lines) : null;
 }
 
 /** A cost measure, the x axis of a loss chart. */
@@ -54,16 +84,35 @@ const AXIS_LABEL: Record<CostAxis, string> = {
   wallSeconds: 'wall time, growth + large-model training (s)',
 };
 
+/** One method's line: with one seed its points; with several, the mean over seeds at each validation point (as many as every seed has) and the min-max band. */
+function methodSeries(e: ExperimentCurves, label: string, axis: CostAxis): Series {
+  const runs = e.seeds.map((s) => s.curves.find((c) => c.label === label)).filter((c): c is MethodCurve => c !== undefined);
+  const xy = runs.map((c) => c.points.map((p): [number, number] => [c.growth[axis] + p[axis], p.valLoss]));
+  if (xy.length === 1) return { label, points: xy[0]! };
+  const at = Array.from({ length: Math.min(...xy.map((r) => r.length)) }, (_, k) => xy.map((r) => r[k]!));
+  return {
+    label,
+    points: at.map((ps): [number, number] => [mean(ps.map((p) => p[0])), mean(ps.map((p) => p[1]))]),
+    band: { lower: at.map((ps) => Math.min(...ps.map((p) => p[1]))), upper: at.map((ps) => Math.max(...ps.map((p) => p[1]))) },
+  };
+}
+
 /**
  * Validation loss vs `axis`: one line per method, each point charged the method's growth (the
- * small model's pretraining is not), and the savings target (scratch's final loss) dashed.
+ * small model's pretraining is not); the savings target (scratch's final loss: `s`'s with one
+ * seed, the mean of the seeds' with several) dashed; the unigram (no-context) loss dotted.
  */
 export function lossChart(e: ExperimentCurves, s: Savings, axis: CostAxis): LineChart {
+  const several = e.seeds.length > 1;
+  const finals = e.seeds.map((seed) => seed.curves.find((c) => c.label === e.reference)!.points.at(-1)!.valLoss);
+  const target = several ? mean(finals) : s.targetLoss;
+  const unigram = meanUnigram(e);
   return {
-    title: `${e.spec.name}: validation loss vs ${axis === 'wallSeconds' ? 'wall time' : 'training FLOPs'}`,
+    title: `${e.spec.name}: validation loss vs ${axis === 'wallSeconds' ? 'wall time' : 'training FLOPs'}${several ? ` (mean of ${e.seeds.length} seeds, band: min-max)` : ''}`,
     xLabel: AXIS_LABEL[axis],
     yLabel: 'validation loss',
-    series: e.curves.map((c) => ({ label: c.label, points: c.points.map((p): [number, number] => [c.growth[axis] + p[axis], p.valLoss]) })),
-    target: { y: s.targetLoss, label: `${s.reference} final loss (${s.targetLoss.toFixed(3)})` },
+    series: e.curves.map((c) => methodSeries(e, c.label, axis)),
+    target: { y: target, label: `${s.reference} final loss${several ? ', mean' : ''} (${target.toFixed(3)})` },
+    ...(unigram !== null ? { refLines: [{ y: unigram, label: `unigram, no context (${unigram.toFixed(3)})` }] } : {}),
   };
 }

@@ -2,25 +2,36 @@
 // method (savings.ts), results.json, results.md (table.ts) and two plots, validation loss vs
 // training FLOPs (the paper's ELECTRA convention) and vs wall time, each as SVG and PNG, with
 // one line per method (growth cost included, small model's pretraining not) and scratch's final
-// loss as a dashed line; on request, report.html (html.ts): the same numbers and charts on one
-// self-contained interactive page. A spec with a downstream section adds its accuracies.
+// loss as a dashed line and the unigram (no-context) loss dotted; on request, report.html
+// (html.ts): the same numbers and charts on one self-contained interactive page. A spec with a
+// downstream section adds its accuracies. With several seeds, savings are computed per seed and
+// summarised (spread.ts), and the plots show each method's mean with its min-max band.
+//
+// results.json: experiment, specHash, seeds (every seed with results), unigramLoss (the mean of
+// the seeds' unigram losses; null when not recorded), reference, and per method in `methods` its
+// `spread` (MethodSpread, spread.ts: mean, sd, min, max over the seeds); with one seed also the
+// seed's savings as before (targetLoss, small, and each method's MethodSavings fields), with
+// several `perSeed` (each seed's savings and unigram loss) and `comparisons` (ahead beyond the
+// seed spread or not). Then growth (the first seed's growth costs), downstream, plots.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, writeJson, type DoneRecord } from '../experiment/index.ts';
-import { lossChart, readCurves } from './curves.ts';
+import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, seedRoots, writeJson, type DoneRecord } from '../experiment/index.ts';
+import { lossChart, meanUnigram, readCurves, type ExperimentCurves } from './curves.ts';
 import { computeSavings, type Savings } from './savings.ts';
+import { summarise, type SavingsSummary } from './spread.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
 import { HTML_REPORT, htmlReport } from './html.ts';
 import { svgToPng } from './png.ts';
-import { markdownReport, type DownstreamRow } from './table.ts';
+import { markdownReport, reportTables, type DownstreamRow } from './table.ts';
 
 export * from './savings.ts';
-export { lossChart, readCurves, type CostAxis, type ExperimentCurves } from './curves.ts';
+export { lossChart, meanUnigram, readCurves, type CostAxis, type ExperimentCurves, type SeedCurves } from './curves.ts';
+export * from './spread.ts';
 export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
-export { markdownReport, savingsTables } from './table.ts';
+export { markdownReport, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
 
 export const RESULTS_JSON = 'results.json';
@@ -28,7 +39,12 @@ export const RESULTS_MD = 'results.md';
 export const PLOTS_DIR = 'plots';
 
 export interface Report {
+  /** The first seed's savings (the only seed's in a one-seed run). */
   savings: Savings;
+  /** Every seed's savings and their spread. */
+  summary: SavingsSummary;
+  /** The tables to print (reportTables). */
+  tables: string;
   /** Paths relative to the run directory. */
   files: string[];
 }
@@ -42,12 +58,28 @@ function writePlot(dir: string, name: string, c: LineChart): string[] {
   return files;
 }
 
-/** Each method's downstream done.json, as a table row. */
-function downstreamRows(dir: string, labels: readonly string[]): DownstreamRow[] {
-  return labels.map((label) => {
-    const done = readJsonIfExists<DoneRecord>(join(downstreamDir(legDir(dir, label)), DONE_FILE));
-    return { label, valAccuracy: done?.valAccuracy ?? null, valLoss: done?.valLoss ?? null, steps: done?.step ?? null };
-  });
+/** Each method's downstream done.json, as a table row (one per seed, labelled with it, when there are several). */
+function downstreamRows(e: ExperimentCurves, dir: string, labels: readonly string[]): DownstreamRow[] {
+  const roots = seedRoots(e.spec, dir);
+  return roots.flatMap(({ seed, root }) =>
+    labels.map((label) => {
+      const done = readJsonIfExists<DoneRecord>(join(downstreamDir(legDir(root, label)), DONE_FILE));
+      return { label: roots.length > 1 ? `${label} (seed ${seed})` : label, valAccuracy: done?.valAccuracy ?? null, valLoss: done?.valLoss ?? null, steps: done?.step ?? null };
+    }),
+  );
+}
+
+/** Every seed's savings against its own reference, and their summary. */
+export function summariseRun(e: ExperimentCurves): SavingsSummary {
+  return summarise(e.seeds.map((s) => ({ seed: s.seed, unigramLoss: s.unigramLoss, ...computeSavings(s.curves, e.reference, s.small) })));
+}
+
+/** results.json's content (see the header). */
+function resultsJson(e: ExperimentCurves, summary: SavingsSummary) {
+  const one = summary.perSeed.length === 1 ? summary.perSeed[0]! : null;
+  const methods = summary.methods.map((spread) => ({ ...(one?.methods.find((m) => m.label === spread.label) ?? { label: spread.label, method: spread.method }), spread }));
+  const seedsPart = one ? { targetLoss: one.targetLoss, small: one.small } : { perSeed: summary.perSeed, comparisons: summary.comparisons };
+  return { experiment: e.spec.name, specHash: e.hash, seeds: summary.seeds, unigramLoss: meanUnigram(e), reference: summary.reference, ...seedsPart, methods };
 }
 
 export interface ReportOptions {
@@ -61,16 +93,17 @@ export interface ReportOptions {
  */
 export function writeReport(dir: string, opts: ReportOptions = {}): Report {
   const e = readCurves(dir);
-  const savings = computeSavings(e.curves, e.reference, e.small);
+  const summary = summariseRun(e);
+  const { seed: _seed, unigramLoss: _unigram, ...savings } = summary.perSeed[0]!;
   const plots = [...writePlot(dir, 'loss-vs-flops', lossChart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', lossChart(e, savings, 'wallSeconds'))];
   const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
-  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(dir, e.spec.downstream.methods) : [] };
-  writeJson(join(dir, RESULTS_JSON), { experiment: e.spec.name, specHash: e.hash, ...savings, growth, ...(downstream.data ? { downstream } : {}), plots });
-  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, savings, e.curves, plots, downstream));
+  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(e, dir, e.spec.downstream.methods) : [] };
+  writeJson(join(dir, RESULTS_JSON), { ...resultsJson(e, summary), growth, ...(downstream.data ? { downstream } : {}), plots });
+  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, summary, e.seeds, plots, downstream));
   const files = [RESULTS_JSON, RESULTS_MD, ...plots];
   if (opts.html) {
     fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, savings));
     files.push(HTML_REPORT);
   }
-  return { savings, files };
+  return { savings, summary, tables: reportTables(summary), files };
 }

@@ -5,7 +5,8 @@
 // Costs are FLOPs in both conventions (never mixed) and wall time; each method is charged its
 // growth (LiGO's operator steps), and, in the "with small" variant, the small model's
 // pretraining when it used the small model (grew from it, or distilled it). A method that never
-// reaches the target has no cost and no savings ("not reached").
+// reaches the target has no cost and no savings ("not reached"). The growth's cost is also
+// given in proportion: as a share of the reference's whole large-model training (its budget).
 
 import type { Cost } from '../experiment/index.ts';
 
@@ -46,6 +47,8 @@ export interface MethodSavings {
   /** 1 - cost / reference cost, per measure (negative: more expensive than scratch). */
   savingsWithoutSmall: Cost | null;
   savingsWithSmall: Cost | null;
+  /** The growth's cost / the reference's whole training cost, per measure (0 for scratch and fixed operators); null when that cost is 0. */
+  growthShare: Cost | null;
 }
 
 export interface Savings {
@@ -89,6 +92,8 @@ export function computeSavings(curves: readonly MethodCurve[], referenceLabel: s
   });
   const ref = withCosts.find((w) => w.c === reference)!;
   const saved = (cost: Cost | null, base: Cost | null) => (cost && base ? map((k) => 1 - cost[k] / base[k]) : null);
+  const budget = map((k) => last[k]);
+  const share = (growth: Cost) => (costKeys.every((k) => budget[k] > 0) ? map((k) => growth[k] / budget[k]) : null);
   return {
     reference: referenceLabel,
     targetLoss: target,
@@ -102,6 +107,7 @@ export function computeSavings(curves: readonly MethodCurve[], referenceLabel: s
       costWithSmall: w.with,
       savingsWithoutSmall: saved(w.without, ref.without),
       savingsWithSmall: saved(w.with, ref.with),
+      growthShare: share(w.c.growth),
     })),
   };
 }

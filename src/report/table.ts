@@ -1,9 +1,15 @@
-// The Markdown report (results.md): the target, then two savings tables, one taking the small
-// model's pretraining as already paid and one charging it, each with both FLOP conventions and
-// wall time, the growth costs charged, and the downstream fine-tuning accuracies when the spec
-// has a downstream section. Savings are signed: negative means more expensive than scratch.
+// The Markdown report (results.md): the target, the unigram (no-context) reference line, then two
+// savings tables, one taking the small model's pretraining as already paid and one charging it,
+// each with both FLOP conventions and wall time and the growth's FLOPs as a share of scratch's
+// training budget, the growth costs charged, and the downstream fine-tuning accuracies when the
+// spec has a downstream section. Savings are signed: negative means more expensive than scratch.
+// With several seeds the tables give each number's mean +/- sd [min, max] over the seeds (each
+// seed measured against its own scratch run), say which method is ahead of which beyond the seed
+// spread (spread.ts), and each seed's own tables follow.
 
 import type { Cost, MethodCurve, MethodSavings, Savings } from './savings.ts';
+import type { SeedCurves } from './curves.ts';
+import type { CostSpread, SavingsSummary, Spread, Verdict } from './spread.ts';
 
 export const flops = (v: number) => v.toExponential(2);
 /** Tenths of a second; two significant digits under a second (tiny runs). */
@@ -25,32 +31,48 @@ export function smallCostText(s: Savings): string {
   return `${flops(s.small.flopsElectra)} FLOPs (ELECTRA), ${flops(s.small.flopsSixN)} (6N), ${seconds(s.small.wallSeconds)}`;
 }
 
+/** The growth's FLOPs (ELECTRA) as a share of scratch's training budget. */
+const share = (m: MethodSavings) => (m.growthShare ? percent(m.growthShare.flopsElectra) : '–');
+
 function row(m: MethodSavings, cost: Cost | null, saved: Cost | null): string {
   const loss = finalLoss(m.finalValLoss);
-  if (!cost || !m.reach) return `| ${m.label} | ${loss} | ${NOT_REACHED} | – | – | – | – | – | – |`;
+  if (!cost || !m.reach) return `| ${m.label} | ${loss} | ${NOT_REACHED} | – | – | – | – | – | – | ${share(m)} |`;
   const pct = (k: keyof Cost) => (saved ? percent(saved[k]) : '–');
-  return `| ${m.label} | ${loss} | ${Math.round(m.reach.step)} | ${flops(cost.flopsElectra)} | ${pct('flopsElectra')} | ${flops(cost.flopsSixN)} | ${pct('flopsSixN')} | ${seconds(cost.wallSeconds)} | ${pct('wallSeconds')} |`;
+  return `| ${m.label} | ${loss} | ${Math.round(m.reach.step)} | ${flops(cost.flopsElectra)} | ${pct('flopsElectra')} | ${flops(cost.flopsSixN)} | ${pct('flopsSixN')} | ${seconds(cost.wallSeconds)} | ${pct('wallSeconds')} | ${share(m)} |`;
 }
+
+const GROWTH_SHARE = 'growth, share of scratch FLOPs';
 
 function table(s: Savings, withSmall: boolean): string[] {
   return [
-    '| method | final val loss | reached at step | FLOPs (ELECTRA) | saved | FLOPs (6N) | saved | wall time | saved |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| method | final val loss | reached at step | FLOPs (ELECTRA) | saved | FLOPs (6N) | saved | wall time | saved | ${GROWTH_SHARE} |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...s.methods.map((m) => (withSmall ? row(m, m.costWithSmall, m.savingsWithSmall) : row(m, m.costWithoutSmall, m.savingsWithoutSmall))),
   ];
 }
 
-function growthLines(curves: readonly MethodCurve[]): string[] {
+const SHARE_TEXT = `${GROWTH_SHARE}: the operator's FLOPs (ELECTRA) / scratch's whole large-model training FLOPs.`;
+
+function growthLines(curves: readonly MethodCurve[], s: Savings): string[] {
   const grown = curves.filter((c) => c.method !== 'scratch');
   if (grown.length === 0) return [];
-  return ['', 'Growth cost charged to each method (the operator itself; fixed operators only copy weights):', '', ...grown.map((c) => `- ${c.label} (${c.method}): ${flops(c.growth.flopsElectra)} FLOPs (ELECTRA), ${flops(c.growth.flopsSixN)} (6N), ${seconds(c.growth.wallSeconds)}`)];
+  const of = (label: string) => s.methods.find((m) => m.label === label);
+  return ['', 'Growth cost charged to each method (the operator itself; fixed operators only copy weights):', '', ...grown.map((c) => `- ${c.label} (${c.method}): ${flops(c.growth.flopsElectra)} FLOPs (ELECTRA), ${flops(c.growth.flopsSixN)} (6N), ${seconds(c.growth.wallSeconds)}; ${of(c.label) ? share(of(c.label)!) : '–'} of ${s.reference}'s training FLOPs`)];
 }
 
-/** The savings tables alone (what `ligo demo` prints). */
-export function savingsTables(s: Savings): string {
+/** The no-context line in words, with how far below it each method ends. */
+export function unigramText(unigram: number | null, finals: { label: string; loss: number | null }[], several = false): string {
+  if (unigram === null) return 'Unigram (no-context) loss: not recorded in this run directory (running the experiment again adds it).';
+  const below = finals.filter((f) => f.loss !== null).map((f) => `${f.label} ${(unigram - f.loss!).toFixed(3)}`);
+  return `Unigram (no-context) loss: ${unigram.toFixed(4)}${several ? ' (mean of the seeds\' lines)' : ''}, the cross-entropy of the validation targets under the training split's token (class) frequencies. Final loss below it, in nats${several ? ' (means)' : ''}; negative: above it: ${below.join(', ')}.`;
+}
+
+/** The savings tables alone for one seed, with the unigram line when known (what `ligo demo` prints). */
+export function savingsTables(s: Savings, unigramLoss: number | null = null): string {
   const small = smallCostText(s);
   return [
     targetText(s),
+    unigramText(unigramLoss, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss }))),
     '',
     'Small model taken as already trained:',
     '',
@@ -59,7 +81,69 @@ export function savingsTables(s: Savings): string {
     `Charging the small model's pretraining (${small}) to the methods that use it:`,
     '',
     ...table(s, true),
+    '',
+    SHARE_TEXT,
   ].join('\n');
+}
+
+/** mean +/- sd [min, max], each formatted by f; '–' when no seed has it. */
+function spreadCell(v: Spread | null, f: (x: number) => string, sd: (x: number) => string = f): string {
+  if (!v) return '–';
+  return v.n === 1 ? f(v.mean) : `${f(v.mean)} ± ${sd(v.sd)} [${f(v.min)}, ${f(v.max)}]`;
+}
+
+const pctSd = (v: number) => `${(100 * v).toFixed(1)}`;
+const lossSd = (v: number) => v.toFixed(4);
+const flopsSd = (v: number) => v.toExponential(1);
+
+function seedRow(m: SavingsSummary['methods'][number], saved: CostSpread, withCost: boolean): string {
+  const reached = m.reached === m.seeds ? `${m.seeds}` : `${m.seeds} (${m.reached} reached)`;
+  const cost = withCost ? ` ${spreadCell(m.costToTarget.flopsElectra, flops, flopsSd)} |` : '';
+  const pct = (k: keyof Cost) => spreadCell(saved[k], percent, pctSd);
+  return `| ${m.label} | ${reached} | ${spreadCell(m.finalValLoss, finalLoss, lossSd)} |${cost} ${pct('flopsElectra')} | ${pct('flopsSixN')} | ${pct('wallSeconds')} | ${spreadCell(m.growthShare.flopsElectra, percent, pctSd)} |`;
+}
+
+function seedTable(s: SavingsSummary, withSmall: boolean): string[] {
+  return [
+    `| method | seeds | final val loss |${withSmall ? '' : ' FLOPs (ELECTRA) to target |'} saved (ELECTRA) | saved (6N) | saved (wall time) | ${GROWTH_SHARE} |`,
+    `| --- | ---: | ---: |${withSmall ? '' : ' ---: |'} ---: | ---: | ---: | ---: |`,
+    ...s.methods.map((m) => seedRow(m, withSmall ? m.savingsWithSmall : m.savingsWithoutSmall, !withSmall)),
+  ];
+}
+
+function verdictText(v: Verdict | null, a: string, b: string): string {
+  if (v === null) return 'not compared (a target not reached in every seed)';
+  if (v === 'within') return 'within the seed spread';
+  return `${v === 'ahead' ? a : b} ahead of ${v === 'ahead' ? b : a} beyond the seed spread`;
+}
+
+/** The tables over several seeds: means and spreads, and which method is ahead of which beyond the spread. */
+export function seedTables(s: SavingsSummary): string {
+  const n = s.seeds.length;
+  const unigram = s.unigramLoss?.mean ?? null;
+  return [
+    `Seeds: ${s.seeds.join(', ')}. Each seed's savings are measured against its own ${s.reference} run (target: that seed's ${s.reference} final validation loss; cost = growth + large-model training until the loss first reaches it), then summarised as mean ± sd [min, max] over the ${n} seeds; costs and savings over the seeds that reached the target.`,
+    unigramText(unigram, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss?.mean ?? null })), true),
+    '',
+    'Small model taken as already trained:',
+    '',
+    ...seedTable(s, false),
+    '',
+    "Charging the small model's pretraining to the methods that use it:",
+    '',
+    ...seedTable(s, true),
+    '',
+    SHARE_TEXT,
+    '',
+    `Ahead beyond the seed spread? One method is ahead of another only when every seed of it is better than every seed of the other (min-max ranges do not overlap); final val loss, and savings in FLOPs (ELECTRA, small model not charged):`,
+    '',
+    ...s.comparisons.map((c) => `- ${c.a} vs ${c.b}: final loss: ${verdictText(c.finalValLoss, c.a, c.b)}; savings: ${verdictText(c.savings, c.a, c.b)}`),
+  ].join('\n');
+}
+
+/** What to print for a run: one seed's tables, or the summary over several. */
+export function reportTables(s: SavingsSummary): string {
+  return s.perSeed.length === 1 ? savingsTables(s.perSeed[0]!, s.perSeed[0]!.unigramLoss) : seedTables(s);
 }
 
 /** One method's downstream fine-tuning result (null when that leg has not finished). */
@@ -76,6 +160,13 @@ function downstreamLines(data: string | null, rows: readonly DownstreamRow[]): s
   return ['', `Downstream: each method's final large model fine-tuned on ${data} (same budget for all):`, '', '| method | val accuracy | val loss | steps |', '| --- | ---: | ---: | ---: |', ...rows.map((r) => `| ${r.label} | ${cell(r.valAccuracy, percent)} | ${finalLoss(r.valLoss)} | ${cell(r.steps, String)} |`)];
 }
 
-export function markdownReport(title: string, s: Savings, curves: readonly MethodCurve[], plots: string[], downstream: { data: string | null; rows: readonly DownstreamRow[] } = { data: null, rows: [] }): string {
-  return [`# ${title}`, '', savingsTables(s), ...growthLines(curves), ...downstreamLines(downstream.data, downstream.rows), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ''].join('\n');
+/** Each seed's own tables and growth costs, after the summary (several seeds only). */
+function perSeedLines(s: SavingsSummary, seeds: readonly SeedCurves[]): string[] {
+  if (s.perSeed.length === 1) return [];
+  return s.perSeed.flatMap((p, i) => ['', `## Seed ${p.seed}`, '', savingsTables(p, p.unigramLoss), ...growthLines(seeds[i]!.curves, p)]);
+}
+
+export function markdownReport(title: string, s: SavingsSummary, seeds: readonly SeedCurves[], plots: string[], downstream: { data: string | null; rows: readonly DownstreamRow[] } = { data: null, rows: [] }): string {
+  const one = s.perSeed.length === 1 ? growthLines(seeds[0]!.curves, s.perSeed[0]!) : [];
+  return [`# ${title}`, '', reportTables(s), ...one, ...downstreamLines(downstream.data, downstream.rows), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ...perSeedLines(s, seeds), ''].join('\n');
 }

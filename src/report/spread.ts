@@ -1,0 +1,114 @@
+// Repeated seeds: each seed's savings are computed against that seed's own scratch run (its
+// final loss is that seed's target; savings.ts), then summarised per method as a Spread (mean,
+// sample standard deviation, min, max over the seeds that have the number). A method is called
+// ahead of another on a measure only when their seed ranges do not overlap (every seed of one
+// better than every seed of the other); otherwise the difference is within the seed spread.
+//
+// The `spread` object of a method in results.json is a MethodSpread: finalValLoss; costToTarget
+// (growth + training to the seed's target, per cost measure, small model not charged);
+// savingsWithoutSmall and savingsWithSmall (per cost measure); growthShare (the operator's cost
+// as a fraction of scratch's whole training, per cost measure); `seeds` (seeds with results) and
+// `reached` (seeds where the target was reached: cost and savings spreads are over those only).
+
+import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
+
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (n - 1); 0 for one value. */
+  sd: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+/** Per cost measure; null when no seed has the number. */
+export type CostSpread = Record<keyof Cost, Spread | null>;
+
+export interface MethodSpread {
+  label: string;
+  method: string;
+  seeds: number;
+  reached: number;
+  finalValLoss: Spread | null;
+  costToTarget: CostSpread;
+  savingsWithoutSmall: CostSpread;
+  savingsWithSmall: CostSpread;
+  growthShare: CostSpread;
+}
+
+/** One seed's savings, with its unigram line (null when its run has none). */
+export interface SeedSavings extends Savings {
+  seed: number;
+  unigramLoss: number | null;
+}
+
+export type Verdict = 'ahead' | 'behind' | 'within';
+
+/** Method a against method b on final loss (lower is better) and on savings (ELECTRA FLOPs, small model not charged; higher is better). */
+export interface Comparison {
+  a: string;
+  b: string;
+  finalValLoss: Verdict | null;
+  /** null when either method missed the target in some seed. */
+  savings: Verdict | null;
+}
+
+export interface SavingsSummary {
+  reference: string;
+  seeds: number[];
+  /** The seeds' unigram lines (null when a seed has none). */
+  unigramLoss: Spread | null;
+  perSeed: SeedSavings[];
+  methods: MethodSpread[];
+  comparisons: Comparison[];
+}
+
+export function spread(values: readonly number[]): Spread | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((a, v) => a + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values), n };
+}
+
+/** 'ahead' when a's whole range is better than b's, 'behind' when worse, else 'within'. */
+export function compareSpreads(a: Spread, b: Spread, lowerIsBetter: boolean): Verdict {
+  const [aBest, aWorst, bBest, bWorst] = lowerIsBetter ? [a.min, a.max, b.min, b.max] : [-a.max, -a.min, -b.max, -b.min];
+  if (aWorst < bBest) return 'ahead';
+  if (bWorst < aBest) return 'behind';
+  return 'within';
+}
+
+const present = <T>(xs: (T | null | undefined)[]): T[] => xs.filter((x): x is T => x !== null && x !== undefined);
+const costSpread = (costs: (Cost | null)[]): CostSpread => Object.fromEntries(costKeys.map((k) => [k, spread(present(costs).map((c) => c[k]))])) as CostSpread;
+
+function methodSpread(label: string, rows: MethodSavings[]): MethodSpread {
+  return {
+    label,
+    method: rows[0]!.method,
+    seeds: rows.length,
+    reached: rows.filter((r) => r.reach !== null).length,
+    finalValLoss: spread(present(rows.map((r) => r.finalValLoss))),
+    costToTarget: costSpread(rows.map((r) => r.costWithoutSmall)),
+    savingsWithoutSmall: costSpread(rows.map((r) => r.savingsWithoutSmall)),
+    savingsWithSmall: costSpread(rows.map((r) => r.savingsWithSmall)),
+    growthShare: costSpread(rows.map((r) => r.growthShare)),
+  };
+}
+
+function compare(a: MethodSpread, b: MethodSpread): Comparison {
+  const loss = a.finalValLoss && b.finalValLoss ? compareSpreads(a.finalValLoss, b.finalValLoss, true) : null;
+  const [sa, sb] = [a.savingsWithoutSmall.flopsElectra, b.savingsWithoutSmall.flopsElectra];
+  const everySeed = a.reached === a.seeds && b.reached === b.seeds;
+  return { a: a.label, b: b.label, finalValLoss: loss, savings: everySeed && sa && sb ? compareSpreads(sa, sb, false) : null };
+}
+
+/** Each method's spread over the seeds (in the first seed's method order), and every pair compared. */
+export function summarise(perSeed: readonly SeedSavings[]): SavingsSummary {
+  if (perSeed.length === 0) throw new Error('savings summary: no seed has results');
+  const labels = [...new Set(perSeed.flatMap((s) => s.methods.map((m) => m.label)))];
+  const methods = labels.map((label) => methodSpread(label, present(perSeed.map((s) => s.methods.find((m) => m.label === label)))));
+  const comparisons = methods.flatMap((a, i) => methods.slice(i + 1).map((b) => compare(a, b)));
+  const lines = perSeed.map((s) => s.unigramLoss);
+  return { reference: perSeed[0]!.reference, seeds: perSeed.map((s) => s.seed), unigramLoss: lines.includes(null) ? null : spread(present(lines)), perSeed: [...perSeed], methods, comparisons };
+}

@@ -1,0 +1,179 @@
+// Repeated seeds and the unigram (no-context) reference line: the unigram cross-entropy on a
+// hand-computed case; `seeds` in specs (one seed hashes as `seed`); the report of a hand-written
+// two-seed run (per-seed savings against each seed's own scratch, mean/sd/min/max, "ahead beyond
+// the seed spread" only without overlap, the band and the unigram line in the SVG); a tiny
+// two-seed spec run end to end (each seed its own legs and unigram.json; mean and spread
+// reported); and a causal LM's unigram line recomputed by hand from its token windows. (Image
+// data's line, the class prior, is checked in experiment-methods.test.ts.)
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
+import { compareSpreads, lineChartSvg, spread, writeReport } from '../src/report/index.ts';
+import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
+import { loadTokenizer } from '../src/tokenize/index.ts';
+import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
+
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-seeds-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const close = (a: number | undefined, b: number, what: string) => assert.ok(a !== undefined && Math.abs(a - b) < 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const read = (path: string) => fs.readFileSync(path, 'utf8');
+
+test('unigram cross-entropy: add-one smoothed training frequencies over the ids that can be targets, ignored positions skipped', () => {
+  // ids 0..3, id 3 excluded (a special token): N = 3 + 1 + 0 = 4, K = 3, p = 4/7, 2/7, 1/7.
+  const r = unigramCrossEntropy([3, 1, 0, 5], [0, -100, 2, 0, 1], new Set([3]));
+  assert.equal(r.targets, 4);
+  close(r.loss, -(2 * Math.log(4 / 7) + Math.log(1 / 7) + Math.log(2 / 7)) / 4, 'loss');
+  // No exclusions: N = 4, K = 2, p = 3/6, 3/6: ln 2 per target.
+  close(unigramCrossEntropy([2, 2], [0, 1, 1]).loss, Math.log(2), 'uniform');
+  assert.throws(() => unigramCrossEntropy([3, 1, 0, 5], [3], new Set([3])), /target 3 is outside/);
+  assert.throws(() => unigramCrossEntropy([1, 1], [-100]), /no targets/);
+});
+
+test('spec seeds: a list runs each seed; one seed normalises to `seed` and hashes as before', () => {
+  const one = parseSpec(tinySpec());
+  const listed = parseSpec({ ...tinySpec(), seeds: [0] });
+  assert.deepEqual([listed.seed, listed.seeds], [0, undefined]);
+  assert.equal(specHash(listed), specHash(one));
+  const two = parseSpec({ ...tinySpec(), seeds: [3, 1] });
+  assert.deepEqual([two.seed, two.seeds], [3, [3, 1]]);
+  assert.notEqual(specHash(two), specHash(one));
+  for (const [seeds, message] of [
+    [[], /^spec\.seeds: must be a non-empty array of integers >= 0, got \[\]$/],
+    [[0, 1.5], /^spec\.seeds: must be a non-empty array/],
+    [[2, 2], /^spec\.seeds: must not repeat a seed, got \[2,2\]$/],
+  ] as const) {
+    assert.throws(() => parseSpec({ ...tinySpec(), seeds }), (e: Error) => e instanceof SpecError && message.test(e.message));
+  }
+  assert.throws(() => parseSpec({ ...tinySpec(), seed: 1, seeds: [1, 2] }), /^SpecError: spec\.seeds: give seed or seeds, not both$/);
+});
+
+test('spreads: mean, sample sd, min, max; ahead only when the ranges do not overlap', () => {
+  const s = spread([1, 2, 4])!;
+  close(s.mean, 7 / 3, 'mean');
+  close(s.sd, Math.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2), 'sd');
+  assert.deepEqual([s.min, s.max, s.n], [1, 4, 3]);
+  assert.equal(spread([]), null);
+  const low = spread([1, 2])!;
+  const high = spread([2.5, 3])!;
+  assert.equal(compareSpreads(low, high, true), 'ahead');
+  assert.equal(compareSpreads(low, high, false), 'behind');
+  assert.equal(compareSpreads(low, spread([2, 3])!, true), 'within', 'touching ranges overlap');
+});
+
+test('the SVG draws a band as a translucent polygon and reference lines dotted, with legend entries', () => {
+  const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ label: 'a', points: [[0, 3], [1, 2]], band: { lower: [2.8, 1.9], upper: [3.2, 2.1] } }], refLines: [{ y: 4, label: 'unigram, no context (4.000)' }] });
+  assert.match(svg, /<polygon class="band" data-label="a" [^>]*fill-opacity="0\.18"/);
+  assert.match(svg, /<line class="ref-line" [^>]*stroke-dasharray="2 3"/);
+  assert.match(svg, /<g class="legend-ref">/);
+  assert.ok(svg.includes('unigram, no context (4.000)'));
+});
+
+test('a two-seed run: savings per seed against its own scratch, then mean and spread; ahead only beyond the spread', () => {
+  const dir = writeFakeRun(join(tmp, 'fake-seeds'), [0, 1]);
+  const { summary, tables } = writeReport(dir);
+  assert.deepEqual(summary.seeds, [0, 1]);
+  assert.deepEqual(summary.perSeed.map((s) => s.targetLoss), [5, 5.05], 'each seed its own target');
+  const [scratch, ligo, stack, ki] = summary.methods;
+  assert.deepEqual([scratch!.finalValLoss!.min, scratch!.finalValLoss!.max], [5, 5.05]);
+  // ligo: growth 2e9 (seed 0) and 4e9 (seed 1) + 2.5e10 of training vs scratch's 4e10.
+  const saved = ligo!.savingsWithoutSmall.flopsElectra!;
+  close(saved.mean, 0.3, 'mean saved');
+  close(saved.sd, Math.sqrt(2 * 0.025 ** 2), 'sd saved');
+  close(saved.min, 0.275, 'min saved');
+  close(ligo!.growthShare.flopsElectra!.mean, 0.075, 'growth share: 5% and 10% of scratch FLOPs');
+  assert.deepEqual([stack!.reached, stack!.seeds, stack!.savingsWithoutSmall.flopsElectra], [0, 2, null]);
+  close(ki!.savingsWithoutSmall.flopsElectra!.mean, 0.75, 'ki');
+  const verdict = (a: string, b: string) => summary.comparisons.find((c) => c.a === a && c.b === b)!;
+  assert.deepEqual(verdict('scratch', 'ligo'), { a: 'scratch', b: 'ligo', finalValLoss: 'behind', savings: 'behind' });
+  assert.deepEqual(verdict('scratch', 'stackbert'), { a: 'scratch', b: 'stackbert', finalValLoss: 'ahead', savings: null });
+  assert.deepEqual(verdict('ligo', 'ki'), { a: 'ligo', b: 'ki', finalValLoss: 'within', savings: 'behind' });
+
+  const md = read(join(dir, 'results.md'));
+  assert.ok(md.includes(tables));
+  assert.match(md, /^\| ligo \| 2 \| 4\.6250 ± 0\.0354 \[4\.6000, 4\.6500\] \| 2\.80e\+10 ± 1\.4e\+9 \[2\.70e\+10, 2\.90e\+10\] \| 30\.0% ± 3\.5 \[27\.5%, 32\.5%\] \|/m);
+  assert.match(md, /^\| stackbert \| 2 \(0 reached\) \| /m);
+  assert.match(md, /Unigram \(no-context\) loss: 6\.1000 \(mean of the seeds' lines\)/);
+  assert.match(md, /^- scratch vs stackbert: final loss: scratch ahead of stackbert beyond the seed spread; savings: not compared/m);
+  assert.match(md, /^- ligo vs ki: final loss: within the seed spread; savings: ki ahead of ligo beyond the seed spread$/m);
+  assert.match(md, /^## Seed 1$/m);
+  const json = JSON.parse(read(join(dir, 'results.json')));
+  assert.deepEqual(json.seeds, [0, 1]);
+  close(json.unigramLoss, 6.1, 'results.json unigramLoss');
+  assert.equal(json.perSeed.length, 2);
+  close(json.methods[1].spread.savingsWithoutSmall.flopsElectra.max, 0.325, 'results.json spread');
+  const svg = read(join(dir, 'plots/loss-vs-flops.svg'));
+  assert.equal(svg.match(/<polygon class="band"/g)?.length, 4, 'a band per method');
+  assert.equal(svg.match(/<line class="ref-line"/g)?.length, 1, 'the unigram line');
+  assert.ok(svg.includes('unigram, no context (6.100)'));
+});
+
+test('a one-seed run directory without unigram.json still reports, saying the line is not recorded', () => {
+  const dir = writeFakeRun(join(tmp, 'fake-one'));
+  writeReport(dir);
+  const json = JSON.parse(read(join(dir, 'results.json')));
+  assert.deepEqual([json.seeds, json.unigramLoss, json.targetLoss, json.methods[1].spread.finalValLoss.n], [[0], null, 5, 1]);
+  assert.match(read(join(dir, 'results.md')), /Unigram \(no-context\) loss: not recorded/);
+  assert.doesNotMatch(read(join(dir, 'plots/loss-vs-flops.svg')), /ref-line|class="band"/);
+});
+
+test('a tiny two-seed spec runs end to end: every leg once per seed, a unigram line per seed, mean and spread reported', () => {
+  const dir = join(tmp, 'run');
+  const spec = parseSpec({ ...tinySpec(), seeds: [0, 1] });
+  const run = runExperiment(spec, dir);
+  assert.deepEqual(run.ran, ['seed 0/small', 'seed 0/scratch', 'seed 0/ligo', 'seed 1/small', 'seed 1/scratch', 'seed 1/ligo']);
+  const root = (seed: number) => join(dir, 'seeds', String(seed));
+  const unigram = [0, 1].map((s) => JSON.parse(read(join(root(s), UNIGRAM_FILE))) as UnigramRecord);
+  for (const u of unigram) assert.ok(u.loss > 0 && u.loss < Math.log(256) && u.targets > 0 && u.trainingTargets > u.targets, JSON.stringify(u));
+  const done = (s: number) => JSON.parse(read(join(legDir(root(s), 'scratch'), 'done.json'))).valLoss;
+  assert.notEqual(done(0), done(1), 'the seed changes the run');
+  const { summary, tables } = writeReport(dir);
+  assert.deepEqual(summary.methods.map((m) => [m.label, m.seeds]), [['scratch', 2], ['ligo', 2]]);
+  assert.match(tables, /^\| scratch \| 2 \| \d\.\d{4} ± \d\.\d{4} \[/m);
+  assert.match(tables, new RegExp(`Unigram \\(no-context\\) loss: ${((unigram[0]!.loss + unigram[1]!.loss) / 2).toFixed(4)}`));
+  const json = JSON.parse(read(join(dir, 'results.json')));
+  close(json.unigramLoss, (unigram[0]!.loss + unigram[1]!.loss) / 2, 'results.json unigramLoss');
+  assert.match(read(join(dir, 'plots/loss-vs-flops.svg')), /class="ref-line"/);
+  const again = runExperiment(spec, dir);
+  assert.deepEqual([again.ran, again.reused.length], [[], 6]);
+});
+
+test('a one-seed spec keeps its layout and records its unigram line in the run directory', () => {
+  const dir = join(tmp, 'one');
+  runExperiment(parseSpec(tinySpec()), dir);
+  const u = JSON.parse(read(join(dir, UNIGRAM_FILE))) as UnigramRecord;
+  assert.ok(!fs.existsSync(join(dir, 'seeds')));
+  const { tables } = writeReport(dir);
+  assert.match(tables, new RegExp(`Unigram \\(no-context\\) loss: ${u.loss.toFixed(4)}, .*Final loss below it, in nats; negative: above it: scratch -?\\d\\.\\d{3}, ligo`));
+  assert.match(tables, /\| ligo \| .* \| \d+\.\d% \|$/m, 'the growth share column');
+  assert.match(read(join(dir, 'plots/loss-vs-flops.svg')), /class="ref-line"/);
+});
+
+test('causal LM: the unigram line scores every next token of the validation windows against the training windows\' tokens after their first', () => {
+  const gpt2 = { model_type: 'gpt2', n_layer: 1, n_embd: 32, n_head: 2, n_positions: 32 };
+  const dir = join(tmp, 'gpt2');
+  const seqLen = 16;
+  const batchSize = 4;
+  runExperiment(parseSpec({ ...tinySpec(), tokenizer: { vocabSize: 300 }, small: { config: gpt2, training: tinyTraining }, large: { config: { ...gpt2, n_layer: 2 }, training: { ...tinyTraining, batchSize } }, methods: [{ name: 'scratch' }] }), dir);
+  const u = JSON.parse(read(join(dir, UNIGRAM_FILE))) as UnigramRecord;
+  // By hand, from the token windows themselves.
+  const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
+  const split = splitDocuments(loadCorpus('moby-dick'));
+  const windows = (docs: typeof split.train, count?: number) => {
+    const stream = new TokenStream(buildTokenShards(docs, tokenizer, join(dir, 'token-cache')), { windowLength: seqLen, batchSize: 1 });
+    const out = Array.from({ length: count ?? stream.windowCount }, (_, i) => [...stream.window(i).tokens].slice(1));
+    stream.close();
+    return out.flat();
+  };
+  const counts = new Array<number>(tokenizer.vocabSize).fill(0);
+  for (const t of windows(split.train)) counts[t]!++;
+  const targets = windows(split.validation, 2 * batchSize); // evalBatches 2
+  const total = counts.reduce((a, c) => a + c, 0);
+  const byHand = -targets.reduce((a, t) => a + Math.log((counts[t]! + 1) / (total + tokenizer.vocabSize)), 0) / targets.length;
+  assert.deepEqual([u.targets, u.trainingTargets], [targets.length, total]);
+  close(u.loss, byHand, 'unigram loss');
+});
