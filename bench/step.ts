@@ -1,8 +1,10 @@
-// `npm run bench:step`: forward + backward of a 4-layer BERT encoder stack (post-LN, GELU erf,
-// hidden 256, 4 heads, FFN 1024, biases), batch 16 x 128 tokens, fp32, loss = MSE to a fixed
-// random target. Prints one JSON line. Matches bench/torch_step.py step for step.
+// `npm run bench:step`: forward + backward of a BERT encoder stack (post-LN, GELU erf, biases),
+// fp32, loss = MSE to a fixed random target. Prints one JSON line. Matches bench/torch_step.py
+// step for step. SIZE=small (default): 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128;
+// SIZE=base: BERT-Base's stack, 12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128.
 // Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND, PROFILE=1
-// (seconds per kernel over the timed steps, on stderr).
+// (seconds per kernel over the timed steps, on stderr). sysSeconds and minorFaults: per timed
+// step (page faults and the kernel's time for them are what memory reuse should remove).
 
 import * as T from '../src/tensor/index.ts';
 import { Rng, getBackend, tidy, useBackend, valueAndGrad } from '../src/tensor/index.ts';
@@ -10,8 +12,14 @@ import { profiled, type KernelTimes } from '../src/tensor/profile.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 
-const B = 16, Tn = 128, L = 4;
-const shape: BertLayerShape = { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 };
+const SIZES = {
+  small: { B: 16, L: 4, shape: { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 } },
+  base: { B: 32, L: 12, shape: { hidden: 768, heads: 12, intermediate: 3072, layerNormEps: 1e-12 } },
+} satisfies Record<string, { B: number; L: number; shape: BertLayerShape }>;
+const size = (process.env.SIZE ?? 'small') as keyof typeof SIZES;
+if (!(size in SIZES)) throw new Error(`SIZE must be one of ${Object.keys(SIZES).join(', ')}, got ${size}`);
+const { B, L, shape } = SIZES[size];
+const Tn = 128;
 const steps = Number(process.env.STEPS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 2);
 
@@ -61,6 +69,7 @@ if (process.env.PROFILE === '1') {
 }
 const times: number[] = [];
 let loss = 0;
+const before = process.resourceUsage();
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   loss = step();
@@ -73,14 +82,20 @@ if (kernelTimes) {
 }
 const d = shape.hidden, ffn = shape.intermediate;
 const flopsPerStep = 3 * B * Tn * L * (2 * (4 * d * d + 2 * d * ffn) + 4 * Tn * d);
+const usage = process.resourceUsage();
+const perStep = (x: number) => x / steps;
 console.log(JSON.stringify({
   bench: 'step',
+  size,
   backend: getBackend().name,
   steps,
   medianStepSeconds: +sec.toFixed(4),
   tokensPerSecond: Math.round((B * Tn) / sec),
   gflopsPerSecond: +(flopsPerStep / sec / 1e9).toFixed(1),
   sgemmGflopsPerSecond: +sgemmGflops().toFixed(1),
-  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  peakRssMB: Math.round(usage.maxRSS / 1024),
+  sysSecondsPerStep: +perStep((usage.systemCPUTime - before.systemCPUTime) / 1e6).toFixed(3),
+  userSecondsPerStep: +perStep((usage.userCPUTime - before.userCPUTime) / 1e6).toFixed(3),
+  minorFaultsPerStep: Math.round(perStep(usage.minorPageFault - before.minorPageFault)),
   loss: +loss.toFixed(5),
 }));

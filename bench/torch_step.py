@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """The same step as bench/step.ts in PyTorch (Debian's python3-torch): forward + backward of a
-4-layer BERT encoder stack (post-LN, GELU erf, hidden 256, 4 heads, FFN 1024, biases), batch
-16 x 128, fp32, loss = MSE to a fixed random target. Prints one JSON line.
-Run: /usr/bin/python3 bench/torch_step.py   (env STEPS, WARMUP as for bench:step; TORCH_THREADS)"""
+BERT encoder stack (post-LN, GELU erf, biases), fp32, loss = MSE to a fixed random target, at
+SIZE=small (default; 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128) or SIZE=base
+(12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128). Prints one JSON line.
+Run: /usr/bin/python3 bench/torch_step.py   (env STEPS, WARMUP as for bench:step; TORCH_THREADS:
+intra-op threads, default every core; bench/compare.sh runs both 1 and 2 and keeps the faster)"""
 import json, math, os, resource, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-B, T, L, D, H, FFN = 16, 128, 4, 256, 4, 1024
+SIZE = os.environ.get("SIZE", "small")
+B, T, L, D, H, FFN = {"small": (16, 128, 4, 256, 4, 1024), "base": (32, 128, 12, 768, 12, 3072)}[SIZE]
 STEPS = int(os.environ.get("STEPS", 10))
 WARMUP = int(os.environ.get("WARMUP", 2))
-# Debian's torch starts with 1 thread here; give it every core we may use (TORCH_THREADS overrides).
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", len(os.sched_getaffinity(0)))))
 
 
@@ -63,9 +65,11 @@ for _ in range(STEPS):
     t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
 sec = statistics.median(times)
 flops = 3 * B * T * L * (2 * (4 * D * D + 2 * D * FFN) + 4 * T * D)
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({
-    "bench": "torch_step", "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": STEPS,
+    "bench": "torch_step", "size": SIZE, "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": STEPS,
     "medianStepSeconds": round(sec, 4), "tokensPerSecond": round(B * T / sec),
     "gflopsPerSecond": round(flops / sec / 1e9, 1), "sgemmGflopsPerSecond": round(sgemm_gflops(), 1),
-    "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "loss": round(loss, 5),
+    "peakRssMB": round(usage.ru_maxrss / 1024), "sysSeconds": round(usage.ru_stime, 2),
+    "userSeconds": round(usage.ru_utime, 2), "minorFaults": usage.ru_minflt, "loss": round(loss, 5),
 }))

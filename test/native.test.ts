@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
-import { loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
+import { createRequire } from 'node:module';
+import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
+import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/tensor/native-abi.ts';
 import { referenceBackend as ref } from '../src/tensor/reference.ts';
 import { Rng, hash32 } from '../src/tensor/rng.ts';
 import { contiguousStrides } from '../src/tensor/ops/shape-util.ts';
@@ -63,6 +65,21 @@ const copy = (x: Float32Array) => Float32Array.from(x);
 test('native: addon availability', () => {
   if (!loaded) console.log(`# ${skip}`);
   assert.ok(loaded || typeof nativeLoadError() === 'string', 'a missing addon must come with a load error');
+});
+
+ntest('the addon agrees with the boundary declared in native-abi.ts, and reports any difference', () => {
+  const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+  addon.declare(nativeSignatures()); // the declaration as it is: no difference
+  const exported = Object.keys(addon).filter((k) => k !== 'declare').sort();
+  assert.deepEqual(exported, Object.keys(NATIVE_FUNCTIONS).sort(), 'the addon exports exactly the declared functions');
+
+  const changed = { ...nativeSignatures(), matmul: nativeSignatures().matmul!.replace('strideA:size', 'strideA:int') };
+  assert.throws(() => addon.declare(changed), /matmul: declared `a:f32 .*strideA:int.*`, the addon reads `.*strideA:size/);
+  const { softmax: _removed, ...missing } = nativeSignatures();
+  assert.throws(() => addon.declare(missing), /softmax: not declared/);
+  assert.throws(() => addon.declare({ ...nativeSignatures(), conv2d: 'x:f32 -> void' }), /conv2d: declared, but the addon has no such function/);
+  const swapped = { ...nativeSignatures(), softmax: 'x:f32 cols:size rows:size out:f32 log:bool -> void' };
+  assert.throws(() => addon.declare(swapped), /softmax: declared `x:f32 cols:size rows:size/);
 });
 
 ntest('backend identity', () => {

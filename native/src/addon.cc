@@ -1,11 +1,19 @@
 // N-API bindings for ligo_native: unpacks JS arguments (typed arrays are used in place through
 // their data pointers, never copied), validates sizes so a bad call throws instead of reading
 // out of bounds, and forwards to the kernels. src/tensor/native.ts wraps these functions into
-// the Backend interface of src/tensor/backend.ts; argument order follows that interface.
+// the Backend interface of src/tensor/backend.ts.
+//
+// The boundary is declared once, in src/tensor/native-abi.ts: each function's parameters in
+// order as `name:kind`. kBindings below lists the same signature beside each binding, which
+// reads its arguments by those names (never by position, and only with the declared kind);
+// native.ts passes its table to `declare` at load, which throws on any difference.
 #include <node_api.h>
 
 #include <cmath>
+#include <cstring>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 
@@ -36,7 +44,49 @@ struct View {
   void* data;
 };
 
-/** The arguments of one call, with typed accessors that throw KernelError on misuse. */
+/** One declared parameter: `name:kind`, as in src/tensor/native-abi.ts. */
+struct Param {
+  std::string name, kind;
+};
+
+/** A binding's declared signature, parsed from `a:f32 b:size -> void`. */
+struct Signature {
+  std::vector<Param> params;
+  std::string returns;
+};
+
+Signature parseSignature(const char* text) {
+  Signature sig;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) {
+    if (word == "->") {
+      in >> sig.returns;
+      break;
+    }
+    const size_t colon = word.find(':');
+    sig.params.push_back({word.substr(0, colon), colon == std::string::npos ? "" : word.substr(colon + 1)});
+  }
+  return sig;
+}
+
+class Args;
+
+/** One exported function: its name, its declared signature and the code that reads it. */
+struct Binding {
+  const char* name;
+  const char* signature;
+  napi_value (*fn)(const Args&);
+  Signature parsed;
+
+  Binding(const char* n, const char* sig, napi_value (*f)(const Args&)) : name(n), signature(sig), fn(f), parsed(parseSignature(sig)) {}
+};
+
+/**
+ * The arguments of one call, read by their declared names. Each accessor checks that the name is
+ * declared with a kind it accepts (a binding that disagrees with its signature is a bug and
+ * throws) and that the value has that kind (a caller's mistake, a TypeError or RangeError).
+ */
 class Args {
  public:
   static constexpr size_t kMax = 16;
@@ -44,13 +94,90 @@ class Args {
   Args(napi_env env, napi_callback_info info) : env_(env) {
     void* data = nullptr;
     napi_get_cb_info(env, info, &argc_, argv_, nullptr, &data);
-    fn_ = static_cast<const char*>(data);
+    binding_ = static_cast<const Binding*>(data);
   }
 
-  const char* fn() const { return fn_; }
+  const Binding& binding() const { return *binding_; }
+  const char* fn() const { return binding_->name; }
   napi_env env() const { return env_; }
 
-  View view(size_t i, const char* name) const {
+  View view(const char* name) const { return viewAt(index(name, {"f32", "i32", "i32?", "f32|i32"}), name); }
+
+  float* f32(const char* name, i64 minLength) const {
+    const View v = viewAt(index(name, {"f32", "f32|i32"}), name);
+    if (v.type != napi_float32_array) {
+      std::string msg = prefix(name) + "must be a Float32Array, got " + typedArrayName(v.type);
+      if (v.type == napi_float64_array) msg += " (the native backend is float32-only; use the reference backend)";
+      throwType(msg);
+    }
+    requireLength(v, name, minLength);
+    return static_cast<float*>(v.data);
+  }
+
+  int32_t* i32(const char* name, i64 minLength) const {
+    const View v = viewAt(index(name, {"i32", "i32?", "f32|i32"}), name);
+    if (v.type != napi_int32_array) throwType(prefix(name) + "must be an Int32Array, got " + typedArrayName(v.type));
+    requireLength(v, name, minLength);
+    return static_cast<int32_t*>(v.data);
+  }
+
+  bool isNull(const char* name) const {
+    const size_t i = index(name, {"i32?"});
+    napi_valuetype t = napi_undefined;
+    if (i < argc_) napi_typeof(env_, argv_[i], &t);
+    return t == napi_null || t == napi_undefined;
+  }
+
+  double num(const char* name) const { return numberAt(index(name, {"num"}), name); }
+
+  /** A non-negative integer (sizes, counts). */
+  i64 size(const char* name) const {
+    const i64 v = integerAt(index(name, {"size"}), name);
+    if (v < 0) throwRange(prefix(name) + "must be non-negative, got " + std::to_string(v));
+    return v;
+  }
+
+  /** Any integer of at most 2^53 in magnitude (strides, offsets, ignore index, op codes). */
+  i64 integer(const char* name) const { return integerAt(index(name, {"int"}), name); }
+
+  uint32_t u32(const char* name) const {
+    const size_t i = index(name, {"u32"});
+    uint32_t u;
+    if (i >= argc_ || napi_get_value_uint32(env_, argv_[i], &u) != napi_ok) throwType(prefix(name) + "must be a number");
+    return u;
+  }
+
+  bool flag(const char* name) const {
+    const size_t i = index(name, {"bool"});
+    bool b;
+    if (i < argc_ && napi_get_value_bool(env_, argv_[i], &b) == napi_ok) return b;
+    return numberAt(i, name) != 0.0;
+  }
+
+  std::string prefix(const char* name) const { return std::string("ligo_native.") + fn() + ": " + name + " "; }
+
+  void requireLength(const View& v, const char* name, i64 minLength) const {
+    if (v.length < minLength)
+      throwRange(prefix(name) + "has " + std::to_string(v.length) + " elements, needs at least " +
+                 std::to_string(minLength));
+  }
+
+ private:
+  /** The position of a declared parameter; throws if the binding reads it with another kind. */
+  size_t index(const char* name, std::initializer_list<const char*> kinds) const {
+    const std::vector<Param>& params = binding_->parsed.params;
+    for (size_t i = 0; i < params.size(); i++) {
+      if (params[i].name != name) continue;
+      for (const char* k : kinds)
+        if (params[i].kind == k) return i;
+      throw KernelError(KernelError::Plain, "ligo_native." + std::string(fn()) + ": the binding reads " + name +
+                                                " as another kind than its declared " + params[i].kind);
+    }
+    throw KernelError(KernelError::Plain,
+                      "ligo_native." + std::string(fn()) + ": the binding reads undeclared argument " + name);
+  }
+
+  View viewAt(size_t i, const char* name) const {
     View v{};
     size_t len = 0;
     napi_value buffer;
@@ -61,93 +188,39 @@ class Args {
     return v;
   }
 
-  float* f32(size_t i, const char* name, i64 minLength) const {
-    const View v = view(i, name);
-    if (v.type != napi_float32_array) {
-      std::string msg = prefix(name) + "must be a Float32Array, got " + typedArrayName(v.type);
-      if (v.type == napi_float64_array) msg += " (the native backend is float32-only; use the reference backend)";
-      throwType(msg);
-    }
-    requireLength(v, name, minLength);
-    return static_cast<float*>(v.data);
-  }
-
-  int32_t* i32(size_t i, const char* name, i64 minLength) const {
-    const View v = view(i, name);
-    if (v.type != napi_int32_array)
-      throwType(prefix(name) + "must be an Int32Array, got " + typedArrayName(v.type));
-    requireLength(v, name, minLength);
-    return static_cast<int32_t*>(v.data);
-  }
-
-  bool isNull(size_t i) const {
-    napi_valuetype t = napi_undefined;
-    if (i < argc_) napi_typeof(env_, argv_[i], &t);
-    return t == napi_null || t == napi_undefined;
-  }
-
-  double num(size_t i, const char* name) const {
+  double numberAt(size_t i, const char* name) const {
     double d;
     if (i >= argc_ || napi_get_value_double(env_, argv_[i], &d) != napi_ok) throwType(prefix(name) + "must be a number");
     return d;
   }
 
-  /** A non-negative integer (sizes, counts). */
-  i64 size(size_t i, const char* name) const {
-    const i64 v = integer(i, name);
-    if (v < 0) throwRange(prefix(name) + "must be non-negative, got " + std::to_string(v));
-    return v;
-  }
-
-  /** Any integer of at most 2^53 in magnitude (strides, offsets, ignore index). */
-  i64 integer(size_t i, const char* name) const {
-    const double d = num(i, name);
+  i64 integerAt(size_t i, const char* name) const {
+    const double d = numberAt(i, name);
     if (!(std::fabs(d) <= 9007199254740992.0) || d != std::floor(d))
       throwRange(prefix(name) + "must be an integer, got " + std::to_string(d));
     return i64(d);
   }
 
-  uint32_t u32(size_t i, const char* name) const {
-    uint32_t u;
-    if (i >= argc_ || napi_get_value_uint32(env_, argv_[i], &u) != napi_ok) throwType(prefix(name) + "must be a number");
-    return u;
-  }
-
-  bool flag(size_t i, const char* name) const {
-    bool b;
-    if (i < argc_ && napi_get_value_bool(env_, argv_[i], &b) == napi_ok) return b;
-    return num(i, name) != 0.0;
-  }
-
-  std::string prefix(const char* name) const { return std::string("ligo_native.") + fn_ + ": " + name + " "; }
-
-  void requireLength(const View& v, const char* name, i64 minLength) const {
-    if (v.length < minLength)
-      throwRange(prefix(name) + "has " + std::to_string(v.length) + " elements, needs at least " +
-                 std::to_string(minLength));
-  }
-
- private:
   napi_env env_;
   size_t argc_ = kMax;
   napi_value argv_[kMax];
-  const char* fn_ = "?";
+  const Binding* binding_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Size helpers
 
 /** Reads a shape plus two stride lists and checks every addressed element is in bounds. */
-StridedShape readStrided(const Args& a, size_t shapeArg, size_t strideA, const char* nameA, i64 offA, i64 lenA,
-                         size_t strideB, const char* nameB, i64 offB, i64 lenB, i64* count) {
-  const View shape = a.view(shapeArg, "shape");
+StridedShape readStrided(const Args& a, const char* nameA, i64 offA, i64 lenA, const char* nameB, i64 offB, i64 lenB,
+                         i64* count) {
+  const View shape = a.view("shape");
   if (shape.type != napi_int32_array) throwType(a.prefix("shape") + "must be an Int32Array");
   if (shape.length > kMaxRank)
     throwRange(a.prefix("shape") + "rank " + std::to_string(shape.length) + " is above " + std::to_string(kMaxRank));
   const int rank = int(shape.length);
   const int32_t* sh = static_cast<int32_t*>(shape.data);
-  const int32_t* sa = a.i32(strideA, nameA, rank);
-  const int32_t* sb = a.i32(strideB, nameB, rank);
+  const int32_t* sa = a.i32(nameA, rank);
+  const int32_t* sb = a.i32(nameB, rank);
   StridedShape d;
   d.rank = rank;
   i64 n = 1, loA = offA, hiA = offA, loB = offB, hiB = offB;
@@ -202,209 +275,208 @@ napi_value undefined(napi_env env) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bindings (argument order as in src/tensor/backend.ts)
+// Bindings (each reads the arguments its signature in kBindings declares, by name)
 
 napi_value Fill(const Args& a) {
-  const View v = a.view(0, "out");
-  float* out = a.f32(0, "out", 0);
-  fill(out, v.length, float(a.num(1, "value")));
+  const View v = a.view("out");
+  float* out = a.f32("out", 0);
+  fill(out, v.length, float(a.num("value")));
   return undefined(a.env());
 }
 
 napi_value Matmul(const Args& a) {
   MatmulArgs m;
-  m.batch = a.size(3, "batch");
-  m.m = a.size(4, "m");
-  m.n = a.size(5, "n");
-  m.k = a.size(6, "k");
-  m.transA = a.flag(7, "transA");
-  m.transB = a.flag(8, "transB");
-  m.strideA = a.size(9, "strideA");
-  m.strideB = a.size(10, "strideB");
-  m.strideC = a.size(11, "strideC");
+  m.batch = a.size("batch");
+  m.m = a.size("m");
+  m.n = a.size("n");
+  m.k = a.size("k");
+  m.transA = a.flag("transA");
+  m.transB = a.flag("transB");
+  m.strideA = a.size("strideA");
+  m.strideB = a.size("strideB");
+  m.strideC = a.size("strideC");
   for (i64 v : {m.m, m.n, m.k, m.strideA, m.strideB, m.strideC})
     if (v > INT32_MAX) throwRange(a.prefix("sizes") + "exceed the 32-bit limits of BLAS");
-  m.alpha = float(a.num(12, "alpha"));
-  m.beta = float(a.num(13, "beta"));
-  const float* A = a.f32(0, "a", matExtent(m.batch, m.strideA, extent(m.m, m.k)));
-  const float* B = a.f32(1, "b", matExtent(m.batch, m.strideB, extent(m.k, m.n)));
-  float* C = a.f32(2, "c", matExtent(m.batch, m.strideC, extent(m.m, m.n)));
+  m.alpha = float(a.num("alpha"));
+  m.beta = float(a.num("beta"));
+  const float* A = a.f32("a", matExtent(m.batch, m.strideA, extent(m.m, m.k)));
+  const float* B = a.f32("b", matExtent(m.batch, m.strideB, extent(m.k, m.n)));
+  float* C = a.f32("c", matExtent(m.batch, m.strideC, extent(m.m, m.n)));
   matmul(A, B, C, m);
   return undefined(a.env());
 }
 
-UnaryOp unaryOp(const Args& a, size_t i) {
-  const i64 op = a.integer(i, "op");
+UnaryOp unaryOp(const Args& a) {
+  const i64 op = a.integer("op");
   if (op < 0 || op >= i64(UnaryOp::Count)) throwRange(a.prefix("op") + std::to_string(op) + " is not a UnaryOp");
   return UnaryOp(op);
 }
 
 napi_value Unary(const Args& a) {
-  const UnaryOp op = unaryOp(a, 0);
-  const i64 n = a.view(1, "x").length;
-  unary(op, a.f32(1, "x", 0), a.f32(2, "out", n), n, float(a.num(3, "param")));
+  const UnaryOp op = unaryOp(a);
+  const i64 n = a.view("x").length;
+  unary(op, a.f32("x", 0), a.f32("out", n), n, float(a.num("param")));
   return undefined(a.env());
 }
 
 napi_value UnaryBackward(const Args& a) {
-  const UnaryOp op = unaryOp(a, 0);
-  const i64 n = a.view(4, "gx").length;
-  unaryBackward(op, a.f32(1, "x", n), a.f32(2, "y", n), a.f32(3, "gy", n), a.f32(4, "gx", 0), n,
-                float(a.num(5, "param")));
+  const UnaryOp op = unaryOp(a);
+  const i64 n = a.view("gx").length;
+  unaryBackward(op, a.f32("x", n), a.f32("y", n), a.f32("gy", n), a.f32("gx", 0), n,
+                float(a.num("param")));
   return undefined(a.env());
 }
 
 napi_value Binary(const Args& a) {
-  const i64 op = a.integer(0, "op");
+  const i64 op = a.integer("op");
   if (op < 0 || op >= i64(BinaryOp::Count)) throwRange(a.prefix("op") + std::to_string(op) + " is not a BinaryOp");
-  const float* A = a.f32(1, "a", 0);
-  const float* B = a.f32(3, "b", 0);
+  const float* A = a.f32("a", 0);
+  const float* B = a.f32("b", 0);
   i64 n = 0;
-  const StridedShape d = readStrided(a, 6, 2, "aStrides", 0, a.view(1, "a").length, 4, "bStrides", 0, a.view(3, "b").length, &n);
-  binary(BinaryOp(op), A, B, a.f32(5, "out", n), d);
+  const StridedShape d = readStrided(a, "aStrides", 0, a.view("a").length, "bStrides", 0, a.view("b").length, &n);
+  binary(BinaryOp(op), A, B, a.f32("out", n), d);
   return undefined(a.env());
 }
 
 napi_value Where(const Args& a) {
-  const i64 n = a.view(3, "out").length;
-  float* out = a.f32(3, "out", 0);
-  const float* A = a.f32(1, "a", n);
-  const float* B = a.f32(2, "b", n);
-  if (a.view(0, "cond").type == napi_int32_array)
-    whereI(a.i32(0, "cond", n), A, B, out, n);
+  const i64 n = a.view("out").length;
+  float* out = a.f32("out", 0);
+  const float* A = a.f32("a", n);
+  const float* B = a.f32("b", n);
+  if (a.view("cond").type == napi_int32_array)
+    whereI(a.i32("cond", n), A, B, out, n);
   else
-    whereF(a.f32(0, "cond", n), A, B, out, n);
+    whereF(a.f32("cond", n), A, B, out, n);
   return undefined(a.env());
 }
 
 napi_value Reduce(const Args& a) {
-  const i64 op = a.integer(0, "op");
+  const i64 op = a.integer("op");
   if (op < 0 || op >= i64(ReduceOp::Count)) throwRange(a.prefix("op") + std::to_string(op) + " is not a ReduceOp");
-  const i64 outer = a.size(2, "outer"), r = a.size(3, "r"), inner = a.size(4, "inner");
-  reduce(ReduceOp(op), a.f32(1, "x", extent(outer, r, inner)), outer, r, inner, a.f32(5, "out", extent(outer, inner)));
+  const i64 outer = a.size("outer"), r = a.size("r"), inner = a.size("inner");
+  reduce(ReduceOp(op), a.f32("x", extent(outer, r, inner)), outer, r, inner, a.f32("out", extent(outer, inner)));
   return undefined(a.env());
 }
 
 napi_value ReduceMaxBackward(const Args& a) {
-  const i64 outer = a.size(3, "outer"), r = a.size(4, "r"), inner = a.size(5, "inner");
-  reduceMaxBackward(a.f32(0, "x", extent(outer, r, inner)), a.f32(1, "y", extent(outer, inner)), a.f32(2, "gy", extent(outer, inner)),
-                    outer, r, inner, a.f32(6, "gx", extent(outer, r, inner)));
+  const i64 outer = a.size("outer"), r = a.size("r"), inner = a.size("inner");
+  reduceMaxBackward(a.f32("x", extent(outer, r, inner)), a.f32("y", extent(outer, inner)), a.f32("gy", extent(outer, inner)),
+                    outer, r, inner, a.f32("gx", extent(outer, r, inner)));
   return undefined(a.env());
 }
 
-// copyStrided(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape, accumulate)
 napi_value CopyStrided(const Args& a) {
-  const View src = a.view(0, "src"), dst = a.view(3, "dst");
-  const i64 srcOff = a.integer(1, "src offset"), dstOff = a.integer(4, "dst offset");
-  const bool acc = a.flag(7, "accumulate");
+  const View src = a.view("src"), dst = a.view("dst");
+  const i64 srcOff = a.integer("srcOffset"), dstOff = a.integer("dstOffset");
+  const bool acc = a.flag("accumulate");
   i64 n = 0;
-  const StridedShape d = readStrided(a, 6, 2, "srcView", srcOff, src.length, 5, "dstView", dstOff, dst.length, &n);
+  const StridedShape d = readStrided(a, "srcStrides", srcOff, src.length, "dstStrides", dstOff, dst.length, &n);
   if (src.type == napi_int32_array && dst.type == napi_int32_array) {
-    copyStrided(a.i32(0, "src", 0) + srcOff, a.i32(3, "dst", 0) + dstOff, d, acc);
+    copyStrided(a.i32("src", 0) + srcOff, a.i32("dst", 0) + dstOff, d, acc);
   } else {
-    copyStrided(a.f32(0, "src", 0) + srcOff, a.f32(3, "dst", 0) + dstOff, d, acc);
+    copyStrided(a.f32("src", 0) + srcOff, a.f32("dst", 0) + dstOff, d, acc);
   }
   return undefined(a.env());
 }
 
 napi_value Softmax(const Args& a) {
-  const i64 rows = a.size(1, "rows"), cols = a.size(2, "cols");
-  softmax(a.f32(0, "x", extent(rows, cols)), rows, cols, a.f32(3, "out", extent(rows, cols)), a.flag(4, "log"));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  softmax(a.f32("x", extent(rows, cols)), rows, cols, a.f32("out", extent(rows, cols)), a.flag("log"));
   return undefined(a.env());
 }
 
 napi_value SoftmaxBackward(const Args& a) {
-  const i64 rows = a.size(2, "rows"), cols = a.size(3, "cols");
-  softmaxBackward(a.f32(0, "y", extent(rows, cols)), a.f32(1, "gy", extent(rows, cols)), rows, cols, a.f32(4, "gx", extent(rows, cols)),
-                  a.flag(5, "log"));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  softmaxBackward(a.f32("y", extent(rows, cols)), a.f32("gy", extent(rows, cols)), rows, cols, a.f32("gx", extent(rows, cols)),
+                  a.flag("log"));
   return undefined(a.env());
 }
 
 napi_value MaskedSoftmax(const Args& a) {
-  const i64 batch = a.size(1, "batch"), heads = a.size(2, "heads"), tq = a.size(3, "tq"), tk = a.size(4, "tk");
-  const int32_t* keyMask = a.isNull(7) ? nullptr : a.i32(7, "keyMask", extent(batch, tk));
-  maskedSoftmax(a.f32(0, "s", extent(batch, heads, tq, tk)), batch, heads, tq, tk, float(a.num(5, "scale")),
-                a.flag(6, "causal"), keyMask);
+  const i64 batch = a.size("batch"), heads = a.size("heads"), tq = a.size("tq"), tk = a.size("tk");
+  const int32_t* keyMask = a.isNull("keyMask") ? nullptr : a.i32("keyMask", extent(batch, tk));
+  maskedSoftmax(a.f32("s", extent(batch, heads, tq, tk)), batch, heads, tq, tk, float(a.num("scale")),
+                a.flag("causal"), keyMask);
   return undefined(a.env());
 }
 
 napi_value LayerNorm(const Args& a) {
-  const i64 rows = a.size(3, "rows"), cols = a.size(4, "cols");
-  layerNorm(a.f32(0, "x", extent(rows, cols)), a.f32(1, "gamma", cols), a.f32(2, "beta", cols), rows, cols,
-            float(a.num(5, "eps")), a.f32(6, "out", extent(rows, cols)), a.f32(7, "mean", rows), a.f32(8, "rstd", rows));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  layerNorm(a.f32("x", extent(rows, cols)), a.f32("gamma", cols), a.f32("beta", cols), rows, cols,
+            float(a.num("eps")), a.f32("out", extent(rows, cols)), a.f32("mean", rows), a.f32("rstd", rows));
   return undefined(a.env());
 }
 
 napi_value LayerNormBackward(const Args& a) {
-  const i64 rows = a.size(5, "rows"), cols = a.size(6, "cols");
-  layerNormBackward(a.f32(0, "x", extent(rows, cols)), a.f32(1, "gamma", cols), a.f32(2, "mean", rows),
-                    a.f32(3, "rstd", rows), a.f32(4, "gy", extent(rows, cols)), rows, cols, a.f32(7, "gx", extent(rows, cols)),
-                    a.f32(8, "ggamma", cols), a.f32(9, "gbeta", cols));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  layerNormBackward(a.f32("x", extent(rows, cols)), a.f32("gamma", cols), a.f32("mean", rows),
+                    a.f32("rstd", rows), a.f32("gy", extent(rows, cols)), rows, cols, a.f32("gx", extent(rows, cols)),
+                    a.f32("ggamma", cols), a.f32("gbeta", cols));
   return undefined(a.env());
 }
 
 napi_value Gather(const Args& a) {
-  const i64 vocab = a.size(1, "vocab"), cols = a.size(2, "cols");
-  const i64 n = a.view(3, "ids").length;
-  const int32_t* ids = a.i32(3, "ids", 0);
-  const float* table = a.f32(0, "table", extent(vocab, cols));
-  float* out = a.f32(4, "out", extent(n, cols));
+  const i64 vocab = a.size("vocab"), cols = a.size("cols");
+  const i64 n = a.view("ids").length;
+  const int32_t* ids = a.i32("ids", 0);
+  const float* table = a.f32("table", extent(vocab, cols));
+  float* out = a.f32("out", extent(n, cols));
   checkIds("gather", ids, n, vocab);
   gather(table, cols, ids, n, out);
   return undefined(a.env());
 }
 
 napi_value ScatterAdd(const Args& a) {
-  const i64 cols = a.size(2, "cols");
-  const i64 n = a.view(1, "ids").length;
-  const int32_t* ids = a.i32(1, "ids", 0);
-  const View table = a.view(3, "gtable");
-  float* gtable = a.f32(3, "gtable", 0);
-  const float* gy = a.f32(0, "gy", extent(n, cols));
+  const i64 cols = a.size("cols");
+  const i64 n = a.view("ids").length;
+  const int32_t* ids = a.i32("ids", 0);
+  const View table = a.view("gtable");
+  float* gtable = a.f32("gtable", 0);
+  const float* gy = a.f32("gy", extent(n, cols));
   checkIds("scatterAdd", ids, n, cols == 0 ? INT64_MAX : table.length / cols);
   scatterAdd(gy, ids, n, cols, gtable);
   return undefined(a.env());
 }
 
 napi_value CrossEntropy(const Args& a) {
-  const i64 rows = a.size(2, "rows"), cols = a.size(3, "cols");
-  const double loss = crossEntropy(a.f32(0, "logits", extent(rows, cols)), a.i32(1, "targets", rows), rows, cols,
-                                   a.integer(4, "ignoreIndex"), a.f32(5, "lse", rows));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  const double loss = crossEntropy(a.f32("logits", extent(rows, cols)), a.i32("targets", rows), rows, cols,
+                                   a.integer("ignoreIndex"), a.f32("lse", rows));
   return number(a.env(), loss);
 }
 
 napi_value CrossEntropyBackward(const Args& a) {
-  const i64 rows = a.size(3, "rows"), cols = a.size(4, "cols");
-  crossEntropyBackward(a.f32(0, "logits", extent(rows, cols)), a.i32(1, "targets", rows), a.f32(2, "lse", rows), rows, cols,
-                       a.integer(5, "ignoreIndex"), float(a.num(6, "scale")), a.f32(7, "gx", extent(rows, cols)));
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  crossEntropyBackward(a.f32("logits", extent(rows, cols)), a.i32("targets", rows), a.f32("lse", rows), rows, cols,
+                       a.integer("ignoreIndex"), float(a.num("scale")), a.f32("gx", extent(rows, cols)));
   return undefined(a.env());
 }
 
 napi_value DropoutMask(const Args& a) {
-  const double p = a.num(1, "p");
+  const double p = a.num("p");
   if (!(p >= 0.0 && p <= 1.0)) throwRange(a.prefix("p") + "must be in [0, 1], got " + std::to_string(p));
-  const View v = a.view(2, "out");
-  dropoutMask(a.u32(0, "seed"), p, a.f32(2, "out", 0), v.length);
+  const View v = a.view("out");
+  dropoutMask(a.u32("seed"), p, a.f32("out", 0), v.length);
   return undefined(a.env());
 }
 
 napi_value SumSquares(const Args& a) {
-  const View v = a.view(0, "x");
-  return number(a.env(), sumSquares(a.f32(0, "x", 0), v.length));
+  const View v = a.view("x");
+  return number(a.env(), sumSquares(a.f32("x", 0), v.length));
 }
 
 napi_value AdamW(const Args& a) {
-  const i64 n = a.view(0, "p").length;
-  adamw(a.f32(0, "p", 0), a.f32(1, "g", n), a.f32(2, "m", n), a.f32(3, "v", n), n, a.num(4, "lr"),
-        a.num(5, "beta1"), a.num(6, "beta2"), a.num(7, "eps"), a.num(8, "weightDecay"), a.num(9, "step"),
-        a.num(10, "gradScale"));
+  const i64 n = a.view("p").length;
+  adamw(a.f32("p", 0), a.f32("g", n), a.f32("m", n), a.f32("v", n), n, a.num("lr"),
+        a.num("beta1"), a.num("beta2"), a.num("eps"), a.num("weightDecay"), a.num("step"),
+        a.num("gradScale"));
   return undefined(a.env());
 }
 
 napi_value NumThreads(const Args& a) { return number(a.env(), maxThreads()); }
 
 napi_value SetNumThreads(const Args& a) {
-  const i64 n = a.size(0, "threads");
+  const i64 n = a.size("threads");
   if (n < 1) throwRange(a.prefix("threads") + "must be at least 1");
   omp_set_num_threads(int(n));
   return undefined(a.env());
@@ -413,12 +485,38 @@ napi_value SetNumThreads(const Args& a) {
 // ---------------------------------------------------------------------------------------------
 // Registration
 
-/** Calls F, turning a KernelError into the matching JS exception. */
-template <napi_value (*F)(const Args&)>
-napi_value call(napi_env env, napi_callback_info info) {
+/** Every export but `declare`, with the signature its binding reads (see native-abi.ts). */
+const Binding kBindings[] = {
+    {"fill", "out:f32 value:num -> void", Fill},
+    {"matmul", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size alpha:num beta:num -> void", Matmul},
+    {"unary", "op:int x:f32 out:f32 param:num -> void", Unary},
+    {"unaryBackward", "op:int x:f32 y:f32 gy:f32 gx:f32 param:num -> void", UnaryBackward},
+    {"binary", "op:int a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32 -> void", Binary},
+    {"where", "cond:f32|i32 a:f32 b:f32 out:f32 -> void", Where},
+    {"reduce", "op:int x:f32 outer:size r:size inner:size out:f32 -> void", Reduce},
+    {"reduceMaxBackward", "x:f32 y:f32 gy:f32 outer:size r:size inner:size gx:f32 -> void", ReduceMaxBackward},
+    {"copyStrided", "src:f32|i32 srcOffset:int srcStrides:i32 dst:f32|i32 dstOffset:int dstStrides:i32 shape:i32 accumulate:bool -> void", CopyStrided},
+    {"softmax", "x:f32 rows:size cols:size out:f32 log:bool -> void", Softmax},
+    {"softmaxBackward", "y:f32 gy:f32 rows:size cols:size gx:f32 log:bool -> void", SoftmaxBackward},
+    {"maskedSoftmax", "s:f32 batch:size heads:size tq:size tk:size scale:num causal:bool keyMask:i32? -> void", MaskedSoftmax},
+    {"layerNorm", "x:f32 gamma:f32 beta:f32 rows:size cols:size eps:num out:f32 mean:f32 rstd:f32 -> void", LayerNorm},
+    {"layerNormBackward", "x:f32 gamma:f32 mean:f32 rstd:f32 gy:f32 rows:size cols:size gx:f32 ggamma:f32 gbeta:f32 -> void", LayerNormBackward},
+    {"gather", "table:f32 vocab:size cols:size ids:i32 out:f32 -> void", Gather},
+    {"scatterAdd", "gy:f32 ids:i32 cols:size gtable:f32 -> void", ScatterAdd},
+    {"crossEntropy", "logits:f32 targets:i32 rows:size cols:size ignoreIndex:int lse:f32 -> number", CrossEntropy},
+    {"crossEntropyBackward", "logits:f32 targets:i32 lse:f32 rows:size cols:size ignoreIndex:int scale:num gx:f32 -> void", CrossEntropyBackward},
+    {"dropoutMask", "seed:u32 p:num out:f32 -> void", DropoutMask},
+    {"sumSquares", "x:f32 -> number", SumSquares},
+    {"adamw", "p:f32 g:f32 m:f32 v:f32 lr:num beta1:num beta2:num eps:num weightDecay:num step:num gradScale:num -> void", AdamW},
+    {"numThreads", "-> number", NumThreads},
+    {"setNumThreads", "threads:size -> void", SetNumThreads},
+};
+
+/** The one N-API callback: runs the binding named by the callback data, turning a KernelError into the matching JS exception. */
+napi_value dispatch(napi_env env, napi_callback_info info) {
   try {
     const Args args(env, info);
-    return F(args);
+    return args.binding().fn(args);
   } catch (const KernelError& e) {
     if (e.kind == KernelError::Type)
       napi_throw_type_error(env, nullptr, e.what());
@@ -432,47 +530,70 @@ napi_value call(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-struct Export {
-  const char* name;
-  napi_callback cb;
-};
+std::string stringValue(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return "(not a string)";
+  std::string out(len, '\0');
+  napi_get_value_string_utf8(env, v, out.data(), len + 1, &len);
+  return out;
+}
 
-const Export kExports[] = {
-    {"fill", call<Fill>},
-    {"matmul", call<Matmul>},
-    {"unary", call<Unary>},
-    {"unaryBackward", call<UnaryBackward>},
-    {"binary", call<Binary>},
-    {"where", call<Where>},
-    {"reduce", call<Reduce>},
-    {"reduceMaxBackward", call<ReduceMaxBackward>},
-    {"copyStrided", call<CopyStrided>},
-    {"softmax", call<Softmax>},
-    {"softmaxBackward", call<SoftmaxBackward>},
-    {"maskedSoftmax", call<MaskedSoftmax>},
-    {"layerNorm", call<LayerNorm>},
-    {"layerNormBackward", call<LayerNormBackward>},
-    {"gather", call<Gather>},
-    {"scatterAdd", call<ScatterAdd>},
-    {"crossEntropy", call<CrossEntropy>},
-    {"crossEntropyBackward", call<CrossEntropyBackward>},
-    {"dropoutMask", call<DropoutMask>},
-    {"sumSquares", call<SumSquares>},
-    {"adamw", call<AdamW>},
-    {"numThreads", call<NumThreads>},
-    {"setNumThreads", call<SetNumThreads>},
-};
+/**
+ * declare({name: "a:f32 b:size -> void", ...}): throws an Error listing every function whose
+ * declared signature differs from its binding's, is missing, or has no binding.
+ */
+napi_value Declare(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value table;
+  napi_get_cb_info(env, info, &argc, &table, nullptr, nullptr);
+  napi_valuetype type = napi_undefined;
+  if (argc == 1) napi_typeof(env, table, &type);
+  if (type != napi_object) {
+    napi_throw_type_error(env, nullptr, "ligo_native.declare: expects an object of signatures");
+    return nullptr;
+  }
+  std::string diffs;
+  for (const Binding& b : kBindings) {
+    bool has = false;
+    napi_has_named_property(env, table, b.name, &has);
+    if (!has) {
+      diffs += std::string("\n  ") + b.name + ": not declared (the addon has `" + b.signature + "`)";
+      continue;
+    }
+    napi_value v;
+    napi_get_named_property(env, table, b.name, &v);
+    const std::string declared = stringValue(env, v);
+    if (declared != b.signature)
+      diffs += std::string("\n  ") + b.name + ": declared `" + declared + "`, the addon reads `" + b.signature + "`";
+  }
+  napi_value names;
+  napi_get_property_names(env, table, &names);
+  uint32_t count = 0;
+  napi_get_array_length(env, names, &count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value key;
+    napi_get_element(env, names, i, &key);
+    const std::string name = stringValue(env, key);
+    bool found = false;
+    for (const Binding& b : kBindings) found = found || name == b.name;
+    if (!found) diffs += "\n  " + name + ": declared, but the addon has no such function";
+  }
+  if (!diffs.empty()) napi_throw_error(env, nullptr, ("ligo_native: the declared native boundary differs from the addon's:" + diffs).c_str());
+  return nullptr;
+}
 
 }  // namespace
 }  // namespace ligo
 
 NAPI_MODULE_INIT() {
   ligo::initBlas();
-  for (const auto& e : ligo::kExports) {
-    napi_value fn;
-    // The export name doubles as the callback data, so error messages can name the kernel.
-    napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.cb, const_cast<char*>(e.name), &fn);
-    napi_set_named_property(env, exports, e.name, fn);
+  napi_value fn;
+  for (const auto& b : ligo::kBindings) {
+    // The binding is the callback data: dispatch runs it, and error messages name it.
+    napi_create_function(env, b.name, NAPI_AUTO_LENGTH, ligo::dispatch, const_cast<ligo::Binding*>(&b), &fn);
+    napi_set_named_property(env, exports, b.name, fn);
   }
+  napi_create_function(env, "declare", NAPI_AUTO_LENGTH, ligo::Declare, nullptr, &fn);
+  napi_set_named_property(env, exports, "declare", fn);
   return exports;
 }

@@ -1,0 +1,111 @@
+// Single-precision GEMM rates of the BLAS libraries Debian packages, measured in one process per
+// library (they export clashing symbols): OpenBLAS as installed (it honours OPENBLAS_CORETYPE),
+// BLIS (libblis-dev) and oneDNN's dnnl_sgemm (libdnnl-dev). Built and run by bench/gemm_libs.sh.
+// Shapes: 1024^3 and the products of a BERT-Base training step at 32 x 128 tokens (rows 4096,
+// hidden 768, FFN 3072; the linear layer's forward, input-gradient and weight-gradient products
+// are NT, NN and TN; attention is 384 products of 128x128x64).
+// One-thread rates are timed in the thread's CPU time, so other jobs on a shared machine do not
+// skew them; two-thread rates need wall time and are only meaningful on an idle machine. The
+// first lines give the core's own ceiling: peak fused multiply-add throughput with 256-bit (AVX2)
+// and 512-bit (AVX-512) vectors, 12 independent accumulator chains, one thread.
+#include <immintrin.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include <algorithm>
+
+#if defined(USE_OPENBLAS)
+#include <cblas.h>
+static const char* kName = "openblas";
+static void setThreads(int n) { openblas_set_num_threads(n); }
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
+}
+#elif defined(USE_BLIS)
+#include <blis.h>
+static const char* kName = "blis";
+static void setThreads(int n) { bli_thread_set_num_threads(n); }
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  float one = 1.f, zero = 0.f;
+  bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &one,
+            const_cast<float*>(a), lda, 1, const_cast<float*>(b), ldb, 1, &zero, c, ldc, 1);
+}
+#elif defined(USE_DNNL)
+#include <dnnl.h>
+#include <omp.h>
+static const char* kName = "onednn";
+static void setThreads(int n) { omp_set_num_threads(n); }
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
+}
+#endif
+
+struct Shape { const char* name; int batch, m, n, k; bool ta, tb; };
+
+static double cpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+// Peak FMA rate: 12 independent chains of vector FMAs (enough to cover the FMA latency on every
+// current x86 core), W floats per vector. A macro, since each needs its own target attribute.
+#define LIGO_FMA_PEAK(NAME, TARGET, V, SET1, FMA, W)                      \
+  __attribute__((target(TARGET))) static double NAME() {                  \
+    constexpr long kIters = 20000000;                                     \
+    const V x = SET1(1.0000001f), y = SET1(0.999999f);                    \
+    V acc[12];                                                            \
+    for (auto& a : acc) a = x;                                            \
+    const double t0 = cpuSeconds();                                       \
+    for (long r = 0; r < kIters; r++)                                     \
+      _Pragma("GCC unroll 12") for (auto& a : acc) a = FMA(a, x, y);      \
+    const double t = cpuSeconds() - t0;                                   \
+    volatile float sink = 0;                                              \
+    for (auto& a : acc) sink = sink + a[0];                               \
+    return kIters * 12.0 * W * 2 / t / 1e9;                               \
+  }
+LIGO_FMA_PEAK(peakAvx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
+LIGO_FMA_PEAK(peakAvx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
+
+int main() {
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 256-bit\",\"gflops\":%.1f}\n", kName, peakAvx2());
+  if (__builtin_cpu_supports("avx512f"))
+    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 512-bit\",\"gflops\":%.1f}\n", kName, peakAvx512());
+  const Shape shapes[] = {
+      {"1024^3 NN", 1, 1024, 1024, 1024, false, false},
+      {"qkvo fwd NT 4096x768x768", 1, 4096, 768, 768, false, true},
+      {"ffn1 fwd NT 4096x3072x768", 1, 4096, 3072, 768, false, true},
+      {"ffn2 fwd NT 4096x768x3072", 1, 4096, 768, 3072, false, true},
+      {"ffn1 dX NN 4096x768x3072", 1, 4096, 768, 3072, false, false},
+      {"ffn1 dW TN 3072x768x4096", 1, 3072, 768, 4096, true, false},
+      {"attn QK^T NT 384x128x128x64", 384, 128, 128, 64, false, true},
+      {"attn PV NN 384x128x64x128", 384, 128, 64, 128, false, false},
+  };
+  for (int threads : {1, 2}) {
+    setThreads(threads);
+    for (const Shape& s : shapes) {
+      const size_t sa = size_t(s.m) * s.k, sb = size_t(s.k) * s.n, sc = size_t(s.m) * s.n;
+      std::vector<float> a(sa * s.batch), b(sb * s.batch), c(sc * s.batch);
+      for (auto& x : a) x = float(rand()) / RAND_MAX - 0.5f;
+      for (auto& x : b) x = float(rand()) / RAND_MAX - 0.5f;
+      const int lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n;
+      auto run = [&] { for (int i = 0; i < s.batch; i++) sgemm(s.ta, s.tb, s.m, s.n, s.k, &a[i * sa], lda, &b[i * sb], ldb, &c[i * sc], s.n); };
+      run();
+      std::vector<double> t;
+      for (int r = 0; r < 7; r++) {
+        const auto w0 = std::chrono::steady_clock::now();
+        const double c0 = cpuSeconds();
+        run();
+        t.push_back(threads == 1 ? cpuSeconds() - c0 : std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+      }
+      std::sort(t.begin(), t.end());
+      printf("{\"lib\":\"%s\",\"threads\":%d,\"shape\":\"%s\",\"gflops\":%.1f}\n", kName, threads, s.name,
+             2.0 * s.batch * s.m * s.n * s.k / t[3] / 1e9);
+      fflush(stdout);
+    }
+  }
+}

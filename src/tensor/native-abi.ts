@@ -1,0 +1,99 @@
+// The native boundary, declared once: every function the C++ addon (native/src/addon.cc)
+// exports, with its parameters in call order as `name:kind` and its result. From this table
+//   - the TypeScript type of the addon is derived (NativeAddon below), and the compiler checks it
+//     against the Backend interface wherever native.ts passes an addon function straight through;
+//   - the addon checks it at load: native.ts hands the table to the addon's `declare`, which
+//     compares it with the parameter list each C++ binding reads (kBindings in addon.cc) and
+//     throws on any difference, so a mismatch fails loudly instead of reading wrong arguments.
+// The C++ bindings read their arguments by these names, never by position.
+//
+// Kinds: f32 (Float32Array), i32 (Int32Array), i32? (Int32Array or null), f32|i32 (either),
+// num (any number), int (an integer), size (a non-negative integer), u32, bool.
+
+import type { FloatArray } from './backend.ts';
+
+export const NATIVE_FUNCTIONS = {
+  fill: { args: ['out:f32', 'value:num'], returns: 'void' },
+  matmul: {
+    args: ['a:f32', 'b:f32', 'c:f32', 'batch:size', 'm:size', 'n:size', 'k:size', 'transA:bool', 'transB:bool', 'strideA:size', 'strideB:size', 'strideC:size', 'alpha:num', 'beta:num'],
+    returns: 'void',
+  },
+  unary: { args: ['op:int', 'x:f32', 'out:f32', 'param:num'], returns: 'void' },
+  unaryBackward: { args: ['op:int', 'x:f32', 'y:f32', 'gy:f32', 'gx:f32', 'param:num'], returns: 'void' },
+  binary: { args: ['op:int', 'a:f32', 'aStrides:i32', 'b:f32', 'bStrides:i32', 'out:f32', 'shape:i32'], returns: 'void' },
+  where: { args: ['cond:f32|i32', 'a:f32', 'b:f32', 'out:f32'], returns: 'void' },
+  reduce: { args: ['op:int', 'x:f32', 'outer:size', 'r:size', 'inner:size', 'out:f32'], returns: 'void' },
+  reduceMaxBackward: { args: ['x:f32', 'y:f32', 'gy:f32', 'outer:size', 'r:size', 'inner:size', 'gx:f32'], returns: 'void' },
+  copyStrided: {
+    args: ['src:f32|i32', 'srcOffset:int', 'srcStrides:i32', 'dst:f32|i32', 'dstOffset:int', 'dstStrides:i32', 'shape:i32', 'accumulate:bool'],
+    returns: 'void',
+  },
+  softmax: { args: ['x:f32', 'rows:size', 'cols:size', 'out:f32', 'log:bool'], returns: 'void' },
+  softmaxBackward: { args: ['y:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'log:bool'], returns: 'void' },
+  maskedSoftmax: {
+    args: ['s:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'scale:num', 'causal:bool', 'keyMask:i32?'],
+    returns: 'void',
+  },
+  layerNorm: {
+    args: ['x:f32', 'gamma:f32', 'beta:f32', 'rows:size', 'cols:size', 'eps:num', 'out:f32', 'mean:f32', 'rstd:f32'],
+    returns: 'void',
+  },
+  layerNormBackward: {
+    args: ['x:f32', 'gamma:f32', 'mean:f32', 'rstd:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'ggamma:f32', 'gbeta:f32'],
+    returns: 'void',
+  },
+  gather: { args: ['table:f32', 'vocab:size', 'cols:size', 'ids:i32', 'out:f32'], returns: 'void' },
+  scatterAdd: { args: ['gy:f32', 'ids:i32', 'cols:size', 'gtable:f32'], returns: 'void' },
+  crossEntropy: { args: ['logits:f32', 'targets:i32', 'rows:size', 'cols:size', 'ignoreIndex:int', 'lse:f32'], returns: 'number' },
+  crossEntropyBackward: {
+    args: ['logits:f32', 'targets:i32', 'lse:f32', 'rows:size', 'cols:size', 'ignoreIndex:int', 'scale:num', 'gx:f32'],
+    returns: 'void',
+  },
+  dropoutMask: { args: ['seed:u32', 'p:num', 'out:f32'], returns: 'void' },
+  sumSquares: { args: ['x:f32'], returns: 'number' },
+  adamw: {
+    args: ['p:f32', 'g:f32', 'm:f32', 'v:f32', 'lr:num', 'beta1:num', 'beta2:num', 'eps:num', 'weightDecay:num', 'step:num', 'gradScale:num'],
+    returns: 'void',
+  },
+  /** OpenMP threads the kernels use (OMP_NUM_THREADS, else the core count). */
+  numThreads: { args: [], returns: 'number' },
+  setNumThreads: { args: ['threads:size'], returns: 'void' },
+} as const;
+
+export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;
+
+/** The TypeScript type of each argument kind. */
+interface KindTypes {
+  f32: FloatArray; // a Float64Array is rejected at run time with a TypeError naming the argument
+  i32: Int32Array;
+  'i32?': Int32Array | null;
+  'f32|i32': FloatArray | Int32Array;
+  num: number;
+  int: number;
+  size: number;
+  u32: number;
+  bool: boolean;
+}
+
+type ArgType<S> = S extends `${string}:${infer K extends keyof KindTypes}` ? KindTypes[K] : never;
+type ArgTypes<A> = { -readonly [I in keyof A]: ArgType<A[I]> };
+type ReturnKind<R> = R extends 'number' ? number : void;
+
+/** The addon's exports, typed from NATIVE_FUNCTIONS. */
+export type NativeAddon = {
+  [F in NativeFunctionName]: (...args: ArgTypes<(typeof NATIVE_FUNCTIONS)[F]['args']>) => ReturnKind<(typeof NATIVE_FUNCTIONS)[F]['returns']>;
+} & {
+  /** Checks NATIVE_FUNCTIONS against the C++ bindings; throws an Error listing every difference. */
+  declare(signatures: Record<string, string>): void;
+};
+
+/** One function's declaration as the addon's `declare` reads it: `a:f32 b:f32 -> void`. */
+export function signatureText(name: NativeFunctionName): string {
+  const f = NATIVE_FUNCTIONS[name];
+  return `${f.args.join(' ')} -> ${f.returns}`.trimStart();
+}
+
+/** Every declaration, keyed by function name, for the addon's `declare`. */
+export function nativeSignatures(): Record<string, string> {
+  return Object.fromEntries((Object.keys(NATIVE_FUNCTIONS) as NativeFunctionName[]).map((n) => [n, signatureText(n)]));
+}
