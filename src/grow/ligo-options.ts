@@ -14,9 +14,9 @@
 //   batchSize / seqLen: the operator's own batch, cut from the batches it is given (by default
 //   those batches as they come: the large model's training batch), so its cost can be set apart
 //   from the large model's budget.
-//   dropout on: the operator learns under the large config's training dropout (hidden and
-//   attention probabilities), as every training leg runs; `dropout: false` learns on the
-//   noise-free loss.
+//   dropout on: the operator learns under the dropout every training leg of the large model
+//   uses (the model's trainDropout: the config's hidden dropout, resid_pdrop for GPT-2);
+//   `dropout: false` learns on the noise-free loss.
 //   mode 'code' and tied inputs: what the authors' code ran for the paper's results; it learns
 //   about a third of 'full''s parameters and keeps every old neuron exactly.
 //   order 'depth-first': the authors' code (depth mix, then width matrices per large layer);
