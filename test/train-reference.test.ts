@@ -16,12 +16,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.ts';
-import { loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
 import { tidy, valueAndGrad, withBackend } from '../src/tensor/index.ts';
 import { ParamUpdater } from '../src/train/update.ts';
 import { lrAt } from '../src/train/schedule.ts';
 import { assertClose } from './helpers.ts';
 import { FIXTURES, batchFrom, loadFixture, readJson } from './model-fixtures.ts';
+import { nativeSkip } from './optional.ts';
 
 interface Steps {
   peakLr: number;
@@ -63,8 +63,6 @@ function assertCloseToScale(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 const relClose = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.abs(b), `${what}: ${a} vs PyTorch ${b} (relative tolerance ${tol})`);
-
-const nativeSkip: string | false = loadNativeBackend() ? false : `native addon not available: ${nativeLoadError()} (run npm run build:native)`;
 
 for (const backend of ['reference', 'native'] as const) {
   for (const name of ['bert', 'gpt2']) {
