@@ -1,5 +1,5 @@
 // LiGO's settings (GrowContext.options), their defaults and validation. The operator's optimizer
-// is explicit here because the authors' defaults are pitfalls (GROWTH.md): their example command
+// is explicit here because the authors' defaults are pitfalls (docs/growth.md): their example command
 // keeps a 10,000-step warmup, so during the 100 operator steps the learning rate never exceeds
 // 2e-6, and it applies weight decay 0.1 to the operator's coefficients. Defaults chosen here:
 //   steps 100 (the paper), lr 1e-3 with a 5-step linear warmup then constant (100 steps is too

@@ -1,7 +1,7 @@
 // What every growth operator needs to know about a model's parameters, the checks before growing,
 // and (from axis-map.ts, re-exported here) the width-expansion index arithmetic. Follows the role tables of LiGO (Wang et al., ICLR 2023,
 // §3: width matrices B (output side) and A (input side) tied across parameters that share a
-// dimension) and the checks of GROWTH.md.
+// dimension; docs/growth.md) and the checks before growing.
 //
 // API (stable; src/grow/ligo*.ts builds on it):
 //   paramRoles(config): ParamInfo[]        every key modelFor(config).flatten() produces, in that

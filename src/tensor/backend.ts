@@ -2,7 +2,7 @@
 // float32 and float64) and `native` (the C++ addon in native/, float32 only).
 //
 // Kernels are raw: flat contiguous arrays plus sizes, no shapes, no autodiff. The autograd
-// rules in ops.ts are written once against this interface, so both backends run the same math.
+// rules in ops/ are written once against this interface, so both backends run the same math.
 // Conventions:
 // - Every array is row-major and contiguous unless strides are passed explicitly.
 // - `out` is always written (never read) unless a kernel says it accumulates.
