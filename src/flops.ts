@@ -1,5 +1,5 @@
 // Training FLOPs of the models here, in two conventions that are reported side by side and never
-// mixed in one comparison (GROWTH.md, "Costs that must be counted"):
+// mixed in one comparison (docs/growth.md, "FLOPs"):
 //
 // 'electra' — the LiGO paper's counter: google-research/electra flops_computation.py
 //   (TransformerHparams), which the LiGO code copies. A matmul of an [m] vector by an [m, n]

@@ -10,9 +10,9 @@ import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Rng } from '../src/tensor/index.ts';
 import type { SpecialIds, Tokenizer } from '../src/tokenize/types.ts';
+import { fashionMnistSkip } from './optional.ts';
 import {
   BROWN_GENRES,
-  FASHION_MNIST_DIR,
   IGNORE_INDEX,
   TokenStream,
   brownGenreDataset,
@@ -295,7 +295,7 @@ test('MNIST and Fashion-MNIST load with their labels and normalisation', (t) => 
   }
   const mean = sum / mnist.images.length;
   assert.ok(Math.abs(mean) < 0.02 && Math.abs(Math.sqrt(sq / mnist.images.length - mean * mean) - 1) < 0.02);
-  if (!fs.existsSync(FASHION_MNIST_DIR)) return t.skip(`Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)`);
+  if (fashionMnistSkip) return t.skip(fashionMnistSkip);
   assert.deepEqual(Array.from(loadMnist('fashion-mnist', 'test').labels.subarray(0, 2)), [9, 2]);
 });
 

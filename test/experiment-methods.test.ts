@@ -14,6 +14,7 @@ import { dims, getMethod, withDims } from '../src/grow/index.ts';
 import { configFromJSON, modelFor } from '../src/models/index.ts';
 import { writeReport } from '../src/report/index.ts';
 import { bert, tinySpec, tinyTraining } from './run-fixtures.ts';
+import { fashionMnistSkip } from './optional.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-methods-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -56,7 +57,7 @@ test("composed growth 'A+B' is A's width growth at the small depth followed by B
   assert.throws(() => getMethod('a+b+c'), /must be two methods, WIDTH\+DEPTH/);
 });
 
-test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown model end to end, then fine-tunes both on MNIST', () => {
+test('image data: a ViT experiment on Fashion-MNIST runs scratch and a grown model end to end, then fine-tunes both on MNIST', { skip: fashionMnistSkip }, () => {
   const vit = (layers: number) => ({ model_type: 'vit', image_size: 28, patch_size: 7, num_channels: 1, num_labels: 10, num_hidden_layers: layers, hidden_size: 32, num_attention_heads: 2, intermediate_size: 64, hidden_dropout_prob: 0 });
   const training = { steps: 2, batchSize: 4, lr: 1e-3, evalEvery: 2, saveEvery: 2 };
   const raw = { name: 'vit', data: 'fashion-mnist', evalBatches: 1, small: { config: vit(1), training }, large: { config: vit(2), training }, methods: [{ name: 'scratch' }, { name: 'stackbert' }] };

@@ -1,6 +1,7 @@
 // `ligo grow` end to end: spawns `node bin/ligo.js grow ...` on tiny checkpoints written to a
-// temp dir; checks what is written (weights, config, copied tokenizer, grow.json, MSG masks),
-// the stacking it did, and the refusals: one line on stderr, exit code 2.
+// temp dir; checks what is written (weights, config, copied tokenizer, grow.json, MSG masks,
+// LiGO's learned operator), the stacking it did, LiGO's operator rebuilding the grown weights and
+// its charged cost, and the refusals: one line on stderr, exit code 2.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,9 @@ import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.ts';
 import { configFromJSON, modelFor, preset, type ModelConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { loadGrowSchedule, withDims } from '../src/grow/index.ts';
+import { LIGO_OPERATOR_FILE, layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
+import { withBackend } from '../src/tensor/index.ts';
+import { assertClose } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-grow-cli-'));
@@ -87,4 +91,30 @@ test('refusals: one line on stderr, exit code 2', () => {
   refused(['--from', bertDir, '--method', 'stackbert', '--layers', 'x', '--out', out('r9')], /--layers.*must be an integer/);
   refused(['--from', bertDir, '--method', 'mslt', '--layers', '3', '--option', 'freezeSteps', '--out', out('r10')], /--option freezeSteps: expected key=value/);
   refused(['--from', bertDir, '--method', 'stackbert', '--layers', '3', '--out', out('stack')], /already holds a checkpoint/);
+});
+
+test('ligo: learns its operator on the data for the given steps, saves it, and the saved operator rebuilds the grown weights', () => {
+  const r = ligo('--from', bertDir, '--method', 'ligo', '--layers', '3', '--hidden', '48', '--heads', '3', '--ffn', '96', '--data', 'moby-dick', '--batch-size', '4', '--seq-len', '16', '--option', 'steps=3', '--out', out('ligo'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /into 3L-48H-3A-96F .* with ligo, seed 0/);
+  assert.match(r.stdout, /wrote .*: model\.safetensors, config\.json, tokenizer\.json, grow\.json, ligo-operator\.safetensors/);
+  const grown = loadCheckpoint(out('ligo'));
+  const largeConfig = configFromJSON(grown.config);
+  const op = readLigoOperator(join(out('ligo'), LIGO_OPERATOR_FILE));
+  assert.deepEqual(op.largeConfig, largeConfig);
+  const layout = layoutFor(bertConfig, largeConfig, op.settings);
+  const small = loadCheckpoint(bertDir).tensors;
+  withBackend('reference', () => {
+    const rebuilt = materialise(layout, op, prepareSmall(layout, small, bertConfig));
+    for (const [k, t] of grown.tensors) assertClose(rebuilt.get(k)!.f, t.f, 1e-6, k);
+    // The three steps moved the operator away from its initialisation.
+    const init = learnLigo(small, bertConfig, largeConfig, { seed: 0, options: { steps: 0 } }).operator;
+    const moved = Object.entries(op.params).filter(([k, t]) => t.f.some((x, i) => x !== init.params[k]!.f[i]));
+    assert.ok(moved.length > 0, 'the learned operator differs from its initialisation');
+  });
+  const record = JSON.parse(fs.readFileSync(join(out('ligo'), 'grow.json'), 'utf8'));
+  assert.equal(record.method, 'ligo');
+  assert.equal(record.cost.steps, 3);
+  const flops = ligoCostFlops(layout, largeConfig, Array.from({ length: 3 }, () => ({ batchSize: 4, seqLen: 16 })));
+  assert.deepEqual(record.cost.flops, flops, 'the operator steps are charged at the batch shape given');
 });

@@ -7,44 +7,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { join } from 'node:path';
 import * as T from '../src/tensor/index.ts';
 import { Rng, Tensor, valueAndGrad } from '../src/tensor/index.ts';
-import { readSafetensors } from '../src/io/safetensors.ts';
-import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type AnyModel, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { assertClose } from './helpers.ts';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'models');
-
-interface Fixture {
-  config: ModelConfig;
-  model: AnyModel;
-  flat: Map<string, Tensor>;
-  batch: Batch;
-  logits: { shape: number[]; logits: number[]; loss: number };
-}
-
-const readJson = (path: string) => JSON.parse(fs.readFileSync(path, 'utf8'));
-const ints = (rows: number[][]) => T.tensor(rows.flat(), [rows.length, rows[0]!.length], 'int32');
-
-function batchFrom(inputs: Record<string, unknown>): Batch {
-  if ('pixel_values' in inputs) {
-    const px = inputs.pixel_values as number[][][][];
-    const shape = [px.length, px[0]!.length, px[0]![0]!.length, px[0]![0]![0]!.length];
-    return { pixelValues: T.tensor(px.flat(3), shape), labels: T.tensor(inputs.labels as number[], [px.length], 'int32') };
-  }
-  const opt = (k: string) => (k in inputs ? ints(inputs[k] as number[][]) : null);
-  const labels = inputs.labels as number[] | number[][] | undefined;
-  const seqLabels = Array.isArray(labels) && !Array.isArray(labels[0]) ? T.tensor(labels as number[], [labels.length], 'int32') : null; // sequence classification: [B]
-  return { inputIds: ints(inputs.input_ids as number[][]), attentionMask: opt('attention_mask'), tokenTypeIds: opt('token_type_ids'), labels: seqLabels ?? opt('labels') };
-}
-
-function loadFixture(name: string): Fixture {
-  const dir = join(FIXTURES, name);
-  const config = configFromJSON(readJson(join(dir, 'config.json')));
-  return { config, model: modelFor(config), flat: readSafetensors(join(dir, 'model.safetensors')).tensors, batch: batchFrom(readJson(join(dir, 'inputs.json'))), logits: readJson(join(dir, 'logits.json')) };
-}
+import { loadFixture } from './model-fixtures.ts';
 
 const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
 const fixtures = [...families, 'bert-cls', 'roberta-cls'];

@@ -11,9 +11,10 @@ import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/ten
 import { referenceBackend as ref } from '../src/tensor/reference.ts';
 import { Rng, hash32 } from '../src/tensor/rng.ts';
 import { contiguousStrides } from '../src/tensor/ops/shape-util.ts';
+import { nativeSkip } from './optional.ts';
 
 const loaded = loadNativeBackend();
-const skip: string | false = loaded ? false : `native addon not available: ${nativeLoadError()} (run npm run build:native)`;
+const skip = nativeSkip;
 const nat = loaded as Backend;
 
 /** A test that skips with the load error when the addon is missing. */

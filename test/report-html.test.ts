@@ -18,12 +18,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseSpec, runExperiment } from '../src/experiment/index.ts';
 import { HTML_REPORT, readCurves, writeReport } from '../src/report/index.ts';
 import { tinySpec, writeFakeRun } from './run-fixtures.ts';
+import { CHROMIUM, chromiumSkip } from './optional.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-/** Debian's chromium (CI installs it); LIGO_TEST_CHROMIUM points elsewhere. */
-const CHROMIUM = process.env.LIGO_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOT = join(ROOT, 'test-artifacts', 'report.png');
-const skip = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: the browser checks of report.html need Chromium (Debian: apt-get install chromium)`;
+const skip = chromiumSkip;
 if (skip) process.stderr.write(`report-html.test.ts: skipping the browser checks: ${skip}\n`);
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-report-html-'));

@@ -137,14 +137,27 @@ test('NaN in the loss stops the run with a message naming the step and how to re
 
 test('MSG mask ramp: masked entries enter the forward pass scaled by step / steps', () => {
   const model = modelFor(config);
-  const flat = model.flatten(model.initParams(config, 2));
+  const fresh = () => model.flatten(model.initParams(config, 2));
+  const flat = fresh();
   const key = 'bert.encoder.layer.1.output.dense.weight';
   const w = flat.find(([k]) => k === key)![1];
   const mask = tensor(Array.from({ length: w.size }, (_, i) => i % 2), [...w.shape]);
   const view = (ramp: number) => new Map(model.flatten(rampedParams(config, flat, new Map([[key, mask]]), ramp) as BertParams)).get(key)!.f;
   assertClose(view(0.25), Array.from(w.f, (x, i) => (i % 2 ? 0.25 * x : x)), 1e-7, 'ramp 0.25');
-  const s = spec({ steps: 3, growSchedule: { maskRamp: { masks: new Map([[key, mask]]), steps: 2 } } });
-  assert.equal(train(s).step, 3);
+
+  // In training, update 0 of a 2-step ramp runs with the masked entries at 0: its loss is that of
+  // a run starting from weights with those entries zeroed, and not that of the unramped weights
+  // (the matrix is scaled up so that its masked half matters to the loss).
+  const start = (masked: number) => new Map([...fresh(), [key, tensor(w.f.map((x, i) => (i % 2 ? masked : 1) * 20 * x), [...w.shape])]]);
+  const ramped = spec({ steps: 3, initialParams: start(1), growSchedule: { maskRamp: { masks: new Map([[key, mask]]), steps: 2 } } });
+  assert.equal(train(ramped).step, 3);
+  const zeroed = spec({ steps: 1, initialParams: start(0) });
+  const plain = spec({ steps: 1, initialParams: start(1) });
+  train(zeroed);
+  train(plain);
+  const [rampLoss, zeroLoss, plainLoss] = [ramped, zeroed, plain].map((s) => trainLosses(s.runDir)[0]!);
+  assertClose([rampLoss], [zeroLoss], 1e-6, 'first-update loss: ramped vs masked entries zeroed');
+  assert.ok(Math.abs(rampLoss - plainLoss) > 1e-3, `the ramp changes the first update's loss (${rampLoss} vs ${plainLoss} unramped)`);
 });
 
 test('sequence classification from masked-LM weights: the loss goes down, validation logs loss and accuracy', () => {

@@ -2,7 +2,7 @@
 // and its training instructions) goes to LEG/grown and the operator's cost to LEG/growth.json,
 // written last; a later run loads both instead of growing again.
 //
-// Cost charged to the method (GROWTH.md, "Costs that must be counted"): the measured wall time of
+// Cost charged to the method (docs/growth.md, "FLOPs"): the measured wall time of
 // the growth call, and the operator's FLOPs in both conventions as the method reports them
 // (LiGO: its steps run the large model forward and backward plus building the weights from M,
 // ligoCostFlops). Fixed operators cost 0 FLOPs.

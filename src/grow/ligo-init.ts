@@ -1,4 +1,4 @@
-// Initial values of LiGO's operator (GROWTH.md "What the published code does"; the authors'
+// Initial values of LiGO's operator (docs/growth.md "Learning the operator"; the authors'
 // ligo.py inits), including the exact settings under which LiGO reproduces the fixed operators
 // of Proposition 1 (paper Sec. 3.3): StackBERT, Interpolation and Net2Net.
 //

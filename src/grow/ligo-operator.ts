@@ -1,4 +1,4 @@
-// LiGO's factored growth operator M (Wang et al., ICLR 2023, Sec. 3.2-3.3; GROWTH.md "LiGO"):
+// LiGO's factored growth operator M (Wang et al., ICLR 2023, Sec. 3.2-3.3; docs/growth.md "LiGO"):
 // which matrices it has, how they are tied, and how theta_large = M theta_small is computed
 // with the engine's differentiable ops, never materialising M.
 //

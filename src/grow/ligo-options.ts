@@ -2,10 +2,10 @@
 // default, a one-line meaning and what a valid value is; the defaults, the validation and the
 // CLI's listing (GrowMethod.options) all come from it.
 //
-// The operator's optimizer is explicit here because the authors' defaults are pitfalls: their
-// example command keeps a 10,000-step warmup, so during the 100 operator steps the learning rate
-// never exceeds 2e-6, and it applies weight decay 0.1 to the operator's coefficients. Defaults
-// chosen here:
+// The operator's optimizer is explicit here because the authors' defaults are pitfalls
+// (docs/growth.md): their example command keeps a 10,000-step warmup, so during the 100 operator
+// steps the learning rate never exceeds 2e-6, and it applies weight decay 0.1 to the operator's
+// coefficients. Defaults chosen here:
 //   steps 100 (the paper), lr 1e-3 for both the width and the depth coefficients (widthLr /
 //   depthLr set one group apart) with a 5-step linear warmup then constant (100 steps is too few
 //   to decay over; Adam's first steps are the noisiest), weight decay 0 (decay would pull the

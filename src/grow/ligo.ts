@@ -1,5 +1,5 @@
 // LiGO, the learned Linear Growth Operator (Wang et al., "Learning to Grow Pretrained Models for
-// Efficient Transformer Training", ICLR 2023, Sec. 3; GROWTH.md): the large model's parameters
+// Efficient Transformer Training", ICLR 2023, Sec. 3; docs/growth.md): the large model's parameters
 // are M theta_small with M factored into depth and width operators (ligo-operator.ts), M is
 // learned for a few steps on the large model's own loss with the small model frozen, and the
 // large model is then materialised once.

@@ -2,7 +2,7 @@
 // and (from axis-map.ts, re-exported here) the width-expansion index arithmetic. LiGO's width
 // matrices B (output side) and A (input side) are tied across parameters that share a dimension
 // (Wang et al., ICLR 2023, §3); which dimension each axis indexes, and on which side, comes from
-// the models' parameter specs (src/models/params.ts), the one description of every key.
+// the models' parameter specs (src/models/params.ts), the one description of every key; the maths is in docs/growth.md.
 //
 // API (stable; src/grow/ligo*.ts builds on it):
 //   paramRoles(config): ParamInfo[]        every key modelFor(config).flatten() produces, in that

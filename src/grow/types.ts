@@ -1,5 +1,5 @@
-// The shape every growth operator shares (ARCHITECTURE.md: "a growth operator is a pure
-// function"), and the structural description of a model's parameters that operators read.
+// The shape every growth operator shares (docs/design.md: a fixed growth operator is a pure
+// function), and the structural description of a model's parameters that operators read.
 //
 // Operators work on flat HuggingFace state dicts (Map<HF key, Tensor>) so one implementation
 // serves BERT, RoBERTa, GPT-2 and ViT/DeiT; each model's parameter specs (src/models/params.ts)

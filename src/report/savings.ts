@@ -1,4 +1,4 @@
-// Savings as the LiGO paper defines them (GROWTH.md, "Costs that must be counted"): the target is
+// Savings as the LiGO paper defines them (docs/growth.md, "Savings"): the target is
 // the reference (scratch) run's final validation loss; for every method, the cost for the large
 // model to first reach the target, interpolating linearly between validation points (a target
 // already met at the first point costs that point); savings = 1 - cost(method) / cost(scratch).
