@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The seeded study (RESULTS.md, "seeded rows"): three experiments, three seeds each, in the regime
+# where scratch ends well below the unigram (no-context) line. Runs them one after another, each
+# into runs/NAME with its log in runs/NAME.log; rerunning resumes every experiment where it stopped
+# (finished legs are reused). About 90-100 minutes a row on a quiet 2-core machine.
+#   bash scripts/run-seeded-study.sh                 all three rows
+#   bash scripts/run-seeded-study.sh bert-depth      one row (the part of the name after "seeded-")
+# Run it in the background (nohup ... &) and keep the machine otherwise quiet: wall times are read
+# from these runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=("${@:-bert-width-depth gpt2-width-depth bert-depth}")
+mkdir -p runs
+for row in ${ROWS[@]}; do
+  name="seeded-$row"
+  echo "$(date -u +%FT%TZ) $name: start" >&2
+  node bin/ligo.js experiment "experiments/$name.json" --out "runs/$name" > "runs/$name.log" 2>&1
+  node bin/ligo.js report "runs/$name" --html >> "runs/$name.log" 2>&1
+  echo "$(date -u +%FT%TZ) $name: done (runs/$name/results.md)" >&2
+done
