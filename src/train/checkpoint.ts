@@ -12,7 +12,8 @@
 //
 // Test hook: with LIGO_TEST_PAUSE_IN_CHECKPOINT=N the process, while writing the checkpoint of
 // step N, creates `PAUSED` in the temporary directory and sleeps 60 s before finishing, so a test
-// can kill it in the middle of a write.
+// can kill it in the middle of a write; LIGO_TEST_PAUSE_IN_CHECKPOINT=stop does the same in the
+// checkpoint written when a run is stopped (Ctrl-C).
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -94,14 +95,16 @@ export function resolveCheckpointDir(path: string): string {
   return latest;
 }
 
-function pauseIfAsked(tmp: string, step: number): void {
-  if (process.env[PAUSE_ENV] !== String(step)) return;
+function pauseIfAsked(tmp: string, step: number, stopping: boolean): void {
+  const at = process.env[PAUSE_ENV];
+  if (at !== String(step) && !(stopping && at === 'stop')) return;
   fs.writeFileSync(join(tmp, 'PAUSED'), String(process.pid));
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
 }
 
 /** Writes the checkpoint of state.step atomically and deletes older ones; returns its directory. */
-export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint): string {
+/** `opts.stopping`: the checkpoint a stopped run writes (for the test hook). */
+export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint, opts: { stopping?: boolean } = {}): string {
   const root = join(runDir, CHECKPOINTS_DIR);
   fs.mkdirSync(root, { recursive: true });
   const name = stepDirName(ckpt.state.step);
@@ -109,7 +112,7 @@ export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint): stri
   fs.rmSync(tmp, { recursive: true, force: true });
   saveCheckpoint(tmp, { config: ckpt.config, tensors: ckpt.params, ...(ckpt.tokenizer !== undefined ? { tokenizer: ckpt.tokenizer } : {}) });
   writeSafetensors(join(tmp, OPTIMIZER_FILE), ckpt.optimizer);
-  pauseIfAsked(tmp, ckpt.state.step);
+  pauseIfAsked(tmp, ckpt.state.step, opts.stopping === true);
   writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(ckpt.state, null, 1)}\n`);
   const final = join(root, name);
   fs.renameSync(tmp, final);
