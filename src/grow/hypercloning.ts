@@ -52,6 +52,10 @@ function addNoise(params: Map<string, Tensor>, lc: ModelConfig, plan: WidthPlan,
 export const hypercloning = fixedMethod({
   name: 'hypercloning',
   description: 'HyperCloning: tile every neuron and head n times (W.repeat(n,n)/n) with zero-sum noise at snrDb; width multiples only',
+  options: [
+    { name: 'snrDb', default: DEFAULT_SNR_DB, description: 'signal-to-noise ratio of the symmetry-breaking noise, in dB (-100 to 200)' },
+    { name: 'noise', default: true, description: 'add the zero-sum noise (false: exact copies)' },
+  ],
   grows: { depth: false, width: true },
   functionPreserving: true,
   optimizerState: 'tiled like the weights; input-side entries divided by n have m / n and v / n^2; the noise has no moments',

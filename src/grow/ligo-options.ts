@@ -18,6 +18,7 @@
 import { GrowError } from './structure.ts';
 import { depthInits, widthInits, type DepthInit, type WidthInit } from './ligo-init.ts';
 import type { LigoMode } from './ligo-operator.ts';
+import type { MethodOption } from './types.ts';
 
 export type InitFrom = 'stackbert' | 'interpolation' | 'net2net';
 export const initFroms: readonly InitFrom[] = ['stackbert', 'interpolation', 'net2net'];
@@ -85,6 +86,27 @@ const rules: Record<keyof LigoOptions, [Check, string]> = {
   initFrom: [(v) => v === null || initFroms.includes(v as InitFrom), `null or one of ${initFroms.join(', ')}`],
   dropout: [bool, 'true or false'],
 };
+
+const meaning: Record<keyof LigoOptions, string> = {
+  steps: "operator training steps on the large model's loss (0: use the initial operator)",
+  lr: "the operator's peak learning rate (AdamW)",
+  warmupSteps: 'linear warmup steps, then a constant learning rate',
+  weightDecay: "AdamW weight decay on the operator's coefficients",
+  clipNorm: 'global gradient-norm clip',
+  eps: "AdamW's epsilon",
+  beta1: "AdamW's beta1",
+  beta2: "AdamW's beta2",
+  mode: "'code': the authors' code (learns only the new rows, every old neuron kept exactly); 'full': the paper's whole width matrices",
+  tieInputs: 'input sides share the width matrix of the output side that feeds them (false: their own copies)',
+  depthInit: 'initial depth coefficients',
+  widthInit: 'initial new width rows',
+  noise: "stackbert_noisy's U(0, noise) off the one-hot",
+  initFrom: 'start from the fixed operator LiGO contains (Proposition 1); net2net needs mode full and tieInputs false',
+  dropout: "hidden dropout (the large config's) while the operator learns",
+};
+
+/** LiGO's options with defaults and meaning, for help texts (`ligo methods`). */
+export const ligoOptionList: readonly MethodOption[] = (Object.keys(rules) as (keyof LigoOptions)[]).map((name) => ({ name, default: ligoDefaults[name], description: `${meaning[name]} (${rules[name][1]})` }));
 
 /** Defaults with `raw` applied; throws naming the option and what it must be. */
 export function parseLigoOptions(raw: Record<string, unknown> = {}): LigoOptions {

@@ -22,7 +22,7 @@ import { net2netPlan } from './net2net.ts';
 import { initOperator } from './ligo-init.ts';
 import { loadLigoOperator, saveLigoOperator, type LigoOperator } from './ligo-io.ts';
 import { applyFlops, applyOperator, ligoLayout, stackSmall, type LigoLayout, type LigoSettings, type ModelDescription, type SmallStacks } from './ligo-operator.ts';
-import { ligoLr, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
+import { ligoLr, ligoOptionList, parseLigoOptions, type LigoOptions } from './ligo-options.ts';
 import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
 
 export function describeModel(config: ModelConfig): ModelDescription {
@@ -145,6 +145,7 @@ export const LIGO_OPERATOR_FILE = 'ligo-operator.safetensors';
 export const ligo: GrowMethod = {
   name: 'ligo',
   description: 'LiGO (Wang et al. 2023): a learned linear map from the small model to the large one, factored into depth and width operators, trained for a few steps on the large model loss',
+  options: ligoOptionList,
   grows: { depth: true, width: true },
   functionPreserving: false,
   needsData: true,

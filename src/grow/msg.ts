@@ -62,6 +62,7 @@ function structureMasks(lc: ModelConfig, plan: WidthPlan, sources: LayerSource[]
 export const msg = fixedMethod({
   name: 'msg',
   description: 'MSG: new FFN units, heads and layers start masked (ramped 0 -> 1 over rampSteps); exact at ramp 0',
+  options: [{ name: 'rampSteps', default: DEFAULT_RAMP_STEPS, description: 'training steps over which the masks of new structure ramp from 0 to 1 (integer >= 1)' }],
   grows: { depth: true, width: true },
   functionPreserving: true,
   optimizerState: 'new (masked) structure starts with zero moments; the rest as lemon\'s expansion (m with factor f, v with f^2)',

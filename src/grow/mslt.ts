@@ -22,6 +22,7 @@ function bottomKeys(large: ModelConfig, l1: number): string[] {
 export const mslt = fixedMethod({
   name: 'mslt',
   description: 'MSLT: stack, then train only the new top layers for freezeSteps steps (depth only)',
+  options: [{ name: 'freezeSteps', default: DEFAULT_FREEZE_STEPS, description: 'training steps during which only the new top layers learn (integer >= 0)' }],
   grows: { depth: true, width: false },
   functionPreserving: false,
   optimizerState: 'each large layer gets a copy of its source layer\'s moments',

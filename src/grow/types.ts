@@ -73,9 +73,19 @@ export interface GrowContext {
 /** A growth operator: pure; never mutates `small`; randomness only through ctx.seed. */
 export type GrowFn = (small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, ctx: GrowContext) => GrowResult;
 
+/** One option a method takes through GrowContext.options (`ligo grow --option name=value`). */
+export interface MethodOption {
+  name: string;
+  default: unknown;
+  /** What it does, and what values it takes. */
+  description: string;
+}
+
 export interface GrowMethod {
   name: string;
   description: string;
+  /** The options it takes (absent: none). */
+  options?: readonly MethodOption[];
   /** Which dimensions it can grow. */
   grows: { depth: boolean; width: boolean };
   /** Whether the grown model computes the same function as the small one (dropout off). */

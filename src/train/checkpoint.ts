@@ -16,7 +16,7 @@
 // checkpoint written when a run is stopped (Ctrl-C).
 
 import fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
 import { CONFIG_FILE, CheckpointError, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
@@ -89,10 +89,13 @@ export function latestCheckpointDir(runDir: string): string | null {
 /** A checkpoint directory as given, or a run directory's newest complete checkpoint. */
 export function resolveCheckpointDir(path: string): string {
   if (!fs.existsSync(path)) throw new CheckpointError(`${path}: checkpoint directory not found`);
+  if (!fs.statSync(path).isDirectory()) throw new CheckpointError(`${path} is a file; a checkpoint is a directory: did you mean ${dirname(path)}?`);
   if (fs.existsSync(join(path, CONFIG_FILE))) return path;
   const latest = latestCheckpointDir(path);
-  if (!latest) throw new CheckpointError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints`);
-  return latest;
+  if (latest) return latest;
+  const inside = fs.readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory() && (fs.existsSync(join(path, e.name, CONFIG_FILE)) || latestCheckpointDir(join(path, e.name)) !== null));
+  const hint = inside.length > 0 ? `: did you mean ${inside.map((e) => join(path, e.name)).join(' or ')}?` : '';
+  throw new CheckpointError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints${hint}`);
 }
 
 function pauseIfAsked(tmp: string, step: number, stopping: boolean): void {
