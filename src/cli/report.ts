@@ -16,7 +16,8 @@ const EXAMPLE = `
 Example:
   ligo report ./ligo-demo
   ligo report ./ligo-demo --html     (then open ./ligo-demo/report.html)
-  ligo report runs/gpt2 --target 5.4153   (what each method needs to reach Net2Net's final loss)`;
+  ligo report ./ligo-demo --target 6.5   (what each method needs to reach that validation loss, e.g. a baseline's final one)
+  ligo report runs/bert-mini runs/bert-more --html   (\`ligo train\` runs: their curves on one page, runs/bert-mini/report.html)`;
 
 export function registerReport(program: Command): void {
   const cmd = program

@@ -122,7 +122,7 @@ Examples:
   ligo train --config bert-4L-256H --data sotu --out runs/bert-mini --steps 2000 --batch-size 32 --seq-len 128 --lr 2e-4 --warmup 100
   ligo train --from runs/bert-mini --data sotu --out runs/bert-more --steps 500
   ligo train --config vit-tiny --data mnist --out runs/vit --steps 1000 --batch-size 64
-  ligo train --from runs/bert-grown --data sotu --out runs/bert-grown-train      # a grown model, with its grow.json schedule
+  ligo train --from grown/bert-stack --data sotu --out runs/bert-stack-train --steps 1000      # a grown model (ligo grow), with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
   ligo train --config bert-6L-512H --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
   ligo train --out runs/bert-mini --steps 3000     # resume runs/bert-mini from its last checkpoint and train further
