@@ -1,5 +1,5 @@
 // `ligo experiment SPEC [--out DIR]`: runs an experiment spec (src/experiment) and writes its
-// report (src/report): savings table on stdout, progress on stderr. The run directory defaults
+// report (src/report; report.html included): savings table on stdout, progress on stderr. The run directory defaults
 // to runs/NAME-HASH (the spec's name and hash); running again continues or reuses what is done.
 // Also what the other experiment commands (demo, report) share: running a spec and printing its report.
 
@@ -45,12 +45,12 @@ async function progress(t0: number): Promise<RunOptions> {
   };
 }
 
-/** Runs the spec in `dir`, writes the report, prints the savings tables and the files written. */
+/** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written. */
 export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
   const { runExperiment } = await import('../experiment/index.ts');
   const t0 = performance.now();
   const run = runExperiment(spec, dir, await progress(t0));
-  const report = await printReport(dir);
+  const report = await printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
   return report;
 }

@@ -43,7 +43,7 @@ const EXAMPLE = `
 Examples (runs/bert-mini: \`ligo train --config bert-4L-256H --data sotu --out runs/bert-mini\`):
   ligo grow --from runs/bert-mini --method stackbert --layers 8 --out grown/bert-stack
   ligo grow --from runs/bert-mini --to bert-6L-512H --method lemon --out grown/bert-lemon
-  ligo grow --from runs/bert-mini --to bert-6L-512H --method ligo --data sotu --option steps=100 --option mode=full --out grown/bert-ligo
+  ligo grow --from runs/bert-mini --method ligo --layers 8 --data sotu --option steps=100 --option mode=full --out grown/bert-ligo
   ligo grow --from runs/bert-mini --method mslt --layers 8 --option freezeSteps=500 --out grown/bert-mslt
   ligo grow --method ligo --help      (LiGO's options; \`ligo methods\` lists every method's)`;
 

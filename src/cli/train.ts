@@ -124,7 +124,7 @@ Examples:
   ligo train --config vit-tiny --data mnist --out runs/vit --steps 1000 --batch-size 64
   ligo train --from grown/bert-stack --data sotu --out runs/bert-stack-train --steps 1000      # a grown model (ligo grow), with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
-  ligo train --config bert-6L-512H --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
+  ligo train --from runs/bert-mini --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
   ligo train --out runs/bert-mini --steps 3000     # resume runs/bert-mini from its last checkpoint and train further
   ligo train --out runs/bert-mini --lr 1e-4 --allow-change     # resume with a lower learning rate (e.g. after divergence)`;
 

@@ -10,6 +10,8 @@ export interface Series {
   label: string;
   /** [x, y] pairs in drawing order. */
   points: [number, number][];
+  /** A point to mark on the line (e.g. where it reaches the target), with its hover text. */
+  marker?: { x: number; y: number; title: string };
 }
 
 export interface LineChart {
@@ -19,6 +21,8 @@ export interface LineChart {
   series: Series[];
   /** A dashed horizontal line (scratch's final loss, the savings target). */
   target?: { y: number; label: string };
+  /** The y range shown (default: all points); lines outside it are clipped at the plot's edge. */
+  yRange?: [number, number];
   widthPx?: number;
   heightPx?: number;
 }
@@ -66,7 +70,7 @@ function frame(c: LineChart, width: number, height: number, rightMargin = MARGIN
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.target ? [c.target.y] : [])];
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
-  const yTicks = niceTicks(Math.min(...ys), Math.max(...ys));
+  const yTicks = c.yRange ? niceTicks(c.yRange[0], c.yRange[1]) : niceTicks(Math.min(...ys), Math.max(...ys));
   const [left, right, top, bottom] = [MARGIN.left, width - rightMargin, MARGIN.top, height - MARGIN.bottom];
   const scale = (lo: number, hi: number, a: number, b: number) => (v: number) => a + ((v - lo) / (hi - lo)) * (b - a);
   return { x: scale(xTicks[0]!, xTicks.at(-1)!, left, right), y: scale(yTicks[0]!, yTicks.at(-1)!, bottom, top), xTicks, yTicks, left, right, top, bottom };
@@ -96,13 +100,18 @@ function axes(c: LineChart, f: Frame): string[] {
   return out;
 }
 
-function seriesLines(c: LineChart, f: Frame): string[] {
+/** Ids of clip paths, unique within a page that holds many charts. */
+let clips = 0;
+
+function seriesLines(c: LineChart, f: Frame, clip: string | null): string[] {
   return c.series.flatMap((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const pts = s.points.map(([x, y]) => `${num(f.x(x))},${num(f.y(y))}`);
     const markers = s.points.map(([x, y], k) => `<circle class="point" data-i="${k}" cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
     const label = escape(s.label);
-    return [`<g class="series-group" data-label="${label}">`, `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, '</g>'];
+    const m = s.marker;
+    const mark = m ? [`<path class="marker" d="M${num(f.x(m.x))} ${num(f.y(m.y) - 7)}l6 7l-6 7l-6 -7z" fill="#fff" stroke="${color}" stroke-width="2"><title>${escape(m.title)}</title></path>`] : [];
+    return [`<g class="series-group" data-label="${label}"${clip ? ` clip-path="url(#${clip})"` : ''}>`, `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, ...mark, '</g>'];
   });
 }
 
@@ -179,7 +188,9 @@ export function lineChartSvg(c: LineChart): string {
   const height = c.heightPx ?? 450;
   const box = legendBox(c);
   const { f, at } = layout(c, width, height, box);
-  const body = [...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f), ...legend(box, at)];
+  const clip = c.yRange ? `plot-${++clips}` : null;
+  const clipPath = clip ? [`<clipPath id="${clip}"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}"/></clipPath>`] : [];
+  const body = [...clipPath, ...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f, clip), ...legend(box, at)];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
