@@ -66,7 +66,7 @@ async function reportRuns(dirs: string[], html: boolean): Promise<void> {
   const labels = runLabels(dirs);
   const runs = dirs.map((d, i) => {
     const r = readRun(d, labels[i]!);
-    if (!r) throw new UsageError(`${d} holds neither an experiment (no spec.json) nor a training run (no ${LOG_FILE}): give the directory \`ligo experiment\` or \`ligo train --out\` wrote`);
+    if (!r) throw new UsageError(`${d} holds no experiment (no spec.json) and no training run (no ${LOG_FILE}): give the directory \`ligo experiment\` or \`ligo train --out\` wrote`);
     return r;
   });
   const readJson = (path: string | null) => (path && fs.existsSync(path) ? (JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, unknown>) : null);

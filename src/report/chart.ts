@@ -2,7 +2,9 @@
 // values (1, 2, 5 x 10^k steps; large values shown as multiples of 10^3k with the power in the
 // axis title), one polyline (with point markers) per series, a dashed horizontal target line,
 // a legend (in a corner of the plot where it hides no line, else right of the plot), and a
-// title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
+// title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed. Optional: a y
+// range (lines clipped to the plot; the HTML report's zoom) and a marker per series (a diamond
+// with hover text, e.g. where a method reaches the target).
 // Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
 // the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
 
