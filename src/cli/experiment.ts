@@ -33,14 +33,20 @@ const elapsed = (t0: number) => {
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 };
 
-/** Progress on stderr: a line per leg, train()'s progress, and LiGO's steps every tenth. */
+/** Progress on stderr: a line per leg, and train()'s and LiGO's steps on the display every long command uses. */
 async function progress(t0: number): Promise<RunOptions> {
-  const { consoleProgress } = await import('../train/index.ts');
+  const { consoleProgress, stepDisplay } = await import('../train/index.ts');
+  let growing: ReturnType<typeof stepDisplay> | null = null;
   return {
     log: (line) => process.stderr.write(`[${elapsed(t0)}] ${line}\n`),
     observer: () => consoleProgress({ logEvery: 25 }),
     onGrowProgress: (step, total, loss) => {
-      if (step % Math.max(1, Math.round(total / 10)) === 0 || step === total) process.stderr.write(`growing: step ${step}/${total}, loss ${loss.toFixed(4)}\n`);
+      if (!growing || step === 1) {
+        growing = stepDisplay({ label: 'growing: step', logEvery: Math.max(1, Math.round(total / 10)) });
+        growing.start(total, 0);
+      }
+      growing.update(step, `loss ${loss.toFixed(4)}`);
+      if (step === total) growing.stop();
     },
   };
 }

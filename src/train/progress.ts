@@ -61,7 +61,8 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
   let pace = new Pace(0, 0);
   let total = 0;
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar({ stream, format: `${opts.label} {value}/{total} |{bar}| {metrics} | {rate} | eta {eta}`, barsize: 20, hideCursor: false, linewrap: true }, cliProgress.Presets.shades_classic);
+    // Lines are cut at the terminal's width (most important first), never wrapped.
+    const bar = new cliProgress.SingleBar({ stream, format: `${opts.label} {value}/{total} |{bar}| eta {eta} | {metrics} | {rate}`, barsize: (stream.columns ?? 80) < 120 ? 10 : 20, hideCursor: false, linewrap: true }, cliProgress.Presets.shades_classic);
     let running = false;
     let last = { step: 0, metrics: '' };
     return {
