@@ -67,7 +67,7 @@ const scaled = (n: string | undefined, round: (x: number) => number) => String(r
 /** The example at tiny size (see the header). */
 function standIn(example: string[]): string[] {
   let [command, ...args] = example.map((a) => a.replace(/^\.?\//, ''));
-  if (command === 'demo') return ['experiment', 'experiments/demo.json', '--out', flag(args, '--out') ?? './ligo-demo'];
+  if (command === 'demo') return ['experiment', 'experiments/demo.json', '--out', flag(args, '--out') ?? 'ligo-demo'];
   if (command === 'train') {
     const fresh = args.includes('--config') || args.includes('--from');
     if (fresh || args.includes('--steps')) args = setFlag(args, '--steps', scaled(flag(args, '--steps'), (x) => Math.max(1, Math.ceil(x))));

@@ -47,7 +47,7 @@ import type { Tokenizer } from '../tokenize/index.ts';
 import type { KiSpec, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
 import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
-import { trainDataNames, type TrainDataName } from '../train/data-names.ts';
+import { imageDataNames, trainDataNames, type TrainDataName } from '../train/data-names.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -132,7 +132,7 @@ export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('train a model (masked LM, causal LM, image classification, or fine-tune on Brown genres); resumes automatically when RUN_DIR holds a checkpoint')
-    .option('--config <preset|file>', 'model preset name (see presets) or a HuggingFace config.json')
+    .option('--config <preset|file>', 'model preset name (`ligo presets` lists them) or a HuggingFace config.json')
     .option('--from <dir>', 'start from a checkpoint directory (model.safetensors + config.json [+ tokenizer.json] [+ grow.json]) or a run directory')
     .addOption(new Option('--data <name>', 'training data (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification)').choices(trainDataNames))
     .requiredOption('--out <dir>', 'run directory (checkpoints, train.jsonl log, tokenizer)')
@@ -171,8 +171,7 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
  * never change; on a resume (a checkpoint exists) other differences need --allow-change.
  */
 function mergeWithSaved(command: Command, runDir: string, resuming: boolean): TrainRunOptions {
-  const given = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
-  delete (given as { out?: string }).out;
+  const { out: _out, ...given } = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
   const path = join(runDir, RUN_FILE);
   if (!fs.existsSync(path)) return given;
   const saved = JSON.parse(fs.readFileSync(path, 'utf8')) as TrainRunOptions;
@@ -224,7 +223,7 @@ async function presetOrFile(name: string, data: TrainDataName): Promise<{ config
   const { configFromJSON, preset, presetNames } = await import('../models/index.ts');
   if (presetNames.includes(name)) {
     const base = preset(name);
-    const image = data === 'mnist' || data === 'fashion-mnist';
+    const image = (imageDataNames as readonly string[]).includes(data);
     const config = image && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
     return { config, isPreset: true };
   }
