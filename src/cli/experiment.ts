@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { guarded } from './common.ts';
+import { expectDirectory, guarded } from './common.ts';
 import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
 import type { Report } from '../report/index.ts';
 
@@ -24,6 +24,7 @@ export function registerExperiment(program: Command): void {
   guarded(cmd, async (specPath: string, o: { out?: string }) => {
     const { readSpec, specHash } = await import('../experiment/index.ts');
     const spec = readSpec(specPath);
+    if (o.out) expectDirectory('--out', o.out);
     await runAndReport(spec, o.out ?? join('runs', `${spec.name}-${specHash(spec)}`));
   });
 }
