@@ -214,8 +214,10 @@ test('report.html says what results.md says, "not reached" included', { skip }, 
   }
 });
 
-test('a results.json with seeds and the unigram line: their spread and the line on the page', { skip }, async () => {
+test('a results.json with seeds and the unigram line, a growth.json with the operator\'s losses: their spread, the line and the curve on the page', { skip }, async () => {
   const dir = writeFakeRun(join(tmp, 'fake-seeds'));
+  const growth = join(dir, 'legs', 'ligo', 'growth.json');
+  fs.writeFileSync(growth, JSON.stringify({ ...JSON.parse(fs.readFileSync(growth, 'utf8')), operatorLosses: [7.1, 6.8, 6.6, 6.5] }));
   writeReport(dir, { html: true });
   const results = JSON.parse(fs.readFileSync(join(dir, 'results.json'), 'utf8'));
   results.unigramLoss = 7.25;
@@ -228,6 +230,7 @@ test('a results.json with seeds and the unigram line: their spread and the line 
   try {
     assert.match(await page.locator('body').innerText(), /Unigram line: a model that ignores the context reaches validation loss 7\.2500/);
     assert.deepEqual(await page.$$eval('#spread-table tbody tr', (trs) => trs.map((tr) => tr.textContent)), [`${results.methods[1].label}5.500 ± 0.10 [5.400, 5.600]`]);
+    assert.deepEqual(await page.locator('#operator .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => [l.getAttribute('data-label'), l.getAttribute('points')!.split(' ').length])), [['ligo', 4]]);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

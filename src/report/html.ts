@@ -14,7 +14,8 @@
 //   - every loss chart twice, at the y range where the lines differ (shown first) and at the
 //     full range, with a toggle; a diamond marks where each method reaches the target;
 //   - the large models' training curves per step (training loss, learning rate, gradient norm,
-//     throughput; runs.ts) and the small model's pretraining;
+//     throughput; runs.ts), a learned operator's loss per step when growth.json records it
+//     (`operatorLosses`), and the small model's pretraining;
 //   - the configuration: a table of the fields that differ between legs, then the spec and per
 //     leg its model config (the config.json of its latest checkpoint, or resolved from the spec
 //     while it has none) and its training budget, in collapsible sections.
@@ -28,7 +29,7 @@ import { CONFIG_FILE } from '../io/checkpoint.ts';
 import { latestCheckpointDir } from '../train/index.ts';
 import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
 import { dims } from '../grow/index.ts';
-import { legDir, methodBudget, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { GROWTH_FILE, legDir, methodBudget, readJsonIfExists, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
 import { differingRange, medianThroughput, readRun, trainingCharts, validationChart, type RunCurves } from './runs.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
@@ -362,12 +363,24 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     `<div class="charts">\n${charts(e, s)}\n</div>`,
     '<h2>Training curves of the large models</h2>',
     `<div class="charts">\n${runFigures('large', trainingCharts(large, 'large models'))}\n</div>`,
+    operatorSection(dir, e.spec),
     ...(small ? ["<h2>The small model's pretraining</h2>", `<div class="charts">\n${runFigures('small', [{ id: 'val', chart: validationChart([small], 'small model') }, trainingCharts([small], 'small model')[0]!])}\n</div>`] : []),
     '<h2>Configuration</h2>',
     '<p>Settings that differ between the legs (model config, training budget, method):</p>',
     differencesTable(legs.map((l) => ({ label: l.leg, settings: { model: l.config ?? {}, training: l.training, ...(l.method ? { method: { name: l.method.name, options: l.method.options, ki: l.method.ki } } : {}) } }))),
     configSections(e.spec, e.hash, legs),
   ], data);
+}
+
+/** Learned operators' training loss per step, from growth.json's `operatorLosses` when the growth recorded them; '' otherwise. */
+function operatorSection(dir: string, spec: ExperimentSpec): string {
+  const series = spec.methods.flatMap((m) => {
+    const losses = readJsonIfExists<{ operatorLosses?: number[] }>(join(legDir(dir, m.label), GROWTH_FILE))?.operatorLosses;
+    return Array.isArray(losses) && losses.length > 0 ? [{ label: m.label, points: losses.map((l, i): [number, number] => [i + 1, l]) }] : [];
+  });
+  if (series.length === 0) return '';
+  const chart: LineChart = { title: "operator learning: the large model's loss", xLabel: 'operator step', yLabel: 'training loss', series };
+  return `<h2>The operators' learning</h2>\n<div class="charts">\n${figure('operator', [chartWraps(chart, chart.title, {}, false, 'run-svg')])}\n</div>`;
 }
 
 /** The page of plain training runs (`ligo report RUN...`): curves, a summary, their settings' differences. */
