@@ -165,7 +165,7 @@ test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, config
     // Models, metadata, training curves, the small model's pretraining, the differences table.
     assert.match(await page.locator('#models').innerText(), /^Models: small BertForMaskedLM 1L-\d+H-\d+A-\d+F \([\d,]+ parameters\), grown into large BertForMaskedLM 2L-/);
     assert.match(await page.locator('p.meta').nth(1).innerText(), /^generated \d{4}-\d\d-\d\dT.* by ligo \d+\.\d+\.\d+ · backend (native|reference) \(from the logs\) · command: ligo experiment /);
-    for (const id of ['large-train-loss', 'large-lr', 'large-grad-norm', 'large-throughput', 'small-val', 'small-train-loss']) {
+    for (const id of ['large-train-loss', 'large-lr', 'large-grad-norm', 'large-throughput', 'small-val', 'small-train-loss', 'operator']) {
       assert.equal(await page.locator(`#${id} .svg-wrap:not([hidden]) polyline.series`).count() > 0, true, `${id} has lines`);
     }
     assert.deepEqual(await page.locator('#large-lr .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-label'))), METHODS);
