@@ -24,7 +24,7 @@
 // training curves, a summary table, and the differences between their run.json settings.
 
 import fs from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { CONFIG_FILE } from '../io/checkpoint.ts';
 import { latestCheckpointDir } from '../train/index.ts';
 import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
@@ -408,8 +408,13 @@ export function runsReport(runs: RunCurves[], settings: Record<string, unknown>[
   ], { curves: [], runs: runs.map((r) => ({ label: r.label, dir: r.dir })) });
 }
 
-/** A run's label on a page: its directory's name, or more of its path when two share a name. */
+/** Runs' labels on a page: the last parts of their paths, as few as tell them apart (runs/a, x/train and y/train: a, x/train, y/train). */
 export function runLabels(dirs: string[]): string[] {
-  const names = dirs.map((d) => basename(d.replace(/\/+$/, '')));
-  return names.map((n, i) => (names.filter((m) => m === n).length > 1 ? dirs[i]! : n));
+  const parts = dirs.map((d) => d.split('/').filter((p) => p !== '' && p !== '.'));
+  const label = (i: number, n: number) => parts[i]!.slice(-n).join('/') || dirs[i]!;
+  return dirs.map((_, i) => {
+    let n = 1;
+    while (n < parts[i]!.length && dirs.some((_, j) => j !== i && label(j, n) === label(i, n))) n++;
+    return label(i, n);
+  });
 }
