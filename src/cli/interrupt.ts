@@ -1,6 +1,7 @@
 // Ctrl-C and SIGTERM for commands that can stop cleanly (`ligo train`): the first signal asks
 // the work to stop (train writes a checkpoint at the step reached), and puts the signals back to
-// their default, so a second Ctrl-C ends the process at once. Exit code after a clean stop:
+// their default, so a second Ctrl-C ends the process at once (signals reach JavaScript between
+// training updates: two pressed within one update count as one). Exit code after a clean stop:
 // 128 + the signal number, as a shell reports a process the signal ended (130 for Ctrl-C).
 
 import os from 'node:os';
