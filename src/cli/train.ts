@@ -48,6 +48,7 @@ import type { KiSpec, TrainResult, TrainSpec, TrainingBudget } from '../train/in
 import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
 import { imageDataNames, trainDataNames, type TrainDataName } from '../train/data-names.ts';
+import { decayKinds } from '../train/schedule.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -141,7 +142,7 @@ export function registerTrain(program: Command): void {
     .option('--seq-len <n>', 'tokens per text example (brown-genre: the longest piece of a document)', intAtLeast(2), D.seqLen)
     .option('--lr <x>', 'peak learning rate', numberIn(0, 10, true), D.lr)
     .option('--warmup <n>', 'linear warmup updates', intAtLeast(0), D.warmup)
-    .addOption(new Option('--schedule <kind>', 'decay after warmup').choices(['linear', 'cosine', 'constant']).default(D.schedule))
+    .addOption(new Option('--schedule <kind>', 'decay after warmup').choices(decayKinds).default(D.schedule))
     .option('--weight-decay <x>', 'AdamW decoupled weight decay (not on biases and LayerNorm weights)', numberIn(0, 1, false), D.weightDecay)
     .option('--clip <x>', 'global gradient-norm clip; 0 turns clipping off', numberIn(0, 1e6, false), D.clip)
     .option('--accum <n>', 'micro-batches per update (gradient accumulation)', intAtLeast(1), D.accum)
