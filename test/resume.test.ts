@@ -157,6 +157,9 @@ test('resuming with a changed setting is refused in one line naming it; impossib
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^ligo train: error: ${out} was started with ${name} \\S+, not ${flags[1]}: .*--allow-change`));
   }
+  const allowed = await start(out, {}, ['--lr', '0.001', '--allow-change']).exit;
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stderr, new RegExp(`^${out}: resuming with --lr 0.003 -> 0.001$`, 'm'));
   const fresh = join(tmp, 'impossible');
   const r = await start(fresh, {}, ['--warmup', '30']).exit;
   assert.equal(r.code, 2, r.stderr);

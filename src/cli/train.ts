@@ -171,12 +171,13 @@ const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
  * The run's flags: run.json's, with the flags given on this command line. The model and data
  * never change; on a resume (a checkpoint exists) other differences need --allow-change.
  */
-function mergeWithSaved(command: Command, runDir: string, resuming: boolean): TrainRunOptions {
+function mergeWithSaved(command: Command, runDir: string, resuming: boolean, stderr: NodeJS.WritableStream = process.stderr): TrainRunOptions {
   const { out: _out, ...given } = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
   const path = join(runDir, RUN_FILE);
   if (!fs.existsSync(path)) return given;
   const saved = JSON.parse(fs.readFileSync(path, 'utf8')) as TrainRunOptions;
   const merged: Record<string, unknown> = { ...saved };
+  const changed: string[] = [];
   for (const [k, v] of Object.entries(given)) {
     if (command.getOptionValueSource(k) !== 'cli' || k === 'allowChange') continue;
     const was = (saved as unknown as Record<string, unknown>)[k];
@@ -184,8 +185,10 @@ function mergeWithSaved(command: Command, runDir: string, resuming: boolean): Tr
     if (resuming && !FREE_ON_RESUME.has(k) && was !== v && !given.allowChange) {
       throw new UsageError(`${runDir} was started with ${flagName(k)} ${was ?? '(not set)'}, not ${v === true ? '(set)' : v}: resuming with a different ${flagName(k)} changes the run; add --allow-change to resume anyway, or use another --out`);
     }
+    if (resuming && was !== v) changed.push(`${flagName(k)} ${was ?? '(not set)'} -> ${v === true ? '(set)' : v}`);
     merged[k] = v;
   }
+  if (changed.length > 0) stderr.write(`${runDir}: resuming with ${changed.join(', ')}\n`);
   return merged as unknown as TrainRunOptions;
 }
 
