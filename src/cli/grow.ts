@@ -129,14 +129,15 @@ async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson
   return () => task.next().batch;
 }
 
-/** The operator's steps on the progress display every long command uses. */
-async function progress(): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
+/** The operator's steps on the progress display every long command uses, after a line saying what learns. */
+async function progress(what: string): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
   const { stepDisplay } = await import('../train/progress.ts');
   let display: ReturnType<typeof stepDisplay> | null = null;
   return {
     onProgress: (step, total, loss) => {
       if (!display) {
         display = stepDisplay({ label: 'growing: step', logEvery: Math.max(1, Math.round(total / 20)) });
+        display.note(`${what}: ${total} operator steps`);
         display.start(total, 0);
       }
       display.update(step, `loss ${loss.toFixed(4)}`);
@@ -164,7 +165,7 @@ async function runGrow(o: GrowOptions): Promise<void> {
     throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
   grow.checkGrowable(smallConfig, large);
-  const bar = await progress();
+  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${o.data}` : ''}`);
   const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
   const started = performance.now();
   const { result, tensors, written } = await removeIfFailed(o.out, () => false, async () => {
