@@ -9,7 +9,8 @@
 // models' training curves and the small model's pretraining, tables the settings that differ, and
 // lists the configs; on the hand-written run (fixture), its table says what results.md says, "not
 // reached" included, and a results.json with seeds and the unigram line shows their spread.
-// `ligo report RUN RUN --html` on two training runs writes their page of curves. Screenshots:
+// `ligo report RUN RUN --html` on two training runs writes their page of curves; the wall-time
+// note appears when throughputs or savings disagree. Screenshots:
 // test-artifacts/report.png, test-artifacts/report-runs.png.
 
 import assert from 'node:assert/strict';
@@ -256,4 +257,15 @@ test('ligo report RUN RUN --html: a summary on stdout and the page of the runs\'
   } finally {
     await page.close();
   }
+});
+
+test('the wall-time note: same model at throughputs more than 15% apart, or wall-time savings far from FLOPs savings', async () => {
+  const { wallTimeNote } = await import('../src/report/html.ts');
+  const run = (label: string, tps: number) => ({ label, dir: label, evals: [], backends: [], train: [1, 2, 3].map((step) => ({ type: 'train' as const, step, loss: 1, lr: 1, gradNorm: 1, tokens: 0, tokensPerSecond: tps, flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 })) });
+  const models = new Map([['a', 'M'], ['b', 'M'], ['c', 'N']]);
+  assert.equal(wallTimeNote([run('a', 1000), run('b', 1100), run('c', 5000)], models, null), '', 'within 15%; another model may differ');
+  assert.match(wallTimeNote([run('a', 1000), run('b', 1200)], models, null), /b and a train the same model at 1200 and 1000 tokens\/s \(median\)/);
+  const cost = { flopsElectra: 0.368, flopsSixN: 0.37, wallSeconds: 0.466 };
+  const savings = { reference: 'a', targetLoss: 1, small: { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 }, methods: [{ label: 'ligo', method: 'ligo', finalValLoss: 1, reach: null, costWithoutSmall: null, costWithSmall: null, savingsWithoutSmall: cost, savingsWithSmall: null }] };
+  assert.match(wallTimeNote([], models, savings), /ligo saves 46\.6% of the wall time but 36\.8% of the FLOPs/);
 });

@@ -101,7 +101,7 @@ export const TRAIN_DEFAULTS = {
 const D = TRAIN_DEFAULTS;
 
 /** The run's TrainingBudget: the one place flags become budget fields. */
-export function budgetOf(o: TrainRunOptions): TrainingBudget {
+function budgetOf(o: TrainRunOptions): TrainingBudget {
   return {
     steps: o.steps,
     batchSize: o.batchSize,

@@ -235,7 +235,7 @@ path.marker { pointer-events: all; }
 const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** 'BertForMaskedLM 4L-192H-3A-768F (1,234,567 parameters)' for an HF config. */
-export function modelName(config: Record<string, unknown>): string {
+function modelName(config: Record<string, unknown>): string {
   const c = configFromJSON(config);
   const d = dims(c);
   const parameters = specEntries(modelFor(c).paramSpec(c)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
@@ -301,7 +301,7 @@ function flat(o: unknown, prefix = '', out: Map<string, string> = new Map()): Ma
 }
 
 /** A table of the settings that differ between columns (absent: '–'); '' when none differ. */
-export function differencesTable(columns: { label: string; settings: Record<string, unknown> }[]): string {
+function differencesTable(columns: { label: string; settings: Record<string, unknown> }[]): string {
   const flats = columns.map((c) => flat(c.settings));
   const keys = [...new Set(flats.flatMap((f) => [...f.keys()]))].filter((k) => new Set(flats.map((f) => f.get(k) ?? '–')).size > 1).sort();
   if (keys.length === 0) return '<p class="muted">No setting differs between them.</p>';

@@ -47,7 +47,7 @@ function runningMean(values: number[], window: number): number[] {
 }
 
 /** The window of the training loss's running mean: about 2% of the longest run. */
-export function smoothingWindow(runs: RunCurves[]): number {
+function smoothingWindow(runs: RunCurves[]): number {
   return Math.max(1, Math.round(Math.max(0, ...runs.map((r) => r.train.length)) / 50));
 }
 

@@ -18,7 +18,7 @@ export interface TrainObserver {
   onEnd?(): void;
 }
 
-export function formatSeconds(s: number): string {
+function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
