@@ -4,8 +4,14 @@
 // raises no console or page errors, embeds the savings results.json has, shows one table row per
 // method, one line per method plus the dashed target in each chart, switches the x axis with the
 // FLOP convention toggle, hides and shows a method from its legend entry, shows a point's numbers
-// on hover, and lists the configs; on the hand-written run (fixture), its table says what
-// results.md says, "not reached" included. Screenshot: test-artifacts/report.png.
+// on hover, switches the y range between where the lines differ and the full range, marks where
+// each method reaches the target, names the models and the page's metadata, draws the large
+// models' training curves and the small model's pretraining, tables the settings that differ, and
+// lists the configs; on the hand-written run (fixture), its table says what results.md says, "not
+// reached" included, and a results.json with seeds and the unigram line shows their spread.
+// `ligo report RUN RUN --html` on two training runs writes their page of curves; the wall-time
+// note appears when throughputs or savings disagree. Screenshots:
+// test-artifacts/report.png, test-artifacts/report-runs.png.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseSpec, runExperiment } from '../src/experiment/index.ts';
-import { HTML_REPORT, readCurves, writeReport } from '../src/report/index.ts';
+import { HTML_REPORT, computeSavings, htmlReport, readCurves, writeReport } from '../src/report/index.ts';
 import { tinySpec, writeFakeRun } from './run-fixtures.ts';
 import { CHROMIUM, chromiumSkip } from './optional.ts';
 
@@ -88,9 +94,10 @@ test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, config
   try {
     assert.deepEqual(await page.$$eval('#savings-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-label'))), METHODS, 'one table row per method');
 
+    const axes = await page.$$eval('.svg-wrap[data-axis]', (ws) => ws.map((w) => w.getAttribute('data-axis')));
+    assert.deepEqual([...new Set(axes)], ['flopsElectra', 'flopsSixN', 'wallSeconds'], 'FLOPs (ELECTRA), FLOPs (6N), wall time');
     const svgs = page.locator('svg.chart-svg');
-    assert.equal(await svgs.count(), 3, 'FLOPs (ELECTRA), FLOPs (6N), wall time');
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (await svgs.count()); i++) {
       const svg = svgs.nth(i);
       assert.deepEqual(await svg.locator('polyline.series').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-label'))), METHODS, `chart ${i}: one line per method`);
       assert.equal(await svg.locator('line.target').count(), 1, `chart ${i}: the target line`);
@@ -112,7 +119,7 @@ test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, config
     assert.deepEqual(await xAxis(), electra);
 
     // A legend entry hides and shows its method's line.
-    const wall = page.locator('#chart-wall svg');
+    const wall = page.locator('#chart-wall .svg-wrap:not([hidden]) svg');
     const line = (label: string) => wall.locator(`polyline[data-label="${label}"]`);
     await wall.locator('.legend-entry[data-label="ligo"]').click();
     assert.equal(await line('ligo').isVisible(), false, 'ligo hidden');
@@ -140,7 +147,32 @@ test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, config
     assert.match(await ligo.innerText(), /"num_hidden_layers": 2/);
     assert.match(await ligo.innerText(), /from legs\/ligo\/train\/checkpoints\/step-000008\/config\.json/);
 
-    await wall.locator('.series-group[data-label="ligo"] circle.point').nth(1).hover();
+    // The y range: where the lines differ first, the full range on request (other y ticks).
+    const yTicks = () => wall.evaluate((svg) => [...svg.querySelectorAll('text[text-anchor="end"]')].map((t) => t.textContent));
+    if ((await page.locator('#chart-wall input[data-key="range"]').count()) > 0) {
+      const zoomed = await yTicks();
+      await page.locator('#chart-wall').getByRole('radio', { name: 'full' }).check();
+      assert.notDeepEqual(await yTicks(), zoomed, 'the full range has other y ticks');
+      assert.equal(await page.locator('#chart-wall .svg-wrap:not([hidden])').count(), 1);
+      await page.locator('#chart-wall').getByRole('radio', { name: 'where the lines differ' }).check();
+      assert.deepEqual(await yTicks(), zoomed);
+    }
+    // A diamond where each method reaches the target (scratch, the reference, reaches it at its end).
+    const reached = readCurves(realRun);
+    const savings = computeSavings(reached.curves, reached.reference, reached.small);
+    const reaching = savings.methods.filter((m) => m.costWithoutSmall !== null).map((m) => m.label);
+    assert.deepEqual(await wall.locator('path.marker').evaluateAll((ms) => ms.map((m) => m.parentElement!.getAttribute('data-label'))), reaching);
+    assert.match(await wall.locator('path.marker title').first().textContent() ?? '', /reaches the target at /);
+    // Models, metadata, training curves, the small model's pretraining, the differences table.
+    assert.match(await page.locator('#models').innerText(), /^Models: small BertForMaskedLM 1L-\d+H-\d+A-\d+F \([\d,]+ parameters\), grown into large BertForMaskedLM 2L-/);
+    assert.match(await page.locator('p.meta').nth(1).innerText(), /^generated \d{4}-\d\d-\d\dT.* by ligo \d+\.\d+\.\d+ · backend (native|reference) \(from the logs\) · command: ligo experiment /);
+    for (const id of ['large-train-loss', 'large-lr', 'large-grad-norm', 'large-throughput', 'small-val', 'small-train-loss', 'operator']) {
+      assert.equal(await page.locator(`#${id} .svg-wrap:not([hidden]) polyline.series`).count() > 0, true, `${id} has lines`);
+    }
+    assert.deepEqual(await page.locator('#large-lr .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-label'))), METHODS);
+    const differences = await page.$$eval('table.differences tbody th', (ths) => ths.map((th) => th.textContent));
+    assert.ok(differences.includes('model.num_hidden_layers') && differences.includes('method.name'), `differences: ${differences.join(', ')}`);
+    await wall.locator('.series-group[data-label="ligo"] circle.point').nth(1).hover({ force: true });
     fs.mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     assert.deepEqual(errors, []);
@@ -181,4 +213,59 @@ test('report.html says what results.md says, "not reached" included', { skip }, 
   } finally {
     await page.close();
   }
+});
+
+test('a results.json with seeds and the unigram line, a growth.json with the operator\'s losses: their spread, the line and the curve on the page', { skip }, async () => {
+  const dir = writeFakeRun(join(tmp, 'fake-seeds'));
+  const growth = join(dir, 'legs', 'ligo', 'growth.json');
+  fs.writeFileSync(growth, JSON.stringify({ ...JSON.parse(fs.readFileSync(growth, 'utf8')), operatorLosses: [7.1, 6.8, 6.6, 6.5] }));
+  writeReport(dir, { html: true });
+  const results = JSON.parse(fs.readFileSync(join(dir, 'results.json'), 'utf8'));
+  results.unigramLoss = 7.25;
+  results.seeds = [0, 1, 2];
+  results.methods[1].spread = { finalValLoss: { mean: 5.5, min: 5.4, max: 5.6, sd: 0.1 } };
+  fs.writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
+  const e = readCurves(dir);
+  fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, computeSavings(e.curves, e.reference, e.small)));
+  const { page, errors } = await open(join(dir, HTML_REPORT));
+  try {
+    assert.match(await page.locator('body').innerText(), /Unigram line: a model that ignores the context reaches validation loss 7\.2500/);
+    assert.deepEqual(await page.$$eval('#spread-table tbody tr', (trs) => trs.map((tr) => tr.textContent)), [`${results.methods[1].label}5.500 ± 0.10 [5.400, 5.600]`]);
+    assert.deepEqual(await page.locator('#operator .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => [l.getAttribute('data-label'), l.getAttribute('points')!.split(' ').length])), [['ligo', 4]]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('ligo report RUN RUN --html: a summary on stdout and the page of the runs\' curves', { skip }, async () => {
+  const runs = ['scratch', 'ki'].map((l) => join(realRun, 'legs', l, 'train'));
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), 'report', ...runs, '--html'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^run +steps +train loss +val loss +FLOPs \(ELECTRA\) +wall time$/m);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => / +8 +\d+\.\d{4} +\d+\.\d{4} /.test(l)).map((l) => l.split(' ')[0]), ['scratch/train', 'ki/train'], 'one line per run, labelled by as much of its path as tells them apart');
+  const { page, errors } = await open(join(runs[0]!, HTML_REPORT));
+  try {
+    assert.equal(await page.locator('#runs-table tbody tr').count(), 2);
+    for (const id of ['run-val', 'run-train-loss', 'run-lr', 'run-grad-norm', 'run-throughput']) assert.equal(await page.locator(`#${id} .svg-wrap:not([hidden]) polyline.series`).count(), 2, id);
+    assert.equal(await page.getByText('No setting differs between them.').count(), 1, 'two legs of one experiment: same model, no run.json');
+    const legend = page.locator('#run-lr .svg-wrap:not([hidden]) .legend-entry').first();
+    await legend.click();
+    assert.equal(await page.locator('#run-lr .svg-wrap:not([hidden]) .series-group.off').count(), 1, 'a legend entry hides its run');
+    await page.screenshot({ path: join(ROOT, 'test-artifacts', 'report-runs.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the wall-time note: same model at throughputs more than 15% apart, or wall-time savings far from FLOPs savings', async () => {
+  const { wallTimeNote } = await import('../src/report/html.ts');
+  const run = (label: string, tps: number) => ({ label, dir: label, evals: [], backends: [], train: [1, 2, 3].map((step) => ({ type: 'train' as const, step, loss: 1, lr: 1, gradNorm: 1, tokens: 0, tokensPerSecond: tps, flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 })) });
+  const models = new Map([['a', 'M'], ['b', 'M'], ['c', 'N']]);
+  assert.equal(wallTimeNote([run('a', 1000), run('b', 1100), run('c', 5000)], models, null), '', 'within 15%; another model may differ');
+  assert.match(wallTimeNote([run('a', 1000), run('b', 1200)], models, null), /b and a train the same model at 1200 and 1000 tokens\/s \(median\)/);
+  const cost = { flopsElectra: 0.368, flopsSixN: 0.37, wallSeconds: 0.466 };
+  const savings = { reference: 'a', targetLoss: 1, small: { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 }, methods: [{ label: 'ligo', method: 'ligo', finalValLoss: 1, reach: null, costWithoutSmall: null, costWithSmall: null, savingsWithoutSmall: cost, savingsWithSmall: null, growthShare: null }] };
+  assert.match(wallTimeNote([], models, savings), /ligo saves 46\.6% of the wall time but 36\.8% of the FLOPs/);
 });

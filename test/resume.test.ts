@@ -2,6 +2,10 @@
 // checkpoint, and one killed while writing a checkpoint (held there by the test hook
 // LIGO_TEST_PAUSE_IN_CHECKPOINT), both resume and produce exactly the uninterrupted run's loss
 // curve (train and eval records of train.jsonl); a second run on a locked directory refuses.
+// Ctrl-C (SIGINT) and SIGTERM stop a run cleanly: a checkpoint at the step reached, the lock
+// released, one line with the resume command, exit code 130 / 143; a second Ctrl-C while that
+// checkpoint is being written ends the process at once. Resuming says so, and refuses changed
+// settings.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,8 +30,8 @@ interface Exit {
   stderr: string;
 }
 
-function start(out: string, env: Record<string, string> = {}): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, args(out), { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+function start(out: string, env: Record<string, string> = {}, extra: string[] = []): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [...args(out), ...extra], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
@@ -101,4 +105,64 @@ test('killed between checkpoints after the first one: resume reproduces the loss
   assert.equal((await run.exit).signal, 'SIGKILL');
   await finish(out);
   assertSameCurve(out);
+});
+
+const trainSteps = (out: string) => (fs.existsSync(join(out, LOG_FILE)) ? readRunLog(join(out, LOG_FILE)).filter((r) => r.type === 'train').length : 0);
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal}: checkpoint at the step reached, lock released, one line to resume, exit ${code}; the resumed run reproduces the curve`, async () => {
+    const out = join(tmp, `stopped-${signal}`);
+    const run = start(out);
+    await waitFor('three updates', () => trainSteps(out) >= 3, run.exit);
+    run.child.kill(signal);
+    const r = await run.exit;
+    assert.equal(r.code, code, r.stderr);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    const m = /^stopped at step (\d+) of 24; checkpoint (\S+); resume with: ligo train --out (\S+)$/.exec(last);
+    assert.ok(m, `last line: ${last}`);
+    const step = Number(m[1]);
+    assert.ok(step >= 3 && step < STEPS, last);
+    assert.equal(m[2], join(ckptRoot(out), `step-${String(step).padStart(6, '0')}`));
+    assert.ok(names(out).includes(`step-${String(step).padStart(6, '0')}`), `checkpoints: ${names(out).join(', ')}`);
+    assert.equal(m[3], out);
+    assert.ok(!fs.existsSync(join(out, 'lock')), 'the lock is released');
+    const resumed = await start(out).exit;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`^resuming at step ${step} of 24 from .*step-${String(step).padStart(6, '0')}$`, 'm'));
+    assertSameCurve(out);
+  });
+}
+
+test('a second Ctrl-C while the stop checkpoint is written ends the process at once; the last complete checkpoint stays', async () => {
+  const out = join(tmp, 'second-ctrl-c');
+  const run = start(out, { LIGO_TEST_PAUSE_IN_CHECKPOINT: 'stop' });
+  await waitFor('the first checkpoint and an update after it', () => names(out).includes('step-000006') && trainSteps(out) >= 7, run.exit); // the stop checkpoint is then a new one
+  run.child.kill('SIGINT');
+  await waitFor('the pause inside the stop checkpoint', () => pausedIn(out), run.exit);
+  const t0 = Date.now();
+  run.child.kill('SIGINT');
+  const r = await run.exit;
+  assert.equal(r.signal, 'SIGINT', JSON.stringify(r));
+  assert.ok(Date.now() - t0 < 10_000, 'at once, not after the 60 s pause');
+  assert.ok(names(out).some((n) => /^step-\d+$/.test(n)), `a complete checkpoint remains: ${names(out).join(', ')}`);
+  await finish(out);
+  assertSameCurve(out);
+});
+
+test('resuming with a changed setting is refused in one line naming it; impossible settings are refused', async () => {
+  const out = join(tmp, 'killed-after-first'); // a finished run from above
+  for (const [flags, name] of [[['--batch-size', '4'], '--batch-size'], [['--lr', '0.001'], '--lr'], [['--schedule', 'cosine'], '--schedule'], [['--seq-len', '16'], '--seq-len']] as const) {
+    const r = await start(out, {}, [...flags]).exit;
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ligo train: error: ${out} was started with ${name} \\S+, not ${flags[1]}: .*--allow-change`));
+  }
+  const allowed = await start(out, {}, ['--lr', '0.001', '--allow-change']).exit;
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stderr, new RegExp(`^${out}: resuming with --lr 0.003 -> 0.001$`, 'm'));
+  const fresh = join(tmp, 'impossible');
+  const r = await start(fresh, {}, ['--warmup', '30']).exit;
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^ligo train: error: --warmup 30 is longer than the run's --steps 24/);
+  assert.ok(!fs.existsSync(fresh), 'a refused run leaves no directory behind');
 });

@@ -2,6 +2,8 @@
 // (0 ok, 2 bad usage or input, 1 unexpected — a diverged or locked run included), and the
 // typed flag parsers.
 
+import fs from 'node:fs';
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 
 /** Bad usage or input found by a command itself (exit code 2). */
@@ -63,3 +65,22 @@ export const numberIn = (lo: number, hi: number, loOpen: boolean) => (v: string)
   if (v.trim() === '' || !Number.isFinite(n) || n > hi || n < lo || (loOpen && n === lo)) throw new InvalidArgumentError(`must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}]`);
   return n;
 };
+
+/** Refuses a path that is a file where a directory is expected, naming the directory it may have meant. */
+export function expectDirectory(flag: string, path: string): void {
+  if (fs.existsSync(path) && !fs.statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a file; it expects a directory: did you mean ${dirname(path)}?`);
+}
+
+/**
+ * Runs `work`, which writes into `dir`; when it fails and `dir` did not exist before, removes
+ * `dir` unless `kept()` says real output was written, so a refused command leaves nothing behind.
+ */
+export async function removeIfFailed<T>(dir: string, kept: () => boolean, work: () => Promise<T>): Promise<T> {
+  const existed = fs.existsSync(dir);
+  try {
+    return await work();
+  } catch (e) {
+    if (!existed && !kept()) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,11 +1,11 @@
 // `ligo experiment SPEC [--out DIR]`: runs an experiment spec (src/experiment) and writes its
-// report (src/report): savings table on stdout, progress on stderr. The run directory defaults
+// report (src/report; report.html included): savings table on stdout, progress on stderr. The run directory defaults
 // to runs/NAME-HASH (the spec's name and hash); running again continues or reuses what is done.
 // Also what the other experiment commands (demo, report) share: running a spec and printing its report.
 
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { guarded } from './common.ts';
+import { expectDirectory, guarded } from './common.ts';
 import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
 import type { Report } from '../report/index.ts';
 
@@ -24,6 +24,7 @@ export function registerExperiment(program: Command): void {
   guarded(cmd, async (specPath: string, o: { out?: string }) => {
     const { readSpec, specHash } = await import('../experiment/index.ts');
     const spec = readSpec(specPath);
+    if (o.out) expectDirectory('--out', o.out);
     await runAndReport(spec, o.out ?? join('runs', `${spec.name}-${specHash(spec)}`));
   });
 }
@@ -33,24 +34,30 @@ const elapsed = (t0: number) => {
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 };
 
-/** Progress on stderr: a line per leg, train()'s progress, and LiGO's steps every tenth. */
+/** Progress on stderr: a line per leg, and train()'s and LiGO's steps on the display every long command uses. */
 async function progress(t0: number): Promise<RunOptions> {
-  const { consoleProgress } = await import('../train/index.ts');
+  const { consoleProgress, stepDisplay } = await import('../train/index.ts');
+  let growing: ReturnType<typeof stepDisplay> | null = null;
   return {
     log: (line) => process.stderr.write(`[${elapsed(t0)}] ${line}\n`),
     observer: () => consoleProgress({ logEvery: 25 }),
     onGrowProgress: (step, total, loss) => {
-      if (step % Math.max(1, Math.round(total / 10)) === 0 || step === total) process.stderr.write(`growing: step ${step}/${total}, loss ${loss.toFixed(4)}\n`);
+      if (!growing || step === 1) {
+        growing = stepDisplay({ label: 'growing: step', logEvery: Math.max(1, Math.round(total / 10)) });
+        growing.start(total, 0);
+      }
+      growing.update(step, `loss ${loss.toFixed(4)}`);
+      if (step === total) growing.stop();
     },
   };
 }
 
-/** Runs the spec in `dir`, writes the report, prints the savings tables and the files written. */
+/** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written. */
 export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
   const { runExperiment } = await import('../experiment/index.ts');
   const t0 = performance.now();
   const run = runExperiment(spec, dir, await progress(t0));
-  const report = await printReport(dir);
+  const report = await printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
   return report;
 }

@@ -8,16 +8,19 @@
 // --hidden, --heads and --ffn then override single sizes. Methods that learn (ligo) train on the
 // large model's own loss: text from --data (tokenised with the small checkpoint's tokenizer.json,
 // shards cached in OUT/token-cache), images from MNIST / Fashion-MNIST; a progress bar shows
-// their steps. Exit codes: 0 done, 2 bad usage or input (one line on stderr), 1 unexpected.
+// their steps (the progress display of every long command). A target no larger than the small
+// model is refused; a failed growth leaves no --out directory behind. `ligo grow --method NAME
+// --help` adds that method's options (defaults and meaning) to the help. The summary goes to
+// stdout. Exit codes: 0 done, 2 bad usage or input (one line on stderr), 1 unexpected.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError, guarded, intAtLeast } from './common.ts';
-import cliProgress from 'cli-progress';
+import { UsageError, expectDirectory, guarded, intAtLeast, removeIfFailed } from './common.ts';
+import { methodHelp } from './catalog.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import type { DataName } from '../train/index.ts';
+import { dataNames, textDataNames, imageDataNames, type DataName } from '../train/data-names.ts';
 import type { GrowContext, GrowMethod } from '../grow/index.ts';
 
 interface GrowOptions {
@@ -30,42 +33,47 @@ interface GrowOptions {
   hidden?: number;
   heads?: number;
   ffn?: number;
-  option: string[];
+  option?: string[];
   data?: DataName;
   batchSize: number;
   seqLen: number;
 }
 
 const EXAMPLE = `
-Examples:
-  ligo grow --from runs/bert-small/checkpoints/step-2000 --to bert-12L-768H --method stackbert --out grown/bert-stack
-  ligo grow --from ckpt/gpt2-small --to gpt2 --method lemon --layers 8 --out grown/gpt2-lemon
-  ligo grow --from ckpt/bert-small --to large.json --method ligo --data sotu --option steps=100 --out grown/bert-ligo
-  ligo grow --from ckpt/bert-small --to bert-12L-768H --method mslt --option freezeSteps=500 --out grown/bert-mslt`;
+Examples (runs/bert-mini: \`ligo train --config bert-4L-256H --data sotu --out runs/bert-mini\`):
+  ligo grow --from runs/bert-mini --method stackbert --layers 8 --out grown/bert-stack
+  ligo grow --from runs/bert-mini --to bert-6L-512H --method lemon --out grown/bert-lemon
+  ligo grow --from runs/bert-mini --method ligo --layers 8 --data sotu --option steps=100 --option mode=full --out grown/bert-ligo
+  ligo grow --from runs/bert-mini --method mslt --layers 8 --option freezeSteps=500 --out grown/bert-mslt
+  ligo grow --method ligo --help      (LiGO's options; \`ligo methods\` lists every method's)`;
 
-export function registerGrow(program: Command): void {
+/**
+ * `ligo grow` with `method` (from --method on the command line, when given with --help) whose
+ * options the help shows.
+ */
+export function registerGrow(program: Command, method: GrowMethod | null = null): void {
   const cmd = program
     .command('grow')
     .description('grow a small checkpoint into a larger model with a growth method (ligo, stackbert, lemon, ...)')
     .requiredOption('--from <dir>', 'small model: a checkpoint directory (model.safetensors + config.json [+ tokenizer.json]) or a run directory (its newest checkpoint)')
     .option('--to <preset|file>', 'large model: a preset (its sizes on the small config) or a config.json (default: the small config)')
-    .requiredOption('--method <name>', 'growth method (stackbert, interpolation, mslt, net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, block-expansion, msg, ligo)')
+    .requiredOption('--method <name>', 'growth method (`ligo methods` lists them with their options; A+B: width method A, then depth method B)')
     .requiredOption('--out <dir>', 'directory for the grown checkpoint')
     .option('--seed <n>', 'seed for the method\'s random choices (and ligo\'s data order)', intAtLeast(0), 0)
     .option('--layers <n>', 'large model: number of layers', intAtLeast(1))
     .option('--hidden <n>', 'large model: hidden size', intAtLeast(1))
     .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
     .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
-    .option('--option <key=value>', 'a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(['sotu', 'brown', 'moby-dick', 'all', 'mnist', 'fashion-mnist']))
+    .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(dataNames))
     .option('--batch-size <n>', 'examples per step for methods that learn', intAtLeast(1), 64)
     .option('--seq-len <n>', 'tokens per text example for methods that learn', intAtLeast(2), 128)
-    .addHelpText('after', EXAMPLE);
+    .addHelpText('after', method ? `${EXAMPLE}\n\n${methodHelp(method)}` : EXAMPLE);
   guarded(cmd, runGrow);
 }
 
 /** key=value pairs; values parse as JSON when they can (numbers, booleans), else stay text. */
-function parseOptions(pairs: string[]): Record<string, unknown> {
+function parseOptions(pairs: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
@@ -100,7 +108,7 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
 
 /** ctx.batches for the large model's own loss, and the data they come from. */
 async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null): Promise<NonNullable<GrowContext['batches']>> {
-  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (sotu, brown, moby-dick, all for text; mnist, fashion-mnist for images)`);
+  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} for text; ${imageDataNames.join(', ')} for images)`);
   const lib = await import('../train/index.ts');
   const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: 1 };
   let factory;
@@ -121,16 +129,20 @@ async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson
   return () => task.next().batch;
 }
 
-function progressBar(): Pick<GrowContext, 'onProgress'> & { stop(): void } {
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'growing {value}/{total} |{bar}| loss {loss}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic);
-  let started = false;
+/** The operator's steps on the progress display every long command uses, after a line saying what learns. */
+async function progress(what: string): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
+  const { stepDisplay } = await import('../train/progress.ts');
+  let display: ReturnType<typeof stepDisplay> | null = null;
   return {
     onProgress: (step, total, loss) => {
-      if (!started) bar.start(total, 0, { loss: '-' });
-      started = true;
-      bar.update(step, { loss: loss.toFixed(4) });
+      if (!display) {
+        display = stepDisplay({ label: 'growing: step', logEvery: Math.max(1, Math.round(total / 20)) });
+        display.note(`${what}: ${total} operator steps`);
+        display.start(total, 0);
+      }
+      display.update(step, `loss ${loss.toFixed(4)}`);
     },
-    stop: () => started && bar.stop(),
+    stop: () => display?.stop(),
   };
 }
 
@@ -141,24 +153,32 @@ async function runGrow(o: GrowOptions): Promise<void> {
   const { loadCheckpoint, CONFIG_FILE } = await import('../io/checkpoint.ts');
   const { configFromJSON } = await import('../models/index.ts');
   const grow = await import('../grow/index.ts');
+  expectDirectory('--out', o.out);
   if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
   const method: GrowMethod = grow.getMethod(o.method);
   const { resolveCheckpointDir } = await import('../train/index.ts');
   const small = loadCheckpoint(resolveCheckpointDir(o.from));
   const smallConfig = configFromJSON(small.config);
   const large = await targetConfig(o, smallConfig);
-  grow.checkGrowable(smallConfig, large);
-  const bar = progressBar();
-  const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
-  if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer);
-  const started = performance.now();
-  let result;
-  try {
-    result = method.grow(small.tensors, smallConfig, large, ctx);
-  } finally {
-    bar.stop();
+  const [ds, dl] = [grow.dims(smallConfig), grow.dims(large)];
+  if (ds.layers === dl.layers && ds.hidden === dl.hidden && ds.heads === dl.heads && ds.ffn === dl.ffn) {
+    throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
-  const { tensors, files: written } = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
+  grow.checkGrowable(smallConfig, large);
+  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${o.data}` : ''}`);
+  const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
+  const started = performance.now();
+  const { result, tensors, written } = await removeIfFailed(o.out, () => false, async () => {
+    if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer);
+    let result;
+    try {
+      result = method.grow(small.tensors, smallConfig, large, ctx);
+    } finally {
+      bar.stop();
+    }
+    const saved = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
+    return { result, tensors: saved.tensors, written: saved.files };
+  });
   const seconds = (performance.now() - started) / 1000;
   console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
   if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.electra.toExponential(3)} FLOPs (ELECTRA convention), ${result.cost.flops.sixN.toExponential(3)} (6N), ${result.cost.wallSeconds.toFixed(1)} s`);

@@ -1,4 +1,6 @@
 // The `ligo` command line. Parses arguments and calls the library; holds no logic of its own.
+// Conventions of every command: results on stdout, progress and diagnostics on stderr; exit code
+// 0 done, 2 bad usage or input (an unknown command too), 1 unexpected (src/cli/common.ts).
 
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -8,14 +10,37 @@ import { registerExperiment } from './experiment.ts';
 import { registerReport } from './report.ts';
 import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
+import { registerCatalog } from './catalog.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+
+/** For `ligo grow --method NAME --help`: that method, whose options the help then lists. */
+async function growHelpMethod(args: string[]) {
+  const i = args.indexOf('--method');
+  if (args[0] !== 'grow' || i < 0 || !args.some((a) => a === '--help' || a === '-h')) return null;
+  const { getMethod } = await import('../grow/index.ts');
+  try {
+    return getMethod(args[i + 1] ?? '');
+  } catch {
+    return null; // the help without a method part; running the command names the mistake
+  }
+}
+
+/** "error: unknown command 'x'\n(Did you mean y?)" as "ligo: error: unknown command 'x' (did you mean y?)". */
+const oneLine = (str: string) => {
+  const [first, ...rest] = str.trim().split('\n');
+  const hint = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  return `${first!.replace(/^error:/, 'ligo: error:')}${hint ? ` (${hint[0]!.toLowerCase()}${hint.slice(1)})` : ''}`;
+};
 
 const program = new Command()
   .name('ligo')
   .description(pkg.description)
   .version(pkg.version, '-v, --version', 'print the version')
-  .showHelpAfterError('(run `ligo --help` for usage)');
+  .showHelpAfterError(false)
+  // Usage errors of the program itself (no command, an unknown one): one line, exit code 2, as for every command.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .configureOutput({ outputError: (str, write) => write(`${oneLine(str)}; run \`ligo --help\` for usage\n`) });
 
 program
   .command('backend')
@@ -26,10 +51,11 @@ program
   });
 
 registerTrain(program);
-registerGrow(program);
+registerGrow(program, await growHelpMethod(process.argv.slice(2)));
 registerExperiment(program);
 registerReport(program);
 registerDemo(program);
 registerInspect(program);
+registerCatalog(program);
 
 await program.parseAsync(process.argv);

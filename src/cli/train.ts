@@ -1,12 +1,22 @@
 // `ligo train`: parses and checks the flags, resolves the config, tokenizer and data, and calls
 // train() (src/train). Usage errors print one line and exit with code 2; a diverged or locked
-// run exits with code 1.
+// run exits with code 1. The summary goes to stdout, progress and notes to stderr.
 //
 // The resolved flags are kept in RUN_DIR/run.json. Running `ligo train --out RUN_DIR` again
-// resumes that run from its last checkpoint with the saved flags; flags given again override the
-// saved ones (e.g. a lower --lr after divergence), except the model and data, which a run
-// cannot change. Presets are adapted to the data: image presets take MNIST's 28x28x1 images and
-// 10 labels; GPT-2 presets take the trained tokenizer's end-of-text id as bos/eos.
+// resumes that run from its last checkpoint with the saved flags, and says so. --steps (to train
+// further) and the cadence flags (--eval-every, --save-every, --log-every) may change on a
+// resume; any other flag that differs from the saved one is refused in one line naming it,
+// unless --allow-change (e.g. a lower --lr after divergence); the model and data never change.
+// Presets are adapted to the data: image presets take MNIST's 28x28x1 images and 10 labels;
+// GPT-2 presets take the trained tokenizer's end-of-text id as bos/eos.
+//
+// The flags describe a TrainingBudget (src/train/budget.ts, the type experiment specs use too),
+// with its defaults: validation every steps/20 updates and a checkpoint every steps/5.
+//
+// Ctrl-C (or SIGTERM) stops after the current update: a checkpoint at the step reached, the run
+// directory unlocked, one line with the command that resumes, exit code 130 (143). A second
+// Ctrl-C ends the process at once (the last complete checkpoint stays valid). A run that fails
+// before training starts removes the run directory it created.
 //
 // `--data brown-genre` fine-tunes on Brown genre classification: a masked-LM BERT/RoBERTa
 // (checkpoint or preset) gets a fresh sequence-classification head over the 15 genres (seeded by
@@ -27,14 +37,18 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError, guarded, intAtLeast, numberIn } from './common.ts';
+import { UsageError, expectDirectory, guarded, intAtLeast, numberIn, removeIfFailed } from './common.ts';
+import { listenForInterrupt, signalExitCode } from './interrupt.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
-import type { KiSpec, TrainDataName, TrainResult, TrainSpec } from '../train/index.ts';
+import type { KiSpec, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
 import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
+import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
+import { imageDataNames, trainDataNames, type TrainDataName } from '../train/data-names.ts';
+import { decayKinds } from '../train/schedule.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -52,9 +66,10 @@ export interface TrainRunOptions {
   weightDecay: number;
   clip: number;
   accum: number;
-  evalEvery: number;
+  /** Resolved from --steps when the run starts (defaultEvalEvery, defaultSaveEvery). */
+  evalEvery?: number;
   evalBatches: number;
-  saveEvery: number;
+  saveEvery?: number;
   logEvery: number;
   seed: number;
   kiTeacher?: string;
@@ -67,56 +82,73 @@ export interface TrainRunOptions {
   tokenDrop?: number;
 }
 
-/** The defaults of the optional flags. */
+/** The defaults of the optional flags (the budget's are TrainingBudget's). */
 export const TRAIN_DEFAULTS = {
   steps: 1000,
-  batchSize: 32,
+  batchSize: BUDGET_DEFAULTS.batchSize,
   seqLen: 128,
-  lr: 1e-4,
-  warmup: 0,
-  schedule: 'linear',
-  weightDecay: 0.01,
-  clip: 1,
-  accum: 1,
-  evalEvery: 100,
+  lr: BUDGET_DEFAULTS.lr,
+  warmup: BUDGET_DEFAULTS.warmupSteps,
+  schedule: BUDGET_DEFAULTS.decay,
+  weightDecay: BUDGET_DEFAULTS.weightDecay,
+  clip: BUDGET_DEFAULTS.clipNorm,
+  accum: BUDGET_DEFAULTS.accumSteps,
   evalBatches: 10,
-  saveEvery: 100,
   logEvery: 10,
   seed: 0,
   kiAlpha: 0.5,
 } as const satisfies Partial<TrainRunOptions>;
 const D = TRAIN_DEFAULTS;
 
+/** The run's TrainingBudget: the one place flags become budget fields. */
+function budgetOf(o: TrainRunOptions): TrainingBudget {
+  return {
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    warmupSteps: o.warmup,
+    decay: o.schedule,
+    weightDecay: o.weightDecay,
+    clipNorm: o.clip,
+    accumSteps: o.accum,
+    evalEvery: o.evalEvery ?? defaultEvalEvery(o.steps),
+    saveEvery: o.saveEvery ?? defaultSaveEvery(o.steps),
+    ...(o.layerDrop ? { layerDrop: { thetaBar: o.layerDropTheta ?? LAYER_DROP_DEFAULTS.thetaBar, gamma: o.layerDropGamma ?? LAYER_DROP_DEFAULTS.gamma } } : {}),
+    ...(o.tokenDrop !== undefined ? { tokenDrop: { keepRatio: o.tokenDrop } } : {}),
+  };
+}
+
 const EXAMPLE = `
 Examples:
   ligo train --config bert-4L-256H --data sotu --out runs/bert-mini --steps 2000 --batch-size 32 --seq-len 128 --lr 2e-4 --warmup 100
   ligo train --from runs/bert-mini --data sotu --out runs/bert-more --steps 500
   ligo train --config vit-tiny --data mnist --out runs/vit --steps 1000 --batch-size 64
-  ligo train --from runs/bert-grown --data sotu --out runs/bert-grown-train      # a grown model, with its grow.json schedule
+  ligo train --from grown/bert-stack --data sotu --out runs/bert-stack-train --steps 1000      # a grown model (ligo grow), with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
-  ligo train --config bert-6L-512H --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
-  ligo train --out runs/bert-mini --lr 1e-4      # resume runs/bert-mini from its last checkpoint, lower learning rate`;
+  ligo train --from runs/bert-mini --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
+  ligo train --out runs/bert-mini --steps 3000     # resume runs/bert-mini from its last checkpoint and train further
+  ligo train --out runs/bert-mini --lr 1e-4 --allow-change     # resume with a lower learning rate (e.g. after divergence)`;
 
 export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('train a model (masked LM, causal LM, image classification, or fine-tune on Brown genres); resumes automatically when RUN_DIR holds a checkpoint')
-    .option('--config <preset|file>', 'model preset name (see presets) or a HuggingFace config.json')
+    .option('--config <preset|file>', 'model preset name (`ligo presets` lists them) or a HuggingFace config.json')
     .option('--from <dir>', 'start from a checkpoint directory (model.safetensors + config.json [+ tokenizer.json] [+ grow.json]) or a run directory')
-    .addOption(new Option('--data <name>', 'training data (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification)').choices(['sotu', 'brown', 'moby-dick', 'all', 'mnist', 'fashion-mnist', 'brown-genre']))
+    .addOption(new Option('--data <name>', 'training data (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification)').choices(trainDataNames))
     .requiredOption('--out <dir>', 'run directory (checkpoints, train.jsonl log, tokenizer)')
     .option('--steps <n>', 'optimizer updates', intAtLeast(1), D.steps)
     .option('--batch-size <n>', 'examples per micro-batch', intAtLeast(1), D.batchSize)
     .option('--seq-len <n>', 'tokens per text example (brown-genre: the longest piece of a document)', intAtLeast(2), D.seqLen)
     .option('--lr <x>', 'peak learning rate', numberIn(0, 10, true), D.lr)
     .option('--warmup <n>', 'linear warmup updates', intAtLeast(0), D.warmup)
-    .addOption(new Option('--schedule <kind>', 'decay after warmup').choices(['linear', 'cosine', 'constant']).default(D.schedule))
+    .addOption(new Option('--schedule <kind>', 'decay after warmup').choices(decayKinds).default(D.schedule))
     .option('--weight-decay <x>', 'AdamW decoupled weight decay (not on biases and LayerNorm weights)', numberIn(0, 1, false), D.weightDecay)
     .option('--clip <x>', 'global gradient-norm clip; 0 turns clipping off', numberIn(0, 1e6, false), D.clip)
     .option('--accum <n>', 'micro-batches per update (gradient accumulation)', intAtLeast(1), D.accum)
-    .option('--eval-every <n>', 'validate every N updates (0: only at the end)', intAtLeast(0), D.evalEvery)
+    .option('--eval-every <n>', 'validate every N updates (0: only at the end) (default: steps/20)', intAtLeast(0))
     .option('--eval-batches <n>', 'validation micro-batches', intAtLeast(1), D.evalBatches)
-    .option('--save-every <n>', 'checkpoint every N updates (0: only at the end)', intAtLeast(0), D.saveEvery)
+    .option('--save-every <n>', 'checkpoint every N updates (0: only at the end; Ctrl-C also saves) (default: steps/5)', intAtLeast(0))
     .option('--log-every <n>', 'progress line every N updates when stderr is not a terminal', intAtLeast(1), D.logEvery)
     .option('--seed <n>', 'seed for init (also of a fresh classification head), data order, masking and dropout', intAtLeast(0), D.seed)
     .option('--ki-teacher <dir>', 'knowledge inheritance: distil from this (smaller) checkpoint')
@@ -126,31 +158,48 @@ export function registerTrain(program: Command): void {
     .option('--layer-drop-theta <x>', `keep probability the deepest layer falls to (theta-bar; default ${LAYER_DROP_DEFAULTS.thetaBar})`, numberIn(0, 1, true))
     .option('--layer-drop-gamma <x>', `how fast per update the keep probabilities fall (default ${LAYER_DROP_DEFAULTS.gamma}; larger for short runs)`, numberIn(0, 1, true))
     .option('--token-drop <keep-ratio>', "token dropping (BERT/RoBERTa masked LM, 3 layers or more): the share of each sequence's tokens the middle layers process (the paper: 0.5)", numberIn(0, 1, true))
+    .option('--allow-change', 'resume with flags that differ from the run\'s saved ones (other than --steps and the cadence flags)')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, (_opts: unknown, command: Command) => runTrain(command));
 }
 
-/** Flags given on this command line override run.json; the model and data never change. */
-function mergeWithSaved(command: Command, runDir: string): TrainRunOptions {
-  const given = command.opts<TrainRunOptions & { out: string }>();
+/** Flags that may differ on a resume without --allow-change: more steps, and when to log, validate and save. */
+const FREE_ON_RESUME = new Set(['steps', 'evalEvery', 'saveEvery', 'logEvery', 'allowChange']);
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * The run's flags: run.json's, with the flags given on this command line. The model and data
+ * never change; on a resume (a checkpoint exists) other differences need --allow-change.
+ */
+function mergeWithSaved(command: Command, runDir: string, resuming: boolean, stderr: NodeJS.WritableStream = process.stderr): TrainRunOptions {
+  const { out: _out, ...given } = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
   const path = join(runDir, RUN_FILE);
   if (!fs.existsSync(path)) return given;
   const saved = JSON.parse(fs.readFileSync(path, 'utf8')) as TrainRunOptions;
   const merged: Record<string, unknown> = { ...saved };
+  const changed: string[] = [];
   for (const [k, v] of Object.entries(given)) {
-    if (command.getOptionValueSource(k) !== 'cli') continue;
-    if ((k === 'config' || k === 'from' || k === 'data') && saved[k] !== v) throw new UsageError(`${runDir} holds a run with --${k} ${saved[k] ?? '(none)'}; a run cannot change its model or data: use another --out`);
+    if (command.getOptionValueSource(k) !== 'cli' || k === 'allowChange') continue;
+    const was = (saved as unknown as Record<string, unknown>)[k];
+    if ((k === 'config' || k === 'from' || k === 'data') && was !== v) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
+    if (resuming && !FREE_ON_RESUME.has(k) && was !== v && !given.allowChange) {
+      throw new UsageError(`${runDir} was started with ${flagName(k)} ${was ?? '(not set)'}, not ${v === true ? '(set)' : v}: resuming with a different ${flagName(k)} changes the run; add --allow-change to resume anyway, or use another --out`);
+    }
+    if (resuming && was !== v) changed.push(`${flagName(k)} ${was ?? '(not set)'} -> ${v === true ? '(set)' : v}`);
     merged[k] = v;
   }
+  if (changed.length > 0) stderr.write(`${runDir}: resuming with ${changed.join(', ')}\n`);
   return merged as unknown as TrainRunOptions;
 }
 
 function checkCombination(o: TrainRunOptions): void {
   if (o.config && o.from) throw new UsageError('give either --config or --from, not both');
   if (!o.config && !o.from) throw new UsageError('--config or --from is required (the run directory holds no run to resume)');
-  if (!o.data) throw new UsageError('--data is required (sotu, brown, moby-dick, all, mnist, fashion-mnist or brown-genre)');
+  if (!o.data) throw new UsageError(`--data is required (${trainDataNames.join(', ')})`);
   if (o.kiSteps !== undefined && !o.kiTeacher) throw new UsageError('--ki-steps needs --ki-teacher');
   if ((o.layerDropTheta !== undefined || o.layerDropGamma !== undefined) && !o.layerDrop) throw new UsageError('--layer-drop-theta and --layer-drop-gamma need --layer-drop');
+  const problem = budgetProblem({ steps: o.steps, warmupSteps: o.warmup }, { steps: '--steps', warmupSteps: '--warmup' });
+  if (problem) throw new UsageError(problem);
 }
 
 interface ModelDir {
@@ -178,7 +227,7 @@ async function presetOrFile(name: string, data: TrainDataName): Promise<{ config
   const { configFromJSON, preset, presetNames } = await import('../models/index.ts');
   if (presetNames.includes(name)) {
     const base = preset(name);
-    const image = data === 'mnist' || data === 'fashion-mnist';
+    const image = (imageDataNames as readonly string[]).includes(data);
     const config = image && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
     return { config, isPreset: true };
   }
@@ -204,25 +253,50 @@ function withTokenizerEos(config: ModelConfig, tokenizer: Tokenizer): ModelConfi
 
 async function runTrain(command: Command): Promise<void> {
   const runDir = command.opts<{ out: string }>().out;
-  await runTrainOptions(mergeWithSaved(command, runDir), runDir);
+  expectDirectory('--out', runDir);
+  const { latestCheckpointDir } = await import('../train/checkpoint.ts');
+  const interrupt = listenForInterrupt();
+  try {
+    const r = await runTrainOptions(mergeWithSaved(command, runDir, fs.existsSync(runDir) && latestCheckpointDir(runDir) !== null), runDir, { stop: interrupt.signal });
+    const signal = interrupt.received();
+    if (r.interrupted && signal) process.exitCode = signalExitCode(signal);
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 /**
  * `ligo train` after flag parsing: checks the flags, locks RUN_DIR, prepares config, weights,
- * tokenizer, data and grow schedule, trains, and reports on `stderr`. Throws on usage errors.
+ * tokenizer, data and grow schedule, trains (until `io.stop` is aborted), prints the summary on
+ * `stdout` and progress on `stderr`. Throws on usage errors; a run directory this call created
+ * is removed when it fails before training starts.
  */
-export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream } = {}): Promise<TrainResult> {
+export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal } = {}): Promise<TrainResult> {
   checkCombination(o);
   const lib = await import('../train/index.ts');
-  const lock = lib.acquireRunLock(runDir);
-  try {
-    return await prepareAndTrain(o, runDir, lib, io.stderr ?? process.stderr);
-  } finally {
-    lock.release();
-  }
+  let started = false;
+  return removeIfFailed(runDir, () => started, async () => {
+    const lock = lib.acquireRunLock(runDir);
+    try {
+      return await prepareAndTrain(o, runDir, lib, { stderr: io.stderr ?? process.stderr, stdout: io.stdout ?? process.stdout, stop: io.stop ?? new AbortController().signal, onStart: () => (started = true) });
+    } finally {
+      lock.release();
+    }
+  });
 }
 
-async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), stderr: NodeJS.WriteStream): Promise<TrainResult> {
+interface TrainIo {
+  stderr: NodeJS.WriteStream;
+  stdout: NodeJS.WritableStream;
+  stop: AbortSignal;
+  /** Called when training begins (the run directory then holds real output). */
+  onStart(): void;
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+
+async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
+  const { stderr } = io;
   const data = o.data!;
   const start = o.from ? await loadModelDir(o.from) : null;
   const chosen = start ? { config: start.config, isPreset: false } : await presetOrFile(o.config!, data);
@@ -232,7 +306,10 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   const tokenDrop = o.tokenDrop === undefined ? null : { keepRatio: o.tokenDrop };
   if (tokenDrop) usage(() => lib.checkTokenDrop(config, tokenDrop));
   if (o.kiTeacher) o.kiSteps ??= o.steps; // fixed when the run starts, so a resume with more --steps keeps the KI schedule
-  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(o, null, 1)}\n`);
+  const budget = budgetOf(o);
+  // Resolved once, so a resume with more --steps keeps the run's cadence.
+  o.evalEvery = budget.evalEvery;
+  o.saveEvery = budget.saveEvery;
   const resuming = lib.latestCheckpointDir(runDir) !== null;
   const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: o.evalBatches };
   let tokenizer: Tokenizer | null = null;
@@ -240,42 +317,54 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   if (lib.isImageData(data)) {
     task = lib.imageDataTask(data, shape);
   } else {
-    tokenizer = lib.runTokenizer(config, lib.corpusOf(data), runDir, start?.tokenizer ?? null);
+    tokenizer = lib.runTokenizer(config, lib.corpusOf(data), runDir, start?.tokenizer ?? null, (line) => stderr.write(`${line}\n`));
     if (chosen.isPreset) config = withTokenizerEos(config, tokenizer);
     usage(() => lib.checkTokenizerFits(config, tokenizer!));
-    task = lib.isClassificationData(data) ? lib.brownGenreTask(tokenizer, shape) : lib.corpusTask(config, data, tokenizer, runDir, shape);
+    task = lib.isClassificationData(data) ? lib.brownGenreTask(tokenizer, shape) : lib.corpusTask(config, data, tokenizer, runDir, shape, (line) => stderr.write(`${line}\n`));
   }
-  const growSchedule = start?.growSchedule ? await scheduleForRun(start.growSchedule, start.dir, config, o, stderr) : null;
+  let growSchedule: GrowSchedule | null = null;
+  if (start?.growSchedule) {
+    const fitted = lib.scheduleForRun(start.growSchedule, join(start.dir, 'grow.json'), config, o.steps, `--lr ${o.lr}, --warmup ${o.warmup}, --schedule ${o.schedule}`);
+    fitted.notes.forEach((line) => stderr.write(`${line}\n`));
+    growSchedule = fitted.schedule;
+  }
+  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(o, null, 1)}\n`);
+  const initialParams = start && !resuming ? await startingParams(config, start, o.seed, stderr) : null;
+  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${data}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}\n`);
+  const progress = lib.consoleProgress({ logEvery: o.logEvery, stream: stderr });
   const spec: TrainSpec = {
     runDir,
     config,
-    initialParams: start && !resuming ? await startingParams(config, start, o.seed, stderr) : null,
+    initialParams,
     ...(tokenizer ? { tokenizer: tokenizer.toJSON() } : {}),
     task,
-    steps: o.steps,
-    lr: o.lr,
-    warmupSteps: o.warmup,
-    decay: o.schedule,
-    weightDecay: o.weightDecay,
-    clipNorm: o.clip > 0 ? o.clip : null,
-    accumSteps: o.accum,
-    evalEvery: o.evalEvery,
-    saveEvery: o.saveEvery,
+    ...lib.budgetSpec(budget),
     seed: o.seed,
     ...(growSchedule ? { growSchedule } : {}),
     ki: o.kiTeacher ? await kiSpec(o, config) : null,
-    layerDrop: o.layerDrop ? { thetaBar: o.layerDropTheta ?? lib.LAYER_DROP_DEFAULTS.thetaBar, gamma: o.layerDropGamma ?? lib.LAYER_DROP_DEFAULTS.gamma } : null,
-    tokenDrop,
-    observer: lib.consoleProgress({ logEvery: o.logEvery, stream: stderr }),
+    observer: { ...progress, onStart: (info) => (io.onStart(), progress.onStart?.(info)) },
   };
-  const r = lib.train(spec);
+  const r = await lib.trainUntil(spec, io.stop);
+  if (r.interrupted) {
+    stderr.write(`stopped at step ${r.step} of ${o.steps}${r.checkpointDir ? `; checkpoint ${r.checkpointDir}` : ''}; resume with: ligo train --out ${runDir}\n`);
+    return r;
+  }
   if (r.resumedFrom && Number.isNaN(r.loss)) {
     stderr.write(`nothing to do: ${runDir} has already reached step ${r.step} of ${o.steps}; raise --steps to train further\n`);
     return r;
   }
   const val = r.valLoss === null ? '' : `, validation loss ${r.valLoss.toFixed(4)}${r.valAccuracy === null ? '' : `, accuracy ${(100 * r.valAccuracy).toFixed(1)}%`}`;
-  stderr.write(`done: step ${r.step}, loss ${r.loss.toFixed(4)}${val}; training FLOPs ${r.flopsElectra.toExponential(3)} (ELECTRA convention), ${r.flopsSixN.toExponential(3)} (6N); ${r.wallSeconds.toFixed(1)} s; checkpoint ${r.checkpointDir}\n`);
+  io.stdout.write(`done: step ${r.step}, loss ${r.loss.toFixed(4)}${val}; training FLOPs ${r.flopsElectra.toExponential(3)} (ELECTRA convention), ${r.flopsSixN.toExponential(3)} (6N); ${r.wallSeconds.toFixed(1)} s; checkpoint ${r.checkpointDir}\n`);
   return r;
+}
+
+/** 'BertForMaskedLM 2L-32H-2A-64F (105,408 parameters), from DIR' for the run's first line. */
+async function modelLine(config: ModelConfig, from: string | null): Promise<string> {
+  const { modelFor, specEntries } = await import('../models/index.ts');
+  const { dims } = await import('../grow/index.ts');
+  const d = dims(config);
+  const parameters = specEntries(modelFor(config).paramSpec(config)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return `training ${config.architectures[0] ?? config.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${plural(parameters, 'parameter')}) ${from ? `from ${from}` : 'from scratch'}`;
 }
 
 /** HF module names of some keys, for one-line messages: 'cls.predictions.transform.dense, ...'. */
@@ -293,40 +382,6 @@ async function startingParams(config: ModelConfig, start: ModelDir, seed: number
   if (loaded.initializedKeys.length > 0) stderr.write(`${config.architectures[0]}: initialised ${modules(loaded.initializedKeys)} fresh (seed ${seed}); the rest comes from ${start.dir}\n`);
   if (loaded.unexpectedKeys.length > 0) stderr.write(`not used from ${start.dir}: ${modules(loaded.unexpectedKeys)}\n`);
   return new Map(model.flatten(loaded.params));
-}
-
-/**
- * The grown model's schedule for this run: keys the model does not have (e.g. an MLM head after
- * switching to classification) are left out; what it does is said on stderr, LEMON's advice too.
- */
-async function scheduleForRun(schedule: GrowSchedule, dir: string, config: ModelConfig, o: TrainRunOptions, stderr: NodeJS.WriteStream): Promise<GrowSchedule | null> {
-  const { modelFor, specEntries } = await import('../models/index.ts');
-  const { GROW_FILE } = await import('../grow/record.ts');
-  const keys = new Set(specEntries(modelFor(config).paramSpec(config)).map(([k]) => k));
-  const out: GrowSchedule = {};
-  const from = join(dir, GROW_FILE);
-  let dropped = 0;
-  if (schedule.freeze) {
-    const frozen = schedule.freeze.keys.filter((k) => keys.has(k));
-    dropped += schedule.freeze.keys.length - frozen.length;
-    if (frozen.length > 0) {
-      const { untilStep } = schedule.freeze;
-      out.freeze = { keys: frozen, untilStep };
-      const whole = untilStep >= o.steps ? ` (all of this run's ${o.steps} steps: raise --steps above ${untilStep} to train them)` : '';
-      stderr.write(`grow schedule (${from}): ${frozen.length} tensors stay frozen until step ${untilStep}${whole}\n`);
-    }
-  }
-  if (schedule.maskRamp) {
-    const masks = new Map([...schedule.maskRamp.masks].filter(([k]) => keys.has(k)));
-    dropped += schedule.maskRamp.masks.size - masks.size;
-    if (masks.size > 0) {
-      out.maskRamp = { masks, steps: schedule.maskRamp.steps };
-      stderr.write(`grow schedule (${from}): new structure in ${masks.size} tensors is ramped in over ${schedule.maskRamp.steps} steps\n`);
-    }
-  }
-  if (dropped > 0) stderr.write(`grow schedule: ${dropped} of its keys are not in the ${config.architectures[0] ?? config.model_type} model and are left out\n`);
-  if (schedule.lrHint) stderr.write(`advice (${from}): ${schedule.lrHint}; this run uses --lr ${o.lr}, --warmup ${o.warmup}, --schedule ${o.schedule}\n`);
-  return out.freeze || out.maskRamp ? out : null;
 }
 
 async function kiSpec(o: TrainRunOptions, student: ModelConfig): Promise<KiSpec> {

@@ -49,11 +49,15 @@ export function growOnce(legPath: string, method: MethodSpec, input: GrowInput, 
   }
   hooks.log?.(`growing with ${method.name}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  const { result, wallSeconds } = runGrowth(method, input, hooks.onProgress);
+  const operatorLosses: number[] = [];
+  const { result, wallSeconds } = runGrowth(method, input, (step, total, loss) => {
+    operatorLosses[step - 1] = loss;
+    hooks.onProgress?.(step, total, loss);
+  });
   const grow = getMethod(method.name);
   const { tensors } = saveGrown(dir, input.largeConfig, result, input.tokenizerJson, { method: grow.name, from: input.smallDir, seed: input.seed, options: method.options, functionPreserving: grow.functionPreserving });
   const flops = result.cost?.flops ?? { electra: 0, sixN: 0 };
-  const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds };
+  const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds, ...(operatorLosses.length > 0 ? { operatorLosses } : {}) };
   writeJson(join(legPath, GROWTH_FILE), cost);
   return { params: new Map(tensors), schedule: result.schedule ?? null, cost };
 }

@@ -42,6 +42,8 @@ export const zeroCost: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
 export interface GrowthRecord extends Cost {
   method: string;
   operatorSteps: number;
+  /** A learned operator's training loss per step (the report draws it); absent for fixed operators. */
+  operatorLosses?: number[];
 }
 
 /** done.json: a finished leg's final numbers. */

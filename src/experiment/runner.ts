@@ -17,7 +17,7 @@ import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
-import { acquireRunLock, brownGenreTask, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
@@ -233,21 +233,11 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     initialParams: leg.initialParams ?? null,
     ...(ctx.tokenizer ? { tokenizer: ctx.tokenizer.toJSON() } : {}),
     task: leg.task ?? taskFor(ctx, leg.config, b, ctx.seed),
-    steps: b.steps,
-    lr: b.lr,
-    warmupSteps: b.warmupSteps,
-    decay: b.decay,
-    weightDecay: b.weightDecay,
-    clipNorm: b.clipNorm > 0 ? b.clipNorm : null,
-    accumSteps: b.accumSteps,
-    evalEvery: b.evalEvery,
-    saveEvery: b.saveEvery,
+    ...budgetSpec(b),
     seed: ctx.seed,
     ...(leg.growSchedule ? { growSchedule: leg.growSchedule } : {}),
     ki: leg.ki ?? null,
     initialOptimizer: leg.initialOptimizer ?? null,
-    ...(b.layerDrop ? { layerDrop: b.layerDrop } : {}),
-    ...(b.tokenDrop ? { tokenDrop: b.tokenDrop } : {}),
     ...(observer ? { observer } : {}),
   });
   return { step: r.step, valLoss: r.valLoss, ...(r.valAccuracy !== null ? { valAccuracy: r.valAccuracy } : {}), flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };

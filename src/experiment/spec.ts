@@ -32,7 +32,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type DecayKind, type LayerDropSpec, type TokenDropSpec } from '../train/index.ts';
+import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, defaultEvalEvery, defaultSaveEvery, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget } from '../train/index.ts';
 import type { ImageDatasetName } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
@@ -44,24 +44,7 @@ export { SpecError };
 
 export const SCRATCH = 'scratch';
 
-export interface TrainingBudget {
-  steps: number;
-  /** Examples per micro-batch. */
-  batchSize: number;
-  lr: number;
-  warmupSteps: number;
-  decay: DecayKind;
-  weightDecay: number;
-  /** Global gradient-norm clip; 0 turns clipping off. */
-  clipNorm: number;
-  accumSteps: number;
-  evalEvery: number;
-  saveEvery: number;
-  /** Progressive layer dropping (src/train/layer-drop.ts); absent: off. */
-  layerDrop?: LayerDropSpec;
-  /** Token dropping, BERT/RoBERTa masked LM (src/train/token-drop.ts); absent: off. */
-  tokenDrop?: TokenDropSpec;
-}
+export type { TrainingBudget };
 
 export interface ModelSpec {
   /** A preset name or an inline HF config object. */
@@ -204,15 +187,15 @@ function budget(v: unknown, path: string): TrainingBudget {
   const steps = intField(o, path, 'steps', 1);
   const b: TrainingBudget = {
     steps,
-    batchSize: intField(o, path, 'batchSize', 1, 32),
-    lr: numberField(o, path, 'lr', { min: 0, max: 10, openMin: true }, 1e-4),
-    warmupSteps: intField(o, path, 'warmupSteps', 0, 0),
-    decay: choiceField(o, path, 'decay', decayKinds, 'linear'),
-    weightDecay: numberField(o, path, 'weightDecay', { min: 0, max: 1 }, 0.01),
-    clipNorm: numberField(o, path, 'clipNorm', { min: 0, max: 1e6 }, 1),
-    accumSteps: intField(o, path, 'accumSteps', 1, 1),
-    evalEvery: intField(o, path, 'evalEvery', 1, Math.max(1, Math.round(steps / 20))),
-    saveEvery: intField(o, path, 'saveEvery', 0, Math.max(1, Math.round(steps / 5))),
+    batchSize: intField(o, path, 'batchSize', 1, BD.batchSize),
+    lr: numberField(o, path, 'lr', { min: 0, max: 10, openMin: true }, BD.lr),
+    warmupSteps: intField(o, path, 'warmupSteps', 0, BD.warmupSteps),
+    decay: choiceField(o, path, 'decay', decayKinds, BD.decay),
+    weightDecay: numberField(o, path, 'weightDecay', { min: 0, max: 1 }, BD.weightDecay),
+    clipNorm: numberField(o, path, 'clipNorm', { min: 0, max: 1e6 }, BD.clipNorm),
+    accumSteps: intField(o, path, 'accumSteps', 1, BD.accumSteps),
+    evalEvery: intField(o, path, 'evalEvery', 1, defaultEvalEvery(steps)),
+    saveEvery: intField(o, path, 'saveEvery', 0, defaultSaveEvery(steps)),
   };
   if (b.warmupSteps > steps) fail(`${path}.warmupSteps`, `must be at most steps (${steps}), got ${b.warmupSteps}`);
   if (o.layerDrop !== undefined) b.layerDrop = layerDropSpec(o.layerDrop, `${path}.layerDrop`);

@@ -162,7 +162,7 @@ export function requireSameWidth(method: string, small: ModelConfig, large: Mode
   const l = dims(large);
   const f = dimFields(large);
   for (const k of ['hidden', 'heads', 'ffn'] as const) {
-    if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use a width method (net2net, bert2bert-fpi, lemon, ligo)`);
+    if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use a width method (net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, msg, ligo; ligo methods lists them)`);
   }
 }
 

@@ -2,8 +2,11 @@
 // values (1, 2, 5 x 10^k steps; large values shown as multiples of 10^3k with the power in the
 // axis title), one polyline (with point markers) per series, optionally with a translucent
 // band around it (e.g. the min-max range over seeds), a dashed horizontal target line, dotted
-// horizontal reference lines (e.g. the unigram, no-context loss), a legend (in a corner of the plot where it hides no line, else right of the plot), and a
-// title. Text uses DejaVu Sans, which the PNG renderer (png.ts) needs installed.
+// horizontal reference lines (e.g. the unigram, no-context loss), a legend (in a corner of the
+// plot where it hides no line, else right of the plot), and a title. Text uses DejaVu Sans, which
+// the PNG renderer (png.ts) needs installed. Optional: a y range (lines clipped to the plot; the
+// HTML report's zoom) and a marker per series (a diamond with hover text, e.g. where a method
+// reaches the target).
 // Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
 // the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
 
@@ -13,6 +16,8 @@ export interface Series {
   points: [number, number][];
   /** A band drawn translucent behind the line: lower and upper y at each point's x (aligned with points). */
   band?: { lower: number[]; upper: number[] };
+  /** A point to mark on the line (e.g. where it reaches the target), with its hover text. */
+  marker?: { x: number; y: number; title: string };
 }
 
 export interface LineChart {
@@ -24,6 +29,8 @@ export interface LineChart {
   target?: { y: number; label: string };
   /** Dotted horizontal reference lines (e.g. the unigram cross-entropy, a model that learned no context). */
   refLines?: { y: number; label: string }[];
+  /** The y range shown (default: all points); lines outside it are clipped at the plot's edge. */
+  yRange?: [number, number];
   widthPx?: number;
   heightPx?: number;
 }
@@ -73,7 +80,7 @@ function frame(c: LineChart, width: number, height: number, rightMargin = MARGIN
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.band ? [...s.band.lower, ...s.band.upper] : [])]), ...(c.target ? [c.target.y] : []), ...(c.refLines ?? []).map((r) => r.y)];
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
-  const yTicks = niceTicks(Math.min(...ys), Math.max(...ys));
+  const yTicks = c.yRange ? niceTicks(c.yRange[0], c.yRange[1]) : niceTicks(Math.min(...ys), Math.max(...ys));
   const [left, right, top, bottom] = [MARGIN.left, width - rightMargin, MARGIN.top, height - MARGIN.bottom];
   const scale = (lo: number, hi: number, a: number, b: number) => (v: number) => a + ((v - lo) / (hi - lo)) * (b - a);
   return { x: scale(xTicks[0]!, xTicks.at(-1)!, left, right), y: scale(yTicks[0]!, yTicks.at(-1)!, bottom, top), xTicks, yTicks, left, right, top, bottom };
@@ -103,13 +110,18 @@ function axes(c: LineChart, f: Frame): string[] {
   return out;
 }
 
-function seriesLines(c: LineChart, f: Frame): string[] {
+/** Ids of clip paths, unique within a page that holds many charts. */
+let clips = 0;
+
+function seriesLines(c: LineChart, f: Frame, clip: string | null): string[] {
   return c.series.flatMap((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const pts = s.points.map(([x, y]) => `${num(f.x(x))},${num(f.y(y))}`);
     const markers = s.points.map(([x, y], k) => `<circle class="point" data-i="${k}" cx="${num(f.x(x))}" cy="${num(f.y(y))}" r="2.5" fill="${color}"/>`);
     const label = escape(s.label);
-    return [`<g class="series-group" data-label="${label}">`, ...band(s, f, color), `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, '</g>'];
+    const m = s.marker;
+    const mark = m ? [`<path class="marker" d="M${num(f.x(m.x))} ${num(f.y(m.y) - 7)}l6 7l-6 7l-6 -7z" fill="#fff" stroke="${color}" stroke-width="2"><title>${escape(m.title)}</title></path>`] : [];
+    return [`<g class="series-group" data-label="${label}"${clip ? ` clip-path="url(#${clip})"` : ''}>`, ...band(s, f, color), `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, ...mark, '</g>'];
   });
 }
 
@@ -121,7 +133,8 @@ function band(s: Series, f: Frame, color: string): string[] {
 }
 
 function targetLine(c: LineChart, f: Frame): string[] {
-  const refs = (c.refLines ?? []).map((r) => `<line class="ref-line" x1="${f.left}" y1="${num(f.y(r.y))}" x2="${f.right}" y2="${num(f.y(r.y))}" stroke="${REF_COLOR}" stroke-width="1.5" stroke-dasharray="${REF_DASH}"/>`);
+  const shown = (y: number) => !c.yRange || (y >= c.yRange[0] && y <= c.yRange[1]);
+  const refs = (c.refLines ?? []).filter((r) => shown(r.y)).map((r) => `<line class="ref-line" x1="${f.left}" y1="${num(f.y(r.y))}" x2="${f.right}" y2="${num(f.y(r.y))}" stroke="${REF_COLOR}" stroke-width="1.5" stroke-dasharray="${REF_DASH}"/>`);
   if (!c.target) return refs;
   const y = num(f.y(c.target.y));
   return [`<line class="target" x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4"/>`, ...refs];
@@ -198,7 +211,9 @@ export function lineChartSvg(c: LineChart): string {
   const height = c.heightPx ?? 450;
   const box = legendBox(c);
   const { f, at } = layout(c, width, height, box);
-  const body = [...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f), ...legend(box, at)];
+  const clip = c.yRange ? `plot-${++clips}` : null;
+  const clipPath = clip ? [`<clipPath id="${clip}"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}"/></clipPath>`] : [];
+  const body = [...clipPath, ...axes(c, f), ...targetLine(c, f), ...seriesLines(c, f, clip), ...legend(box, at)];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

@@ -1,7 +1,8 @@
 // The inline script of report.html (html.ts), plain ES2017 run by the browser: no libraries,
 // nothing fetched. It reads the embedded JSON (#report-data) and scripts the SVG charts that
 // lineChartSvg drew (series groups, points and legend entries carry data-label / data-i):
-//   - the FLOP convention toggle shows the ELECTRA or the 6N chart;
+//   - a figure's toggles show the ELECTRA or the 6N chart, at the range where the lines differ or
+//     the full range;
 //   - clicking (or Enter / Space on) a legend entry hides or shows that method in every chart;
 //   - hovering near a point shows its method, step, validation loss, FLOPs and wall time.
 // Kept as a string (the project's TypeScript has no DOM types); test/report-html.test.ts runs it
@@ -27,15 +28,19 @@ export const HTML_SCRIPT = String.raw`
     current = null;
   }
 
-  // The FLOP convention toggle.
-  var flops = document.getElementById('chart-flops');
-  each('input[name="flops-convention"]', function (input) {
-    input.addEventListener('change', function () {
-      if (!input.checked) return;
-      each('.svg-wrap', function (w) { w.hidden = w.getAttribute('data-axis') !== input.value; }, flops);
+  // A figure's toggles (the FLOP convention: data-key "axis"; the y range: "range"): the wrap
+  // shown is the one whose data-axis / data-range match every checked choice.
+  each('figure.chart', function (fig) {
+    function update() {
+      var chosen = {};
+      each('input[type="radio"][data-key]:checked', function (input) { chosen[input.getAttribute('data-key')] = input.value; }, fig);
+      each('.svg-wrap', function (w) {
+        w.hidden = Object.keys(chosen).some(function (k) { return w.hasAttribute('data-' + k) && w.getAttribute('data-' + k) !== chosen[k]; });
+      }, fig);
       hideTooltip();
-    });
-  }, flops);
+    }
+    each('input[type="radio"][data-key]', function (input) { input.addEventListener('change', update); }, fig);
+  });
 
   // Legend entries: hide or show a method everywhere.
   function setHidden(label, off) {

@@ -7,16 +7,31 @@
 //   - validation loss vs FLOPs (a toggle between the ELECTRA and 6N conventions) and vs wall
 //     time: lineChartSvg's SVG, scripted by html-script.ts (hover a point for its numbers, click
 //     a legend entry to hide or show a method);
-//   - the configuration: the spec, and per leg its model config (the config.json of its latest
-//     checkpoint, or resolved from the spec while it has none) and its training budget, in
-//     collapsible sections.
+//   - which models were compared, and the page's metadata (date, ligo version, backends from the
+//     logs, the command); a note when wall times are noisy (legs with the same model trained at
+//     different speeds, or wall-time savings far from FLOPs savings);
+//   - the seeds' spread and the unigram line when results.json has them;
+//   - every loss chart twice, at the y range where the lines differ (shown first) and at the
+//     full range, with a toggle; a diamond marks where each method reaches the target;
+//   - the large models' training curves per step (training loss, learning rate, gradient norm,
+//     throughput; runs.ts), a learned operator's loss per step when growth.json records it
+//     (`operatorLosses`), and the small model's pretraining;
+//   - the configuration: a table of the fields that differ between legs, then the spec and per
+//     leg its model config (the config.json of its latest checkpoint, or resolved from the spec
+//     while it has none) and its training budget, in collapsible sections.
+//
+// runsReport is the page of plain `ligo train` runs (`ligo report RUN...`): their validation and
+// training curves, a summary table, and the differences between their run.json settings.
 
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE } from '../io/checkpoint.ts';
 import { latestCheckpointDir } from '../train/index.ts';
-import { legDir, methodBudget, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
-import { lineChartSvg } from './chart.ts';
+import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
+import { dims } from '../grow/index.ts';
+import { GROWTH_FILE, legDir, methodBudget, readJsonIfExists, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { lineChartSvg, type LineChart } from './chart.ts';
+import { differingRange, medianThroughput, readRun, trainingCharts, validationChart, type RunCurves } from './runs.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
 import { NOT_REACHED, finalLoss, flops, percent, seconds, smallCostText, targetText } from './table.ts';
@@ -105,25 +120,53 @@ function growthList(e: ExperimentCurves): string {
 const AXIS_NAMES: Record<CostAxis, string> = { flopsElectra: 'ELECTRA', flopsSixN: '6N', wallSeconds: 'wall time' };
 const AXIS_ARIA: Record<CostAxis, string> = { flopsElectra: 'training FLOPs (ELECTRA convention)', flopsSixN: 'training FLOPs (6N convention)', wallSeconds: 'wall time' };
 
-function chartSvg(e: ExperimentCurves, s: Savings, axis: CostAxis, hidden: boolean): string {
-  const svg = lineChartSvg(lossChart(e, s, axis)).replace('<svg ', `<svg class="chart-svg" role="img" aria-label="${escape(`validation loss vs ${AXIS_ARIA[axis]}`)}" `);
-  return `<div class="svg-wrap" data-axis="${axis}"${hidden ? ' hidden' : ''}>\n${svg}</div>`;
+/** One chart as SVG wraps: at the range where the lines differ (shown first) and at the full range. */
+function chartWraps(c: LineChart, aria: string, attrs: Record<string, string>, hidden: boolean, cls = 'chart-svg'): { html: string; zoomed: boolean } {
+  const range = differingRange(c);
+  const wrap = (chart: LineChart, r: string, off: boolean) => {
+    const svg = lineChartSvg(chart).replace('<svg ', `<svg class="${cls}" role="img" aria-label="${escape(aria)}" `);
+    const data = Object.entries({ ...attrs, range: r }).map(([k, v]) => ` data-${k}="${v}"`).join('');
+    return `<div class="svg-wrap"${data}${off ? ' hidden' : ''}>\n${svg}</div>`;
+  };
+  if (!range) return { html: wrap(c, 'full', hidden), zoomed: false };
+  return { html: [wrap({ ...c, yRange: range }, 'differ', hidden), wrap(c, 'full', true)].join('\n'), zoomed: true };
+}
+
+function rangeToggle(id: string): string {
+  const choice = (value: string, text: string, checked: boolean) => `<label><input type="radio" name="range-${id}" data-key="range" value="${value}"${checked ? ' checked' : ''}> ${text}</label>`;
+  return `<span role="radiogroup" aria-label="y range">y range: ${choice('differ', 'where the lines differ', true)}${choice('full', 'full', false)}</span>`;
+}
+
+/** A figure with a y-range toggle when zoomed, and `controls` before it. */
+function figure(id: string, wraps: { html: string; zoomed: boolean }[], controls = ''): string {
+  const zoomed = wraps.some((w) => w.zoomed);
+  return [`<figure class="chart" id="${id}">`, `<div class="controls">${controls}${zoomed ? rangeToggle(id) : ''}</div>`, ...wraps.map((w) => w.html), '</figure>'].join('\n');
+}
+
+/** The loss chart on `axis` with a diamond where each method reaches the target. */
+function markedLossChart(e: ExperimentCurves, s: Savings, axis: CostAxis): LineChart {
+  const c = lossChart(e, s, axis);
+  const cost = new Map(s.methods.map((m) => [m.label, m.costWithoutSmall]));
+  return { ...c, series: c.series.map((se) => ({ ...se, ...(cost.get(se.label) ? { marker: { x: cost.get(se.label)![axis], y: s.targetLoss, title: `${se.label} reaches the target at ${axis === 'wallSeconds' ? seconds(cost.get(se.label)![axis]) : `${flops(cost.get(se.label)![axis])} FLOPs`}` } } : {}) })) };
 }
 
 function charts(e: ExperimentCurves, s: Savings): string {
   const toggle = (['flopsElectra', 'flopsSixN'] as const)
-    .map((axis, i) => `<label><input type="radio" name="flops-convention" value="${axis}"${i === 0 ? ' checked' : ''}> ${AXIS_NAMES[axis]}</label>`)
+    .map((axis, i) => `<label><input type="radio" name="flops-convention" data-key="axis" value="${axis}"${i === 0 ? ' checked' : ''}> ${AXIS_NAMES[axis]}</label>`)
     .join('');
+  const wraps = (axis: CostAxis, hidden: boolean) => chartWraps(markedLossChart(e, s, axis), `validation loss vs ${AXIS_ARIA[axis]}`, { axis }, hidden);
   return [
-    '<figure class="chart" id="chart-flops">',
-    `<div class="controls" role="radiogroup" aria-label="FLOP convention">FLOP convention: ${toggle}</div>`,
-    chartSvg(e, s, 'flopsElectra', false),
-    chartSvg(e, s, 'flopsSixN', true),
-    '</figure>',
-    '<figure class="chart" id="chart-wall">',
-    chartSvg(e, s, 'wallSeconds', false),
-    '</figure>',
+    figure('chart-flops', [wraps('flopsElectra', false), wraps('flopsSixN', true)], `<span role="radiogroup" aria-label="FLOP convention">FLOP convention: ${toggle}</span> `),
+    figure('chart-wall', [wraps('wallSeconds', false)]),
   ].join('\n');
+}
+
+/** Figures of per-step charts (runs.ts), ids prefixed. */
+function runFigures(prefix: string, charts: { id: string; chart: LineChart }[]): string {
+  return charts
+    .filter((c) => c.chart.series.some((se) => se.points.length > 0))
+    .map((c) => figure(`${prefix}-${c.id}`, [chartWraps(c.chart, c.chart.title, {}, false, 'run-svg')]))
+    .join('\n');
 }
 
 const json = (v: unknown) => escape(JSON.stringify(v, null, 2));
@@ -183,15 +226,92 @@ circle.point.hover { r: 5px; stroke: #000; stroke-width: 1.5; }
 details { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; padding: 6px 10px; }
 summary { cursor: pointer; font-weight: 600; }
 pre { margin: 4px 0; padding: 8px; background: #f7f7f9; border-radius: 4px; font-size: 12px; overflow-x: auto; }
+p.note { background: #fff8e1; border: 1px solid #f0d98c; border-radius: 4px; padding: 6px 10px; }
+table.differences td { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
+.controls span[role="radiogroup"] { margin-right: 14px; }
+path.marker { pointer-events: all; }
 `;
 
-/** The page for experiment `e` with savings `s` (from writeReport), its configs read from `dir`. */
-export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string {
-  const legs = legConfigs(dir, e.spec);
-  const data = { experiment: e.spec.name, specHash: e.hash, savings: s, curves: e.curves, reference: e.reference, spec: e.spec, legs };
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** 'BertForMaskedLM 4L-192H-3A-768F (1,234,567 parameters)' for an HF config. */
+function modelName(config: Record<string, unknown>): string {
+  const c = configFromJSON(config);
+  const d = dims(c);
+  const parameters = specEntries(modelFor(c).paramSpec(c)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return `${c.architectures[0] ?? c.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${parameters.toLocaleString('en')} parameters)`;
+}
+
+/** Date, ligo version, backends from the logs, the command. */
+function metadata(runs: RunCurves[], command: string): string {
+  const backends = [...new Set(runs.flatMap((r) => r.backends))];
+  const parts = [`generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by ligo ${VERSION}`, `backend ${backends.length > 0 ? backends.join(', ') : 'unknown'} (from the logs)`, `command: <code>${escape(command)}</code>`];
+  return `<p class="meta">${parts.join(' · ')}</p>`;
+}
+
+/**
+ * Why wall times may mislead, or '': legs that trained the same model at throughputs more than
+ * 15% apart (other load on the machine), or wall-time savings more than 5 points from the FLOPs
+ * savings.
+ */
+export function wallTimeNote(runs: RunCurves[], configs: Map<string, string>, s: Savings | null): string {
+  const notes: string[] = [];
+  const byModel = new Map<string, { label: string; tps: number }[]>();
+  for (const r of runs) {
+    const tps = medianThroughput(r);
+    const model = configs.get(r.label);
+    if (tps !== null && model) byModel.set(model, [...(byModel.get(model) ?? []), { label: r.label, tps }]);
+  }
+  for (const legs of byModel.values()) {
+    if (legs.length < 2) continue;
+    const lo = legs.reduce((a, b) => (b.tps < a.tps ? b : a));
+    const hi = legs.reduce((a, b) => (b.tps > a.tps ? b : a));
+    if (hi.tps > 1.15 * lo.tps) notes.push(`${hi.label} and ${lo.label} train the same model at ${Math.round(hi.tps)} and ${Math.round(lo.tps)} tokens/s (median): the machine's load changed during the run`);
+  }
+  for (const m of s?.methods ?? []) {
+    const saved = m.savingsWithoutSmall;
+    if (saved && Math.abs(saved.wallSeconds - saved.flopsElectra) > 0.05) notes.push(`${m.label} saves ${percent(saved.wallSeconds)} of the wall time but ${percent(saved.flopsElectra)} of the FLOPs`);
+  }
+  if (notes.length === 0) return '';
+  return `<p class="note"><b>Wall times are noisy here</b>: ${escape(notes.join('; '))}. Wall time depends on what else the machine runs; the FLOPs do not, so compare methods by FLOPs.</p>`;
+}
+
+/** results.json's seed spread and unigram line, when the experiment wrote them. */
+function spreadSection(dir: string): string {
+  const path = join(dir, 'results.json');
+  if (!fs.existsSync(path)) return '';
+  const r = JSON.parse(fs.readFileSync(path, 'utf8')) as { unigramLoss?: number | null; seeds?: number[]; methods?: { label: string; spread?: Record<string, { mean: number; min: number; max: number; sd: number } | null> }[] };
+  const out: string[] = [];
+  if (typeof r.unigramLoss === 'number') out.push(`<p>Unigram line: a model that ignores the context reaches validation loss ${r.unigramLoss.toFixed(4)}; losses near it mean the models have learned little beyond token frequencies.</p>`);
+  const rows = (r.methods ?? []).filter((m) => m.spread);
+  if (rows.length > 0 && (r.seeds?.length ?? 0) > 1) {
+    const keys = [...new Set(rows.flatMap((m) => Object.keys(m.spread!)))];
+    const cell = (v: { mean: number; min: number; max: number; sd: number } | null | undefined) => (v ? `<td class="num">${v.mean.toPrecision(4)} ± ${v.sd.toPrecision(2)} <span class="muted">[${v.min.toPrecision(4)}, ${v.max.toPrecision(4)}]</span></td>` : '<td class="not-reached">–</td>');
+    out.push(`<p>Over seeds ${r.seeds!.join(', ')}: mean ± standard deviation [min, max].</p>`);
+    out.push(`<div class="table-wrap"><table id="spread-table"><thead><tr><th scope="col">method</th>${keys.map((k) => `<th scope="col">${escape(k)}</th>`).join('')}</tr></thead><tbody>${rows.map((m) => `<tr data-label="${escape(m.label)}"><th scope="row">${escape(m.label)}</th>${keys.map((k) => cell(m.spread![k])).join('')}</tr>`).join('')}</tbody></table></div>`);
+  }
+  return out.length > 0 ? `<h2>Seeds and baselines</h2>\n${out.join('\n')}` : '';
+}
+
+/** Flattens nested objects to 'a.b' paths. */
+function flat(o: unknown, prefix = '', out: Map<string, string> = new Map()): Map<string, string> {
+  if (o !== null && typeof o === 'object' && !Array.isArray(o)) for (const [k, v] of Object.entries(o)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+  else if (prefix) out.set(prefix, JSON.stringify(o));
+  return out;
+}
+
+/** A table of the settings that differ between columns (absent: '–'); '' when none differ. */
+function differencesTable(columns: { label: string; settings: Record<string, unknown> }[]): string {
+  const flats = columns.map((c) => flat(c.settings));
+  const keys = [...new Set(flats.flatMap((f) => [...f.keys()]))].filter((k) => new Set(flats.map((f) => f.get(k) ?? '–')).size > 1).sort();
+  if (keys.length === 0) return '<p class="muted">No setting differs between them.</p>';
+  const head = `<tr><th scope="col">setting</th>${columns.map((c) => `<th scope="col">${escape(c.label)}</th>`).join('')}</tr>`;
+  const rows = keys.map((k) => `<tr><th scope="row"><code>${escape(k)}</code></th>${flats.map((f) => `<td>${escape(f.get(k) ?? '–')}</td>`).join('')}</tr>`);
+  return `<div class="table-wrap"><table class="differences"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+function page(title: string, body: string[], data: unknown): string {
   const embedded = JSON.stringify(data).replace(/</g, '\\u003c');
-  const name = escape(e.spec.name);
-  const methods = e.curves.length < e.spec.methods.length ? `${e.curves.length} of ${e.spec.methods.length} methods with results so far` : `${e.spec.methods.length} methods`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -199,23 +319,12 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<link rel="icon" href="data:,">',
-    `<title>ligo report: ${name}</title>`,
+    `<title>${escape(title)}</title>`,
     `<style>${CSS}</style>`,
     '</head>',
     '<body>',
     '<main>',
-    `<h1>Experiment ${name}</h1>`,
-    `<p class="meta">spec ${escape(e.hash)} · data ${escape(e.spec.data)} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
-    '<h2>Savings</h2>',
-    `<p>${escape(targetText(s))}</p>`,
-    savingsTable(s),
-    `<p>The small model's pretraining (${escape(smallCostText(s))}) is charged to the methods that use it (grow from it or distil it). Negative savings: more expensive than ${escape(s.reference)}.</p>`,
-    growthList(e),
-    '<h2>Validation loss</h2>',
-    `<p class="muted">Each method's costs include its growth (the small model's pretraining is not charged here). Dashed: ${escape(s.reference)}'s final loss, the savings target. Hover a point for its numbers; click a legend entry to hide or show a method.</p>`,
-    `<div class="charts">\n${charts(e, s)}\n</div>`,
-    '<h2>Configuration</h2>',
-    configSections(e.spec, e.hash, legs),
+    ...body,
     '</main>',
     '<div id="tooltip" role="tooltip" hidden></div>',
     `<script type="application/json" id="report-data">${embedded}</script>`,
@@ -224,4 +333,88 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     '</html>',
     '',
   ].join('\n');
+}
+
+/** The page for experiment `e` with savings `s` (from writeReport), its configs and logs read from `dir`. */
+export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string {
+  const legs = legConfigs(dir, e.spec);
+  const data = { experiment: e.spec.name, specHash: e.hash, savings: s, curves: e.curves, reference: e.reference, spec: e.spec, legs };
+  const name = escape(e.spec.name);
+  const methods = e.curves.length < e.spec.methods.length ? `${e.curves.length} of ${e.spec.methods.length} methods with results so far` : `${e.spec.methods.length} methods`;
+  const small = readRun(trainDir(smallDir(dir)), 'small');
+  const large = e.spec.methods.map((m) => readRun(trainDir(legDir(dir, m.label)), m.label)).filter((r): r is RunCurves => r !== null);
+  const models = new Map(legs.filter((l) => l.config).map((l) => [l.leg, modelName(l.config!)]));
+  const smallModel = models.get('small');
+  const largeModels = [...new Set(legs.filter((l) => l.method).map((l) => models.get(l.leg)).filter((m): m is string => m !== undefined))];
+  return page(`ligo report: ${e.spec.name}`, [
+    `<h1>Experiment ${name}</h1>`,
+    `<p class="meta">spec ${escape(e.hash)} · data ${escape(e.spec.data)} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
+    metadata([...(small ? [small] : []), ...large], `ligo experiment SPEC --out ${dir}   (spec ${e.spec.name}, hash ${e.hash})`),
+    `<p id="models">Models: small ${escape(smallModel ?? 'not known yet')}, grown into large ${escape(largeModels.join(' / ') || 'not known yet')}.</p>`,
+    '<h2>Savings</h2>',
+    `<p>${escape(targetText(s))}</p>`,
+    savingsTable(s),
+    `<p>The small model's pretraining (${escape(smallCostText(s))}) is charged to the methods that use it (grow from it or distil it). Negative savings: more expensive than ${escape(s.reference)}.</p>`,
+    growthList(e),
+    wallTimeNote(large, models, s),
+    spreadSection(dir),
+    '<h2>Validation loss</h2>',
+    `<p class="muted">Each method's costs include its growth (the small model's pretraining is not charged here). Dashed: ${escape(s.reference)}'s final loss, the savings target; a diamond marks where a method reaches it. The y axis first shows the range where the lines differ (toggle: full range). Hover a point for its numbers; click a legend entry to hide or show a method.</p>`,
+    `<div class="charts">\n${charts(e, s)}\n</div>`,
+    '<h2>Training curves of the large models</h2>',
+    `<div class="charts">\n${runFigures('large', trainingCharts(large, 'large models'))}\n</div>`,
+    operatorSection(dir, e.spec),
+    ...(small ? ["<h2>The small model's pretraining</h2>", `<div class="charts">\n${runFigures('small', [{ id: 'val', chart: validationChart([small], 'small model') }, trainingCharts([small], 'small model')[0]!])}\n</div>`] : []),
+    '<h2>Configuration</h2>',
+    '<p>Settings that differ between the legs (model config, training budget, method):</p>',
+    differencesTable(legs.map((l) => ({ label: l.leg, settings: { model: l.config ?? {}, training: l.training, ...(l.method ? { method: { name: l.method.name, options: l.method.options, ki: l.method.ki } } : {}) } }))),
+    configSections(e.spec, e.hash, legs),
+  ], data);
+}
+
+/** Learned operators' training loss per step, from growth.json's `operatorLosses` when the growth recorded them; '' otherwise. */
+function operatorSection(dir: string, spec: ExperimentSpec): string {
+  const series = spec.methods.flatMap((m) => {
+    const losses = readJsonIfExists<{ operatorLosses?: number[] }>(join(legDir(dir, m.label), GROWTH_FILE))?.operatorLosses;
+    return Array.isArray(losses) && losses.length > 0 ? [{ label: m.label, points: losses.map((l, i): [number, number] => [i + 1, l]) }] : [];
+  });
+  if (series.length === 0) return '';
+  const chart: LineChart = { title: "operator learning: the large model's loss", xLabel: 'operator step', yLabel: 'training loss', series };
+  return `<h2>The operators' learning</h2>\n<div class="charts">\n${figure('operator', [chartWraps(chart, chart.title, {}, false, 'run-svg')])}\n</div>`;
+}
+
+/** The page of plain training runs (`ligo report RUN...`): curves, a summary, their settings' differences. */
+export function runsReport(runs: RunCurves[], settings: Record<string, unknown>[], configs: (Record<string, unknown> | null)[], command: string): string {
+  const models = new Map(runs.flatMap((r, i) => (configs[i] ? [[r.label, modelName(configs[i]!)] as const] : [])));
+  const title = runs.length === 1 ? `Training run ${runs[0]!.label}` : `Training runs ${runs.map((r) => r.label).join(', ')}`;
+  const row = (r: RunCurves) => {
+    const last = r.train.at(-1);
+    const val = r.evals.at(-1);
+    return `<tr data-label="${escape(r.label)}"><th scope="row">${escape(r.label)}</th><td>${escape(models.get(r.label) ?? '–')}</td><td class="num">${last?.step ?? 0}</td><td class="num">${last ? last.loss.toFixed(4) : '–'}</td><td class="num">${val ? val.valLoss.toFixed(4) : '–'}</td><td class="num">${last ? flops(last.flopsElectra) : '–'}</td><td class="num">${last ? seconds(last.wallSeconds) : '–'}</td></tr>`;
+  };
+  return page(`ligo report: ${runs.map((r) => r.label).join(', ')}`, [
+    `<h1>${escape(title)}</h1>`,
+    metadata(runs, command),
+    '<div class="table-wrap"><table id="runs-table"><thead><tr><th scope="col">run</th><th scope="col">model</th><th scope="col">steps</th><th scope="col">last training loss</th><th scope="col">last validation loss</th><th scope="col">FLOPs (ELECTRA)</th><th scope="col">wall time</th></tr></thead><tbody>',
+    ...runs.map(row),
+    '</tbody></table></div>',
+    wallTimeNote(runs, models, null),
+    '<h2>Curves</h2>',
+    '<p class="muted">Per step. The y axis first shows the range where the lines differ (toggle: full range); click a legend entry to hide or show a run.</p>',
+    `<div class="charts">\n${runFigures('run', [{ id: 'val', chart: validationChart(runs, 'runs') }, ...trainingCharts(runs, 'runs')])}\n</div>`,
+    ...(runs.length > 1 ? ['<h2>Settings that differ</h2>', differencesTable(runs.map((r, i) => ({ label: r.label, settings: { flags: settings[i] ?? {}, model: configs[i] ?? {} } })))] : []),
+    '<h2>Settings</h2>',
+    ...runs.map((r, i) => `<details><summary>${escape(r.label)} <span class="muted">(${escape(r.dir)})</span></summary>\n<h4>run.json</h4><pre>${json(settings[i] ?? {})}</pre>\n<h4>model config</h4><pre>${json(configs[i] ?? {})}</pre>\n</details>`),
+  ], { curves: [], runs: runs.map((r) => ({ label: r.label, dir: r.dir })) });
+}
+
+/** Runs' labels on a page: the last parts of their paths, as few as tell them apart (runs/a, x/train and y/train: a, x/train, y/train). */
+export function runLabels(dirs: string[]): string[] {
+  const parts = dirs.map((d) => d.split('/').filter((p) => p !== '' && p !== '.'));
+  const label = (i: number, n: number) => parts[i]!.slice(-n).join('/') || dirs[i]!;
+  return dirs.map((_, i) => {
+    let n = 1;
+    while (n < parts[i]!.length && dirs.some((_, j) => j !== i && label(j, n) === label(i, n))) n++;
+    return label(i, n);
+  });
 }

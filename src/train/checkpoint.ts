@@ -12,10 +12,11 @@
 //
 // Test hook: with LIGO_TEST_PAUSE_IN_CHECKPOINT=N the process, while writing the checkpoint of
 // step N, creates `PAUSED` in the temporary directory and sleeps 60 s before finishing, so a test
-// can kill it in the middle of a write.
+// can kill it in the middle of a write; LIGO_TEST_PAUSE_IN_CHECKPOINT=stop does the same in the
+// checkpoint written when a run is stopped (Ctrl-C).
 
 import fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
 import { CONFIG_FILE, CheckpointError, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
@@ -88,20 +89,25 @@ export function latestCheckpointDir(runDir: string): string | null {
 /** A checkpoint directory as given, or a run directory's newest complete checkpoint. */
 export function resolveCheckpointDir(path: string): string {
   if (!fs.existsSync(path)) throw new CheckpointError(`${path}: checkpoint directory not found`);
+  if (!fs.statSync(path).isDirectory()) throw new CheckpointError(`${path} is a file; a checkpoint is a directory: did you mean ${dirname(path)}?`);
   if (fs.existsSync(join(path, CONFIG_FILE))) return path;
   const latest = latestCheckpointDir(path);
-  if (!latest) throw new CheckpointError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints`);
-  return latest;
+  if (latest) return latest;
+  const inside = fs.readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory() && (fs.existsSync(join(path, e.name, CONFIG_FILE)) || latestCheckpointDir(join(path, e.name)) !== null));
+  const hint = inside.length > 0 ? `: did you mean ${inside.map((e) => join(path, e.name)).join(' or ')}?` : '';
+  throw new CheckpointError(`${path} is neither a checkpoint (no ${CONFIG_FILE}) nor a run directory with checkpoints${hint}`);
 }
 
-function pauseIfAsked(tmp: string, step: number): void {
-  if (process.env[PAUSE_ENV] !== String(step)) return;
+function pauseIfAsked(tmp: string, step: number, stopping: boolean): void {
+  const at = process.env[PAUSE_ENV];
+  if (at !== String(step) && !(stopping && at === 'stop')) return;
   fs.writeFileSync(join(tmp, 'PAUSED'), String(process.pid));
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
 }
 
 /** Writes the checkpoint of state.step atomically and deletes older ones; returns its directory. */
-export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint): string {
+/** `opts.stopping`: the checkpoint a stopped run writes (for the test hook). */
+export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint, opts: { stopping?: boolean } = {}): string {
   const root = join(runDir, CHECKPOINTS_DIR);
   fs.mkdirSync(root, { recursive: true });
   const name = stepDirName(ckpt.state.step);
@@ -109,7 +115,7 @@ export function saveTrainCheckpoint(runDir: string, ckpt: TrainCheckpoint): stri
   fs.rmSync(tmp, { recursive: true, force: true });
   saveCheckpoint(tmp, { config: ckpt.config, tensors: ckpt.params, ...(ckpt.tokenizer !== undefined ? { tokenizer: ckpt.tokenizer } : {}) });
   writeSafetensors(join(tmp, OPTIMIZER_FILE), ckpt.optimizer);
-  pauseIfAsked(tmp, ckpt.state.step);
+  pauseIfAsked(tmp, ckpt.state.step, opts.stopping === true);
   writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(ckpt.state, null, 1)}\n`);
   const final = join(root, name);
   fs.renameSync(tmp, final);

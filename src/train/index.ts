@@ -13,5 +13,8 @@ export * from './checkpoint.ts';
 export * from './lock.ts';
 export * from './log.ts';
 export * from './progress.ts';
+export * from './data-names.ts';
 export * from './setup.ts';
+export * from './grow-schedule.ts';
+export * from './budget.ts';
 export * from './loop.ts';

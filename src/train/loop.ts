@@ -18,7 +18,8 @@
 // moments and step counts, the dropout RNG, the data position (and masking RNG), token
 // dropping's importance table, cumulative FLOPs and tokens; the log is cut back to the
 // checkpoint. With the same spec the resumed run reproduces the uninterrupted run's losses
-// exactly.
+// exactly. trainUntil runs the same loop but yields to the event loop between updates, so a
+// signal (Ctrl-C) can stop it cleanly: a checkpoint at the step reached, then return.
 
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
@@ -86,6 +87,8 @@ export interface TrainResult {
   wallSeconds: number;
   checkpointDir: string | null;
   resumedFrom: string | null;
+  /** Stopped by trainUntil's signal before `steps` (a checkpoint at `step` was written). */
+  interrupted: boolean;
 }
 
 export class TrainingDivergedError extends Error {
@@ -119,19 +122,44 @@ interface Progress {
   /** Token dropping's importance table (null when token dropping is off). */
   importance: TokenImportance | null;
   lastCheckpoint: string | null;
+  /** The step of lastCheckpoint. */
+  savedStep: number;
 }
 
 export function train(spec: TrainSpec): TrainResult {
+  const run = trainSteps(spec);
+  for (;;) {
+    const n = run.next(false);
+    if (n.done) return n.value;
+  }
+}
+
+/**
+ * train() that a signal can stop: between updates it yields to the event loop (so signal
+ * handlers run) and, once `stop` is aborted, writes a checkpoint at the step reached and returns
+ * with `interrupted: true`.
+ */
+export async function trainUntil(spec: TrainSpec, stop: AbortSignal): Promise<TrainResult> {
+  const run = trainSteps(spec);
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const n = run.next(stop.aborted);
+    if (n.done) return n.value;
+  }
+}
+
+/** The run as a generator: it yields before each update; next(true) stops it (see trainUntil). */
+function* trainSteps(spec: TrainSpec): Generator<number, TrainResult, boolean | undefined> {
   checkSpec(spec);
   const lock = acquireRunLock(spec.runDir);
   try {
-    return runLocked(spec);
+    return yield* runLocked(spec);
   } finally {
     lock.release();
   }
 }
 
-function runLocked(spec: TrainSpec): TrainResult {
+function* runLocked(spec: TrainSpec): Generator<number, TrainResult, boolean | undefined> {
   const { config } = spec;
   const model = modelFor(config);
   removeIncompleteCheckpoints(spec.runDir);
@@ -146,12 +174,12 @@ function runLocked(spec: TrainSpec): TrainResult {
   const log = new RunLog(join(spec.runDir, LOG_FILE));
   log.truncate(ckpt ? ckpt.state.logBytes : 0);
   const state: TrainState = ckpt?.state ?? { step: 0, lr: 0, optimizerSteps: {}, dropoutRng: [], data: null, flopsElectra: 0, flopsSixN: 0, tokens: 0, wallSeconds: 0, logBytes: 0 };
-  const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), importance: tokenImportance(spec, ckpt?.state ?? null), lastCheckpoint: ckpt?.dir ?? null };
+  const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), importance: tokenImportance(spec, ckpt?.state ?? null), lastCheckpoint: ckpt?.dir ?? null, savedStep: state.step };
   const backend = T.getBackend().name; // a resume on another backend cannot reproduce the losses bit for bit
   log.append(ckpt ? { type: 'resume', step: state.step, from: ckpt.dir, backend } : { type: 'start', step: 0, backend, model_type: config.model_type, task: task.kind, seed: spec.seed, steps: spec.steps, lr: spec.lr, batchSize: task.batchSize, accumSteps: spec.accumSteps, seqLen: task.seqLen });
   spec.observer?.onStart?.({ startStep: state.step, totalSteps: spec.steps, resumedFrom: ckpt?.dir ?? null });
   try {
-    return { ...loop(spec, { tree, flat, updater, task, log, progress }), resumedFrom: ckpt?.dir ?? null };
+    return { ...(yield* loop(spec, { tree, flat, updater, task, log, progress })), resumedFrom: ckpt?.dir ?? null };
   } finally {
     task.close();
     spec.observer?.onEnd?.();
@@ -179,7 +207,7 @@ interface Run {
   progress: Progress;
 }
 
-function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
+function* loop(spec: TrainSpec, run: Run): Generator<number, Omit<TrainResult, 'resumedFrom'>, boolean | undefined> {
   const { state } = run.progress;
   const sessionStart = performance.now();
   const wallAtStart = state.wallSeconds;
@@ -193,7 +221,13 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
   // A fresh run scores its initial weights, so a curve starts where its initialisation is (a
   // grown model's head start shows, and the savings can find the target reached at step 0).
   if (state.step === 0 && spec.evalEvery > 0) val = validate(spec, run, wall());
+  let interrupted = false;
   while (state.step < spec.steps) {
+    if (yield state.step) {
+      interrupted = true;
+      if (state.step > 0 && run.progress.savedStep !== state.step) save(spec, run, wall(), true);
+      break;
+    }
     const s = state.step;
     const lr = lrAt({ peakLr: spec.lr, warmupSteps: spec.warmupSteps, totalSteps: spec.steps, decay: spec.decay }, s);
     const alpha = spec.ki ? kiAlphaAt(spec.ki, s) : 0;
@@ -210,7 +244,7 @@ function loop(spec: TrainSpec, run: Run): Omit<TrainResult, 'resumedFrom'> {
     if (last || (spec.evalEvery > 0 && state.step % spec.evalEvery === 0)) val = validate(spec, run, wall());
     if (last || (spec.saveEvery > 0 && state.step % spec.saveEvery === 0)) save(spec, run, wall());
   }
-  return { step: state.step, loss, valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint };
+  return { step: state.step, loss, valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint, interrupted };
 }
 
 function addFlops(a: TrainFlops, b: TrainFlops | null): TrainFlops {
@@ -287,7 +321,7 @@ function diverged(spec: TrainSpec, step: number, r: UpdateResult, checkpoint: st
   const what = `loss ${r.loss}, gradient norm ${r.gradNorm}`;
   const lower = (spec.lr / 2).toExponential(1);
   const advice = checkpoint
-    ? `the last good checkpoint is ${checkpoint}; resume from it with a lower learning rate: \`ligo train --out ${spec.runDir} --lr ${lower}\``
+    ? `the last good checkpoint is ${checkpoint}; resume from it with a lower learning rate: \`ligo train --out ${spec.runDir} --lr ${lower} --allow-change\``
     : `no checkpoint was written yet; start again with a lower learning rate (e.g. --lr ${lower})`;
   return new TrainingDivergedError(`training diverged at step ${step} (${what}, learning rate ${lr.toExponential(2)}); stopped without updating the weights. ${advice[0]!.toUpperCase()}${advice.slice(1)}`, step, checkpoint);
 }
@@ -303,11 +337,12 @@ function validate(spec: TrainSpec, run: Run, wallSeconds: number): { loss: numbe
   return { loss: m.loss, accuracy };
 }
 
-function save(spec: TrainSpec, run: Run, wallSeconds: number): void {
+function save(spec: TrainSpec, run: Run, wallSeconds: number, stopping = false): void {
   const { state, dropoutRng, importance } = run.progress;
   const opt = run.updater.state();
   Object.assign(state, { optimizerSteps: opt.steps, dropoutRng: dropoutRng.state(), data: run.task.position(), wallSeconds, logBytes: run.log.bytes(), tokenImportance: importance?.state() });
-  const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } });
+  const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } }, { stopping });
   run.progress.lastCheckpoint = dir;
+  run.progress.savedStep = state.step;
   spec.observer?.onCheckpoint?.(dir, state.step);
 }

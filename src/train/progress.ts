@@ -1,6 +1,11 @@
-// Progress on stderr for a training run: a cli-progress bar (step, loss, tokens/s, ETA) when
-// stderr is a terminal, otherwise one plain line every `logEvery` steps (and on every evaluation),
-// which reads well in log files and CI.
+// Progress of long commands on stderr, one display for all of them (training, LiGO's operator
+// steps, experiments): a cli-progress bar (step, metrics, rate, ETA) when the stream is a
+// terminal, otherwise one plain line every `logEvery` steps (and at the last), which reads well in
+// log files and CI. The bar never hides the cursor or turns line wrapping off, so a run killed at
+// any moment leaves the terminal as it was.
+//
+// consoleProgress adapts the display to train()'s observer: loss, learning rate, tokens/s and the
+// last validation loss per step; resuming and checkpoints are said in both modes.
 
 import cliProgress from 'cli-progress';
 import type { EvalRecord, TrainRecord } from './log.ts';
@@ -21,56 +26,106 @@ function formatSeconds(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
-/** Seconds left, from the mean step time of this session. */
-class Eta {
+/** Steps per second and seconds left, from the steps done in this session. */
+class Pace {
   private readonly t0 = performance.now();
   constructor(
     private readonly startStep: number,
     private readonly totalSteps: number,
   ) {}
-  secondsLeft(step: number): number {
+  private seconds = () => (performance.now() - this.t0) / 1000;
+  rate(step: number): string {
     const done = step - this.startStep;
-    return done > 0 ? (((performance.now() - this.t0) / 1000) * (this.totalSteps - step)) / done : Number.NaN;
+    if (done <= 0) return '-';
+    const perStep = this.seconds() / done;
+    return perStep >= 1 ? `${perStep.toFixed(1)} s/step` : `${(1 / perStep).toFixed(1)} steps/s`;
+  }
+  eta(step: number): string {
+    const done = step - this.startStep;
+    return formatSeconds(done > 0 ? (this.seconds() * (this.totalSteps - step)) / done : Number.NaN);
   }
 }
 
-export function consoleProgress(opts: { logEvery: number; stream?: NodeJS.WriteStream }): TrainObserver {
-  const stream = opts.stream ?? process.stderr;
-  return stream.isTTY ? barProgress(stream) : lineProgress(stream, opts.logEvery);
+/** A step counter on a stream: a bar in a terminal, lines every `logEvery` steps otherwise. */
+export interface StepDisplay {
+  start(total: number, startStep: number): void;
+  /** The step reached and what to show beside it (e.g. 'loss 5.1234'). */
+  update(step: number, metrics: string): void;
+  /** A line of its own (the bar is cleared and redrawn around it). */
+  note(line: string): void;
+  stop(): void;
 }
 
-function barProgress(stream: NodeJS.WriteStream): TrainObserver {
-  const bar = new cliProgress.SingleBar({ stream, format: 'step {value}/{total} |{bar}| loss {loss} | {tps} tok/s | val {val} | eta {left}', hideCursor: true }, cliProgress.Presets.shades_classic);
-  let eta: Eta;
-  let val = '-';
+export function stepDisplay(opts: { label: string; logEvery: number; stream?: NodeJS.WriteStream }): StepDisplay {
+  const stream = opts.stream ?? process.stderr;
+  let pace = new Pace(0, 0);
+  let total = 0;
+  if (stream.isTTY) {
+    // Lines are cut at the terminal's width (most important first), never wrapped.
+    const bar = new cliProgress.SingleBar({ stream, format: `${opts.label} {value}/{total} |{bar}| eta {eta} | {metrics} | {rate}`, barsize: (stream.columns ?? 80) < 120 ? 10 : 20, hideCursor: false, linewrap: true }, cliProgress.Presets.shades_classic);
+    let running = false;
+    let last = { step: 0, metrics: '' };
+    return {
+      start: (t, at) => {
+        total = t;
+        pace = new Pace(at, t);
+        last = { step: at, metrics: '-' };
+        bar.start(t, at, { metrics: '-', rate: '-', eta: '?' });
+        running = true;
+      },
+      update: (step, metrics) => {
+        last = { step, metrics };
+        if (running) bar.update(step, { metrics, rate: pace.rate(step), eta: pace.eta(step) });
+      },
+      note: (line) => {
+        if (running) {
+          stream.clearLine(0);
+          stream.cursorTo(0);
+        }
+        stream.write(`${line}\n`);
+        if (running) bar.update(last.step, { metrics: last.metrics });
+      },
+      stop: () => {
+        if (running) bar.stop();
+        running = false;
+      },
+    };
+  }
   return {
-    onStart: (i) => {
-      eta = new Eta(i.startStep, i.totalSteps);
-      bar.start(i.totalSteps, i.startStep, { loss: '-', tps: '-', val, left: '?' });
+    start: (t, at) => {
+      total = t;
+      pace = new Pace(at, t);
     },
-    onStep: (r) => bar.update(r.step, { loss: r.loss.toFixed(4), tps: Math.round(r.tokensPerSecond), val, left: formatSeconds(eta.secondsLeft(r.step)) }),
-    onEval: (r) => {
-      val = r.valLoss.toFixed(4) + (r.valAccuracy !== undefined ? ` acc ${(100 * r.valAccuracy).toFixed(1)}%` : '');
-      bar.update(r.step, { val });
+    update: (step, metrics) => {
+      if (step % opts.logEvery !== 0 && step !== total) return;
+      stream.write(`${opts.label} ${step}/${total} ${metrics} ${pace.rate(step)} eta ${pace.eta(step)}\n`);
     },
-    onEnd: () => bar.stop(),
+    note: (line) => void stream.write(`${line}\n`),
+    stop: () => {},
   };
 }
 
-function lineProgress(stream: NodeJS.WriteStream, logEvery: number): TrainObserver {
-  let eta: Eta;
-  let total = 0;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** train()'s progress on `stream` (stderr by default) through stepDisplay. */
+export function consoleProgress(opts: { logEvery: number; stream?: NodeJS.WriteStream }): TrainObserver {
+  const stream = opts.stream ?? process.stderr;
+  const display = stepDisplay({ label: 'step', logEvery: opts.logEvery, stream });
+  let val = '';
   return {
     onStart: (i) => {
-      eta = new Eta(i.startStep, i.totalSteps);
-      total = i.totalSteps;
-      stream.write(i.resumedFrom ? `resuming at step ${i.startStep} from ${i.resumedFrom}\n` : `training for ${i.totalSteps} steps\n`);
+      display.note(i.resumedFrom ? `resuming at step ${i.startStep} of ${i.totalSteps} from ${i.resumedFrom}` : `training for ${plural(i.totalSteps, 'step')}`);
+      display.start(i.totalSteps, i.startStep);
     },
-    onStep: (r) => {
-      if (r.step % logEvery !== 0 && r.step !== total) return;
-      stream.write(`step ${r.step}/${total} loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokensPerSecond)} tok/s eta ${formatSeconds(eta.secondsLeft(r.step))}\n`);
+    onStep: (r) => display.update(r.step, `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokensPerSecond)} tok/s${val}`),
+    onEval: (r) => {
+      const acc = r.valAccuracy !== undefined ? `, accuracy ${(100 * r.valAccuracy).toFixed(1)}%` : '';
+      val = ` val ${r.valLoss.toFixed(4)}`;
+      if (!stream.isTTY) display.note(`step ${r.step}: validation loss ${r.valLoss.toFixed(4)}${acc}`);
     },
-    onEval: (r) => stream.write(`step ${r.step}/${total} validation loss ${r.valLoss.toFixed(4)}${r.valAccuracy !== undefined ? `, accuracy ${(100 * r.valAccuracy).toFixed(1)}%` : ''}\n`),
-    onCheckpoint: (dir, step) => stream.write(`step ${step}: checkpoint ${dir}\n`),
+    onCheckpoint: (dir, step) => {
+      if (!stream.isTTY) display.note(`step ${step}: checkpoint ${dir}`);
+    },
+    onEnd: () => display.stop(),
   };
 }

@@ -19,15 +19,7 @@ import { bertHead, labelNames, sequenceClassificationConfig, type BertConfig, ty
 import { BROWN_GENRES, brownGenreDataset, buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
 import { GPT2_SPECIALS, ROBERTA_SPECIALS, loadTokenizer, saveTokenizer, tokenizerFromJSON, trainByteLevelBPE, trainWordPiece, type Tokenizer } from '../tokenize/index.ts';
 import { imageTask, sequenceClassificationTask, textTask, type TaskFactory } from './tasks.ts';
-
-export type ClassificationDataName = 'brown-genre';
-export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];
-export const imageDataNames: readonly ImageDatasetName[] = ['mnist', 'fashion-mnist'];
-export const classificationDataNames: readonly ClassificationDataName[] = ['brown-genre'];
-/** What growth and language-model / image training read (`ligo grow --data`). */
-export type DataName = CorpusName | ImageDatasetName;
-/** What `ligo train --data` takes: DataName plus the fine-tuning (classification) datasets. */
-export type TrainDataName = DataName | ClassificationDataName;
+import { classificationDataNames, imageDataNames, textDataNames, type ClassificationDataName, type TrainDataName } from './data-names.ts';
 
 const isImageModel = (c: ModelConfig): c is ViTConfig => c.model_type === 'vit' || c.model_type === 'deit';
 const isBertModel = (c: ModelConfig): c is BertConfig => c.model_type === 'bert' || c.model_type === 'roberta';
@@ -88,9 +80,10 @@ export function checkDataFits(config: ModelConfig, data: TrainDataName, seqLen: 
 }
 
 /** The run's tokenizer (see the header), saved as RUN_DIR/tokenizer.json. */
-export function runTokenizer(config: ModelConfig, data: CorpusName, runDir: string, fromTokenizer: unknown | null): Tokenizer {
+export function runTokenizer(config: ModelConfig, data: CorpusName, runDir: string, fromTokenizer: unknown | null, note: (line: string) => void = () => {}): Tokenizer {
   const path = join(runDir, 'tokenizer.json');
   if (fs.existsSync(path)) return loadTokenizer(path);
+  if (fromTokenizer === null) note(`training a ${config.model_type === 'bert' ? 'WordPiece' : 'byte-level BPE'} tokenizer (vocabulary ${'vocab_size' in config ? config.vocab_size : '?'}) on ${data}'s training split (once; saved as ${path})`);
   const tokenizer = fromTokenizer !== null ? tokenizerFromJSON(fromTokenizer, 'the starting checkpoint tokenizer.json') : trainTokenizer(config, data);
   fs.mkdirSync(runDir, { recursive: true });
   saveTokenizer(path, tokenizer);
@@ -120,9 +113,10 @@ export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): v
 }
 
 /** The task for a text corpus: masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
-export function corpusTask(config: ModelConfig, data: CorpusName, tokenizer: Tokenizer, runDir: string, shape: BatchShape): TaskFactory {
+export function corpusTask(config: ModelConfig, data: CorpusName, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}): TaskFactory {
   const split = splitDocuments(loadCorpus(data));
   const cache = join(runDir, 'token-cache');
+  if (!fs.existsSync(cache)) note(`tokenising ${data} (${split.train.length + split.validation.length} documents; cached in ${cache})`);
   return textTask({
     kind: config.model_type === 'gpt2' ? 'causal-lm' : 'masked-lm',
     train: buildTokenShards(split.train, tokenizer, cache),

@@ -1,0 +1,16 @@
+// The names of the datasets runs train on, in a module light enough for the command line to
+// build its choices from (setup.ts prepares the data itself).
+
+import type { CorpusName, ImageDatasetName } from '../data/index.ts';
+
+export type ClassificationDataName = 'brown-genre';
+export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];
+export const imageDataNames: readonly ImageDatasetName[] = ['mnist', 'fashion-mnist'];
+export const classificationDataNames: readonly ClassificationDataName[] = ['brown-genre'];
+/** What growth and language-model / image training read (`ligo grow --data`). */
+export type DataName = CorpusName | ImageDatasetName;
+/** What `ligo train --data` takes: DataName plus the fine-tuning (classification) datasets. */
+export type TrainDataName = DataName | ClassificationDataName;
+/** `ligo grow --data`'s choices and `ligo train --data`'s. */
+export const dataNames: readonly DataName[] = [...textDataNames, ...imageDataNames];
+export const trainDataNames: readonly TrainDataName[] = [...dataNames, ...classificationDataNames];

@@ -1,0 +1,129 @@
+// Every example a user is shown runs as written: each `ligo ...` line of the README (the tour's
+// code block and the command table's example column) and of every command's --help "Examples".
+// They run through bin/ligo.js in a scratch working directory, each once, in an order where
+// every example's inputs (--from, --ki-teacher, the directory it reports on or resumes) were
+// written by an earlier one; all must exit 0.
+//
+// Stand-ins keep it to tiny sizes, the commands otherwise as printed:
+//   - `ligo train` starting a run: --steps N becomes ceil(N / 1000) (1 when absent), --warmup N
+//     floor(N / 1000), --batch-size 2 and --seq-len 16; a resume keeps its run's settings
+//     (--steps scaled the same way);
+//   - `ligo grow` learning from --data: --batch-size 2, --seq-len 16, --option steps=N ceil(N / 1000);
+//   - experiment specs (experiments/NAME.json) are the repository's with every budget at 2
+//     steps of batch 2, sequences of 16 and operator steps of 1;
+//   - `ligo demo [--out DIR]` (10 minutes) runs as `ligo experiment experiments/demo.json --out
+//     DIR` on that tiny demo spec: the same code path (runAndReport) on the same spec;
+//   - absolute paths (/tmp/...) are taken inside the scratch directory, and ./DIR is DIR.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..');
+const LIGO = join(ROOT, 'bin', 'ligo.js');
+const COMMANDS = ['train', 'grow', 'experiment', 'report', 'demo', 'inspect', 'methods', 'presets', 'backend'];
+const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-cli-examples-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const run = (args: string[]) => spawnSync(process.execPath, [LIGO, ...args], { cwd: tmp, encoding: 'utf8' });
+
+/** A shown example as words, its trailing comment ('# ...' or '   (...)') and `npx ` dropped. */
+function words(line: string): string[] {
+  const bare = line.trim().replace(/^npx /, '').replace(/\s+#.*$/, '').replace(/\s{2,}\(.*\)$/, '').trim();
+  return bare.split(/\s+/).slice(1); // without 'ligo'
+}
+
+function readmeExamples(): string[][] {
+  const text = fs.readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const tour = text.split('\n').filter((l) => /^(npx )?ligo /.test(l));
+  const table = text.split('\n').filter((l) => l.startsWith('| `ligo')).map((l) => /`(ligo [^`]+)`\s*\|\s*$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+  assert.ok(tour.length >= 5 && table.length >= 8, `README examples found: ${tour.length} in the tour, ${table.length} in the table`);
+  return [...tour, ...table].map(words);
+}
+
+function helpExamples(): string[][] {
+  return COMMANDS.flatMap((c) => {
+    const r = run([c, '--help']);
+    assert.equal(r.status, 0, `${c} --help: ${r.stderr}`);
+    const at = r.stdout.search(/^Examples?/m);
+    if (c !== 'backend') assert.ok(at >= 0, `ligo ${c} --help has no examples`);
+    return at < 0 ? [] : r.stdout.slice(at).split('\n').filter((l) => /^\s+ligo /.test(l)).map(words);
+  });
+}
+
+const flag = (args: string[], name: string) => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+};
+function setFlag(args: string[], name: string, value: string): string[] {
+  const i = args.indexOf(name);
+  return i < 0 ? [...args, name, value] : args.map((a, k) => (k === i + 1 ? value : a));
+}
+const scaled = (n: string | undefined, round: (x: number) => number) => String(round(Number(n ?? 1000) / 1000));
+
+/** The example at tiny size (see the header). */
+function standIn(example: string[]): string[] {
+  let [command, ...args] = example.map((a) => a.replace(/^\.?\//, ''));
+  if (command === 'demo') return ['experiment', 'experiments/demo.json', '--out', flag(args, '--out') ?? 'ligo-demo'];
+  if (command === 'train') {
+    const fresh = args.includes('--config') || args.includes('--from');
+    if (fresh || args.includes('--steps')) args = setFlag(args, '--steps', scaled(flag(args, '--steps'), (x) => Math.max(1, Math.ceil(x))));
+    if (fresh) {
+      if (args.includes('--warmup')) args = setFlag(args, '--warmup', scaled(flag(args, '--warmup'), Math.floor));
+      args = setFlag(setFlag(args, '--batch-size', '2'), '--seq-len', '16');
+    }
+  }
+  if (command === 'grow' && args.includes('--data')) {
+    args = setFlag(setFlag(args, '--batch-size', '2'), '--seq-len', '16');
+    args = args.map((a) => a.replace(/^steps=(\d+)$/, (_, n: string) => `steps=${Math.ceil(Number(n) / 1000)}`));
+  }
+  return [command!, ...args];
+}
+
+/** Paths the example reads, which an earlier example must have written. */
+function inputs([command, ...args]: string[]): string[] {
+  if (args.includes('--help')) return [];
+  const positional = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !['--html', '--layer-drop', '--allow-change'].includes(args[i - 1]!)));
+  switch (command) {
+    case 'train':
+      return args.includes('--config') || args.includes('--from') ? [flag(args, '--from'), flag(args, '--ki-teacher')].filter((p): p is string => p !== undefined) : [flag(args, '--out')!];
+    case 'grow':
+      return [flag(args, '--from')!];
+    case 'inspect':
+    case 'report':
+      return positional;
+    default:
+      return [];
+  }
+}
+
+/** The repository's spec at tiny size. */
+function tinySpec(name: string): void {
+  const spec = JSON.parse(fs.readFileSync(join(ROOT, name), 'utf8')) as Record<string, any>;
+  const tiny = (t: Record<string, unknown>) => ({ ...t, steps: 2, batchSize: 2, warmupSteps: 0, evalEvery: 1, saveEvery: 2 });
+  spec.seqLen = 16;
+  spec.evalBatches = 1;
+  spec.small.training = tiny(spec.small.training);
+  spec.large.training = tiny(spec.large.training);
+  for (const m of spec.methods) if (m.options?.steps !== undefined) m.options.steps = 1;
+  fs.mkdirSync(join(tmp, 'experiments'), { recursive: true });
+  fs.writeFileSync(join(tmp, name), JSON.stringify(spec));
+}
+
+test('every example of the README and of every --help runs as written (at tiny sizes)', { timeout: 30 * 60_000 }, () => {
+  const seen = new Set<string>();
+  const todo = [...readmeExamples(), ...helpExamples()].map(standIn).filter((e) => !seen.has(e.join(' ')) && seen.add(e.join(' ')));
+  for (const e of todo) if (e[0] === 'experiment') tinySpec(e[1]!);
+  while (todo.length > 0) {
+    const next = todo.findIndex((e) => inputs(e).every((p) => fs.existsSync(join(tmp, p))));
+    assert.ok(next >= 0, `no example can run: each needs what no other writes:\n${todo.map((e) => `ligo ${e.join(' ')} (needs ${inputs(e).join(', ')})`).join('\n')}`);
+    const [e] = todo.splice(next, 1);
+    const t0 = Date.now();
+    const r = run(e!);
+    if (process.env.LIGO_EXAMPLES_TIMES) process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)} s  ligo ${e!.join(' ')}\n`);
+    assert.equal(r.status, 0, `ligo ${e!.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  }
+});
