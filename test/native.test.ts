@@ -660,6 +660,19 @@ ntest('matmul: multi-threaded paths (attention batch, few large items, one large
   matmulCase(rng, { batch: 1, m: 301, n: 257, k: 129, transA: true, transB: true, strideA: 0, strideB: 0, strideC: 0, alpha: 2, beta: 0 }, 'nan', 'one large product');
 });
 
+ntest('matmul: matrix-vector shapes, long k and products larger than the sgemm cache blocks', () => {
+  const rng = new Rng(21);
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const cases = [[1, 300, 257], [300, 1, 257], [1, 1, 1000], [7, 5, 3001], [520, 530, 1030]] as const;
+      for (const [m, n, k] of cases) {
+        const g: MatmulArgs = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 };
+        matmulCase(rng, g, 'nan', `${m}x${n}x${k} tA=${transA} tB=${transB}`);
+      }
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // argument checking
 

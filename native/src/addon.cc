@@ -586,7 +586,6 @@ napi_value Declare(napi_env env, napi_callback_info info) {
 }  // namespace ligo
 
 NAPI_MODULE_INIT() {
-  ligo::initBlas();
   napi_value fn;
   for (const auto& b : ligo::kBindings) {
     // The binding is the callback data: dispatch runs it, and error messages name it.

@@ -26,13 +26,10 @@ let loadError: string | null = null;
  *   saves a few microseconds per kernel on an idle machine, but when anything else wants the
  *   cores, spinning threads and preempted barriers made whole training runs 5-10x slower here
  *   (measured: fork/join 35-600 us spinning vs 8-24 us passive on a loaded 2-core VM).
- * - OPENBLAS_NUM_THREADS=1: the addon runs sgemm single-threaded inside its own OpenMP threads,
- *   so OpenBLAS's thread pool would only sit idle.
  */
 function setThreadEnvironment(): void {
   const env = process.env;
   if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'passive';
-  if (env.OPENBLAS_NUM_THREADS === undefined) env.OPENBLAS_NUM_THREADS = '1';
 }
 
 function loadAddon(): NativeAddon | null {
