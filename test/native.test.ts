@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
 import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/tensor/native-abi.ts';
@@ -62,9 +63,10 @@ const copy = (x: Float32Array) => Float32Array.from(x);
 
 // ---------------------------------------------------------------------------------------------
 
-test('native: addon availability', () => {
+test('native: addon availability (a built addon must load and match native-abi.ts)', () => {
   if (!loaded) console.log(`# ${skip}`);
   assert.ok(loaded || typeof nativeLoadError() === 'string', 'a missing addon must come with a load error');
+  if (existsSync(NATIVE_ADDON_PATH)) assert.ok(loaded, `the addon is built but does not load: ${nativeLoadError()}`);
 });
 
 ntest('the addon agrees with the boundary declared in native-abi.ts, and reports any difference', () => {

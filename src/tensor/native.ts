@@ -43,8 +43,14 @@ function loadAddon(): NativeAddon | null {
     loadError = err.code === 'MODULE_NOT_FOUND' ? `${NATIVE_ADDON_PATH} not found` : `loading ${NATIVE_ADDON_PATH} failed: ${err.message}`;
     return (addon = null);
   }
-  // A built addon that disagrees with native-abi.ts is a bug, not a missing feature: throw.
-  loaded.declare(nativeSignatures());
+  // An addon built from other sources (typically not rebuilt after a pull) would read wrong
+  // arguments: refuse it, saying how to fix it. test/native.test.ts fails on this, never skips.
+  try {
+    loaded.declare(nativeSignatures());
+  } catch (e) {
+    loadError = `${NATIVE_ADDON_PATH} does not match src/tensor/native-abi.ts (rebuild it with \`npm run build:native\`): ${(e as Error).message}`;
+    return (addon = null);
+  }
   return (addon = loaded);
 }
 
