@@ -2,7 +2,8 @@
 """The same step as bench/step.ts in PyTorch (Debian's python3-torch): forward + backward of a
 BERT encoder stack (post-LN, GELU erf, biases), fp32, loss = MSE to a fixed random target, at
 SIZE=small (default; 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128) or SIZE=base
-(12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128). Prints one JSON line.
+(12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128). Prints one JSON line; system and
+user CPU seconds and page faults are per timed step, as in bench:step.
 Run: /usr/bin/python3 bench/torch_step.py   (env STEPS, WARMUP as for bench:step; TORCH_THREADS:
 intra-op threads, default every core; bench/compare.sh runs both 1 and 2 and keeps the faster)"""
 import json, math, os, resource, statistics, time
@@ -60,6 +61,7 @@ def sgemm_gflops():
 
 for _ in range(WARMUP):
     step()
+before = resource.getrusage(resource.RUSAGE_SELF)
 times = []
 for _ in range(STEPS):
     t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
@@ -70,6 +72,8 @@ print(json.dumps({
     "bench": "torch_step", "size": SIZE, "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": STEPS,
     "medianStepSeconds": round(sec, 4), "tokensPerSecond": round(B * T / sec),
     "gflopsPerSecond": round(flops / sec / 1e9, 1), "sgemmGflopsPerSecond": round(sgemm_gflops(), 1),
-    "peakRssMB": round(usage.ru_maxrss / 1024), "sysSeconds": round(usage.ru_stime, 2),
-    "userSeconds": round(usage.ru_utime, 2), "minorFaults": usage.ru_minflt, "loss": round(loss, 5),
+    "peakRssMB": round(usage.ru_maxrss / 1024),
+    "sysSecondsPerStep": round((usage.ru_stime - before.ru_stime) / STEPS, 3),
+    "userSecondsPerStep": round((usage.ru_utime - before.ru_utime) / STEPS, 3),
+    "minorFaultsPerStep": round((usage.ru_minflt - before.ru_minflt) / STEPS), "loss": round(loss, 5),
 }))

@@ -4,13 +4,14 @@
 #   bash scripts/setup.sh            system packages + npm install
 #   bash scripts/setup.sh --system   system packages only (CI runs npm ci itself)
 # The system packages:
-#   libopenblas-dev        BLAS the native addon links against
+#   libdnnl-dev            oneDNN, whose sgemm the native addon's matrix products use (measured
+#                          faster than OpenBLAS and BLIS here: BENCHMARKS.md)
 #   dataset-fashion-mnist  the Fashion-MNIST images (ViT/DeiT experiments and their tests)
 #   fonts-dejavu-core      a font for the PNG plots (@resvg/resvg-js renders text with it)
 #   chromium               headless browser for the report.html tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(libopenblas-dev dataset-fashion-mnist fonts-dejavu-core chromium)
+PACKAGES=(libdnnl-dev dataset-fashion-mnist fonts-dejavu-core chromium)
 if ! dpkg -s "${PACKAGES[@]}" >/dev/null 2>&1; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
 import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/tensor/native-abi.ts';
@@ -63,9 +64,10 @@ const copy = (x: Float32Array) => Float32Array.from(x);
 
 // ---------------------------------------------------------------------------------------------
 
-test('native: addon availability', () => {
+test('native: addon availability (a built addon must load and match native-abi.ts)', () => {
   if (!loaded) console.log(`# ${skip}`);
   assert.ok(loaded || typeof nativeLoadError() === 'string', 'a missing addon must come with a load error');
+  if (existsSync(NATIVE_ADDON_PATH)) assert.ok(loaded, `the addon is built but does not load: ${nativeLoadError()}`);
 });
 
 ntest('the addon agrees with the boundary declared in native-abi.ts, and reports any difference', () => {
@@ -659,6 +661,19 @@ ntest('matmul: multi-threaded paths (attention batch, few large items, one large
   matmulCase(rng, { batch: 3, m: 200, n: 150, k: 129, transA: true, transB: false, strideA: 200 * 129, strideB: 129 * 150, strideC: 200 * 150, alpha: 1, beta: 1 }, 'random', 'batch 3 split rows');
   matmulCase(rng, { batch: 1, m: 33, n: 700, k: 257, transA: false, transB: true, strideA: 33 * 257, strideB: 700 * 257, strideC: 33 * 700, alpha: 1, beta: 0 }, 'nan', 'split columns');
   matmulCase(rng, { batch: 1, m: 301, n: 257, k: 129, transA: true, transB: true, strideA: 0, strideB: 0, strideC: 0, alpha: 2, beta: 0 }, 'nan', 'one large product');
+});
+
+ntest('matmul: matrix-vector shapes, long k and products larger than the sgemm cache blocks', () => {
+  const rng = new Rng(21);
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const cases = [[1, 300, 257], [300, 1, 257], [1, 1, 1000], [7, 5, 3001], [520, 530, 1030]] as const;
+      for (const [m, n, k] of cases) {
+        const g: MatmulArgs = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 };
+        matmulCase(rng, g, 'nan', `${m}x${n}x${k} tA=${transA} tB=${transB}`);
+      }
+    }
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -166,8 +167,11 @@ class Args {
   /** The position of a declared parameter; throws if the binding reads it with another kind. */
   size_t index(const char* name, std::initializer_list<const char*> kinds) const {
     const std::vector<Param>& params = binding_->parsed.params;
-    for (size_t i = 0; i < params.size(); i++) {
-      if (params[i].name != name) continue;
+    // Bindings mostly read in declared order, so the search starts after the last hit.
+    for (size_t j = 0; j < params.size(); j++) {
+      const size_t i = (next_ + j) % params.size();
+      if (std::strcmp(params[i].name.c_str(), name) != 0) continue;
+      next_ = i + 1;
       for (const char* k : kinds)
         if (params[i].kind == k) return i;
       throw KernelError(KernelError::Plain, "ligo_native." + std::string(fn()) + ": the binding reads " + name +
@@ -205,6 +209,7 @@ class Args {
   size_t argc_ = kMax;
   napi_value argv_[kMax];
   const Binding* binding_ = nullptr;
+  mutable size_t next_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -586,7 +591,6 @@ napi_value Declare(napi_env env, napi_callback_info info) {
 }  // namespace ligo
 
 NAPI_MODULE_INIT() {
-  ligo::initBlas();
   napi_value fn;
   for (const auto& b : ligo::kBindings) {
     // The binding is the callback data: dispatch runs it, and error messages name it.

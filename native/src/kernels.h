@@ -66,8 +66,6 @@ struct MatmulArgs {
   float alpha, beta;
 };
 void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
-/** Pins OpenBLAS to one thread: all parallelism comes from OpenMP (see kernels_matmul.cc). */
-void initBlas();
 
 /** Drops size-1 dims and merges adjacent dims that are contiguous in both stride lists. */
 StridedShape collapseDims(const StridedShape& in);

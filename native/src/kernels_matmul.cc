@@ -1,10 +1,13 @@
-// Batched matrix multiply on OpenBLAS sgemm. OpenBLAS is pinned to one thread and all threading
-// comes from OpenMP, so only one thread pool ever spins on the cores. Measured on the 2-core
-// target: an OpenMP loop over the batch beats OpenBLAS's own threading by ~30-45% for
-// attention-sized batches (64 x 128x128x64: 0.80 ms vs 1.13 ms), and splitting one large
-// product's rows between threads matches or beats it (4096x1024x256: 10.8 ms vs 11.4 ms).
-// Below ~2^19 multiply-adds one thread is faster than any split.
-#include <cblas.h>
+// Batched matrix multiply on oneDNN's sgemm (dnnl_sgemm: JIT-generated kernels for the CPU's
+// instruction set, AVX-512 here; chosen over OpenBLAS and BLIS by bench/gemm_libs.sh, see
+// BENCHMARKS.md, and independent of how the user's OpenBLAS is configured). oneDNN threads with
+// the same OpenMP runtime as the other kernels and runs single-threaded when called inside one of
+// our parallel regions, so the splits below decide the threading. Measured on the 2-core target
+// (with OpenBLAS, before the switch): an OpenMP loop over the batch beat the BLAS's own threading
+// by ~30-45% for attention-sized batches (64 x 128x128x64: 0.80 ms vs 1.13 ms), and splitting
+// one large product's rows between threads matched or beat it (4096x1024x256: 10.8 ms vs
+// 11.4 ms). Below ~2^19 multiply-adds one thread is faster than any split.
+#include <dnnl.h>
 
 #include "kernels.h"
 
@@ -28,8 +31,7 @@ struct Gemm {
     const float* ai = a + i * g.strideA + (g.transA ? m0 : m0 * lda);
     const float* bi = b + i * g.strideB + (g.transB ? n0 * ldb : n0);
     float* ci = c + i * g.strideC + m0 * ldc + n0;
-    cblas_sgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans,
-                int(m1 - m0), int(n1 - n0), int(g.k), g.alpha, ai, int(lda), bi, int(ldb), g.beta, ci, int(ldc));
+    dnnl_sgemm(g.transA ? 'T' : 'N', g.transB ? 'T' : 'N', m1 - m0, n1 - n0, g.k, g.alpha, ai, lda, bi, ldb, g.beta, ci, ldc);
   }
 
   void item(const float* a, const float* b, float* c, i64 i) const { block(a, b, c, i, 0, g.m, 0, g.n); }
@@ -44,8 +46,6 @@ void scaleC(float* c, const MatmulArgs& g) {
 }
 
 }  // namespace
-
-void initBlas() { openblas_set_num_threads(1); }
 
 void matmul(const float* a, const float* b, float* c, const MatmulArgs& args) {
   if (args.batch <= 0 || args.m <= 0 || args.n <= 0) return;

@@ -26,13 +26,10 @@ let loadError: string | null = null;
  *   saves a few microseconds per kernel on an idle machine, but when anything else wants the
  *   cores, spinning threads and preempted barriers made whole training runs 5-10x slower here
  *   (measured: fork/join 35-600 us spinning vs 8-24 us passive on a loaded 2-core VM).
- * - OPENBLAS_NUM_THREADS=1: the addon runs sgemm single-threaded inside its own OpenMP threads,
- *   so OpenBLAS's thread pool would only sit idle.
  */
 function setThreadEnvironment(): void {
   const env = process.env;
   if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'passive';
-  if (env.OPENBLAS_NUM_THREADS === undefined) env.OPENBLAS_NUM_THREADS = '1';
 }
 
 function loadAddon(): NativeAddon | null {
@@ -46,8 +43,14 @@ function loadAddon(): NativeAddon | null {
     loadError = err.code === 'MODULE_NOT_FOUND' ? `${NATIVE_ADDON_PATH} not found` : `loading ${NATIVE_ADDON_PATH} failed: ${err.message}`;
     return (addon = null);
   }
-  // A built addon that disagrees with native-abi.ts is a bug, not a missing feature: throw.
-  loaded.declare(nativeSignatures());
+  // An addon built from other sources (typically not rebuilt after a pull) would read wrong
+  // arguments: refuse it, saying how to fix it. test/native.test.ts fails on this, never skips.
+  try {
+    loaded.declare(nativeSignatures());
+  } catch (e) {
+    loadError = `${NATIVE_ADDON_PATH} does not match src/tensor/native-abi.ts (rebuild it with \`npm run build:native\`): ${(e as Error).message}`;
+    return (addon = null);
+  }
   return (addon = loaded);
 }
 
