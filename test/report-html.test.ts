@@ -223,14 +223,17 @@ test('a results.json with seeds and the unigram line, a growth.json with the ope
   const results = JSON.parse(fs.readFileSync(join(dir, 'results.json'), 'utf8'));
   results.unigramLoss = 7.25;
   results.seeds = [0, 1, 2];
-  results.methods[1].spread = { finalValLoss: { mean: 5.5, min: 5.4, max: 5.6, sd: 0.1 } };
+  const sp = (mean: number, sd: number, min: number, max: number) => ({ mean, sd, min, max, n: 3 });
+  const perCost = (v: ReturnType<typeof sp> | null) => ({ flopsElectra: v, flopsSixN: v, wallSeconds: v });
+  for (const m of results.methods) delete m.spread;
+  results.methods[1].spread = { label: results.methods[1].label, method: 'ligo', seeds: 3, reached: 2, finalValLoss: sp(5.5, 0.1, 5.4, 5.6), costToTarget: perCost(sp(2e12, 1e11, 1.9e12, 2.1e12)), savingsWithoutSmall: perCost(sp(0.25, 0.05, 0.2, 0.3)), savingsWithSmall: perCost(null), growthShare: perCost(sp(0.02, 0, 0.02, 0.02)) };
   fs.writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
   const e = readCurves(dir);
   fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, computeSavings(e.curves, e.reference, e.small)));
   const { page, errors } = await open(join(dir, HTML_REPORT));
   try {
     assert.match(await page.locator('body').innerText(), /Unigram line: a model that ignores the context reaches validation loss 7\.2500/);
-    assert.deepEqual(await page.$$eval('#spread-table tbody tr', (trs) => trs.map((tr) => tr.textContent)), [`${results.methods[1].label}5.500 ± 0.10 [5.400, 5.600]`]);
+    assert.deepEqual(await page.$$eval('#spread-table tbody tr', (trs) => trs.map((tr) => tr.textContent)), [`${results.methods[1].label}2 / 35.500 ± 0.100 [5.400, 5.600]2.00e+12 ± 1.00e+11 [1.90e+12, 2.10e+12]25.0% ± 5.0% [20.0%, 30.0%]2.0% ± 0.0% [2.0%, 2.0%]`]);
     assert.deepEqual(await page.locator('#operator .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => [l.getAttribute('data-label'), l.getAttribute('points')!.split(' ').length])), [['ligo', 4]]);
     assert.deepEqual(errors, []);
   } finally {

@@ -36,6 +36,7 @@ import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
 import { NOT_REACHED, finalLoss, flops, percent, seconds, smallCostText, targetText } from './table.ts';
 import { HTML_SCRIPT } from './html-script.ts';
+import type { MethodSpread, Spread } from './spread.ts';
 
 export const HTML_REPORT = 'report.html';
 
@@ -276,19 +277,27 @@ export function wallTimeNote(runs: RunCurves[], configs: Map<string, string>, s:
   return `<p class="note"><b>Wall times are noisy here</b>: ${escape(notes.join('; '))}. Wall time depends on what else the machine runs; the FLOPs do not, so compare methods by FLOPs.</p>`;
 }
 
-/** results.json's seed spread and unigram line, when the experiment wrote them. */
+/** results.json's seed spread (spread.ts) and unigram line, when the experiment wrote them. */
 function spreadSection(dir: string): string {
   const path = join(dir, 'results.json');
   if (!fs.existsSync(path)) return '';
-  const r = JSON.parse(fs.readFileSync(path, 'utf8')) as { unigramLoss?: number | null; seeds?: number[]; methods?: { label: string; spread?: Record<string, { mean: number; min: number; max: number; sd: number } | null> }[] };
+  const r = JSON.parse(fs.readFileSync(path, 'utf8')) as { unigramLoss?: number | null; seeds?: number[]; methods?: { label: string; spread?: MethodSpread }[] };
   const out: string[] = [];
   if (typeof r.unigramLoss === 'number') out.push(`<p>Unigram line: a model that ignores the context reaches validation loss ${r.unigramLoss.toFixed(4)}; losses near it mean the models have learned little beyond token frequencies.</p>`);
   const rows = (r.methods ?? []).filter((m) => m.spread);
   if (rows.length > 0 && (r.seeds?.length ?? 0) > 1) {
-    const keys = [...new Set(rows.flatMap((m) => Object.keys(m.spread!)))];
-    const cell = (v: { mean: number; min: number; max: number; sd: number } | null | undefined) => (v ? `<td class="num">${v.mean.toPrecision(4)} ± ${v.sd.toPrecision(2)} <span class="muted">[${v.min.toPrecision(4)}, ${v.max.toPrecision(4)}]</span></td>` : '<td class="not-reached">–</td>');
-    out.push(`<p>Over seeds ${r.seeds!.join(', ')}: mean ± standard deviation [min, max].</p>`);
-    out.push(`<div class="table-wrap"><table id="spread-table"><thead><tr><th scope="col">method</th>${keys.map((k) => `<th scope="col">${escape(k)}</th>`).join('')}</tr></thead><tbody>${rows.map((m) => `<tr data-label="${escape(m.label)}"><th scope="row">${escape(m.label)}</th>${keys.map((k) => cell(m.spread![k])).join('')}</tr>`).join('')}</tbody></table></div>`);
+    const cell = (v: Spread | null | undefined, f: (x: number) => string) => (v ? `<td class="num">${f(v.mean)} ± ${f(v.sd)} <span class="muted">[${f(v.min)}, ${f(v.max)}]</span></td>` : '<td class="not-reached">–</td>');
+    const loss = (x: number) => x.toFixed(3);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const columns: [string, (m: MethodSpread) => string][] = [
+      ['reached / seeds', (m) => `<td class="num">${m.reached} / ${m.seeds}</td>`],
+      ['final val loss', (m) => cell(m.finalValLoss, loss)],
+      ['FLOPs to target (ELECTRA)', (m) => cell(m.costToTarget.flopsElectra, (x) => x.toExponential(2))],
+      ['saved (ELECTRA, small paid)', (m) => cell(m.savingsWithoutSmall.flopsElectra, pct)],
+      ["operator's share of scratch's FLOPs", (m) => cell(m.growthShare.flopsElectra, pct)],
+    ];
+    out.push(`<p>Over seeds ${r.seeds!.join(', ')}: mean ± standard deviation [min, max]; cost and savings over the seeds that reached the target.</p>`);
+    out.push(`<div class="table-wrap"><table id="spread-table"><thead><tr><th scope="col">method</th>${columns.map(([t]) => `<th scope="col">${escape(t)}</th>`).join('')}</tr></thead><tbody>${rows.map((m) => `<tr data-label="${escape(m.label)}"><th scope="row">${escape(m.label)}</th>${columns.map(([, c]) => c(m.spread!)).join('')}</tr>`).join('')}</tbody></table></div>`);
   }
   return out.length > 0 ? `<h2>Seeds and baselines</h2>\n${out.join('\n')}` : '';
 }
