@@ -1,13 +1,17 @@
 // Single-precision GEMM rates of the BLAS libraries Debian packages, measured in one process per
 // library (they export clashing symbols): OpenBLAS as installed (it honours OPENBLAS_CORETYPE),
-// BLIS (libblis-dev) and oneDNN's dnnl_sgemm (libdnnl-dev). Built and run by bench/gemm_libs.sh.
+// BLIS (libblis-dev), oneDNN's dnnl_sgemm (libdnnl-dev) and the project's own candidate
+// (sgemm_own.cc). Built and run by bench/gemm_libs.sh.
 // Shapes: 1024^3 and the products of a BERT-Base training step at 32 x 128 tokens (rows 4096,
 // hidden 768, FFN 3072; the linear layer's forward, input-gradient and weight-gradient products
 // are NT, NN and TN; attention is 384 products of 128x128x64).
-// One-thread rates are timed in the thread's CPU time, so other jobs on a shared machine do not
-// skew them; two-thread rates need wall time and are only meaningful on an idle machine. The
-// first lines give the core's own ceiling: peak fused multiply-add throughput with 256-bit (AVX2)
-// and 512-bit (AVX-512) vectors, 12 independent accumulator chains, one thread.
+// Each rate is the best of 7 runs. One-thread rates are timed in the thread's CPU time, so other
+// jobs on a shared machine barely skew them; two-thread rates need wall time and are only
+// meaningful on an idle machine. The first lines give the core's own ceiling: peak fused
+// multiply-add throughput with 256-bit (AVX2) and 512-bit (AVX-512) vectors, 12 independent
+// accumulator chains, one thread (12 FMAs per iteration in the compiled loop: a loop over
+// separately named accumulators that start equal can be folded by the compiler into one chain,
+// and then reports 2-3x the true rate).
 #include <immintrin.h>
 #include <time.h>
 
