@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as T from '../src/tensor/index.ts';
-import { Rng, ShapeError, assertFinite, getBackend, poolStats, tidy, valueAndGrad } from '../src/tensor/index.ts';
+import { Rng, ShapeError, assertFinite, getBackend, memoryStats, poolStats, resetPeakMemory, tidy, valueAndGrad } from '../src/tensor/index.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 
@@ -79,4 +79,65 @@ test('NaN and Inf are detected cheaply', () => {
   assertFinite(T.tensor([1, 2, 3]), 'ok');
   assert.throws(() => assertFinite(T.tensor([1, NaN, 3]), 'loss'), /loss: .* NaN or Inf/);
   assert.throws(() => assertFinite(T.tensor([1, Infinity]), 'grad'), /NaN or Inf/);
+});
+
+// ---- memory: dispose, release during the backward pass, best-fit reuse --------------------
+
+test('dispose releases a buffer no backward rule reads, and leaves saved ones alone', () => {
+  const rng = new Rng(3);
+  const x = initNormal(rng, [8, 16], 1);
+  const w = initNormal(rng, [16, 16], 1);
+  valueAndGrad(() => {
+    const y = T.linear(x, w, null); // linear's rule reads x and w, not y
+    const g = T.gelu(y); // gelu's rule reads y
+    const z = T.add(g, x); // add's rule reads nothing
+    const before = poolStats().buffers;
+    T.dispose(y, z);
+    assert.equal(poolStats().buffers, before + 1, 'z goes back to the pool; y stays (gelu reads it)');
+    assert.ok(y.ownsData, 'y still owns its buffer');
+    return T.mean(g);
+  }, [w]);
+});
+
+test('valueAndGrad releases activations during the backward pass: the peak stays at the forward pass', () => {
+  // Each layer has its own weight, so the backward pass produces a gradient per layer while the
+  // activations it no longer needs go back to the pool and serve them.
+  const rng = new Rng(4);
+  const K = 8, n = 4096;
+  const ws = Array.from({ length: K }, () => initNormal(rng, [n], 1));
+  const x = initNormal(rng, [n], 1);
+  let forwardEnd = 0;
+  const start = memoryStats().liveBytes;
+  resetPeakMemory();
+  tidy(() =>
+    valueAndGrad(() => {
+      let h = x;
+      for (const w of ws) h = T.tanh(T.mul(h, w));
+      forwardEnd = memoryStats().liveBytes;
+      return T.sum(h);
+    }, ws),
+  );
+  const buffer = n * 4;
+  const overForward = memoryStats().peakLiveBytes - forwardEnd;
+  assert.ok(forwardEnd - start >= 2 * K * buffer, 'the forward pass holds two buffers a layer');
+  assert.ok(overForward <= 3 * buffer, `the backward pass added ${overForward / buffer} buffers over the forward pass (K = ${K} gradients are returned)`);
+});
+
+test('the pool serves a request from the smallest free buffer of at most twice its size', () => {
+  // Sizes no other test uses, so no leftover pool buffer fits them better.
+  const a = T.empty([123_461]);
+  const buffer = a.data.buffer;
+  tidy(() => {
+    const b = T.empty([123_457]);
+    T.dispose(b);
+    const c = T.empty([100_003]); // fits b's buffer (123,457 <= 2 x 100,003), viewed at its own size
+    assert.equal(c.data.buffer, b.data.buffer);
+    assert.equal(c.data.length, 100_003);
+    const d = T.empty([70_001]); // b's buffer is taken
+    assert.notEqual(d.data.buffer, b.data.buffer);
+    return null;
+  });
+  T.dispose(a);
+  const e = T.empty([61_001]); // a's buffer is more than twice as large: a fresh one
+  assert.notEqual(e.data.buffer, buffer);
 });

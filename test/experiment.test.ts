@@ -40,7 +40,7 @@ test('spec validation: one-line errors that name the field', () => {
   specError((s) => (s.seqLen = 64), /^spec\.seqLen: .*longer than the model's 32 positions/);
   specError((s) => (s.small.config = 'vit-tiny'), /^spec\.small\.config: vit models take images but spec\.data moby-dick is text data/);
   specError((s) => (s.data = 'mnist'), /^spec\.tokenizer: mnist is image data: leave tokenizer out/);
-  specError((s) => (s.methods[1].training = { warmupSteps: 99 }), /^spec\.methods\[1\]\.training\.warmupSteps: must be at most steps \(4\), got 99$/);
+  specError((s) => (s.methods[1].training = { warmupSteps: 99 }), /^spec\.methods\[1\]\.training\.warmupSteps: warmupSteps 99 is longer than the run's steps 4: warmup must end by the last update$/);
   specError((s) => (s.methods[1].training = { stesp: 1 }), /^spec\.methods\[1\]\.training\.stesp: unknown field/);
   specError((s) => s.methods.push({ name: 'stackbert+ligo' }), /^spec\.methods\[2\]: 'stackbert\+ligo': stackbert does not grow the width/);
   specError((s) => s.methods.push({ name: 'net2net+stak' }), /^spec\.methods\[2\]\.name: must be one of stackbert, .*, got "stak"$/);

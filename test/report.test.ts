@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { computeSavings, firstReach, lineChartSvg, niceTicks, svgToPng, tickLabels, writeReport } from '../src/report/index.ts';
+import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, spread, svgToPng, tickLabels, writeReport, type MethodSpread } from '../src/report/index.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -137,4 +137,36 @@ test('ligo report prints the tables; ligo inspect summarises a checkpoint; bad i
     assert.match(r.stderr.trim(), message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('againstSeeded places a one-seed run inside, above or below a seeded run\'s range', () => {
+  const costs = (x: number | null) => ({ flopsElectra: x === null ? null : spread([x]), flopsSixN: null, wallSeconds: null });
+  const method = (label: string, saved: number[] | null, seeds = saved?.length ?? 1): MethodSpread => ({
+    label,
+    method: label,
+    seeds,
+    reached: saved ? saved.length : 0,
+    finalValLoss: null,
+    costToTarget: costs(null),
+    savingsWithoutSmall: { flopsElectra: saved ? spread(saved) : null, flopsSixN: null, wallSeconds: null },
+    savingsWithSmall: costs(null),
+    growthShare: costs(null),
+  });
+  const run = { reference: 'scratch', seeds: [0], unigramLoss: null, perSeed: [], comparisons: [], methods: [method('scratch', [0]), method('ligo', [0.5]), method('bert2bert-aki', [0.2]), method('mslt', null)] };
+  const seeded = {
+    experiment: 'seeded-row',
+    seeds: [0, 1, 2],
+    methods: [method('scratch', [0, 0, 0]), method('ligo', [0.3, 0.35, 0.4]), method('bert2bert-aki', [0.1, 0.2, 0.25]), method('mslt', null, 3)].map((spread) => ({ label: spread.label, spread })),
+    comparisons: [
+      { a: 'scratch', b: 'ligo', finalValLoss: null, savings: 'behind' as const },
+      { a: 'ligo', b: 'bert2bert-aki', finalValLoss: null, savings: 'ahead' as const },
+    ],
+  };
+  const lines = againstSeeded(run, seeded);
+  assert.deepEqual(lines, [
+    'ligo: 50.0% saved here (above the seeds\' range); seeded-row: mean 35.0%, range 30.0% to 40.0% over the 3 of 3 seeds that reached scratch\'s loss',
+    'bert2bert-aki: 20.0% saved here (inside the seeds\' range); seeded-row: mean 18.3%, range 10.0% to 25.0% over the 3 of 3 seeds that reached scratch\'s loss',
+    'mslt: scratch\'s loss not reached here; seeded-row: scratch\'s loss not reached in any of 3 seeds',
+    'seeded-row: ligo against bert2bert-aki on savings: ahead beyond the seed spread',
+  ]);
 });

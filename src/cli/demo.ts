@@ -6,8 +6,10 @@
 // unigram, no-context loss every model should end below, and the operator's cost as a share of
 // scratch's budget) and where the plots are. Everything goes under DIR (default ./ligo-demo),
 // named in the last lines; a second `ligo demo` continues or reuses what is done. The demo is one
-// seed: its last line points to RESULTS.md's seeded width+depth row for the mean and spread.
+// seed on a short budget: its last lines set its savings beside RESULTS.md's seeded width+depth
+// row (the same growth, three seeds, a longer budget; read from docs/results when present).
 
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { guarded } from './common.ts';
@@ -15,6 +17,7 @@ import { runAndReport } from './experiment.ts';
 
 export const DEMO_SPEC = fileURLToPath(new URL('../../experiments/demo.json', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../RESULTS.md', import.meta.url));
+const SEEDED = fileURLToPath(new URL('../../docs/results/seeded-bert-width-depth/results.json', import.meta.url));
 
 const EXAMPLE = `
 Examples:
@@ -35,6 +38,10 @@ export function registerDemo(program: Command): void {
     const png = report.files.filter((f) => f.endsWith('.png'));
     console.log(`\nplots: ${png.map((f) => `${o.out}/${f}`).join(', ')} (and .svg)`);
     console.log(`everything is in ${o.out}: results.md, results.json, plots/, and each run's logs and checkpoints`);
-    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. For the same width+depth growth over several seeds (mean and spread, and whether LiGO is ahead beyond the seed spread), see the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
+    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over three seeds with a longer budget is the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
+    if (fs.existsSync(SEEDED)) {
+      const { againstSeeded } = await import('../report/index.ts');
+      for (const line of againstSeeded(report.summary, JSON.parse(fs.readFileSync(SEEDED, 'utf8')))) console.log(line);
+    }
   });
 }

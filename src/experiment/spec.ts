@@ -32,7 +32,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, defaultEvalEvery, defaultSaveEvery, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget } from '../train/index.ts';
+import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget } from '../train/index.ts';
 import type { ImageDatasetName } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
@@ -197,7 +197,8 @@ function budget(v: unknown, path: string): TrainingBudget {
     evalEvery: intField(o, path, 'evalEvery', 1, defaultEvalEvery(steps)),
     saveEvery: intField(o, path, 'saveEvery', 0, defaultSaveEvery(steps)),
   };
-  if (b.warmupSteps > steps) fail(`${path}.warmupSteps`, `must be at most steps (${steps}), got ${b.warmupSteps}`);
+  const problem = budgetProblem(b);
+  if (problem) fail(`${path}.warmupSteps`, problem);
   if (o.layerDrop !== undefined) b.layerDrop = layerDropSpec(o.layerDrop, `${path}.layerDrop`);
   if (o.tokenDrop !== undefined) b.tokenDrop = tokenDropSpec(o.tokenDrop, `${path}.tokenDrop`);
   return b;

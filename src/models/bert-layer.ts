@@ -3,9 +3,8 @@
 // BertOutput). BERT and RoBERTa (bert.ts) build on it. Attention-probability dropout is not
 // applied (the fused attention kernel has none); hidden dropout is.
 
-import * as T from '../tensor/index.ts';
 import type { Rng, Tensor } from '../tensor/index.ts';
-import { dropout, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
+import { addResidual, dropout, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import type { HiddenAct } from './config.ts';
 import { activation } from './common.ts';
 import { initTree, layerNormSpec, linearSpec, type SpecTree } from './params.ts';
@@ -47,9 +46,9 @@ export function initBertLayer(rng: Rng, s: BertLayerShape, std = 0.02): BertLaye
 /** x [B, T, hidden] -> [B, T, hidden]; keyMask int32 [B, T] (1 = token, 0 = padding) or null. */
 export function bertLayer(p: BertLayerParams, s: BertLayerShape, x: Tensor, keyMask: Tensor | null, drop: DropoutCtx | null): Tensor {
   const ctx = selfAttention(p.attention.self, x, s.heads, { keyMask }); // [B, T, hidden]
-  const a = dropout(linear(p.attention.output.dense, ctx), drop);
-  const h1 = layerNorm(p.attention.output.LayerNorm, T.add(a, x), s.layerNormEps);
+  const a = linear(p.attention.output.dense, ctx);
+  const h1 = layerNorm(p.attention.output.LayerNorm, addResidual(dropout(a, drop), x, a), s.layerNormEps);
   const f = activation(linear(p.intermediate.dense, h1), s.hiddenAct ?? 'gelu'); // [B, T, intermediate]
-  const o = dropout(linear(p.output.dense, f), drop);
-  return layerNorm(p.output.LayerNorm, T.add(o, h1), s.layerNormEps);
+  const o = linear(p.output.dense, f);
+  return layerNorm(p.output.LayerNorm, addResidual(dropout(o, drop), h1, o), s.layerNormEps);
 }

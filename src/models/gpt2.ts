@@ -14,7 +14,7 @@
 
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
-import { dropout, flattenParams, layerNorm, linear, mergeHeads, splitHeads, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
+import { addResidual, dropout, flattenParams, layerNorm, linear, mergeHeads, splitHeads, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
 import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
@@ -76,16 +76,21 @@ function attentionScale(c: GPT2Config, layerIdx: number): number {
 function attn(p: GPT2BlockParams['attn'], c: GPT2Config, x: Tensor, keyMask: Tensor | null, layerIdx: number): Tensor {
   const C = c.n_embd;
   const qkv = linear(p.c_attn, x, 'in_out'); // [B, T, 3C]
-  const [q, k, v] = T.split(qkv, 2, [C, C, C]).map((t) => splitHeads(t, c.n_head)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
-  const ctx = mergeHeads(T.attention(q, k, v, { causal: true, keyMask, scale: attentionScale(c, layerIdx) })); // [B, T, C]
+  const parts = T.split(qkv, 2, [C, C, C]);
+  const [q, k, v] = parts.map((t) => splitHeads(t, c.n_head)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+  const o = T.attention(q, k, v, { causal: true, keyMask, scale: attentionScale(c, layerIdx) });
+  const ctx = mergeHeads(o); // [B, T, C]
+  T.dispose(qkv, ...parts, o); // copies made, and no backward rule reads them
   return linear(p.c_proj, ctx, 'in_out');
 }
 
 function block(p: GPT2BlockParams, c: GPT2Config, x: Tensor, keyMask: Tensor | null, layerIdx: number, drop: DropoutCtx | null, use: LayerUse): Tensor {
   const eps = c.layer_norm_epsilon;
-  const h = T.add(x, scaleBranch(dropout(attn(p.attn, c, layerNorm(p.ln_1, x, eps), keyMask, layerIdx), drop), use)); // [B, T, C]
+  const a = attn(p.attn, c, layerNorm(p.ln_1, x, eps), keyMask, layerIdx);
+  const h = addResidual(scaleBranch(dropout(a, drop), use), x, a); // [B, T, C]
   const f = activation(linear(p.mlp.c_fc, layerNorm(p.ln_2, h, eps), 'in_out'), c.activation_function); // [B, T, inner]
-  return T.add(h, scaleBranch(dropout(linear(p.mlp.c_proj, f, 'in_out'), drop), use));
+  const o = linear(p.mlp.c_proj, f, 'in_out');
+  return addResidual(scaleBranch(dropout(o, drop), use), h, o);
 }
 
 /** Next-token logits [B, T, vocab_size]. */

@@ -20,7 +20,7 @@
 
 import * as T from '../tensor/index.ts';
 import { Rng, ShapeError, type Tensor } from '../tensor/index.ts';
-import { dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
+import { addResidual, dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import { validateConfig, type ViTConfig } from './config.ts';
 import { activation, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
 import { FIXED, initTree, layerNormSpec, linearSpec, loadTree, normalSpec, produces, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
@@ -128,9 +128,11 @@ function embed(e: ViTBodyParams['embeddings'], c: ViTConfig, pixels: Tensor, dro
 function layer(p: ViTLayerParams, c: ViTConfig, x: Tensor, drop: DropoutCtx | null, use: LayerUse): Tensor {
   const eps = c.layer_norm_eps;
   const ctx = selfAttention(p.attention.attention, layerNorm(p.layernorm_before, x, eps), c.num_attention_heads); // [B, S, D]
-  const h = T.add(scaleBranch(dropout(linear(p.attention.output.dense, ctx), drop), use), x);
+  const a = linear(p.attention.output.dense, ctx);
+  const h = addResidual(scaleBranch(dropout(a, drop), use), x, a);
   const f = activation(linear(p.intermediate.dense, layerNorm(p.layernorm_after, h, eps)), c.hidden_act); // [B, S, inter]
-  return T.add(scaleBranch(dropout(linear(p.output.dense, f), drop), use), h);
+  const o = linear(p.output.dense, f);
+  return addResidual(scaleBranch(dropout(o, drop), use), h, o);
 }
 
 /** The final hidden state of token `index` (0 = CLS, 1 = distillation): [B, D]. */

@@ -86,11 +86,29 @@ export interface SelfAttentionParams {
 
 /** Multi-head self-attention up to (not including) the output projection: [B, T, C] -> [B, T, C]. */
 export function selfAttention(p: SelfAttentionParams, x: Tensor, heads: number, opts: { causal?: boolean; keyMask?: Tensor | null; dropout?: DropoutCtx | null } = {}): Tensor {
-  const q = splitHeads(linear(p.query, x), heads);
-  const k = splitHeads(linear(p.key, x), heads);
-  const v = splitHeads(linear(p.value, x), heads);
   if (opts.dropout && opts.dropout.p > 0) throw new RangeError('selfAttention: attention-probability dropout is not supported by the fused kernel; use hidden dropout');
-  return mergeHeads(T.attention(q, k, v, { causal: opts.causal ?? false, keyMask: opts.keyMask ?? null }));
+  // The head split and merge copy their inputs, which no backward rule reads: release them now.
+  const head = (lp: LinearParams) => {
+    const y = linear(lp, x);
+    const h = splitHeads(y, heads);
+    T.dispose(y);
+    return h;
+  };
+  const [q, k, v] = [head(p.query), head(p.key), head(p.value)];
+  const o = T.attention(q, k, v, { causal: opts.causal ?? false, keyMask: opts.keyMask ?? null });
+  const ctx = mergeHeads(o);
+  T.dispose(o);
+  return ctx;
+}
+
+/**
+ * branch + residual, then disposes `temps` (the branch's own intermediates, e.g. a projection's
+ * output under dropout) and the branch itself where no backward rule reads them.
+ */
+export function addResidual(branch: Tensor, residual: Tensor, ...temps: Tensor[]): Tensor {
+  const y = T.add(branch, residual);
+  T.dispose(branch, ...temps);
+  return y;
 }
 
 /** Normal(0, std) initialisation as HuggingFace does (std 0.02 by default), seeded. */

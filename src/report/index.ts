@@ -28,6 +28,7 @@ import { markdownReport, reportTables, type DownstreamRow } from './table.ts';
 export * from './savings.ts';
 export { lossChart, meanUnigram, readCurves, type CostAxis, type ExperimentCurves, type SeedCurves } from './curves.ts';
 export * from './spread.ts';
+export { againstSeeded, type SeededResults } from './against-seeded.ts';
 export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';

@@ -3,7 +3,7 @@
 // valueAndGrad, or the output of a recorded op), so frozen inputs (a small model's weights
 // while a growth operator learns) cost nothing in the backward pass.
 
-import { Tensor, empty, full, releaseEarly, tidy, zeros, type GradNode, type TensorData } from './tensor.ts';
+import { Tensor, empty, full, markSaved, releaseEarly, tidy, zeros, type GradNode, type TensorData } from './tensor.ts';
 import { getBackend } from './device.ts';
 import { BinaryOp } from './backend.ts';
 
@@ -14,9 +14,16 @@ export function needsGrad(t: Tensor): boolean {
   return t.requiresGrad || t.node !== null;
 }
 
-/** Attaches a backward rule to `out` when recording is on and any input needs a gradient. */
-export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward']): Tensor {
-  if (recording && inputs.some(needsGrad)) out.node = { op, inputs, backward };
+/**
+ * Attaches a backward rule to `out` when recording is on and any input needs a gradient. `saves`
+ * names the tensors whose values the rule reads (default: every input and the output), so that
+ * `dispose` may release the others during the forward pass.
+ */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: GradNode['backward'], saves?: Tensor[]): Tensor {
+  if (recording && inputs.some(needsGrad)) {
+    out.node = { op, inputs, backward };
+    for (const t of saves ?? [...inputs, out]) markSaved(t);
+  }
   return out;
 }
 
@@ -59,8 +66,11 @@ function topoOrder(root: Tensor): Tensor[] {
 /**
  * Gradients of a scalar `loss` with respect to each tensor in `wrt` (zeros where loss does not
  * depend on it). Must run inside the same tidy scope as the forward pass that built `loss`.
+ * With `releaseForward`, each intermediate's buffer goes back to the pool once its own rule has
+ * run (every rule that reads it has, by then): the caller promises to read no intermediate
+ * afterwards, only `loss`.
  */
-export function backward(loss: Tensor, wrt: Tensor[]): Tensor[] {
+export function backward(loss: Tensor, wrt: Tensor[], opts: { releaseForward?: boolean } = {}): Tensor[] {
   if (loss.size !== 1) throw new Error(`backward: loss must be a scalar, got shape [${loss.shape.join(', ')}]`);
   const be = getBackend();
   const grads = new Map<Tensor, Tensor>();
@@ -108,6 +118,7 @@ export function backward(loss: Tensor, wrt: Tensor[]): Tensor[] {
         const left = readers.get(gy.data)! - 1;
         readers.set(gy.data, left);
         if (left === 0) releaseEarly(gy);
+        if (opts.releaseForward && t !== loss && !readers.get(t.data)) releaseEarly(t);
       }
     }
   });
@@ -116,7 +127,9 @@ export function backward(loss: Tensor, wrt: Tensor[]): Tensor[] {
 
 /**
  * The value of a scalar function and its gradient with respect to `wrt` (any subset of the
- * tensors it reads; the rest are treated as constants). Intermediates are released on return.
+ * tensors it reads; the rest are treated as constants). Intermediates are released during the
+ * backward pass, as soon as nothing reads them: f must return the loss and nothing it computed
+ * may be read after valueAndGrad returns (as with any tidy scope).
  */
 export function valueAndGrad(f: () => Tensor, wrt: Tensor[]): { loss: Tensor; grads: Tensor[] } {
   const prev = wrt.map((w) => w.requiresGrad);
@@ -124,7 +137,7 @@ export function valueAndGrad(f: () => Tensor, wrt: Tensor[]): { loss: Tensor; gr
   try {
     return tidy(() => {
       const loss = f();
-      const grads = backward(loss, wrt);
+      const grads = backward(loss, wrt, { releaseForward: true });
       loss.node = null;
       return { loss, grads };
     });

@@ -2,7 +2,10 @@
 // Memory: storage comes from a pool keyed by dtype and length. `tidy(fn)` releases every
 // tensor created inside fn back to the pool when fn returns, except the tensors fn returns
 // (and those passed to `keep`), so a training step reuses the same buffers step after step
-// instead of allocating fresh ones for every intermediate.
+// instead of allocating fresh ones for every intermediate. Two things lower a step's peak below
+// "every intermediate until the scope ends": `dispose` hands back, during the forward pass, a
+// buffer no backward rule reads, and the backward pass of `valueAndGrad` hands back each forward
+// output as soon as the rules that read it have run.
 
 import type { FloatArray } from './backend.ts';
 import { getBackend } from './device.ts';
@@ -92,28 +95,52 @@ function dtypeOf(data: TensorData): DType {
 
 // ---- storage pool and scopes -------------------------------------------------------------
 
-const pool = new Map<string, TensorData[]>();
+/** Free buffers by dtype, then by capacity (elements of the underlying ArrayBuffer). */
+const pool = new Map<DType, Map<number, TensorData[]>>();
 /** Buffers currently sitting in the pool, so nothing is ever released into it twice. */
 const inPool = new WeakSet<TensorData>();
 /** Buffers of tensors passed to `keep` (weak: a kept tensor is freed by GC once unreachable). */
 const keptBuffers = new WeakSet<TensorData>();
+/** Buffers a recorded backward rule reads (marked by `record`; cleared when they are pooled). */
+const savedBuffers = new WeakSet<TensorData>();
 const scopes: Tensor[][] = [];
+/** Bytes handed out by allocData and not yet back in the pool, and their high-water mark. */
+let liveBytes = 0;
+let peakLiveBytes = 0;
 
-function poolKey(dtype: DType, n: number): string {
-  return `${dtype}:${n}`;
+function capacity(data: TensorData): number {
+  return data.buffer.byteLength / data.BYTES_PER_ELEMENT;
 }
 
-/** A buffer of n elements with undefined contents (from the pool when one is free). */
+function fresh(dtype: DType, n: number, buffer?: ArrayBufferLike): TensorData {
+  if (dtype === 'float32') return buffer ? new Float32Array(buffer, 0, n) : new Float32Array(n);
+  if (dtype === 'float64') return buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
+  return buffer ? new Int32Array(buffer, 0, n) : new Int32Array(n);
+}
+
+/**
+ * The free buffer that fits n elements best: one of exactly n, else the smallest of at most 2n
+ * (viewed as n elements). Serving other sizes keeps the buffers that the backward pass frees
+ * (activations) useful to the ones it then asks for (gradients of other shapes), so the pool
+ * stays close to the step's peak of live memory.
+ */
+function takeFree(dtype: DType, n: number): TensorData | null {
+  const byCapacity = pool.get(dtype);
+  if (!byCapacity) return null;
+  let best = byCapacity.get(n)?.length ? n : -1;
+  if (best < 0) for (const [cap, free] of byCapacity) if (free.length > 0 && cap > n && cap <= 2 * n && (best < 0 || cap < best)) best = cap;
+  if (best < 0) return null;
+  const data = byCapacity.get(best)!.pop()!;
+  inPool.delete(data);
+  return data.length === n ? data : fresh(dtype, n, data.buffer);
+}
+
+/** A buffer of n elements with undefined contents (from the pool when one fits). */
 export function allocData(dtype: DType, n: number): TensorData {
-  const free = pool.get(poolKey(dtype, n));
-  if (free && free.length > 0) {
-    const data = free.pop()!;
-    inPool.delete(data);
-    return data;
-  }
-  if (dtype === 'float32') return new Float32Array(n);
-  if (dtype === 'float64') return new Float64Array(n);
-  return new Int32Array(n);
+  const data = takeFree(dtype, n) ?? fresh(dtype, n);
+  liveBytes += data.byteLength;
+  if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
+  return data;
 }
 
 /** A tensor with undefined contents: every kernel that receives it must write all of it. */
@@ -187,11 +214,16 @@ export function tidy<T>(fn: () => T): T {
 }
 
 function toPool(t: Tensor): void {
+  t.ownsData = false; // released once: a later reuse of the buffer belongs to its new tensor
   if (inPool.has(t.data)) return;
   inPool.add(t.data);
-  const key = poolKey(t.dtype, t.size);
-  let free = pool.get(key);
-  if (!free) pool.set(key, (free = []));
+  savedBuffers.delete(t.data);
+  liveBytes -= t.data.byteLength;
+  let byCapacity = pool.get(t.dtype);
+  if (!byCapacity) pool.set(t.dtype, (byCapacity = new Map()));
+  const cap = capacity(t.data);
+  let free = byCapacity.get(cap);
+  if (!free) byCapacity.set(cap, (free = []));
   free.push(t.data);
 }
 
@@ -200,7 +232,22 @@ function toPool(t: Tensor): void {
  * for gradients it has consumed). The caller guarantees nothing reads this buffer afterwards.
  */
 export function releaseEarly(t: Tensor): void {
-  if (t.ownsData) toPool(t);
+  if (t.ownsData && !keptBuffers.has(t.data)) toPool(t);
+}
+
+/** Records that a backward rule reads t's buffer, so `dispose` leaves it alone. */
+export function markSaved(t: Tensor): void {
+  savedBuffers.add(t.data);
+}
+
+/**
+ * Says the caller will read these tensors (and views of them) no more: each buffer goes back to
+ * the pool now, unless a recorded backward rule reads it or it was kept. A forward pass calls it
+ * on intermediates such as a projection's output once its bias-add or head split has consumed
+ * it, so they do not wait for the scope's end.
+ */
+export function dispose(...ts: Tensor[]): void {
+  for (const t of ts) if (!savedBuffers.has(t.data)) releaseEarly(t);
 }
 
 /** Marks a tensor created inside a tidy scope as long-lived: no scope will release it. */
@@ -213,11 +260,26 @@ export function keep<T extends Tensor>(t: T): T {
 export function poolStats(): { buffers: number; bytes: number } {
   let buffers = 0;
   let bytes = 0;
-  for (const free of pool.values()) {
-    buffers += free.length;
-    for (const d of free) bytes += d.byteLength;
+  for (const byCapacity of pool.values()) {
+    for (const free of byCapacity.values()) {
+      buffers += free.length;
+      for (const d of free) bytes += d.buffer.byteLength;
+    }
   }
   return { buffers, bytes };
+}
+
+/**
+ * Bytes of pool-allocated tensors in use now and at most since the last reset (tensors that
+ * leave their scope alive, e.g. returned gradients, stay counted until released).
+ */
+export function memoryStats(): { liveBytes: number; peakLiveBytes: number } {
+  return { liveBytes, peakLiveBytes };
+}
+
+/** Starts a new high-water mark for memoryStats().peakLiveBytes (at the current live bytes). */
+export function resetPeakMemory(): void {
+  peakLiveBytes = liveBytes;
 }
 
 /** Throws if any element is NaN or Inf; cheap (one pass, float64 accumulation). */

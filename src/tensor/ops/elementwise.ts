@@ -25,11 +25,11 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return record(binaryRaw(BinaryOp.Add, a, b), 'add', [a, b], (gy) => [sumTo(gy, a.shape), sumTo(gy, b.shape)]);
+  return record(binaryRaw(BinaryOp.Add, a, b), 'add', [a, b], (gy) => [sumTo(gy, a.shape), sumTo(gy, b.shape)], []);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return record(binaryRaw(BinaryOp.Sub, a, b), 'sub', [a, b], (gy) => [sumTo(gy, a.shape), neg(sumTo(gy, b.shape))]);
+  return record(binaryRaw(BinaryOp.Sub, a, b), 'sub', [a, b], (gy) => [sumTo(gy, a.shape), neg(sumTo(gy, b.shape))], []);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
@@ -87,13 +87,22 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /**
  * Inverted dropout with probability p: element i is kept iff hashUniform(seed, i) >= p and then
- * scaled by 1/(1-p). Identity when p is 0. The caller supplies a fresh seed per call.
+ * scaled by 1/(1-p). Identity when p is 0. The caller supplies a fresh seed per call. The mask is
+ * a function of (seed, i), so the backward pass regenerates it instead of keeping it.
  */
 export function dropout(x: Tensor, p: number, seed: number): Tensor {
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return x;
-  const mask = empty(x.shape, x.dtype);
-  getBackend().dropoutMask(seed, p, mask.f);
-  return mul(x, mask);
+  requireFloat('dropout', x);
+  const be = getBackend();
+  const masked = (v: Tensor): Tensor => {
+    const out = empty(v.shape, v.dtype);
+    be.dropoutMask(seed, p, out.f);
+    be.binary(BinaryOp.Mul, out.f, unitStride, v.f, unitStride, out.f, Int32Array.of(v.size));
+    return out;
+  };
+  return record(masked(x), 'dropout', [x], (gy) => [masked(gy)], []);
 }
+
+const unitStride = Int32Array.of(1);
 

@@ -26,7 +26,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): 
     const gb = zeros(beta.shape, beta.dtype);
     be.layerNormBackward(x.f, gamma.f, mean.f, rstd.f, gy.f, rows, cols, gx.f, gg.f, gb.f);
     return [gx, gg, gb];
-  });
+  }, [x, gamma]);
 }
 
 /** Rows of `table` [vocab, dim] picked by int32 `ids` of any shape: output [...ids.shape, dim]. */

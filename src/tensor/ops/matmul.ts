@@ -68,7 +68,7 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
     const ga = !needsGrad(a) ? null : ta ? gemm(b, tb, gy, true) : gemm(gy, false, b, !tb);
     const gb = !needsGrad(b) ? null : tb ? gemm(gy, true, a, ta) : gemm(a, !ta, gy, false);
     return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
-  });
+  }, [a, b]);
 }
 
 export type WeightLayout = 'out_in' | 'in_out';
@@ -109,7 +109,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLay
       be.reduce(ReduceOp.Sum, gy.f, 1, rows, outF, gb.f);
     }
     return [gx, gw, gb];
-  });
+  }, [x, w]);
 }
 
 export interface AttentionOptions {
@@ -155,5 +155,5 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     const gv = empty(v.shape, v.dtype);
     mm(p, gy, gv, Tk, D, Tq, true, false, 1); // dV = P^T dO
     return [gq, gk, gv];
-  });
+  }, [q, k, v]);
 }

@@ -19,7 +19,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (product(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) into ${fmt(shape)}`);
   if (sameShape(target, x.shape)) return x;
   const out = new Tensor(x.data, target, x.dtype);
-  return record(out, 'reshape', [x], (gy) => [reshape(gy, x.shape)]);
+  return record(out, 'reshape', [x], (gy) => [reshape(gy, x.shape)], []);
 }
 
 /** Reorders axes: out.shape[i] = x.shape[perm[i]]. */
@@ -33,7 +33,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   getBackend().copyStrided(x.data, { offset: 0, strides: Int32Array.from(perm, (p) => xs[p]!) }, out.data, { offset: 0, strides: Int32Array.from(contiguousStrides(shape)) }, Int32Array.from(shape), false);
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
-  return record(out, 'permute', [x], (gy) => [permute(gy, inverse)]);
+  return record(out, 'permute', [x], (gy) => [permute(gy, inverse)], []);
 }
 
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
@@ -74,7 +74,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
     const gx = zeros(x.shape, x.dtype);
     copyRegion(gy, axisStart(x.rank, ax, 0), gx, axisStart(x.rank, ax, start), shape, false);
     return [gx];
-  });
+  }, []);
 }
 
 /** Splits x along an axis into pieces of the given sizes (which must sum to the axis length). */
@@ -106,7 +106,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     at += t.shape[ax]!;
     return s;
   });
-  return record(out, 'concat', [...xs], (gy) => xs.map((t, i) => slice(gy, ax, starts[i]!, starts[i]! + t.shape[ax]!)));
+  return record(out, 'concat', [...xs], (gy) => xs.map((t, i) => slice(gy, ax, starts[i]!, starts[i]! + t.shape[ax]!)), []);
 }
 
 /** Pads an axis with `before` and `after` elements of `value`. */
@@ -117,7 +117,7 @@ export function pad(x: Tensor, axis: number, before: number, after: number, valu
   shape[ax] = shape[ax]! + before + after;
   const out = full(shape, value, x.dtype);
   copyRegion(x, axisStart(x.rank, ax, 0), out, axisStart(x.rank, ax, before), x.shape, false);
-  return record(out, 'pad', [x], (gy) => [slice(gy, ax, before, before + x.shape[ax]!)]);
+  return record(out, 'pad', [x], (gy) => [slice(gy, ax, before, before + x.shape[ax]!)], []);
 }
 
 /** Materialises x broadcast to `shape` (numpy rules). */
@@ -127,7 +127,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(x.shape, shape)) return x;
   const out = empty(shape, x.dtype);
   getBackend().copyStrided(x.data, { offset: 0, strides: broadcastStrides(x.shape, shape) }, out.data, { offset: 0, strides: Int32Array.from(contiguousStrides(shape)) }, Int32Array.from(shape), false);
-  return record(out, 'expand', [x], (gy) => [sumTo(gy, x.shape)]);
+  return record(out, 'expand', [x], (gy) => [sumTo(gy, x.shape)], []);
 }
 
 /** Sums g over the axes along which `shape` was broadcast to produce g.shape. */
@@ -154,5 +154,5 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   }
   for (let i = 0; i < shape.length; i++) if (shape[i] === 1 && curShape[i] !== 1) reduceAxis(i, true);
   if (!sameShape(curShape, shape)) throw new ShapeError(`sumTo: cannot reduce ${fmt(g.shape)} to ${fmt(shape)}`);
-  return cur === g ? g : record(cur, 'sumTo', [g], (gy) => [expand(gy, g.shape)]);
+  return cur === g ? g : record(cur, 'sumTo', [g], (gy) => [expand(gy, g.shape)], []);
 }
