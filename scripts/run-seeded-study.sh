@@ -6,7 +6,12 @@
 #   bash scripts/run-seeded-study.sh                 all three rows
 #   bash scripts/run-seeded-study.sh bert-depth      one row (the part of the name after "seeded-")
 # Run it in the background (nohup ... &) and keep the machine otherwise quiet: wall times are read
-# from these runs.
+# from these runs. RESULTS.md's rows ran all three at once, one thread each (two 1-thread jobs
+# trained 1.22x the steps per second of one 2-thread job on this 2-core machine):
+#   for r in bert-width-depth gpt2-width-depth bert-depth; do
+#     OMP_NUM_THREADS=1 nohup bash scripts/run-seeded-study.sh $r > /dev/null 2>&1 &
+#   done
+# Then: python3 scripts/seeded-summary.py runs/seeded-* (RESULTS.md's summary tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=("${@:-bert-width-depth gpt2-width-depth bert-depth}")
