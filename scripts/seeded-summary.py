@@ -7,6 +7,8 @@ per pair of methods, whether one is ahead of the other beyond the seed spread (e
 better than every seed of the other) on savings and on final loss.
 
     python3 scripts/seeded-summary.py runs/seeded-bert-width-depth [runs/seeded-...]
+    python3 scripts/seeded-summary.py --lead RUN...   one summary-table row per run: LiGO (the
+        method labelled `ligo`) against every other grown method
 """
 import json
 import sys
@@ -44,15 +46,44 @@ def summary(run_dir):
             f"{pct(share['mean']) if share and share['mean'] > 0 else '–'} |"
         )
     out.append("")
-    words = {"ahead": "ahead of", "behind": "behind", "within": "within the spread of", None: "not comparable with (a seed missed the target)"}
+    def verdict(v, a, b):
+        return {"ahead": f"{a} ahead", "behind": f"{b} ahead", "within": "within the seed spread", None: "not compared (target reached in some seeds only)"}[v]
+
+    out.append("Pairs (ahead: every seed of one better than every seed of the other; savings in ELECTRA FLOPs, small model paid):")
+    out.append("")
     for c in r.get("comparisons", []):
         if r["reference"] in (c["a"], c["b"]):
             continue
-        out.append(f"- {c['a']} is {words[c['savings']]} {c['b']} on savings; on final loss: {words[c['finalValLoss']]}")
+        a, b = c["a"], c["b"]
+        out.append(f"- {a} vs {b}: savings {verdict(c['savings'], a, b)}; final loss {verdict(c['finalValLoss'], a, b)}")
     return "\n".join(out) + "\n"
 
 
+def lead(run_dir):
+    r = json.loads((Path(run_dir) / "results.json").read_text())
+    spreads = {m["label"]: m["spread"] for m in r["methods"]}
+    saved = lambda label: spreads[label]["savingsWithoutSmall"]["flopsElectra"]
+    others = [l for l in spreads if l not in (r["reference"], "ligo")]
+    reached = [l for l in others if saved(l)]
+    best = max(reached, key=lambda l: saved(l)["mean"]) if reached else None
+    verdicts = []
+    for c in r.get("comparisons", []):
+        if "ligo" not in (c["a"], c["b"]) or r["reference"] in (c["a"], c["b"]):
+            continue
+        other = c["b"] if c["a"] == "ligo" else c["a"]
+        v = c["savings"]
+        if v in ("ahead", "behind") and c["a"] != "ligo":
+            v = {"ahead": "behind", "behind": "ahead"}[v]
+        verdicts.append(f"{other}: {'ahead' if v == 'ahead' else 'behind' if v == 'behind' else 'within the spread' if v == 'within' else 'not compared'}")
+    best_text = f"{best} {fmt(saved(best), pct)}" if best else "none reached scratch's loss"
+    return f"| {r['experiment']} | {fmt(saved('ligo'), pct)} | {best_text} | {'; '.join(verdicts)} |"
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    if not args:
         sys.exit(__doc__)
-    print("\n".join(summary(d) for d in sys.argv[1:]))
+    if args[0] == "--lead":
+        print("\n".join(lead(d) for d in args[1:]))
+    else:
+        print("\n".join(summary(d) for d in args))

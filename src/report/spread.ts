@@ -49,7 +49,7 @@ export interface Comparison {
   a: string;
   b: string;
   finalValLoss: Verdict | null;
-  /** null when either method missed the target in some seed. */
+  /** null when a method reached the target in some seeds only (one that reached it in every seed is ahead of one that never did). */
   savings: Verdict | null;
 }
 
@@ -96,11 +96,22 @@ function methodSpread(label: string, rows: MethodSavings[]): MethodSpread {
   };
 }
 
+/**
+ * Savings verdict: by the spreads when both reached the target in every seed; a method that
+ * reached it in every seed is ahead of one that reached it in none; otherwise null (some seeds only).
+ */
+function compareSavings(a: MethodSpread, b: MethodSpread): Verdict | null {
+  const [sa, sb] = [a.savingsWithoutSmall.flopsElectra, b.savingsWithoutSmall.flopsElectra];
+  const all = (m: MethodSpread) => m.reached === m.seeds;
+  if (all(a) && all(b)) return sa && sb ? compareSpreads(sa, sb, false) : null;
+  if (all(a) && b.reached === 0) return 'ahead';
+  if (all(b) && a.reached === 0) return 'behind';
+  return null;
+}
+
 function compare(a: MethodSpread, b: MethodSpread): Comparison {
   const loss = a.finalValLoss && b.finalValLoss ? compareSpreads(a.finalValLoss, b.finalValLoss, true) : null;
-  const [sa, sb] = [a.savingsWithoutSmall.flopsElectra, b.savingsWithoutSmall.flopsElectra];
-  const everySeed = a.reached === a.seeds && b.reached === b.seeds;
-  return { a: a.label, b: b.label, finalValLoss: loss, savings: everySeed && sa && sb ? compareSpreads(sa, sb, false) : null };
+  return { a: a.label, b: b.label, finalValLoss: loss, savings: compareSavings(a, b) };
 }
 
 /** Each method's spread over the seeds (in the first seed's method order), and every pair compared. */

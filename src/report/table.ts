@@ -112,7 +112,7 @@ function seedTable(s: SavingsSummary, withSmall: boolean): string[] {
 }
 
 function verdictText(v: Verdict | null, a: string, b: string): string {
-  if (v === null) return 'not compared (a target not reached in every seed)';
+  if (v === null) return 'not compared (a target reached in some seeds only)';
   if (v === 'within') return 'within the seed spread';
   return `${v === 'ahead' ? a : b} ahead of ${v === 'ahead' ? b : a} beyond the seed spread`;
 }
