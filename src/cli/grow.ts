@@ -66,8 +66,8 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
     .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
     .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(dataNames))
-    .option('--batch-size <n>', 'examples per step for methods that learn', intAtLeast(1), 64)
-    .option('--seq-len <n>', 'tokens per text example for methods that learn', intAtLeast(2), 128)
+    .option('--batch-size <n>', "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", intAtLeast(1), 64)
+    .option('--seq-len <n>', "tokens per text example for methods that learn (LiGO's seqLen option cuts them shorter)", intAtLeast(2), 128)
     .addHelpText('after', method ? `${EXAMPLE}\n\n${methodHelp(method)}` : EXAMPLE);
   guarded(cmd, runGrow);
 }
