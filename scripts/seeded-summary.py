@@ -47,9 +47,9 @@ def summary(run_dir):
         )
     out.append("")
     def verdict(v, a, b):
-        return {"ahead": f"{a} ahead", "behind": f"{b} ahead", "within": "within the seed spread", None: "not compared (target reached in some seeds only)"}[v]
+        return {"ahead": f"{a} ahead", "behind": f"{b} ahead", "within": "within the seed spread", None: "not compared (neither reached the target)"}[v]
 
-    out.append("Pairs (ahead: every seed of one better than every seed of the other; savings in ELECTRA FLOPs, small model paid):")
+    out.append("Pairs (ahead: every seed of one better than every seed of the other, a seed that missed the target counting as worst; savings in ELECTRA FLOPs, small model paid):")
     out.append("")
     for c in r.get("comparisons", []):
         if r["reference"] in (c["a"], c["b"]):

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
-import { compareSpreads, lineChartSvg, spread, writeReport } from '../src/report/index.ts';
+import { compareSpreads, lineChartSvg, spread, summarise, writeReport } from '../src/report/index.ts';
 import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
 import { loadTokenizer } from '../src/tokenize/index.ts';
 import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
@@ -176,4 +176,18 @@ test('causal LM: the unigram line scores every next token of the validation wind
   const byHand = -targets.reduce((a, t) => a + Math.log((counts[t]! + 1) / (total + tokenizer.vocabSize)), 0) / targets.length;
   assert.deepEqual([u.targets, u.trainingTargets], [targets.length, total]);
   close(u.loss, byHand, 'unigram loss');
+});
+
+test('on savings a seed that missed the target counts as worse than any that reached it', () => {
+  const cost = (x: number) => ({ flopsElectra: x, flopsSixN: x, wallSeconds: x });
+  const row = (label: string, saved: number | null) => ({ label, method: label, finalValLoss: 5, reach: saved === null ? null : cost(1), costWithoutSmall: saved === null ? null : cost(1), costWithSmall: saved === null ? null : cost(1), savingsWithoutSmall: saved === null ? null : cost(saved), savingsWithSmall: saved === null ? null : cost(saved), growthShare: cost(0) });
+  // Per seed: a saves 0.25-0.30 in every seed; b 0.05-0.10 but misses seed 2; c 0.20-0.35 but misses seed 2; d never reaches.
+  const table: Record<string, (number | null)[]> = { scratch: [0, 0, 0], a: [0.25, 0.3, 0.28], b: [0.05, 0.1, null], c: [0.2, 0.35, null], d: [null, null, null] };
+  const perSeed = [0, 1, 2].map((seed) => ({ seed, unigramLoss: null, reference: 'scratch', targetLoss: 5, small: cost(0), methods: Object.entries(table).map(([label, v]) => row(label, v[seed]!)) }));
+  const { comparisons } = summarise(perSeed as unknown as Parameters<typeof summarise>[0]);
+  const savings = (a: string, b: string) => comparisons.find((c) => c.a === a && c.b === b)!.savings;
+  assert.equal(savings('a', 'b'), 'ahead', "b's best (0.10) is below a's worst (0.25); its miss is worse still");
+  assert.equal(savings('a', 'c'), 'within', "c's best seed (0.35) beats a's worst");
+  assert.equal(savings('a', 'd'), 'ahead');
+  assert.equal(savings('b', 'd'), 'within', 'both missed seed 2');
 });

@@ -49,7 +49,7 @@ export interface Comparison {
   a: string;
   b: string;
   finalValLoss: Verdict | null;
-  /** null when a method reached the target in some seeds only (one that reached it in every seed is ahead of one that never did). */
+  /** A seed that missed the target counts as worse than any that reached it; null when neither method ever reached it. */
   savings: Verdict | null;
 }
 
@@ -97,16 +97,21 @@ function methodSpread(label: string, rows: MethodSavings[]): MethodSpread {
 }
 
 /**
- * Savings verdict: by the spreads when both reached the target in every seed; a method that
- * reached it in every seed is ahead of one that reached it in none; otherwise null (some seeds only).
+ * Savings verdict, a seed that never reached the target counting as worse than any that did: a
+ * is ahead when its worst seed beats b's best (a missed seed is a's worst; b's best is a missed
+ * seed only when b never reached it). Null when neither reached it in any seed.
  */
 function compareSavings(a: MethodSpread, b: MethodSpread): Verdict | null {
-  const [sa, sb] = [a.savingsWithoutSmall.flopsElectra, b.savingsWithoutSmall.flopsElectra];
-  const all = (m: MethodSpread) => m.reached === m.seeds;
-  if (all(a) && all(b)) return sa && sb ? compareSpreads(sa, sb, false) : null;
-  if (all(a) && b.reached === 0) return 'ahead';
-  if (all(b) && a.reached === 0) return 'behind';
-  return null;
+  if (a.reached === 0 && b.reached === 0) return null;
+  const range = (m: MethodSpread): [number, number] => {
+    const s = m.savingsWithoutSmall.flopsElectra;
+    return [m.reached === m.seeds && s ? s.min : -Infinity, m.reached > 0 && s ? s.max : -Infinity];
+  };
+  const [aWorst, aBest] = range(a);
+  const [bWorst, bBest] = range(b);
+  if (aWorst > bBest) return 'ahead';
+  if (bWorst > aBest) return 'behind';
+  return 'within';
 }
 
 function compare(a: MethodSpread, b: MethodSpread): Comparison {

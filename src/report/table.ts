@@ -112,7 +112,7 @@ function seedTable(s: SavingsSummary, withSmall: boolean): string[] {
 }
 
 function verdictText(v: Verdict | null, a: string, b: string): string {
-  if (v === null) return 'not compared (a target reached in some seeds only)';
+  if (v === null) return 'not compared (neither reached the target)';
   if (v === 'within') return 'within the seed spread';
   return `${v === 'ahead' ? a : b} ahead of ${v === 'ahead' ? b : a} beyond the seed spread`;
 }
@@ -135,7 +135,7 @@ export function seedTables(s: SavingsSummary): string {
     '',
     SHARE_TEXT,
     '',
-    `Ahead beyond the seed spread? One method is ahead of another only when every seed of it is better than every seed of the other (min-max ranges do not overlap); final val loss, and savings in FLOPs (ELECTRA, small model not charged):`,
+    `Ahead beyond the seed spread? One method is ahead of another only when every seed of it is better than every seed of the other (min-max ranges do not overlap; on savings a seed that missed the target counts as worse than any that reached it); final val loss, and savings in FLOPs (ELECTRA, small model not charged):`,
     '',
     ...s.comparisons.map((c) => `- ${c.a} vs ${c.b}: final loss: ${verdictText(c.finalValLoss, c.a, c.b)}; savings: ${verdictText(c.savings, c.a, c.b)}`),
   ].join('\n');
