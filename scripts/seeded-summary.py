@@ -59,6 +59,9 @@ def summary(run_dir):
     return "\n".join(out) + "\n"
 
 
+LIGO_VERDICT = {"ahead": "ahead", "behind": "behind", "within": "within the spread", None: "not compared"}
+
+
 def lead(run_dir):
     r = json.loads((Path(run_dir) / "results.json").read_text())
     spreads = {m["label"]: m["spread"] for m in r["methods"]}
@@ -71,10 +74,8 @@ def lead(run_dir):
         if "ligo" not in (c["a"], c["b"]) or r["reference"] in (c["a"], c["b"]):
             continue
         other = c["b"] if c["a"] == "ligo" else c["a"]
-        v = c["savings"]
-        if v in ("ahead", "behind") and c["a"] != "ligo":
-            v = {"ahead": "behind", "behind": "ahead"}[v]
-        verdicts.append(f"{other}: {'ahead' if v == 'ahead' else 'behind' if v == 'behind' else 'within the spread' if v == 'within' else 'not compared'}")
+        v = c["savings"] if c["a"] == "ligo" else {"ahead": "behind", "behind": "ahead"}.get(c["savings"], c["savings"])
+        verdicts.append(f"{other}: {LIGO_VERDICT[v]}")
     best_text = f"{best} {fmt(saved(best), pct)}" if best else "none reached scratch's loss"
     return f"| {r['experiment']} | {fmt(saved('ligo'), pct)} | {best_text} | {'; '.join(verdicts)} |"
 

@@ -167,6 +167,6 @@ test('againstSeeded places a one-seed run inside, above or below a seeded run\'s
     'ligo: 50.0% saved here (above the seeds\' range); seeded-row: mean 35.0%, range 30.0% to 40.0% over the 3 of 3 seeds that reached scratch\'s loss',
     'bert2bert-aki: 20.0% saved here (inside the seeds\' range); seeded-row: mean 18.3%, range 10.0% to 25.0% over the 3 of 3 seeds that reached scratch\'s loss',
     'mslt: scratch\'s loss not reached here; seeded-row: scratch\'s loss not reached in any of 3 seeds',
-    'seeded-row: ligo against bert2bert-aki on savings: ahead beyond the seed spread',
+    'seeded-row: ligo vs bert2bert-aki on savings: ligo ahead of bert2bert-aki beyond the seed spread',
   ]);
 });

@@ -4,6 +4,7 @@
 // the seeded run, whether each method is ahead of the others beyond the seed spread.
 
 import type { Comparison, MethodSpread, SavingsSummary, Spread } from './spread.ts';
+import { percent as pct, verdictText } from './table.ts';
 
 /** The parts of a seeded run's results.json read here. */
 export interface SeededResults {
@@ -12,8 +13,6 @@ export interface SeededResults {
   methods: { label: string; spread: MethodSpread }[];
   comparisons?: Comparison[];
 }
-
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function placement(x: number, s: Spread): string {
   if (x < s.min) return 'below the seeds\' range';
@@ -37,8 +36,7 @@ export function againstSeeded(run: SavingsSummary, seeded: SeededResults): strin
   }
   for (const c of seeded.comparisons ?? []) {
     if (!run.methods.some((m) => m.label === c.a) || !run.methods.some((m) => m.label === c.b) || c.a === run.reference || c.b === run.reference) continue;
-    const verdict = c.savings === null ? 'not comparable (a seed missed the target)' : c.savings === 'within' ? 'within the seed spread' : `${c.savings} beyond the seed spread`;
-    lines.push(`${seeded.experiment}: ${c.a} against ${c.b} on savings: ${verdict}`);
+    lines.push(`${seeded.experiment}: ${c.a} vs ${c.b} on savings: ${verdictText(c.savings, c.a, c.b)}`);
   }
   return lines;
 }

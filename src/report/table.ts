@@ -111,7 +111,8 @@ function seedTable(s: SavingsSummary, withSmall: boolean): string[] {
   ];
 }
 
-function verdictText(v: Verdict | null, a: string, b: string): string {
+/** A comparison's verdict (spread.ts) as text naming the method ahead. */
+export function verdictText(v: Verdict | null, a: string, b: string): string {
   if (v === null) return 'not compared (neither reached the target)';
   if (v === 'within') return 'within the seed spread';
   return `${v === 'ahead' ? a : b} ahead of ${v === 'ahead' ? b : a} beyond the seed spread`;

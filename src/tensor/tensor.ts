@@ -1,5 +1,6 @@
 // Tensor: a shape, a dtype and a flat contiguous array, plus an optional autograd node.
-// Memory: storage comes from a pool keyed by dtype and length. `tidy(fn)` releases every
+// Memory: storage comes from a pool of free buffers by dtype and capacity (a request takes the
+// smallest that fits, up to twice its size). `tidy(fn)` releases every
 // tensor created inside fn back to the pool when fn returns, except the tensors fn returns
 // (and those passed to `keep`), so a training step reuses the same buffers step after step
 // instead of allocating fresh ones for every intermediate. Two things lower a step's peak below
