@@ -5,6 +5,10 @@
 # faster depends on the machine, so both are measured). Prints every JSON line, then one summary
 # line: medians per configuration and ligo's ratio to the faster PyTorch configuration.
 # The load average is printed first, since other jobs on the machine skew every figure.
+# PyTorch at its best needs a real BLAS: Debian's python3-torch calls the system's libblas.so.3,
+# which without OpenBLAS is netlib's reference BLAS (about 5 GFLOP/s at 1024^3, measured
+# 2026-12-02); `apt-get install python3-torch libopenblas0-pthread` gives it OpenBLAS. Each
+# torch line reports its sgemm rate: check it before reading a ratio.
 # Usage: bash bench/compare.sh [ROUNDS]   (env STEPS, WARMUP as for bench:step)
 set -euo pipefail
 cd "$(dirname "$0")/.."

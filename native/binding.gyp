@@ -12,7 +12,8 @@
         "src/kernels_elementwise.cc",
         "src/kernels_layout.cc",
         "src/kernels_matmul.cc",
-        "src/kernels_nn.cc"
+        "src/kernels_nn.cc",
+        "src/pages.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions", "-O2", "-O0"],

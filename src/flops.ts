@@ -21,10 +21,12 @@
 //   forward QK^T and PV cost 2 * T * d_attn each per query token and layer, so training adds
 //   3 * 4 * L * T * d_attn = 12 * L * T * d_attn per token (full T x T scores, also for causal
 //   models, as the engine computes them). Counted matmul parameters: attention Q, K, V, output,
-//   FFN in and out, the MLM head's dense layer and the output projection (vocab x hidden, over
-//   every position: the engine runs the MLM head on all positions), ViT's patch projection (per
-//   patch) and classifier (per CLS token), BERT/RoBERTa sequence classifiers' pooler (or dense)
-//   and classifier (per example). Not counted: biases, LayerNorm, embedding lookups,
+//   FFN in and out, the MLM head's dense layer and the output projection (vocab x hidden) over
+//   MLM_OUTPUT_FRACTION of the positions (the engine runs the MLM head only on the labelled
+//   positions, 15% under BERT's masking; ELECTRA's fraction is kept, so the count is the
+//   engine's exact work when that share is labelled), GPT-2's LM head (every position), ViT's
+//   patch projection (per patch) and classifier (per CLS token), BERT/RoBERTa sequence
+//   classifiers' pooler (or dense) and classifier (per example). Not counted: biases, LayerNorm, embedding lookups,
 //   elementwise work. This is exactly the matmul work one engine training step does (checked
 //   in test/flops.test.ts by counting the backend's matmul calls), except for ViT's patch
 //   projection, whose input (pixels) needs no gradient: the engine does 4, not 6, FLOPs there.
@@ -217,8 +219,9 @@ export function sixNTerms(config: ModelConfig, seqLen: number, layerTokens: Laye
     case 'roberta': {
       const h = config.hidden_size;
       const layers = sixNLayers(layerTokens, 4 * h * h + 2 * h * config.intermediate_size, h);
-      // Classification: the pooler/dense and the classifier run on one position per example.
-      const head = bertHead(config) === 'sequence-classification' ? h * h + h * numLabels(config) : seqLen * (h * h + config.vocab_size * h);
+      // Classification: the pooler/dense and the classifier run on one position per example;
+      // masked LM: the head runs on the labelled share of the positions.
+      const head = bertHead(config) === 'sequence-classification' ? h * h + h * numLabels(config) : MLM_OUTPUT_FRACTION * seqLen * (h * h + config.vocab_size * h);
       return { matmul: layers.matmul + 6 * head, attention: layers.attention };
     }
     case 'gpt2': {

@@ -37,8 +37,9 @@ test("ELECTRA convention reproduces the ELECTRA paper's BERT-Base pre-training c
 test('6N convention: BERT-Base closed form (6 x matmul params per token + 12 L T d)', () => {
   const c = preset('bert-12L-768H', { vocab_size: 30522 });
   const [h, i, T, v, L] = [768, 3072, 128, 30522, 12];
-  const matmulParams = L * (4 * h * h + 2 * h * i) + h * h + v * h;
-  assert.equal(trainFlopsPerToken(c, T).sixN, 6 * matmulParams + 12 * L * T * h);
+  const matmulParams = L * (4 * h * h + 2 * h * i);
+  const headParams = MLM_OUTPUT_FRACTION * (h * h + v * h); // the MLM head on the labelled share of the positions
+  assert.equal(trainFlopsPerToken(c, T).sixN, 6 * (matmulParams + headParams) + 12 * L * T * h);
 });
 
 test('ELECTRA convention: GPT-2 puts every position through the output; ViT only CLS through the classifier', () => {
@@ -69,18 +70,19 @@ function countedStepFlops(config: ModelConfig, batch: Batch, pass: ForwardOption
 function ids(rng: Rng, B: number, T: number, vocab: number, labels: boolean) {
   const draw = () => tensor(Array.from({ length: B * T }, () => 5 + rng.int(vocab - 5)), [B, T], 'int32');
   const inputIds = draw();
-  const lab = labels ? tensor(Array.from(draw().data, (x, k) => (k % 3 === 0 ? x : -100)), [B, T], 'int32') : inputIds;
+  // Labelled: 5 positions in every 32 (MLM_OUTPUT_FRACTION, the share 6N counts the MLM head on).
+  const lab = labels ? tensor(Array.from(draw().data, (x, k) => (k % 32 < 5 ? x : -100)), [B, T], 'int32') : inputIds;
   return { inputIds, labels: lab };
 }
 
-// Tolerance 0: the 6N count is exact for the matmuls the engine runs (the MLM head runs on every
-// position in the engine, and 6N counts it on every position), with one stated difference:
+// Tolerance 0: the 6N count is exact for the matmuls the engine runs (the MLM head runs on the
+// labelled positions, 5 in 32 here, the share 6N counts), with one stated difference:
 // ViT's patch projection takes no input gradient (pixels are data), so the engine does
 // 4 instead of 6 FLOPs per patch-projection parameter and patch.
 test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training step, exactly', () => {
   const rng = new Rng(3);
   const B = 3;
-  const T = 16;
+  const T = 32; // a multiple of 32: see ids()
   const bert = preset<BertConfig>('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 32 });
   const counted = countedStepFlops(bert, ids(rng, B, T, 97, true));
   const s = sixNTerms(bert, T);
@@ -127,7 +129,7 @@ test('layer usage, ELECTRA convention: a layer over t tokens costs one layer of 
 test('layer usage, 6N convention: equals the engine matmul FLOPs with skipped layers and dropped tokens, exactly', () => {
   const rng = new Rng(5);
   const B = 3;
-  const T = 16;
+  const T = 32; // a multiple of 32: see ids()
   const uses = (runs: boolean[]): LayerUse[] => runs.map((run, i) => ({ run, keepProb: 1 - 0.1 * i }));
   const keep = tensor([0, 1, 4, 9, 15, 2, 3, 5, 7, 8, 0, 6, 10, 11, 12], [B, 5], 'int32');
   const batch = ids(rng, B, T, 97, true);

@@ -249,6 +249,23 @@ for (const name of Object.keys(small)) {
   });
 }
 
+// The masked-LM loss runs the head on the labelled positions only (labelledRows): its value and
+// every gradient equal cross-entropy over the logits of every position, the HF definition.
+for (const name of ['bert', 'roberta']) {
+  test(`${name}: the MLM loss on the labelled rows equals the loss over every position's logits, with its gradients`, () => {
+    const f = loadFixture(name);
+    const entries = [...f.flat];
+    const params = f.model.paramsFromFlat(f.config, new Map(entries)).params;
+    const batch = f.batch as TextBatch;
+    const wrt = entries.map(([, t]) => t);
+    const labelled = valueAndGrad(() => f.model.loss(params, f.config, batch), wrt);
+    const everyPosition = valueAndGrad(() => T.crossEntropy(f.model.forward(params, f.config, batch), batch.labels!), wrt);
+    assert.ok(batch.labels!.i.some((l) => l === -100) && batch.labels!.i.some((l) => l !== -100), 'the fixture has labelled and ignored positions');
+    assertClose([labelled.loss.item()], [everyPosition.loss.item()], 1e-6, `${name} loss`);
+    entries.forEach(([key], i) => assertClose(labelled.grads[i]!.f, everyPosition.grads[i]!.f, 1e-5, `${name} d/d ${key}`));
+  });
+}
+
 test('inputs are checked with messages that name the field', () => {
   const config = small.gpt2();
   const model = modelFor(config);

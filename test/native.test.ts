@@ -702,3 +702,32 @@ ntest('sizes beyond an array throw a RangeError instead of reading out of bounds
   assert.throws(() => nat.layerNorm(f32, f32, f32, 2, 4, 1e-5, f32, f32, f32), RangeError);
   assert.throws(() => nat.maskedSoftmax(f32, 1, 1, 2, 2, 1, true, Int32Array.of(1)), RangeError);
 });
+
+// ---------------------------------------------------------------------------------------------
+// storage
+
+ntest('allocate: large buffers (own mappings) are zeroed, exactly sized and serve the kernels; small ones too', () => {
+  const rng = new Rng(41);
+  for (const bytes of [64, (2 << 20) - 4, 2 << 20, (6 << 20) + 4 * 4099]) {
+    const buf = nat.allocate(bytes);
+    assert.ok(buf instanceof ArrayBuffer);
+    assert.equal(buf.byteLength, bytes);
+    const a = new Float32Array(buf);
+    assert.ok(a.every((v) => v === 0), `${bytes} bytes zeroed`);
+    a[a.length - 1] = 1.5; // the last element is writable
+    assert.equal(a[a.length - 1], 1.5);
+  }
+  // A product whose operands and result live in mapped buffers equals the reference's.
+  const [m, n, k] = [1031, 517, 1029];
+  const mapped = (len: number) => new Float32Array(nat.allocate(4 * len));
+  const a = mapped(m * k);
+  const b = mapped(k * n);
+  a.set(randn(rng, m * k));
+  b.set(randn(rng, k * n));
+  const args: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 };
+  const c = mapped(m * n);
+  const want = new Float32Array(m * n);
+  nat.matmul(a, b, c, args);
+  ref.matmul(a, b, want, args);
+  for (let i = 0; i < want.length; i += 97) assert.ok(Math.abs(c[i]! - want[i]!) <= 1e-3 * (1 + Math.abs(want[i]!)), `c[${i}]`);
+});

@@ -70,4 +70,10 @@ void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
 /** Drops size-1 dims and merges adjacent dims that are contiguous in both stride lists. */
 StridedShape collapseDims(const StridedShape& in);
 
+// pages.cc
+/** A zeroed, 2 MiB-aligned anonymous mapping of at least `bytes` (huge pages advised when `huge`), or null. */
+void* mapPages(size_t bytes, bool huge);
+/** Releases a mapping from mapPages (the same `bytes`). */
+void unmapPages(void* p, size_t bytes);
+
 }  // namespace ligo

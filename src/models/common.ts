@@ -77,6 +77,12 @@ export interface Model<C, P, B> {
   /** Mean cross-entropy of forward's logits against batch.labels. */
   loss(params: P, config: C, batch: B, opts?: ForwardOptions): Tensor;
   /**
+   * The logits a loss on `targets` (forward's logits' shape without the class axis, -100 where
+   * none is taken) reads, with their targets: forward's logits and `targets` as they are, except
+   * for masked LM, whose head runs on the labelled positions only ([K, vocab] and [K]).
+   */
+  lossLogits(params: P, config: C, batch: B, targets: Tensor, opts?: ForwardOptions): { logits: Tensor; targets: Tensor };
+  /**
    * Params from a flat HF state dict; throws on missing or mis-shaped keys, except a task head
    * that the checkpoint lacks (a classifier on a masked-LM checkpoint), initialised fresh from opts.seed.
    */

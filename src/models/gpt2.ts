@@ -133,6 +133,7 @@ export const gpt2Model: Model<GPT2Config, GPT2Params, TextBatch> = {
     return initTree<GPT2Params>(gpt2Spec(c), new Rng(seed));
   },
   forward: gpt2Forward,
+  lossLogits: (p, c, batch, targets, opts) => ({ logits: gpt2Forward(p, c, batch, opts), targets }),
   loss(p, c, batch, opts) {
     const labels = requireLabels('gpt2 loss', batch.labels, batch.inputIds.shape);
     return T.crossEntropy(gpt2Forward(p, c, batch, opts), shiftLabels(labels));

@@ -164,6 +164,7 @@ export const vitModel: Model<ViTConfig, ViTParams, ImageBatch> = {
     return initTree<ViTParams>(vitSpec(c), new Rng(seed));
   },
   forward: vitForward,
+  lossLogits: (p, c, batch, targets, opts) => ({ logits: vitForward(p, c, batch, opts), targets }),
   loss(p, c, batch, opts) {
     const labels = requireLabels(`${c.model_type} loss`, batch.labels, [batch.pixelValues.shape[0]!]);
     return T.crossEntropy(vitForward(p, c, batch, opts), labels);

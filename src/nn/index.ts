@@ -65,6 +65,23 @@ export function gatherTokens(x: Tensor, keep: Tensor): Tensor {
 }
 
 /**
+ * The rows of x [B, T, C] whose label (int32 [B, T]) is not `ignoreIndex`, as [K, C], with those
+ * labels [K]: the positions a loss reads. A masked-LM head run on these rows instead of all B*T
+ * gives the same mean loss (ignored positions add nothing to it) for the work of K rows (about
+ * 15% of them). With no labelled position, every row (the loss reads none either way).
+ */
+export function labelledRows(x: Tensor, labels: Tensor, ignoreIndex = -100): { rows: Tensor; targets: Tensor } {
+  const [B, Tn, C] = x.shape as [number, number, number];
+  if (x.rank !== 3 || labels.dtype !== 'int32' || labels.size !== B * Tn) throw new T.ShapeError(`labelledRows: x must be [B, T, C] and labels int32 [B, T], got ${x} and ${labels}`);
+  const at: number[] = [];
+  for (let i = 0; i < B * Tn; i++) if (labels.i[i] !== ignoreIndex) at.push(i);
+  if (at.length === 0) return { rows: T.reshape(x, [B * Tn, C]), targets: T.reshape(labels, [B * Tn]) };
+  const ids = T.tensor(at, [at.length], 'int32');
+  const targets = T.tensor(at.map((i) => labels.i[i]!), [at.length], 'int32');
+  return { rows: T.embedding(T.reshape(x, [B * Tn, C]), ids), targets }; // [K, C]
+}
+
+/**
  * base [B, T, C] with the rows at each sequence's positions keep (int32 [B, K], distinct within
  * a sequence) replaced by rows [B, K, C]: [B, T, C]; differentiable in base and rows.
  */

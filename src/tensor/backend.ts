@@ -67,6 +67,13 @@ export interface Backend {
   /** Whether this backend can run float64 arrays (the reference backend can; native cannot). */
   readonly float64: boolean;
 
+  /**
+   * Zeroed storage of `bytes` bytes for a new tensor buffer (the pool in tensor.ts asks only when
+   * it has no free buffer that fits). The reference backend returns a plain ArrayBuffer; the
+   * native one maps large buffers itself, so their first touch can use huge pages.
+   */
+  allocate(bytes: number): ArrayBuffer;
+
   fill(out: FloatArray, value: number): void;
 
   matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): void;

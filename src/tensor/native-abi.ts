@@ -55,6 +55,8 @@ export const NATIVE_FUNCTIONS = {
     args: ['p:f32', 'g:f32', 'm:f32', 'v:f32', 'lr:num', 'beta1:num', 'beta2:num', 'eps:num', 'weightDecay:num', 'step:num', 'gradScale:num'],
     returns: 'void',
   },
+  /** A zeroed ArrayBuffer of `bytes` over its own 2 MiB-aligned mapping, huge pages advised when `huge`. */
+  allocBuffer: { args: ['bytes:size', 'huge:bool'], returns: 'arraybuffer' },
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else the core count). */
   numThreads: { args: [], returns: 'number' },
   setNumThreads: { args: ['threads:size'], returns: 'void' },
@@ -77,7 +79,7 @@ interface KindTypes {
 
 type ArgType<S> = S extends `${string}:${infer K extends keyof KindTypes}` ? KindTypes[K] : never;
 type ArgTypes<A> = { -readonly [I in keyof A]: ArgType<A[I]> };
-type ReturnKind<R> = R extends 'number' ? number : void;
+type ReturnKind<R> = R extends 'number' ? number : R extends 'arraybuffer' ? ArrayBuffer : void;
 
 /** The addon's exports, typed from NATIVE_FUNCTIONS. */
 export type NativeAddon = {

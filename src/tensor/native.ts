@@ -59,10 +59,26 @@ function loadAddon(): NativeAddon | null {
  * checks each against the Backend interface); matmul and copyStrided flatten their argument
  * objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
  */
+/**
+ * Buffers from this size up are mapped by the addon, 2 MiB-aligned with transparent huge pages
+ * advised: on the machines measured, the first touch of a fresh 4 KiB-paged buffer (one page fault
+ * per 4 KiB) took longer than the kernels writing it, and huge pages made it about 4x faster
+ * (BENCHMARKS.md). Smaller buffers could not hold a huge page and stay plain ArrayBuffers.
+ * LIGO_HUGE_PAGES=0 turns this off (every buffer a plain ArrayBuffer), e.g. where the system's
+ * memory is fragmented enough that assembling huge pages stalls.
+ */
+const MAPPED_MIN_BYTES = 2 << 20;
+
+function allocator(n: NativeAddon): (bytes: number) => ArrayBuffer {
+  if (process.env.LIGO_HUGE_PAGES === '0') return (bytes) => new ArrayBuffer(bytes);
+  return (bytes) => (bytes >= MAPPED_MIN_BYTES ? n.allocBuffer(bytes, true) : new ArrayBuffer(bytes));
+}
+
 function makeBackend(n: NativeAddon): Backend {
   return {
     name: 'native',
     float64: false,
+    allocate: allocator(n),
     fill: n.fill,
     matmul: (a, b, c, g: MatmulArgs) => n.matmul(a, b, c, g.batch, g.m, g.n, g.k, g.transA, g.transB, g.strideA, g.strideB, g.strideC, g.alpha, g.beta),
     unary: n.unary,

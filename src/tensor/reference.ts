@@ -783,4 +783,5 @@ export const referenceBackend: Backend = {
   dropoutMask,
   sumSquares,
   adamw,
+  allocate: (bytes) => new ArrayBuffer(bytes),
 };

@@ -113,10 +113,9 @@ function capacity(data: TensorData): number {
   return data.buffer.byteLength / data.BYTES_PER_ELEMENT;
 }
 
-function fresh(dtype: DType, n: number, buffer?: ArrayBufferLike): TensorData {
-  if (dtype === 'float32') return buffer ? new Float32Array(buffer, 0, n) : new Float32Array(n);
-  if (dtype === 'float64') return buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
-  return buffer ? new Int32Array(buffer, 0, n) : new Int32Array(n);
+function fresh(dtype: DType, n: number, buffer?: ArrayBuffer): TensorData {
+  const View = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
+  return new View(buffer ?? getBackend().allocate(n * View.BYTES_PER_ELEMENT), 0, n);
 }
 
 /**
@@ -133,7 +132,7 @@ function takeFree(dtype: DType, n: number): TensorData | null {
   if (best < 0) return null;
   const data = byCapacity.get(best)!.pop()!;
   inPool.delete(data);
-  return data.length === n ? data : fresh(dtype, n, data.buffer);
+  return data.length === n ? data : fresh(dtype, n, data.buffer as ArrayBuffer); // pool buffers all come from fresh()
 }
 
 /** A buffer of n elements with undefined contents (from the pool when one fits). */

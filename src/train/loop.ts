@@ -304,7 +304,7 @@ function oneUpdate(spec: TrainSpec, run: Run, step: number, lr: number, alpha: n
       if (plan) flops = addFlops(trainFlopsPerStep(spec.config, { batchSize: run.task.batchSize, seqLen: run.task.seqLen, layerTokens: plan.layerTokens }), flops);
       const { grads } = T.valueAndGrad(() => {
         const parts = objective(spec.config, treeAt(spec, run, step), mb, { dropout: model.trainDropout(spec.config, progress.dropoutRng), ...plan?.forward }, ki);
-        progress.importance?.update(parts.logits, mb.targets);
+        progress.importance?.update(parts.logits, parts.targets);
         loss += share(mb) * parts.task.item();
         kiLoss += share(mb) * (parts.kiWeighted?.item() ?? 0);
         return T.scale(parts.loss, share(mb));

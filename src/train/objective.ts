@@ -61,8 +61,9 @@ export interface KiTerm {
 export interface ObjectiveParts {
   /** What the gradient is taken of. */
   loss: Tensor;
-  /** The student's logits (token dropping reads its per-token losses from them). */
+  /** The student's logits the loss reads and their targets (token dropping reads its per-token losses from them). */
   logits: Tensor;
+  targets: Tensor;
   task: Tensor;
   /** alpha * KL, or null without KI. */
   kiWeighted: Tensor | null;
@@ -70,13 +71,12 @@ export interface ObjectiveParts {
 
 /** The loss of one micro-batch; `pass` is the student's training forward pass (dropout, dropped layers and tokens). */
 export function objective(config: ModelConfig, params: ModelParams, mb: MicroBatch, pass: ForwardOptions | null, ki: KiTerm | null): ObjectiveParts {
-  const model = modelFor(config);
-  const logits = model.forward(params, config, mb.batch, pass ?? {});
-  const task = T.crossEntropy(logits, mb.targets);
-  if (!ki) return { loss: task, logits, task, kiWeighted: null };
-  const teacherLogits = modelFor(ki.config).forward(ki.params, ki.config, mb.batch);
-  const kiWeighted = T.scale(distillationKl(logits, teacherLogits, mb.targets), ki.alpha);
-  return { loss: T.add(T.scale(task, 1 - ki.alpha), kiWeighted), logits, task, kiWeighted };
+  const { logits, targets } = modelFor(config).lossLogits(params, config, mb.batch, mb.targets, pass ?? {});
+  const task = T.crossEntropy(logits, targets);
+  if (!ki) return { loss: task, logits, targets, task, kiWeighted: null };
+  const teacher = modelFor(ki.config).lossLogits(ki.params, ki.config, mb.batch, mb.targets); // the same rows as the student's
+  const kiWeighted = T.scale(distillationKl(logits, teacher.logits, targets), ki.alpha);
+  return { loss: T.add(T.scale(task, 1 - ki.alpha), kiWeighted), logits, targets, task, kiWeighted };
 }
 
 /** Weighted mean task loss over fixed batches (no dropout, no gradients). */
@@ -101,10 +101,10 @@ export function evaluateMetrics(config: ModelConfig, params: ModelParams, batche
   for (const mb of batches) {
     T.tidy(() =>
       T.noGrad(() => {
-        const logits = model.forward(params, config, mb.batch);
-        sum += T.crossEntropy(logits, mb.targets).item() * mb.weight;
+        const { logits, targets } = model.lossLogits(params, config, mb.batch, mb.targets);
+        sum += T.crossEntropy(logits, targets).item() * mb.weight;
         weight += mb.weight;
-        const hits = argmaxHits(logits, mb.targets);
+        const hits = argmaxHits(logits, targets);
         correct += hits.correct;
         counted += hits.counted;
       }),
