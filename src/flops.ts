@@ -26,8 +26,8 @@
 //   positions, 15% under BERT's masking; ELECTRA's fraction is kept, so the count is the
 //   engine's exact work when that share is labelled), GPT-2's LM head (every position), ViT's
 //   patch projection (per patch) and classifier (per CLS token), BERT/RoBERTa sequence
-//   classifiers' pooler (or dense) and classifier (per example). Not counted: biases, LayerNorm, embedding lookups,
-//   elementwise work. This is exactly the matmul work one engine training step does (checked
+//   classifiers' pooler (or dense) and classifier (per example). Not counted: biases,
+//   LayerNorm, embedding lookups, elementwise work. This is exactly the matmul work one engine training step does (checked
 //   in test/flops.test.ts by counting the backend's matmul calls), except for ViT's patch
 //   projection, whose input (pixels) needs no gradient: the engine does 4, not 6, FLOPs there.
 //

@@ -14,6 +14,7 @@ import { buildTokenShards, loadCorpus, splitDocuments, type ClassificationDatase
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { loadCheckpoint } from '../src/io/checkpoint.ts';
 import { LOG_FILE, TrainingDivergedError, distillationKl, evaluateMetrics, lrAt, objective, rampedParams, readRunLog, sequenceClassificationTask, textTask, train, latestCheckpointDir, type EvalRecord, type TrainRecord, type TrainSpec } from '../src/train/index.ts';
+import { trainFlopsPerStep } from '../src/flops.ts';
 import { assertClose } from './helpers.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-train-'));
@@ -57,7 +58,8 @@ test('a tiny BERT learns: the mean loss of the last 5 of 30 updates is well belo
   assert.equal(losses.length, 30);
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)) - 0.3, `losses ${losses.map((l) => l.toFixed(2)).join(' ')}`);
   assert.ok(r.valLoss !== null && Number.isFinite(r.valLoss));
-  assert.ok(r.flopsElectra > 0 && r.flopsSixN > 0);
+  const perStep = trainFlopsPerStep(s.config, { batchSize: 8, seqLen: 32 });
+  assert.deepEqual([r.flopsElectra, r.flopsSixN], [30 * perStep.electra, 30 * perStep.sixN]);
 });
 
 test('gradient accumulation: 2 micro-batches of 4 equal one batch of 8 (same windows, same masks)', () => {

@@ -482,7 +482,7 @@ void releasePages(napi_env, void* data, void* bytes) { unmapPages(data, reinterp
 
 napi_value AllocBuffer(const Args& a) {
   const size_t bytes = size_t(a.size("bytes"));
-  void* p = mapPages(bytes, a.flag("huge"));
+  void* p = mapPages(bytes);
   if (!p) throw KernelError(KernelError::Plain, std::string("ligo_native.") + a.fn() + ": cannot map " + std::to_string(bytes) + " bytes (out of memory?)");
   napi_value out;
   if (napi_create_external_arraybuffer(a.env(), p, bytes, releasePages, reinterpret_cast<void*>(bytes), &out) != napi_ok) {
@@ -527,7 +527,7 @@ const Binding kBindings[] = {
     {"dropoutMask", "seed:u32 p:num out:f32 -> void", DropoutMask},
     {"sumSquares", "x:f32 -> number", SumSquares},
     {"adamw", "p:f32 g:f32 m:f32 v:f32 lr:num beta1:num beta2:num eps:num weightDecay:num step:num gradScale:num -> void", AdamW},
-    {"allocBuffer", "bytes:size huge:bool -> arraybuffer", AllocBuffer},
+    {"allocBuffer", "bytes:size -> arraybuffer", AllocBuffer},
     {"numThreads", "-> number", NumThreads},
     {"setNumThreads", "threads:size -> void", SetNumThreads},
 };

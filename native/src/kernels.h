@@ -71,8 +71,8 @@ void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
 StridedShape collapseDims(const StridedShape& in);
 
 // pages.cc
-/** A zeroed, 2 MiB-aligned anonymous mapping of at least `bytes` (huge pages advised when `huge`), or null. */
-void* mapPages(size_t bytes, bool huge);
+/** A zeroed, 2 MiB-aligned anonymous mapping of at least `bytes` with huge pages advised, or null. */
+void* mapPages(size_t bytes);
 /** Releases a mapping from mapPages (the same `bytes`). */
 void unmapPages(void* p, size_t bytes);
 

@@ -55,8 +55,8 @@ export const NATIVE_FUNCTIONS = {
     args: ['p:f32', 'g:f32', 'm:f32', 'v:f32', 'lr:num', 'beta1:num', 'beta2:num', 'eps:num', 'weightDecay:num', 'step:num', 'gradScale:num'],
     returns: 'void',
   },
-  /** A zeroed ArrayBuffer of `bytes` over its own 2 MiB-aligned mapping, huge pages advised when `huge`. */
-  allocBuffer: { args: ['bytes:size', 'huge:bool'], returns: 'arraybuffer' },
+  /** A zeroed ArrayBuffer of `bytes` over its own 2 MiB-aligned mapping, huge pages advised. */
+  allocBuffer: { args: ['bytes:size'], returns: 'arraybuffer' },
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else the core count). */
   numThreads: { args: [], returns: 'number' },
   setNumThreads: { args: ['threads:size'], returns: 'void' },

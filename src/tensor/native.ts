@@ -55,11 +55,6 @@ function loadAddon(): NativeAddon | null {
 }
 
 /**
- * The Backend over the addon. Most kernels are the addon's functions themselves (the compiler
- * checks each against the Backend interface); matmul and copyStrided flatten their argument
- * objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
- */
-/**
  * Buffers from this size up are mapped by the addon, 2 MiB-aligned with transparent huge pages
  * advised: on the machines measured, the first touch of a fresh 4 KiB-paged buffer (one page fault
  * per 4 KiB) took longer than the kernels writing it, and huge pages made it about 4x faster
@@ -71,9 +66,14 @@ const MAPPED_MIN_BYTES = 2 << 20;
 
 function allocator(n: NativeAddon): (bytes: number) => ArrayBuffer {
   if (process.env.LIGO_HUGE_PAGES === '0') return (bytes) => new ArrayBuffer(bytes);
-  return (bytes) => (bytes >= MAPPED_MIN_BYTES ? n.allocBuffer(bytes, true) : new ArrayBuffer(bytes));
+  return (bytes) => (bytes >= MAPPED_MIN_BYTES ? n.allocBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
+/**
+ * The Backend over the addon. Most kernels are the addon's functions themselves (the compiler
+ * checks each against the Backend interface); matmul and copyStrided flatten their argument
+ * objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
+ */
 function makeBackend(n: NativeAddon): Backend {
   return {
     name: 'native',
