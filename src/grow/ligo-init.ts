@@ -19,7 +19,7 @@
 // ('<name>.in') start as copies of their output-side matrix (untying adds freedom, not a
 // different start).
 
-import { Rng, Tensor, type DType } from '../tensor/index.ts';
+import { Rng, persistent, type DType, type Tensor } from '../tensor/index.ts';
 import { GrowError, type AxisMap } from './structure.ts';
 import type { WidthPlan } from './width.ts';
 import { depthName, widthName, widthShape, widthUses, type LigoLayout, type LigoParams, type WidthGroup } from './ligo-operator.ts';
@@ -55,10 +55,10 @@ function depthInit(kind: DepthInit, L2: number, L1: number, noise: number, rng: 
   return w;
 }
 
-/** The full [D2, D1] initial matrix of an output-side width group. */
-function widthInit(g: WidthGroup, init: LigoInit, rng: Rng): Float64Array {
+/** The full [D2, D1] initial matrix of an output-side width group, written over `into` when given. */
+function widthInit(g: WidthGroup, init: LigoInit, rng: Rng, into?: Float64Array): Float64Array {
   const { d1, d2 } = g;
-  const b = new Float64Array(d2 * d1); // [D2, D1]
+  const b = into ? into.subarray(0, d2 * d1).fill(0) : new Float64Array(d2 * d1); // [D2, D1]
   for (let i = 0; i < d1; i++) b[i * d1 + i] = 1;
   for (let i = d1; i < d2; i++) {
     const row = b.subarray(i * d1, (i + 1) * d1);
@@ -111,39 +111,39 @@ function learnedPart(full: Float64Array, g: WidthGroup, layout: LigoLayout): Flo
 
 /**
  * A fresh operator for `layout`: draws from Rng(seed) in a fixed order (output-side width
- * matrices, then depth modules). Tensors are plain buffers outside the pool.
+ * matrices, then depth modules). Tensors are long-lived buffers outside the pool. Each group's
+ * full matrix is built in float64 and dropped once its learned part is copied out (one scratch
+ * buffer serves every group that no input side copies: at BERT-Base size the full matrices
+ * together are hundreds of megabytes).
  */
 export function initOperator(layout: LigoLayout, init: LigoInit, seed: number, dtype: DType): LigoParams {
   const rng = new Rng(seed);
-  const make = (data: Float64Array, shape: number[]) => new Tensor(dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data), shape, dtype);
   const { fromPlan } = init;
   const isInput = (g: WidthGroup) => g.name.endsWith('.in');
-  const full = new Map<string, Float64Array>();
-  const matrix = (g: WidthGroup): Float64Array => {
-    if (fromPlan) return planMatrix(layout, g, { ...init, fromPlan });
-    const base = isInput(g) ? full.get(g.name.slice(0, -'.in'.length)) : undefined;
-    return base ? Float64Array.from(base) : widthInit(g, init, rng);
-  };
+  const outputOf = (g: WidthGroup) => g.name.slice(0, -'.in'.length);
+  const copied = new Set(layout.width.filter(isInput).map(outputOf));
+  const scratch = new Float64Array(Math.max(0, ...layout.width.map((g) => g.d2 * g.d1)));
+  const full = new Map<string, Float64Array>(); // output sides that an input side starts as a copy of
+  const learned = new Map<string, Tensor>();
   // Output sides first: their draws come first, and input sides start as their copies.
-  for (const g of [...layout.width.filter((g) => !isInput(g)), ...layout.width.filter(isInput)]) full.set(g.name, matrix(g));
-  if (fromPlan && layout.settings.mode === 'code') checkCodeIdentity(layout, full);
-  const params: LigoParams = {};
-  for (const g of layout.width) {
-    const part = learnedPart(full.get(g.name)!, g, layout);
-    if (part) params[widthName(g.name)] = make(part, widthShape(g, layout.settings.mode)!);
+  for (const g of [...layout.width.filter((g) => !isInput(g)), ...layout.width.filter(isInput)]) {
+    const m = fromPlan ? planMatrix(layout, g, { ...init, fromPlan }) : isInput(g) ? full.get(outputOf(g))! : widthInit(g, init, rng, copied.has(g.name) ? undefined : scratch);
+    if (fromPlan && layout.settings.mode === 'code') checkCodeIdentity(g, m);
+    if (copied.has(g.name)) full.set(g.name, m);
+    const part = learnedPart(m, g, layout);
+    if (part) learned.set(g.name, persistent(widthShape(g, layout.settings.mode)!, dtype, part));
   }
-  for (const m of layout.depthModules) params[depthName(m)] = make(depthInit(init.depth, layout.largeLayers, layout.smallLayers, init.noise, rng), [layout.largeLayers, layout.smallLayers]);
+  const params: LigoParams = {};
+  for (const g of layout.width) if (learned.has(g.name)) params[widthName(g.name)] = learned.get(g.name)!;
+  for (const m of layout.depthModules) params[depthName(m)] = persistent([layout.largeLayers, layout.smallLayers], dtype, depthInit(init.depth, layout.largeLayers, layout.smallLayers, init.noise, rng));
   return params;
 }
 
 /** 'code' fixes the first D1 rows to the identity: a plan must agree with that. */
-function checkCodeIdentity(layout: LigoLayout, full: Map<string, Float64Array>): void {
-  for (const g of layout.width) {
-    const m = full.get(g.name)!;
-    for (let i = 0; i < g.d1; i++) {
-      for (let j = 0; j < g.d1; j++) {
-        if (m[i * g.d1 + j] !== (i === j ? 1 : 0)) throw new GrowError(`ligo: in 'code' mode the first ${g.d1} rows of ${g.name} are the identity, but the plan's are not; use mode 'full'`);
-      }
+function checkCodeIdentity(g: WidthGroup, m: Float64Array): void {
+  for (let i = 0; i < g.d1; i++) {
+    for (let j = 0; j < g.d1; j++) {
+      if (m[i * g.d1 + j] !== (i === j ? 1 : 0)) throw new GrowError(`ligo: in 'code' mode the first ${g.d1} rows of ${g.name} are the identity, but the plan's are not; use mode 'full'`);
     }
   }
 }

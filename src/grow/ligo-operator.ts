@@ -250,7 +250,7 @@ export function stackSmall(layout: LigoLayout, small: ModelDescription, tensors:
 function stackLayers(e: LayoutEntry, L1: number, at: (j: number) => Tensor): Tensor {
   const size = e.smallShape.reduce((a, b) => a * b, 1);
   const first = at(0);
-  const out = new Tensor(first.dtype === 'float64' ? new Float64Array(L1 * size) : new Float32Array(L1 * size), [L1, size], first.dtype); // [L1, size]
+  const out = T.persistent([L1, size], first.dtype); // [L1, size]
   for (let j = 0; j < L1; j++) out.f.set(at(j).f, j * size);
   return out;
 }

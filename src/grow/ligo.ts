@@ -16,7 +16,7 @@
 // The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
 
 import { modelFor, type ModelConfig } from '../models/index.ts';
-import { Rng, Tensor, noGrad, tidy, valueAndGrad } from '../tensor/index.ts';
+import { Rng, Tensor, noGrad, persistent, tidy, valueAndGrad } from '../tensor/index.ts';
 import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { GrowError } from './structure.ts';
@@ -44,13 +44,10 @@ export function prepareSmall(layout: LigoLayout, small: Map<string, Tensor>, sma
 
 /** theta_large = M theta_small with no gradients, every tensor a fresh buffer outside the pool. */
 export function materialise(layout: LigoLayout, op: LigoOperator, stacks: SmallStacks): Map<string, Tensor> {
-  const pairs = tidy(() => noGrad(() => applyOperator(layout, op.params, stacks).map(([k, t]): [string, Tensor] => [k, freshCopy(t)])));
+  const pairs = tidy(() => noGrad(() => applyOperator(layout, op.params, stacks).map(([k, t]): [string, Tensor] => [k, persistent(t.shape, t.dtype, t.f)])));
   return new Map(pairs);
 }
 
-function freshCopy(t: Tensor): Tensor {
-  return new Tensor(t.dtype === 'float64' ? Float64Array.from(t.f) : Float32Array.from(t.f), t.shape, t.dtype);
-}
 
 /**
  * LiGO's own cost, both conventions: every operator step is one training step of the large

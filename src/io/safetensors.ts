@@ -6,7 +6,7 @@
 // little-endian, as on every platform Node runs this project on.
 
 import fs from 'node:fs';
-import { Tensor, type DType } from '../tensor/index.ts';
+import { Tensor, persistent, type DType } from '../tensor/index.ts';
 import { writeFileAtomic } from './atomic.ts';
 
 /** Any problem reading or writing a checkpoint; the message names the file and what is wrong. */
@@ -81,7 +81,7 @@ function readHeaderLength(path: string, fd: number, fileBytes: number): number {
 }
 
 /** Reads `length` bytes at `position`, in chunks, failing if the file ends first. */
-function readExactly(path: string, fd: number, position: number, length: number, into = new Uint8Array(length)): Uint8Array {
+function readExactly(path: string, fd: number, position: number, length: number, into: Uint8Array = new Uint8Array(length)): Uint8Array {
   const CHUNK = 1 << 30;
   for (let done = 0; done < length; ) {
     const got = fs.readSync(fd, into, done, Math.min(CHUNK, length - done), position + done);
@@ -157,15 +157,17 @@ function checkNoOverlap(path: string, entries: Entry[]): void {
 
 function readTensor(path: string, fd: number, dataStart: number, e: Entry): Tensor {
   const n = (e.end - e.begin) / ELEMENT_BYTES[e.dtype];
-  const read = <A extends ArrayBufferView<ArrayBuffer>>(array: A): A => {
-    readExactly(path, fd, dataStart + e.begin, e.end - e.begin, new Uint8Array(array.buffer));
+  const read = <A extends ArrayBufferView>(array: A): A => {
+    readExactly(path, fd, dataStart + e.begin, e.end - e.begin, new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     return array;
   };
   switch (e.dtype) {
     case 'F32':
-      return new Tensor(read(new Float32Array(n)), e.shape, 'float32');
-    case 'I32':
-      return new Tensor(read(new Int32Array(n)), e.shape, 'int32');
+    case 'I32': {
+      const t = persistent(e.shape, e.dtype === 'F32' ? 'float32' : 'int32');
+      read(t.data);
+      return t;
+    }
     case 'F16':
       return new Tensor(halfToFloat(read(new Uint16Array(n))), e.shape, 'float32');
     case 'BF16':

@@ -9,7 +9,7 @@
 // The learning rate is passed to every `update` (one for all tensors, or one per tensor like
 // PyTorch's parameter groups), so schedules (warmup, decay) live with the caller.
 
-import { Tensor, getBackend } from '../tensor/index.ts';
+import { Tensor, getBackend, persistent } from '../tensor/index.ts';
 
 export interface AdamWParam {
   /** A stable name (a HF key, an operator tensor's name): keys the saved state. */
@@ -56,8 +56,8 @@ export class AdamW {
     const names = new Set(params.map((p) => p.name));
     if (names.size !== params.length) throw new Error('AdamW: parameter names must be unique');
     this.params = params;
-    this.m = params.map((p) => zerosLike(p.tensor));
-    this.v = params.map((p) => zerosLike(p.tensor));
+    this.m = params.map((p) => persistent(p.tensor.shape, p.tensor.dtype));
+    this.v = params.map((p) => persistent(p.tensor.shape, p.tensor.dtype));
   }
 
   /** Number of updates taken so far. */
@@ -137,16 +137,6 @@ function checkConfig(c: AdamWConfig): void {
   if (c.clipNorm !== null && !(c.clipNorm > 0)) throw new RangeError(`AdamW: clipNorm must be positive or null, got ${c.clipNorm}`);
 }
 
-/**
- * Long-lived buffers outside the pool: a tidy scope the optimizer happens to be built in never
- * recycles them, and they are garbage-collected with the optimizer.
- */
-function zerosLike(t: Tensor): Tensor {
-  return new Tensor(t.dtype === 'float64' ? new Float64Array(t.size) : new Float32Array(t.size), t.shape, t.dtype);
-}
-
 function copyOf(t: Tensor): Tensor {
-  const out = zerosLike(t);
-  out.f.set(t.f);
-  return out;
+  return persistent(t.shape, t.dtype, t.f);
 }

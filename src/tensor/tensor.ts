@@ -135,6 +135,21 @@ function takeFree(dtype: DType, n: number): TensorData | null {
   return data.length === n ? data : fresh(dtype, n, data.buffer as ArrayBuffer); // pool buffers all come from fresh()
 }
 
+/**
+ * A long-lived tensor whose buffer never enters the pool (parameters, optimiser state, loaded
+ * checkpoints): zeros, or a copy of `values`. Its storage comes from the backend's allocator like
+ * the pool's own buffers, so large ones are mapped with huge pages where the backend does that;
+ * it is garbage-collected once unreachable, and no tidy scope recycles it.
+ */
+export function persistent(shape: readonly number[], dtype: DType = 'float32', values?: ArrayLike<number>): Tensor {
+  const data = fresh(dtype, sizeOf(shape));
+  if (values) {
+    if (values.length !== data.length) throw new ShapeError(`persistent: ${values.length} values do not fill shape [${shape.join(', ')}]`);
+    data.set(values);
+  }
+  return new Tensor(data, shape, dtype); // ownsData stays false: no scope releases it
+}
+
 /** A buffer of n elements with undefined contents (from the pool when one fits). */
 export function allocData(dtype: DType, n: number): TensorData {
   const data = takeFree(dtype, n) ?? fresh(dtype, n);

@@ -1,0 +1,73 @@
+// `npm run bench:operator`: the LiGO operator at the paper's size, step by step. A fresh
+// BERT-Small (6L-512H) is grown into BERT-Base (12L-768H) by `learnLigo`, the code `ligo grow
+// --method ligo` runs, on random masked-LM batches of 32 x 128 (15% of positions labelled,
+// presets' 8,192-token vocabulary). Prints one JSON line: the first step (which touches every
+// buffer for the first time) and the median of the later ones, each with its wall time, system
+// and user CPU time, minor page faults, and GFLOP/s counting the step's 6N FLOPs as `ligo grow`
+// does (the large model's training step plus building its weights forward and backward); then
+// the final build of the large model's weights; peak RSS, the peak of live pooled tensors and
+// what the pool holds at the end (its buffers are touched once, in the first step).
+// Options (env): STEPS (operator steps, default 4; the first is reported apart), LIGO_BACKEND.
+
+import { Rng, Tensor, getBackend, memoryStats, poolStats } from '../src/tensor/index.ts';
+import { modelFor, preset, type BertConfig, type TextBatch } from '../src/models/index.ts';
+import { learnLigo } from '../src/grow/ligo.ts';
+import { parseLigoOptions } from '../src/grow/ligo-options.ts';
+import { applyFlops, layoutFor } from '../src/grow/ligo-operator.ts';
+import { trainFlopsPerStep } from '../src/flops.ts';
+
+const steps = Number(process.env.STEPS ?? 4);
+if (!(Number.isInteger(steps) && steps >= 2)) throw new Error(`STEPS must be an integer of at least 2 (the first step is reported apart), got ${process.env.STEPS}`);
+const B = 32, Tn = 128;
+const smallConfig = preset<BertConfig>('bert-6L-512H');
+const largeConfig = preset<BertConfig>('bert-12L-768H');
+const small = new Map(modelFor(smallConfig).flatten(modelFor(smallConfig).initParams(smallConfig, 0)));
+
+const rng = new Rng(1);
+function batch(): TextBatch {
+  const ids = new Int32Array(B * Tn), labels = new Int32Array(B * Tn).fill(-100);
+  for (let i = 0; i < ids.length; i++) {
+    ids[i] = 5 + Math.floor(rng.uniform() * (largeConfig.vocab_size - 5));
+    if (rng.uniform() < 0.15) labels[i] = ids[i]!;
+  }
+  return { inputIds: new Tensor(ids, [B, Tn], 'int32'), labels: new Tensor(labels, [B, Tn], 'int32') };
+}
+
+interface Mark { at: number; usage: NodeJS.ResourceUsage }
+const mark = (): Mark => ({ at: performance.now(), usage: process.resourceUsage() });
+const marks: Mark[] = [mark()];
+const { result } = learnLigo(small, smallConfig, largeConfig, {
+  seed: 0,
+  options: { steps },
+  batches: () => batch(),
+  onProgress: () => marks.push(mark()),
+});
+marks.push(mark());
+
+const o = parseLigoOptions({ steps });
+const layout = layoutFor(smallConfig, largeConfig, { mode: o.mode, tieInputs: o.tieInputs, order: o.order });
+const stepFlops = trainFlopsPerStep(largeConfig, { batchSize: B, seqLen: Tn }).sixN + 3 * applyFlops(layout);
+function interval(a: Mark, b: Mark, flops: number) {
+  const seconds = (b.at - a.at) / 1000;
+  return {
+    seconds: +seconds.toFixed(2),
+    gflopsPerSecond: +(flops / seconds / 1e9).toFixed(1),
+    sysSeconds: +((b.usage.systemCPUTime - a.usage.systemCPUTime) / 1e6).toFixed(2),
+    userSeconds: +((b.usage.userCPUTime - a.usage.userCPUTime) / 1e6).toFixed(2),
+    minorFaults: b.usage.minorPageFault - a.usage.minorPageFault,
+  };
+}
+const later = marks.slice(1, -2).map((m, i) => interval(m, marks[i + 2]!, stepFlops)).sort((x, y) => x.seconds - y.seconds);
+console.log(JSON.stringify({
+  bench: 'ligo_operator',
+  backend: getBackend().name,
+  steps,
+  stepTflops: +(stepFlops / 1e12).toFixed(3),
+  firstStep: interval(marks[0]!, marks[1]!, stepFlops),
+  laterStepsMedian: later[Math.floor(later.length / 2)],
+  build: interval(marks[marks.length - 2]!, marks[marks.length - 1]!, applyFlops(layout)),
+  totalTflops6N: +(result.cost!.flops.sixN / 1e12).toFixed(2),
+  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  peakLiveTensorMB: Math.round(memoryStats().peakLiveBytes / 2 ** 20),
+  pooledMB: Math.round(poolStats().bytes / 2 ** 20),
+}));
