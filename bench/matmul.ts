@@ -1,12 +1,14 @@
 // `node --import tsx bench/matmul.ts`: single-precision products through the native backend's
-// matmul (the engine's path: its OpenMP splits around the addon's sgemm), best-of-7 wall time,
-// one JSON line per shape. Shapes: 1024^3 and the products of the bench/step.ts training steps
-// (SIZE=small: rows 2048, hidden 256, FFN 1024, 64 attention products of 128x128x64; SIZE=base:
-// rows 4096, hidden 768, FFN 3072, 384 attention products); a linear layer's forward,
-// input-gradient and weight-gradient products are NT, NN and TN (the weight gradient sums the
-// batch's rows: one long-k product). Threads: OMP_NUM_THREADS (the addon's default is every core).
-// ADDON=path/to/ligo_native.node times another build of the addon (alternate runs of two builds
-// to compare them). Prints the load average with each line: the machine may be shared.
+// matmul (the engine's path: its OpenMP splits around the addon's sgemm), best-of-7 wall time
+// after a warm-up, one JSON line per shape. Shapes: 1024^3 and the products of the bench/step.ts
+// training steps (SIZE=small: rows 2048, hidden 256, FFN 1024, 64 attention products of
+// 128x128x64; SIZE=base: rows 4096, hidden 768, FFN 3072, 384 attention products); a linear
+// layer's forward, input-gradient and weight-gradient products are NT, NN and TN (the weight
+// gradient sums the batch's rows: one long-k product). Threads: OMP_NUM_THREADS (the addon's
+// default is every core). ADDON=path/to/ligo_native.node times another build of the addon
+// (alternate runs of two builds to compare them). Prints the load average with each line: the
+// machine may be shared. Operands are warm in cache here; inside a training step they mostly are
+// not, so a step's products run slower than these figures.
 
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
@@ -42,7 +44,9 @@ for (const [name, batch, m, n, k, transA, transB] of SHAPES) {
   const b = Float32Array.from({ length: batch * k * n }, () => Math.random() - 0.5);
   const c = new Float32Array(batch * m * n);
   const run = () => addon.matmul(a, b, c, batch, m, n, k, transA, transB, m * k, k * n, m * n, 1, 0);
-  run();
+  // Warm up for half a second: the first products of a process run at half speed or less here
+  // (threads starting, caches and the host's scheduling of the second core).
+  for (const t0 = performance.now(); performance.now() - t0 < 500; ) run();
   let best = Infinity;
   for (let r = 0; r < 7; r++) {
     const t0 = performance.now();

@@ -141,3 +141,23 @@ test('the pool serves a request from the smallest free buffer of at most twice i
   const e = T.empty([61_001]); // a's buffer is more than twice as large: a fresh one
   assert.notEqual(e.data.buffer, buffer);
 });
+
+test('persistent tensors are zeros or a copy, never pooled, and check their size', () => {
+  const values = Float64Array.from({ length: 6 }, (_, i) => i / 3);
+  const before = poolStats().buffers;
+  const [z, c] = tidy(() => {
+    const zeros = T.persistent([2, 3]);
+    const copy = T.persistent([3, 2], 'float32', values);
+    T.dispose(zeros, copy); // not pooled: dispose and the scope's end leave them alone
+    return [zeros, copy];
+  });
+  tidy(() => T.dispose(z));
+  assert.equal(poolStats().buffers, before, 'no buffer entered the pool');
+  assert.deepEqual([...z.f], [0, 0, 0, 0, 0, 0]);
+  assert.deepEqual([...c.f], [...Float32Array.from(values)], 'float64 values rounded into float32 storage');
+  assert.deepEqual(c.shape, [3, 2]);
+  const fresh = T.empty([2, 3]); // a pool request never receives a persistent buffer
+  assert.notEqual(fresh.data.buffer, z.data.buffer);
+  assert.throws(() => T.persistent([4], 'float32', [1, 2, 3]), /3 values do not fill shape \[4\]/);
+  assert.equal(T.persistent([2], 'int32', [7, -1]).dtype, 'int32');
+});
