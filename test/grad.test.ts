@@ -93,15 +93,16 @@ test('cross-entropy with ignore index', () => {
   gradCheck((l) => T.crossEntropy(l, dense), [r([4, 7], 3)]);
 });
 
-test('attention: plain, causal, key padding, cross (Tq != Tk)', () => {
-  const q = r([2, 2, 3, 4]);
-  const k = r([2, 2, 3, 4]);
-  const v = r([2, 2, 3, 4]);
-  gradCheck((a, b, c) => T.attention(a, b, c), [q, k, v]);
-  gradCheck((a, b, c) => T.attention(a, b, c, { causal: true }), [q, k, v]);
+test('attention: plain, causal, key padding, cross (Tq != Tk), packed q/k/v', () => {
+  const q = r([2, 3, 8]); // 2 heads of 4
+  const k = r([2, 3, 8]);
+  const v = r([2, 3, 8]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 2 }), [q, k, v]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 2, causal: true }), [q, k, v]);
   const keyMask = tensor([1, 1, 0, 1, 0, 0], [2, 3], 'int32');
-  gradCheck((a, b, c) => T.attention(a, b, c, { keyMask }), [q, k, v]);
-  gradCheck((a, b, c) => T.attention(a, b, c, { causal: true }), [r([1, 2, 2, 4]), r([1, 2, 5, 4]), r([1, 2, 5, 4])]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 4, keyMask, scale: 0.7 }), [q, k, v]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 2, causal: true }), [r([1, 2, 8]), r([1, 5, 8]), r([1, 5, 8])]);
+  gradCheck((qkv) => T.packedAttention(qkv, { heads: 2, causal: true, keyMask }), [r([2, 3, 24])]);
 });
 
 test('shape ops: reshape, permute, transpose, slice, split, concat, pad, expand', () => {

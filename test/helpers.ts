@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { Rng, Tensor, mul, sum, tensor, valueAndGrad, type Backend, type DType } from '../src/tensor/index.ts';
+import type { AttentionDims } from '../src/tensor/backend.ts';
 
 export function randn(rng: Rng, shape: number[], dtype: DType = 'float64', scale = 1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -63,17 +64,27 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], wrt:
   });
 }
 
-/** The backend with matmul calls counted as 2 m n k batch FLOPs. */
+/**
+ * The backend with the FLOPs of its products counted: a matmul call as 2 m n k batch, attention
+ * as its two products per (batch item, head), Q K^T and P V (2 tq tk d each), its backward as
+ * four (dO V^T, dS K, dS^T Q, P^T dO).
+ */
 export function countingBackend(inner: Backend): { backend: Backend; flops: () => number } {
   let flops = 0;
+  const heads = (d: AttentionDims) => d.batch * d.heads * 2 * d.tq * d.tk * d.d;
+  const counted: Partial<Record<keyof Backend, (...args: any[]) => number>> = {
+    matmul: (...args: Parameters<Backend['matmul']>) => 2 * args[3].m * args[3].n * args[3].k * args[3].batch,
+    attention: (...args: Parameters<Backend['attention']>) => 2 * heads(args[9]),
+    attentionBackward: (...args: Parameters<Backend['attentionBackward']>) => 4 * heads(args[11]),
+  };
   const backend = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
-      if (prop !== 'matmul') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: Parameters<Backend['matmul']>) => {
-        const a = args[3];
-        flops += 2 * a.m * a.n * a.k * a.batch;
-        return inner.matmul(...args);
+      const count = counted[prop as keyof Backend];
+      if (!count) return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        flops += count(...args);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });

@@ -450,34 +450,55 @@ ntest('softmax and log-softmax, forward and backward (and in place)', () => {
   }
 });
 
-ntest('maskedSoftmax: causal (tq == tk, tq < tk, tq > tk), key masks, fully masked rows', () => {
+ntest('attention forward and backward: causal (tq == tk, tq < tk, tq > tk), key masks, fully masked rows, packed and padded rows', () => {
   const rng = new Rng(12);
-  const cases: [number, number, number, number, boolean, boolean][] = [
-    // batch, heads, tq, tk, causal, keyMask
-    [1, 1, 1, 1, true, false],
-    [2, 3, 5, 5, true, false],
-    [2, 3, 5, 5, false, true],
-    [2, 3, 5, 5, true, true],
-    [1, 2, 3, 7, true, false],
-    [1, 2, 7, 3, true, false], // query rows 0..3 see no key at all
-    [3, 2, 17, 17, true, true],
-    [2, 4, 129, 129, true, true],
-    [4, 4, 64, 64, false, false],
+  const cases: [number, number, number, number, number, boolean, boolean][] = [
+    // batch, heads, tq, tk, head size, causal, keyMask
+    [1, 1, 1, 1, 1, true, false],
+    [2, 3, 5, 5, 4, true, false],
+    [2, 3, 5, 5, 4, false, true],
+    [2, 3, 5, 5, 3, true, true],
+    [1, 2, 3, 7, 5, true, false],
+    [1, 2, 7, 3, 5, true, false], // query rows 0..3 see no key at all
+    [3, 2, 17, 17, 8, true, true],
+    [2, 4, 129, 129, 16, true, true],
+    [4, 4, 64, 64, 64, false, false],
   ];
-  for (const [batch, heads, tq, tk, causal, masked] of cases) {
+  for (const [batch, heads, tq, tk, d, causal, masked] of cases) {
     let keyMask: Int32Array | null = null;
     if (masked) {
       keyMask = randInt(rng, batch * tk, 4).map((v) => (v === 0 ? 0 : 1));
       keyMask.fill(0, 0, tk); // batch 0: every key masked -> all-zero rows
       if (batch > 1) keyMask.fill(1, tk, 2 * tk);
     }
-    const s = randn(rng, batch * heads * tq * tk, 3);
-    const want = copy(s);
-    const got = copy(s);
-    ref.maskedSoftmax(want, batch, heads, tq, tk, 0.37, causal, keyMask);
-    nat.maskedSoftmax(got, batch, heads, tq, tk, 0.37, causal, keyMask);
-    assertClose(got, want, `maskedSoftmax b${batch} h${heads} ${tq}x${tk} causal=${causal} mask=${masked}`, 1e-5, 1e-6);
-    if (masked) assert.ok(got.subarray(0, heads * tq * tk).every((v) => v === 0), 'fully masked rows are zeros');
+    const C = heads * d;
+    const dims = { batch, heads, tq, tk, d, scale: 0.37, causal };
+    // Three layouts: own [B, T, C] arrays; q, k, v packed in one [B, T, 3C] array (tq == tk);
+    // rows padded past the heads, at an offset.
+    const layouts = [{ name: 'own', offsets: [0, 0, 0], stride: C }, { name: 'padded', offsets: [3, 1, 2], stride: C + 5 }];
+    if (tq === tk) layouts.push({ name: 'packed', offsets: [0, C, 2 * C], stride: 3 * C });
+    for (const { name, offsets, stride } of layouts) {
+      const packed = name === 'packed';
+      const len = (rows: number, off: number) => off + batch * rows * stride;
+      const [qa, ka, va] = packed ? Array(3).fill(randn(rng, len(tq, 0))) : [randn(rng, len(tq, offsets[0]!)), randn(rng, len(tk, offsets[1]!)), randn(rng, len(tk, offsets[2]!))];
+      const [qv, kv, vv] = offsets.map((offset) => ({ offset, rowStride: stride }));
+      const what = `attention ${name} b${batch} h${heads} ${tq}x${tk} d${d} causal=${causal} mask=${masked}`;
+      const run = (be: Backend) => {
+        const p = new Float32Array(batch * heads * tq * tk);
+        const out = new Float32Array(batch * tq * C);
+        be.attention(qa!, qv!, ka!, kv!, va!, vv!, keyMask, p, out, dims);
+        const gout = randn(new Rng(5), out.length);
+        const grads = packed ? Array(3).fill(new Float32Array(qa!.length)) : [qa!, ka!, va!].map((x) => new Float32Array(x.length));
+        be.attentionBackward(qa!, qv!, ka!, kv!, va!, vv!, p, gout, grads[0], grads[1], grads[2], dims);
+        return { p, out, grads };
+      };
+      const want = run(ref);
+      const got = run(nat);
+      assertClose(got.p, want.p, `${what}: probabilities`, 1e-5, 1e-6);
+      assertClose(got.out, want.out, `${what}: output`, 1e-4, 1e-5);
+      got.grads.forEach((g, i) => assertClose(g, want.grads[i]!, `${what}: gradient ${'qkv'[i]}`, 1e-4, 1e-5));
+      if (masked) assert.ok(got.p.subarray(0, heads * tq * tk).every((v) => v === 0), 'fully masked rows are zeros');
+    }
   }
 });
 
@@ -700,7 +721,11 @@ ntest('sizes beyond an array throw a RangeError instead of reading out of bounds
   assert.throws(() => nat.binary(BinaryOp.Add, f32, Int32Array.of(2), f32, Int32Array.of(1), f32, Int32Array.of(4)), RangeError);
   assert.throws(() => nat.copyStrided(f32, { offset: 1, strides: Int32Array.of(1) }, f32, { offset: 0, strides: Int32Array.of(1) }, Int32Array.of(4), false), RangeError);
   assert.throws(() => nat.layerNorm(f32, f32, f32, 2, 4, 1e-5, f32, f32, f32), RangeError);
-  assert.throws(() => nat.maskedSoftmax(f32, 1, 1, 2, 2, 1, true, Int32Array.of(1)), RangeError);
+  const dims = { batch: 1, heads: 1, tq: 2, tk: 2, d: 2, scale: 1, causal: true };
+  const rows = { offset: 0, rowStride: 2 };
+  assert.throws(() => nat.attention(f32, rows, f32, rows, f32, rows, Int32Array.of(1), f32, f32, dims), RangeError);
+  assert.throws(() => nat.attention(f32, { offset: 1, rowStride: 2 }, f32, rows, f32, rows, null, f32, f32, dims), RangeError);
+  assert.throws(() => nat.attention(f32, { offset: 0, rowStride: 1 }, f32, rows, f32, rows, null, f32, f32, dims), /qRowStride 1 is less than heads x head size \(2\)/);
 });
 
 // ---------------------------------------------------------------------------------------------

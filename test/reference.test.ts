@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referenceBackend as R, erf } from '../src/tensor/reference.ts';
+import { referenceBackend as R, erf, maskedSoftmax } from '../src/tensor/reference.ts';
 import { BinaryOp, ReduceOp, UnaryOp } from '../src/tensor/backend.ts';
 import type { MatmulArgs } from '../src/tensor/backend.ts';
 import { Rng, hashUniform } from '../src/tensor/rng.ts';
@@ -469,27 +469,27 @@ test('softmaxBackward matches central finite differences (softmax and log-softma
 test('maskedSoftmax: scale, causal, key mask, fully masked rows', () => {
   // batch 1, heads 1, tq = tk = 3, all scores 0 -> uniform over the visible keys
   const s = new Float64Array(9);
-  R.maskedSoftmax(s, 1, 1, 3, 3, 1, true, null);
+  maskedSoftmax(s, 1, 1, 3, 3, 1, true, null);
   close(s, [1, 0, 0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3], 1e-15);
   // scale: row [0, ln2 / 0.5] * 0.5 -> [1, 2] / 3
   const s2 = f64([0, 2 * Math.LN2]);
-  R.maskedSoftmax(s2, 1, 1, 1, 2, 0.5, false, null);
+  maskedSoftmax(s2, 1, 1, 1, 2, 0.5, false, null);
   close(s2, [1 / 3, 2 / 3], 1e-15);
   // tq < tk (decoding with a cache): query i sees keys j <= i + (tk - tq)
   const s3 = new Float64Array(2 * 4);
-  R.maskedSoftmax(s3, 1, 1, 2, 4, 1, true, null);
+  maskedSoftmax(s3, 1, 1, 2, 4, 1, true, null);
   close(s3, [1 / 3, 1 / 3, 1 / 3, 0, 0.25, 0.25, 0.25, 0.25], 1e-15);
   // key mask, batch 2, heads 2, tq 1, tk 3; batch 1 masks every key -> zeros, not NaN
   const s4 = f64([0, Math.LN2, 5, 0, 0, 0, 1, 2, 3, 4, 5, 6]);
-  R.maskedSoftmax(s4, 2, 2, 1, 3, 1, false, i32([1, 1, 0, 0, 0, 0]));
+  maskedSoftmax(s4, 2, 2, 1, 3, 1, false, i32([1, 1, 0, 0, 0, 0]));
   close(s4, [1 / 3, 2 / 3, 0, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0], 1e-15);
   // causal + key mask: the first query's only visible key is masked -> zero row
   const s5 = f64([7, 7, 1, 2]);
-  R.maskedSoftmax(s5, 1, 1, 2, 2, 1, true, i32([0, 1]));
+  maskedSoftmax(s5, 1, 1, 2, 2, 1, true, i32([0, 1]));
   close(s5, [0, 0, 0, 1], 0);
   // float32, large scores
   const s6 = Float32Array.from([1000, 1000]);
-  R.maskedSoftmax(s6, 1, 1, 1, 2, 1, false, null);
+  maskedSoftmax(s6, 1, 1, 1, 2, 1, false, null);
   close(s6, [0.5, 0.5], 0);
 });
 

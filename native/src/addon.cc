@@ -9,6 +9,7 @@
 // native.ts passes its table to `declare` at load, which throws on any difference.
 #include <node_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -90,11 +91,12 @@ struct Binding {
  */
 class Args {
  public:
-  static constexpr size_t kMax = 16;
+  static constexpr size_t kMax = 24;  // Declare refuses a binding with more parameters
 
   Args(napi_env env, napi_callback_info info) : env_(env) {
     void* data = nullptr;
     napi_get_cb_info(env, info, &argc_, argv_, nullptr, &data);
+    argc_ = std::min(argc_, kMax);  // napi reports every argument passed, but fills at most kMax
     binding_ = static_cast<const Binding*>(data);
   }
 
@@ -397,11 +399,44 @@ napi_value SoftmaxBackward(const Args& a) {
   return undefined(a.env());
 }
 
-napi_value MaskedSoftmax(const Args& a) {
-  const i64 batch = a.size("batch"), heads = a.size("heads"), tq = a.size("tq"), tk = a.size("tk");
-  const int32_t* keyMask = a.isNull("keyMask") ? nullptr : a.i32("keyMask", extent(batch, tk));
-  maskedSoftmax(a.f32("s", extent(batch, heads, tq, tk)), batch, heads, tq, tk, float(a.num("scale")),
-                a.flag("causal"), keyMask);
+/** A HeadsView from `<name>Offset` and `<name>RowStride`: rows hold every head, so at least heads * d apart. */
+HeadsView headsView(const Args& a, const std::string& name, const AttentionDims& d) {
+  const HeadsView v{a.size((name + "Offset").c_str()), a.size((name + "RowStride").c_str())};
+  if (d.heads * d.d > v.rowStride)
+    throwRange(a.prefix((name + "RowStride").c_str()) + std::to_string(v.rowStride) + " is less than heads x head size (" +
+               std::to_string(d.heads * d.d) + ")");
+  return v;
+}
+
+/** Elements an operand of `rows` rows per batch item spans through its heads. */
+i64 headsExtent(const AttentionDims& d, HeadsView v, i64 rows) {
+  if (d.batch == 0 || rows == 0 || d.heads * d.d == 0) return 0;
+  i64 r;
+  if (__builtin_mul_overflow(extent(d.batch, rows) - 1, v.rowStride, &r) || __builtin_add_overflow(r, v.offset + d.heads * d.d, &r))
+    return INT64_MAX;
+  return r;
+}
+
+AttentionDims attentionDims(const Args& a) {
+  return {a.size("batch"), a.size("heads"), a.size("tq"), a.size("tk"), a.size("d"), float(a.num("scale")), a.flag("causal")};
+}
+
+napi_value Attention(const Args& a) {
+  const AttentionDims d = attentionDims(a);
+  const HeadsView qv = headsView(a, "q", d), kv = headsView(a, "k", d), vv = headsView(a, "v", d);
+  const int32_t* keyMask = a.isNull("keyMask") ? nullptr : a.i32("keyMask", extent(d.batch, d.tk));
+  attention(a.f32("q", headsExtent(d, qv, d.tq)), qv, a.f32("k", headsExtent(d, kv, d.tk)), kv, a.f32("v", headsExtent(d, vv, d.tk)), vv,
+            keyMask, a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)), a.f32("out", extent(d.batch, d.tq, d.heads, d.d)), d);
+  return undefined(a.env());
+}
+
+napi_value AttentionBackward(const Args& a) {
+  const AttentionDims d = attentionDims(a);
+  const HeadsView qv = headsView(a, "q", d), kv = headsView(a, "k", d), vv = headsView(a, "v", d);
+  attentionBackward(a.f32("q", headsExtent(d, qv, d.tq)), qv, a.f32("k", headsExtent(d, kv, d.tk)), kv,
+                    a.f32("v", headsExtent(d, vv, d.tk)), vv, a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)),
+                    a.f32("gout", extent(d.batch, d.tq, d.heads, d.d)), a.f32("gq", headsExtent(d, qv, d.tq)),
+                    a.f32("gk", headsExtent(d, kv, d.tk)), a.f32("gv", headsExtent(d, vv, d.tk)), d);
   return undefined(a.env());
 }
 
@@ -517,7 +552,8 @@ const Binding kBindings[] = {
     {"copyStrided", "src:f32|i32 srcOffset:int srcStrides:i32 dst:f32|i32 dstOffset:int dstStrides:i32 shape:i32 accumulate:bool -> void", CopyStrided},
     {"softmax", "x:f32 rows:size cols:size out:f32 log:bool -> void", Softmax},
     {"softmaxBackward", "y:f32 gy:f32 rows:size cols:size gx:f32 log:bool -> void", SoftmaxBackward},
-    {"maskedSoftmax", "s:f32 batch:size heads:size tq:size tk:size scale:num causal:bool keyMask:i32? -> void", MaskedSoftmax},
+    {"attention", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size keyMask:i32? p:f32 out:f32 batch:size heads:size tq:size tk:size d:size scale:num causal:bool -> void", Attention},
+    {"attentionBackward", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size p:f32 gout:f32 gq:f32 gk:f32 gv:f32 batch:size heads:size tq:size tk:size d:size scale:num causal:bool -> void", AttentionBackward},
     {"layerNorm", "x:f32 gamma:f32 beta:f32 rows:size cols:size eps:num out:f32 mean:f32 rstd:f32 -> void", LayerNorm},
     {"layerNormBackward", "x:f32 gamma:f32 mean:f32 rstd:f32 gy:f32 rows:size cols:size gx:f32 ggamma:f32 gbeta:f32 -> void", LayerNormBackward},
     {"gather", "table:f32 vocab:size cols:size ids:i32 out:f32 -> void", Gather},
@@ -574,6 +610,8 @@ napi_value Declare(napi_env env, napi_callback_info info) {
   }
   std::string diffs;
   for (const Binding& b : kBindings) {
+    if (b.parsed.params.size() > Args::kMax)
+      diffs += std::string("\n  ") + b.name + ": " + std::to_string(b.parsed.params.size()) + " parameters, more than the " + std::to_string(Args::kMax) + " a call can read";
     bool has = false;
     napi_has_named_property(env, table, b.name, &has);
     if (!has) {

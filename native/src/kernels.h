@@ -49,7 +49,19 @@ void scatterAdd(const float* gy, const int32_t* ids, i64 n, i64 cols, float* gta
 // kernels_nn.cc
 void softmax(const float* x, i64 rows, i64 cols, float* out, bool log);
 void softmaxBackward(const float* y, const float* gy, i64 rows, i64 cols, float* gx, bool log);
-void maskedSoftmax(float* s, i64 batch, i64 heads, i64 tq, i64 tk, float scale, bool causal, const int32_t* keyMask);
+/** Where an attention operand's rows are (src/tensor/backend.ts HeadsView), in elements. */
+struct HeadsView {
+  i64 offset, rowStride;
+};
+struct AttentionDims {
+  i64 batch, heads, tq, tk, d;
+  float scale;
+  bool causal;
+};
+void attention(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv,
+               const int32_t* keyMask, float* p, float* out, const AttentionDims& a);
+void attentionBackward(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv,
+                       const float* p, const float* gout, float* gq, float* gk, float* gv, const AttentionDims& a);
 void layerNorm(const float* x, const float* gamma, const float* beta, i64 rows, i64 cols, float eps, float* out,
                float* mean, float* rstd);
 void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* gy,

@@ -1,7 +1,13 @@
-// Row-wise neural-network kernels: softmax / log-softmax (+ backward), masked attention softmax,
-// layer norm (+ backward) and cross-entropy (+ backward). Each row is processed by one thread
-// while it is hot in cache; sums accumulate in double; OpenMP splits the rows.
+// Row-wise neural-network kernels: softmax / log-softmax (+ backward), layer norm (+ backward),
+// cross-entropy (+ backward), and multi-head attention (+ backward). Each row is processed by one
+// thread while it is hot in cache; sums accumulate in double; OpenMP splits the rows. Attention
+// works one (batch item, head) at a time on one thread: its products (oneDNN's sgemm, reading
+// each head in place from rows that hold every head, so no head split or merge copies) and its
+// softmax run while the head's scores are in that core's cache.
+#include <dnnl.h>
+
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "vmath.h"
@@ -159,15 +165,84 @@ void softmaxBackward(const float* y, const float* gy, i64 rows, i64 cols, float*
   });
 }
 
-void maskedSoftmax(float* s, i64 batch, i64 heads, i64 tq, i64 tk, float scale, bool causal, const int32_t* keyMask) {
-  const i64 rows = batch * heads * tq;
-  parallelFor(rows, rows * tk * kCostTranscendental, [&](i64 b, i64 e) {
-    for (i64 row = b; row < e; row++) {
-      const i64 i = row % tq, bi = row / (heads * tq);
-      // Causal: key j > query i + (tk - tq) is masked, so keys j < limit remain.
-      const i64 limit = causal ? std::max<i64>(0, std::min(tk, i + (tk - tq) + 1)) : tk;
-      maskedSoftmaxRow(s + row * tk, tk, limit, scale, keyMask ? keyMask + bi * tk : nullptr);
+namespace {
+
+/** Keys j < limit pass the causal test for query i (key j > i + (tk - tq) is masked). */
+i64 causalLimit(const AttentionDims& a, i64 i) { return a.causal ? std::max<i64>(0, std::min(a.tk, i + (a.tk - a.tq) + 1)) : a.tk; }
+
+/** One (batch item, head)'s blocks: row t of a head starts at base + t * rowStride. */
+struct HeadBlocks {
+  i64 b, h;
+  HeadBlocks(const AttentionDims& a, i64 item) : b(item / a.heads), h(item % a.heads) {}
+  template <class T>
+  T* at(T* x, HeadsView view, i64 rows, i64 d) const { return x + view.offset + b * rows * view.rowStride + h * d; }
+};
+
+/** Runs f(item) for every (batch item, head), one thread per item. */
+template <class F>
+void forEachHead(const AttentionDims& a, F&& f) {
+  const i64 items = a.batch * a.heads;
+  parallelFor(items, items * a.tq * a.tk * (a.d + kCostTranscendental), [&](i64 b, i64 e) {
+    for (i64 it = b; it < e; it++) f(it);
+  });
+}
+
+}  // namespace
+
+void attention(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv,
+               const int32_t* keyMask, float* p, float* out, const AttentionDims& a) {
+  const HeadsView ov{0, a.heads * a.d};
+  if (a.tq == 0) return;
+  forEachHead(a, [&](i64 item) {
+    const HeadBlocks hb(a, item);
+    float* pi = p + item * a.tq * a.tk;
+    float* oi = hb.at(out, ov, a.tq, a.d);
+    if (a.d > 0 && a.tk > 0)
+      dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, hb.at(q, qv, a.tq, a.d), qv.rowStride, hb.at(k, kv, a.tk, a.d),
+                 kv.rowStride, 0.0f, pi, a.tk);
+    else
+      for (i64 j = 0; j < a.tq * a.tk; j++) pi[j] = 0.0f;
+    for (i64 i = 0; i < a.tq; i++)
+      maskedSoftmaxRow(pi + i * a.tk, a.tk, causalLimit(a, i), a.scale, keyMask ? keyMask + hb.b * a.tk : nullptr);
+    if (a.tk > 0 && a.d > 0)
+      dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, 1.0f, pi, a.tk, hb.at(v, vv, a.tk, a.d), vv.rowStride, 0.0f, oi, ov.rowStride);
+    else
+      for (i64 i = 0; i < a.tq; i++)
+        for (i64 c = 0; c < a.d; c++) oi[i * ov.rowStride + c] = 0.0f;
+  });
+}
+
+void attentionBackward(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv,
+                       const float* p, const float* gout, float* gq, float* gk, float* gv, const AttentionDims& a) {
+  const HeadsView ov{0, a.heads * a.d};
+  if (a.d == 0) return;
+  forEachHead(a, [&](i64 item) {
+    thread_local std::vector<float> scratch;
+    scratch.resize(size_t(a.tq * a.tk));
+    float* ds = scratch.data();
+    const HeadBlocks hb(a, item);
+    const float* pi = p + item * a.tq * a.tk;
+    const float* go = hb.at(gout, ov, a.tq, a.d);
+    float* gqi = hb.at(gq, qv, a.tq, a.d);
+    float* gki = hb.at(gk, kv, a.tk, a.d);
+    float* gvi = hb.at(gv, vv, a.tk, a.d);
+    if (a.tk == 0) {  // no keys: the output was zeros, nothing flows back to q
+      for (i64 i = 0; i < a.tq; i++)
+        for (i64 c = 0; c < a.d; c++) gqi[i * qv.rowStride + c] = 0.0f;
+      return;
     }
+    if (a.tq == 0) {  // no queries: nothing flows back to k or v
+      for (i64 j = 0; j < a.tk; j++)
+        for (i64 c = 0; c < a.d; c++) gki[j * kv.rowStride + c] = gvi[j * vv.rowStride + c] = 0.0f;
+      return;
+    }
+    // dP = dO V^T; dS = softmax backward (before the scale), row by row while hot.
+    dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, go, ov.rowStride, hb.at(v, vv, a.tk, a.d), vv.rowStride, 0.0f, ds, a.tk);
+    for (i64 i = 0; i < a.tq; i++) softmaxBackwardRow(pi + i * a.tk, ds + i * a.tk, ds + i * a.tk, a.tk, false);
+    // dQ = dS K * scale, dK = dS^T Q * scale, dV = P^T dO.
+    dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, a.scale, ds, a.tk, hb.at(k, kv, a.tk, a.d), kv.rowStride, 0.0f, gqi, qv.rowStride);
+    dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, a.scale, ds, a.tk, hb.at(q, qv, a.tq, a.d), qv.rowStride, 0.0f, gki, kv.rowStride);
+    dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, 1.0f, pi, a.tk, go, ov.rowStride, 0.0f, gvi, vv.rowStride);
   });
 }
 

@@ -14,7 +14,7 @@
 
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
-import { addResidual, dropout, flattenParams, layerNorm, linear, mergeHeads, splitHeads, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
+import { addResidual, dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
 import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
@@ -74,13 +74,8 @@ function attentionScale(c: GPT2Config, layerIdx: number): number {
 }
 
 function attn(p: GPT2BlockParams['attn'], c: GPT2Config, x: Tensor, keyMask: Tensor | null, layerIdx: number): Tensor {
-  const C = c.n_embd;
-  const qkv = linear(p.c_attn, x, 'in_out'); // [B, T, 3C]
-  const parts = T.split(qkv, 2, [C, C, C]);
-  const [q, k, v] = parts.map((t) => splitHeads(t, c.n_head)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
-  const o = T.attention(q, k, v, { causal: true, keyMask, scale: attentionScale(c, layerIdx) });
-  const ctx = mergeHeads(o); // [B, T, C]
-  T.dispose(qkv, ...parts, o); // copies made, and no backward rule reads them
+  const qkv = linear(p.c_attn, x, 'in_out'); // [B, T, 3C]: q, k, v side by side, read in place
+  const ctx = T.packedAttention(qkv, { heads: c.n_head, causal: true, keyMask, scale: attentionScale(c, layerIdx) }); // [B, T, C]
   return linear(p.c_proj, ctx, 'in_out');
 }
 

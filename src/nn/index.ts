@@ -34,19 +34,6 @@ export function layerNorm(p: LayerNormParams, x: Tensor, eps: number): Tensor {
   return T.layerNorm(x, p.weight, p.bias, eps);
 }
 
-/** [B, T, H*D] -> [B, H, T, D] */
-export function splitHeads(x: Tensor, heads: number): Tensor {
-  const [B, Tn, C] = x.shape as [number, number, number];
-  if (C % heads !== 0) throw new RangeError(`splitHeads: hidden size ${C} is not divisible by ${heads} heads`);
-  return T.permute(T.reshape(x, [B, Tn, heads, C / heads]), [0, 2, 1, 3]);
-}
-
-/** [B, H, T, D] -> [B, T, H*D] */
-export function mergeHeads(x: Tensor): Tensor {
-  const [B, H, Tn, D] = x.shape as [number, number, number, number];
-  return T.reshape(T.permute(x, [0, 2, 1, 3]), [B, Tn, H * D]);
-}
-
 /** Checks keep (int32 [B, K], positions in [0, T) per sequence) against x [B, T, C]; returns [B, T, C, K]. */
 function tokenDims(op: string, x: Tensor, keep: Tensor): [number, number, number, number] {
   const [B, Tn, C] = x.shape as [number, number, number];
@@ -104,18 +91,8 @@ export interface SelfAttentionParams {
 /** Multi-head self-attention up to (not including) the output projection: [B, T, C] -> [B, T, C]. */
 export function selfAttention(p: SelfAttentionParams, x: Tensor, heads: number, opts: { causal?: boolean; keyMask?: Tensor | null; dropout?: DropoutCtx | null } = {}): Tensor {
   if (opts.dropout && opts.dropout.p > 0) throw new RangeError('selfAttention: attention-probability dropout is not supported by the fused kernel; use hidden dropout');
-  // The head split and merge copy their inputs, which no backward rule reads: release them now.
-  const head = (lp: LinearParams) => {
-    const y = linear(lp, x);
-    const h = splitHeads(y, heads);
-    T.dispose(y);
-    return h;
-  };
-  const [q, k, v] = [head(p.query), head(p.key), head(p.value)];
-  const o = T.attention(q, k, v, { causal: opts.causal ?? false, keyMask: opts.keyMask ?? null });
-  const ctx = mergeHeads(o);
-  T.dispose(o);
-  return ctx;
+  // The projections stay [B, T, hidden]: the attention kernel reads each head in place.
+  return T.attention(linear(p.query, x), linear(p.key, x), linear(p.value, x), { heads, causal: opts.causal ?? false, keyMask: opts.keyMask ?? null });
 }
 
 /**

@@ -56,6 +56,23 @@ export interface MatmulArgs {
   beta: number; // 0: C is overwritten (never read); 1: accumulate into C
 }
 
+/** Where an attention operand's rows are: the first one's element offset, and elements between rows. */
+export interface HeadsView {
+  offset: number;
+  rowStride: number;
+}
+
+export interface AttentionDims {
+  batch: number;
+  heads: number;
+  tq: number;
+  tk: number;
+  /** Head size. */
+  d: number;
+  scale: number;
+  causal: boolean;
+}
+
 /** An N-d strided view: element at index (i0..ik) lives at offset + sum(ij * strides[j]). */
 export interface StridedView {
   offset: number;
@@ -111,11 +128,21 @@ export interface Backend {
   softmaxBackward(y: FloatArray, gy: FloatArray, rows: number, cols: number, gx: FloatArray, log: boolean): void;
 
   /**
-   * Attention scores in place: s is [batch*heads, tq, tk]. For each row: s = s * scale, then
-   * masked positions (causal: key j > query i + (tk - tq); keyMask[b, j] == 0) set to -inf, then
-   * softmax. Rows that are entirely masked become all zeros. keyMask is [batch, tk] or null.
+   * Multi-head attention on rows that hold every head side by side, as a linear layer writes
+   * them. For each b < batch and h < heads, Q_bh is the [tq, d] block whose row t starts at
+   * q[qv.offset + (b * tq + t) * qv.rowStride + h * d]; K_bh and V_bh ([tk, d]) likewise. Then
+   * p[b, h] ([batch, heads, tq, tk], contiguous) = softmax of Q_bh K_bh^T * scale with masked keys
+   * (causal: key j > query i + (tk - tq); keyMask[b, j] == 0) at -inf, an entirely masked row all
+   * zeros; and out ([batch, tq, heads * d], contiguous) holds p[b, h] V_bh in row (b, t), columns
+   * h * d onwards. keyMask is [batch, tk] or null.
    */
-  maskedSoftmax(s: FloatArray, batch: number, heads: number, tq: number, tk: number, scale: number, causal: boolean, keyMask: Int32Array | null): void;
+  attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, keyMask: Int32Array | null, p: FloatArray, out: FloatArray, dims: AttentionDims): void;
+  /**
+   * attention's gradients from its p and gout ([batch, tq, heads * d]): gq, gk and gv, laid out
+   * as q, k and v are (the same views; they may be one array, as q, k and v may), every element
+   * of their heads written.
+   */
+  attentionBackward(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, p: FloatArray, gout: FloatArray, gq: FloatArray, gk: FloatArray, gv: FloatArray, dims: AttentionDims): void;
 
   /** y = (x - mean) * rstd * gamma + beta over rows of length cols; saves mean and rstd per row. */
   layerNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, mean: FloatArray, rstd: FloatArray): void;

@@ -30,8 +30,12 @@ export const NATIVE_FUNCTIONS = {
   },
   softmax: { args: ['x:f32', 'rows:size', 'cols:size', 'out:f32', 'log:bool'], returns: 'void' },
   softmaxBackward: { args: ['y:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'log:bool'], returns: 'void' },
-  maskedSoftmax: {
-    args: ['s:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'scale:num', 'causal:bool', 'keyMask:i32?'],
+  attention: {
+    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'keyMask:i32?', 'p:f32', 'out:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
+    returns: 'void',
+  },
+  attentionBackward: {
+    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'p:f32', 'gout:f32', 'gq:f32', 'gk:f32', 'gv:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
     returns: 'void',
   },
   layerNorm: {

@@ -90,7 +90,10 @@ function makeBackend(n: NativeAddon): Backend {
     copyStrided: (src, sv: StridedView, dst, dv: StridedView, shape, accumulate) => n.copyStrided(src, sv.offset, sv.strides, dst, dv.offset, dv.strides, shape, accumulate),
     softmax: n.softmax,
     softmaxBackward: n.softmaxBackward,
-    maskedSoftmax: n.maskedSoftmax,
+    attention: (q, qv, k, kv, v, vv, keyMask, p, out, d) =>
+      n.attention(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, keyMask, p, out, d.batch, d.heads, d.tq, d.tk, d.d, d.scale, d.causal),
+    attentionBackward: (q, qv, k, kv, v, vv, p, gout, gq, gk, gv, d) =>
+      n.attentionBackward(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, p, gout, gq, gk, gv, d.batch, d.heads, d.tq, d.tk, d.d, d.scale, d.causal),
     layerNorm: n.layerNorm,
     layerNormBackward: n.layerNormBackward,
     gather: n.gather,

@@ -8,7 +8,7 @@
 // store.
 
 import { BinaryOp, ReduceOp, UnaryOp } from './backend.ts';
-import type { Backend, FloatArray, MatmulArgs, StridedView } from './backend.ts';
+import type { AttentionDims, Backend, FloatArray, HeadsView, MatmulArgs, StridedView } from './backend.ts';
 import { hashUniform } from './rng.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -574,7 +574,12 @@ function softmaxBackward(y: FloatArray, gy: FloatArray, rows: number, cols: numb
   }
 }
 
-function maskedSoftmax(s: FloatArray, batch: number, heads: number, tq: number, tk: number, scale: number, causal: boolean, keyMask: Int32Array | null): void {
+/**
+ * Attention scores in place: s is [batch, heads, tq, tk]. For each row: s = s * scale, then masked
+ * positions (causal: key j > query i + (tk - tq); keyMask[b, j] == 0) set to -inf, then softmax.
+ * Rows that are entirely masked become all zeros. keyMask is [batch, tk] or null.
+ */
+export function maskedSoftmax(s: FloatArray, batch: number, heads: number, tq: number, tk: number, scale: number, causal: boolean, keyMask: Int32Array | null): void {
   const shift = tk - tq;
   const row = new Float64Array(tk);
   const live = new Uint8Array(tk);
@@ -613,6 +618,81 @@ function maskedSoftmax(s: FloatArray, batch: number, heads: number, tq: number, 
         }
         const inv = 1 / sum;
         for (let j = 0; j < tk; j++) s[base + j] = row[j] * inv;
+      }
+    }
+  }
+}
+
+/** Element (row t, column c) of head h of batch item b, for an operand with `rows` rows per item. */
+function headAt(view: HeadsView, rows: number, d: number, b: number, h: number): (t: number, c: number) => number {
+  const base = view.offset + b * rows * view.rowStride + h * d;
+  return (t, c) => base + t * view.rowStride + c;
+}
+
+function attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, keyMask: Int32Array | null, p: FloatArray, out: FloatArray, dims: AttentionDims): void {
+  const { batch, heads, tq, tk, d } = dims;
+  const ov: HeadsView = { offset: 0, rowStride: heads * d };
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const [qi, ki, pBase] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), (b * heads + h) * tq * tk];
+      for (let i = 0; i < tq; i++) {
+        for (let j = 0; j < tk; j++) {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += q[qi(i, c)] * k[ki(j, c)];
+          p[pBase + i * tk + j] = s;
+        }
+      }
+    }
+  }
+  maskedSoftmax(p, batch, heads, tq, tk, dims.scale, dims.causal, keyMask);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const [vi, oi, pBase] = [headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h), (b * heads + h) * tq * tk];
+      for (let i = 0; i < tq; i++) {
+        for (let c = 0; c < d; c++) {
+          let s = 0;
+          for (let j = 0; j < tk; j++) s += p[pBase + i * tk + j] * v[vi(j, c)];
+          out[oi(i, c)] = s;
+        }
+      }
+    }
+  }
+}
+
+function attentionBackward(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, p: FloatArray, gout: FloatArray, gq: FloatArray, gk: FloatArray, gv: FloatArray, dims: AttentionDims): void {
+  const { batch, heads, tq, tk, d, scale } = dims;
+  const ov: HeadsView = { offset: 0, rowStride: heads * d };
+  const ds = new Float64Array(tq * tk);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const [qi, ki, vi, oi, pBase] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h), (b * heads + h) * tq * tk];
+      // dP = dO V^T, then dS = P * (dP - rowsum(P * dP)): the softmax's backward, before the scale.
+      for (let i = 0; i < tq; i++) {
+        let dot = 0;
+        for (let j = 0; j < tk; j++) {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += gout[oi(i, c)] * v[vi(j, c)];
+          ds[i * tk + j] = s;
+          dot += s * p[pBase + i * tk + j];
+        }
+        for (let j = 0; j < tk; j++) ds[i * tk + j] = p[pBase + i * tk + j] * (ds[i * tk + j] - dot);
+      }
+      for (let c = 0; c < d; c++) {
+        for (let i = 0; i < tq; i++) {
+          let s = 0;
+          for (let j = 0; j < tk; j++) s += ds[i * tk + j] * k[ki(j, c)];
+          gq[qi(i, c)] = s * scale; // dQ = dS K * scale
+        }
+        for (let j = 0; j < tk; j++) {
+          let sk = 0;
+          let sv = 0;
+          for (let i = 0; i < tq; i++) {
+            sk += ds[i * tk + j] * q[qi(i, c)];
+            sv += p[pBase + i * tk + j] * gout[oi(i, c)];
+          }
+          gk[ki(j, c)] = sk * scale; // dK = dS^T Q * scale
+          gv[vi(j, c)] = sv; // dV = P^T dO
+        }
       }
     }
   }
@@ -773,7 +853,8 @@ export const referenceBackend: Backend = {
   copyStrided,
   softmax,
   softmaxBackward,
-  maskedSoftmax,
+  attention,
+  attentionBackward,
   layerNorm,
   layerNormBackward,
   gather,

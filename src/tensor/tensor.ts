@@ -258,8 +258,8 @@ export function markSaved(t: Tensor): void {
 /**
  * Says the caller will read these tensors (and views of them) no more: each buffer goes back to
  * the pool now, unless a recorded backward rule reads it or it was kept. A forward pass calls it
- * on intermediates such as a projection's output once its bias-add or head split has consumed
- * it, so they do not wait for the scope's end.
+ * on intermediates such as a dense output once the residual add has consumed it, so they do not
+ * wait for the scope's end.
  */
 export function dispose(...ts: Tensor[]): void {
   for (const t of ts) if (!savedBuffers.has(t.data)) releaseEarly(t);

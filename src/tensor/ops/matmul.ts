@@ -2,7 +2,7 @@
 // HuggingFace's [out, in] Linear layout or GPT-2's [in, out] Conv1D layout), and fused
 // scaled-dot-product attention with causal and key-padding masks.
 
-import { ReduceOp } from '../backend.ts';
+import { ReduceOp, type AttentionDims, type HeadsView } from '../backend.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { getBackend } from '../device.ts';
 import { ShapeError, Tensor, empty } from '../tensor.ts';
@@ -113,6 +113,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLay
 }
 
 export interface AttentionOptions {
+  /** Heads: each row of q, k and v holds them side by side, heads x head size. */
+  heads: number;
   causal?: boolean;
   /** int32 [batch, tk]: 1 for real tokens, 0 for padding that no query may attend to. */
   keyMask?: Tensor | null;
@@ -121,39 +123,51 @@ export interface AttentionOptions {
 }
 
 /**
- * softmax(q k^T * scale + mask) v for q [B, H, Tq, D], k and v [B, H, Tk, D]. The probabilities
- * are kept for the backward pass (B*H*Tq*Tk floats).
+ * Multi-head softmax(q k^T * scale + mask) v on rows as linear layers write them: q [B, Tq, H*D],
+ * k and v [B, Tk, H*D], head h in columns h*D onwards; returns [B, Tq, H*D] laid out the same.
+ * Each head is read in place, so no head split or merge copies. The probabilities are kept for
+ * the backward pass (B*H*Tq*Tk floats).
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
   requireFloat('attention', q, k, v);
-  if (q.rank !== 4 || k.rank !== 4 || !sameShape(k.shape, v.shape) || q.shape[0] !== k.shape[0] || q.shape[1] !== k.shape[1] || q.shape[3] !== k.shape[3]) {
-    throw new ShapeError(`attention: expected q [B, H, Tq, D] and k, v [B, H, Tk, D], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  if (q.rank !== 3 || k.rank !== 3 || !sameShape(k.shape, v.shape) || q.shape[0] !== k.shape[0] || q.shape[2] !== k.shape[2]) {
+    throw new ShapeError(`attention: expected q [B, Tq, C] and k, v [B, Tk, C], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
   }
-  const [B, H, Tq, D] = q.shape as [number, number, number, number];
-  const Tk = k.shape[2]!;
+  const C = q.shape[2]!;
+  const rows: HeadsView = { offset: 0, rowStride: C };
+  return attend([q, k, v], [q, k, v], [rows, rows, rows], q.shape[1]!, k.shape[1]!, C, opts);
+}
+
+/**
+ * attention on q, k and v packed side by side in each row of one tensor qkv [B, T, 3*H*D]
+ * (GPT-2's c_attn output): no split copies either. Returns [B, T, H*D].
+ */
+export function packedAttention(qkv: Tensor, opts: AttentionOptions): Tensor {
+  requireFloat('packedAttention', qkv);
+  if (qkv.rank !== 3 || qkv.shape[2]! % 3 !== 0) throw new ShapeError(`packedAttention: expected qkv [B, T, 3C], got ${fmt(qkv.shape)}`);
+  const C = qkv.shape[2]! / 3;
+  const at = (part: number): HeadsView => ({ offset: part * C, rowStride: 3 * C });
+  return attend([qkv], [qkv, qkv, qkv], [at(0), at(1), at(2)], qkv.shape[1]!, qkv.shape[1]!, C, opts);
+}
+
+/** The attention of `attention` and `packedAttention`: q, k, v are views into `inputs`. */
+function attend(inputs: Tensor[], [q, k, v]: [Tensor, Tensor, Tensor], views: [HeadsView, HeadsView, HeadsView], Tq: number, Tk: number, C: number, opts: AttentionOptions): Tensor {
+  const H = opts.heads;
+  if (!Number.isInteger(H) || H < 1 || C % H !== 0) throw new ShapeError(`attention: ${C} features do not split into ${H} heads`);
+  const B = q.shape[0]!;
+  const D = C / H;
   const mask = opts.keyMask ?? null;
   if (mask && (mask.dtype !== 'int32' || !sameShape(mask.shape, [B, Tk]))) throw new ShapeError(`attention: keyMask must be int32 [${B}, ${Tk}], got ${mask.dtype} ${fmt(mask.shape)}`);
-  const sc = opts.scale ?? 1 / Math.sqrt(D);
+  const dims: AttentionDims = { batch: B, heads: H, tq: Tq, tk: Tk, d: D, scale: opts.scale ?? 1 / Math.sqrt(D), causal: opts.causal ?? false };
   const be = getBackend();
-  const bh = B * H;
-  const mm = (a: Tensor, b: Tensor, c: Tensor, m: number, n: number, kk: number, transA: boolean, transB: boolean, alpha: number) =>
-    be.matmul(a.f, b.f, c.f, { batch: bh, m, n, k: kk, transA, transB, strideA: a.size / bh, strideB: b.size / bh, strideC: m * n, alpha, beta: 0 });
+  const [qv, kv, vv] = views;
   const p = empty([B, H, Tq, Tk], q.dtype);
-  mm(q, k, p, Tq, Tk, D, false, true, 1);
-  be.maskedSoftmax(p.f, B, H, Tq, Tk, sc, opts.causal ?? false, mask ? mask.i : null);
-  const out = empty([B, H, Tq, D], q.dtype);
-  mm(p, v, out, Tq, D, Tk, false, false, 1);
-  return record(out, 'attention', [q, k, v], (gy) => {
-    const dp = empty(p.shape, q.dtype);
-    mm(gy, v, dp, Tq, Tk, D, false, true, 1); // dP = dO V^T
-    const ds = empty(p.shape, q.dtype);
-    be.softmaxBackward(p.f, dp.f, bh * Tq, Tk, ds.f, false); // dS (before the scale)
-    const gq = empty(q.shape, q.dtype);
-    mm(ds, k, gq, Tq, D, Tk, false, false, sc); // dQ = dS K * scale
-    const gk = empty(k.shape, k.dtype);
-    mm(ds, q, gk, Tk, D, Tq, true, false, sc); // dK = dS^T Q * scale
-    const gv = empty(v.shape, v.dtype);
-    mm(p, gy, gv, Tk, D, Tq, true, false, 1); // dV = P^T dO
-    return [gq, gk, gv];
-  }, [q, k, v]);
+  const out = empty([B, Tq, C], q.dtype);
+  be.attention(q.f, qv, k.f, kv, v.f, vv, mask ? mask.i : null, p.f, out.f, dims);
+  return record(out, 'attention', inputs, (gy) => {
+    const grads = inputs.map((t) => empty(t.shape, t.dtype));
+    const [gq, gk, gv] = grads.length === 1 ? [grads[0]!, grads[0]!, grads[0]!] : grads;
+    be.attentionBackward(q.f, qv, k.f, kv, v.f, vv, p.f, gy.f, gq!.f, gk!.f, gv!.f, dims);
+    return grads;
+  }, inputs);
 }
