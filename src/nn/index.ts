@@ -91,8 +91,11 @@ export interface SelfAttentionParams {
 /** Multi-head self-attention up to (not including) the output projection: [B, T, C] -> [B, T, C]. */
 export function selfAttention(p: SelfAttentionParams, x: Tensor, heads: number, opts: { causal?: boolean; keyMask?: Tensor | null; dropout?: DropoutCtx | null } = {}): Tensor {
   if (opts.dropout && opts.dropout.p > 0) throw new RangeError('selfAttention: attention-probability dropout is not supported by the fused kernel; use hidden dropout');
-  // The projections stay [B, T, hidden]: the attention kernel reads each head in place.
-  return T.attention(linear(p.query, x), linear(p.key, x), linear(p.value, x), { heads, causal: opts.causal ?? false, keyMask: opts.keyMask ?? null });
+  // Q, K and V as one product (x read once, one wider GEMM; the weights' concatenation is a
+  // small copy), left packed side by side in each row: the attention kernel reads each head in place.
+  const weight = T.concat([p.query.weight, p.key.weight, p.value.weight], 0); // [3C, C]
+  const bias = T.concat([p.query.bias, p.key.bias, p.value.bias], 0);
+  return T.packedAttention(T.linear(x, weight, bias), { heads, causal: opts.causal ?? false, keyMask: opts.keyMask ?? null });
 }
 
 /**
