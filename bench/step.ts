@@ -1,7 +1,8 @@
 // `npm run bench:step`: forward + backward of a BERT encoder stack (post-LN, GELU erf, biases),
 // fp32, loss = MSE to a fixed random target. Prints one JSON line. Matches bench/torch_step.py
 // step for step. SIZE=small (default): 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128;
-// SIZE=base: BERT-Base's stack, 12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128.
+// SIZE=base: BERT-Base's stack, 12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128;
+// SIZE=demo: `ligo demo`'s large model, 4 layers, hidden 192, 3 heads, FFN 768, batch 32 x 64.
 // Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND, PROFILE=1
 // (seconds per kernel over the timed steps, on stderr). sysSeconds and minorFaults: per timed
 // step (page faults and the kernel's time for them are what memory reuse should remove).
@@ -13,13 +14,13 @@ import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/ber
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 
 const SIZES = {
-  small: { B: 16, L: 4, shape: { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 } },
-  base: { B: 32, L: 12, shape: { hidden: 768, heads: 12, intermediate: 3072, layerNormEps: 1e-12 } },
-} satisfies Record<string, { B: number; L: number; shape: BertLayerShape }>;
+  small: { B: 16, Tn: 128, L: 4, shape: { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 } },
+  base: { B: 32, Tn: 128, L: 12, shape: { hidden: 768, heads: 12, intermediate: 3072, layerNormEps: 1e-12 } },
+  demo: { B: 32, Tn: 64, L: 4, shape: { hidden: 192, heads: 3, intermediate: 768, layerNormEps: 1e-12 } },
+} satisfies Record<string, { B: number; Tn: number; L: number; shape: BertLayerShape }>;
 const size = (process.env.SIZE ?? 'small') as keyof typeof SIZES;
 if (!(size in SIZES)) throw new Error(`SIZE must be one of ${Object.keys(SIZES).join(', ')}, got ${size}`);
-const { B, L, shape } = SIZES[size];
-const Tn = 128;
+const { B, Tn, L, shape } = SIZES[size];
 const steps = Number(process.env.STEPS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 2);
 

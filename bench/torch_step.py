@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The same step as bench/step.ts in PyTorch (Debian's python3-torch): forward + backward of a
 BERT encoder stack (post-LN, GELU erf, biases), fp32, loss = MSE to a fixed random target, at
-SIZE=small (default; 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128) or SIZE=base
-(12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128). Prints one JSON line; system and
+SIZE=small (default; 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128), SIZE=base
+(12 layers, hidden 768, 12 heads, FFN 3072, batch 32 x 128) or SIZE=demo (4 layers, hidden 192,
+3 heads, FFN 768, batch 32 x 64). Prints one JSON line; system and
 user CPU seconds and page faults are per timed step, as in bench:step.
 Run: /usr/bin/python3 bench/torch_step.py   (env STEPS, WARMUP as for bench:step; TORCH_THREADS:
 intra-op threads, default every core; bench/compare.sh runs both 1 and 2 and keeps the faster)"""
@@ -12,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 SIZE = os.environ.get("SIZE", "small")
-B, T, L, D, H, FFN = {"small": (16, 128, 4, 256, 4, 1024), "base": (32, 128, 12, 768, 12, 3072)}[SIZE]
+B, T, L, D, H, FFN = {"small": (16, 128, 4, 256, 4, 1024), "base": (32, 128, 12, 768, 12, 3072), "demo": (32, 64, 4, 192, 3, 768)}[SIZE]
 STEPS = int(os.environ.get("STEPS", 10))
 WARMUP = int(os.environ.get("WARMUP", 2))
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", len(os.sched_getaffinity(0)))))

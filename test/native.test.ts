@@ -664,6 +664,29 @@ ntest('matmul: broadcast operands (strideA / strideB = 0) and k = 0', () => {
   matmulCase(rng, { batch: 2, m: 3, n: 4, k: 0, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 12, alpha: 1, beta: 1 }, 'random', 'k=0 beta=1');
 });
 
+ntest('matmul with a bias: odd sizes, beta 0 and 1, alpha, k = 0, and every threading path', () => {
+  const rng = new Rng(21);
+  const cases: [number, number, number, number, boolean, number][] = [
+    // batch, m, n, k, transB, beta
+    [1, 1, 1, 1, false, 0],
+    [1, 17, 33, 9, true, 0],
+    [3, 17, 33, 9, false, 1],
+    [1, 2048, 96, 64, true, 0], // one product, rows split between threads
+    [1, 24, 2048, 64, true, 0], // one product, columns split between threads
+    [2, 300, 257, 31, true, 1], // few large items, each split
+    [16, 128, 64, 32, false, 0], // over the batch
+    [2, 5, 7, 0, false, 0], // k = 0: C is the bias
+    [2, 5, 7, 0, false, 1],
+  ];
+  for (const [batch, m, n, k, transB, beta] of cases) {
+    const g: MatmulArgs = { batch, m, n, k, transA: false, transB, strideA: m * k, strideB: k * n, strideC: m * n, alpha: beta ? 0.5 : 1, beta, bias: randn(rng, n) };
+    matmulCase(rng, g, beta ? 'random' : 'nan', `bias ${batch}x${m}x${n}x${k} tB=${transB} beta=${beta}`);
+  }
+  const f32 = new Float32Array(8);
+  assert.throws(() => nat.matmul(f32, f32, f32, { batch: 2, m: 1, n: 2, k: 2, transA: false, transB: false, strideA: 2, strideB: 4, strideC: 0, alpha: 1, beta: 1, bias: f32 }), /bias needs a C per batch item/);
+  assert.throws(() => nat.matmul(f32, f32, f32, { batch: 1, m: 1, n: 4, k: 2, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, bias: new Float32Array(3) }), RangeError);
+});
+
 ntest('matmul: summing a batch into one C (strideC = 0, beta = 1)', () => {
   const rng = new Rng(19);
   for (const [transA, transB] of [[true, false], [false, false], [false, true], [true, true]] as const) {

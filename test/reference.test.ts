@@ -107,6 +107,17 @@ test('matmul alpha, beta and batch with broadcast strides', () => {
   const c3 = f64([3, 4]);
   R.matmul(new Float64Array(0), new Float64Array(0), c3, mmArgs({ m: 1, n: 2, k: 0, beta: 1 }));
   close(c3, [3, 4]);
+  // A bias is added to every row, after alpha, with or without beta; with k = 0 C is beta C + bias.
+  const c4 = new Float64Array(4).fill(NaN);
+  R.matmul(f64(A23), f64(B32), c4, mmArgs({ alpha: 2, bias: f64([0.5, -1]) }));
+  close(c4, [116.5, 127, 278.5, 307]);
+  const c5 = f64([1, 1, 1, 1]);
+  R.matmul(f64(A23), f64(B32), c5, mmArgs({ beta: 1, bias: f64([0.5, -1]) }));
+  close(c5, [59.5, 64, 140.5, 154]);
+  const c6 = f64([3, 4]);
+  R.matmul(new Float64Array(0), new Float64Array(0), c6, mmArgs({ m: 1, n: 2, k: 0, beta: 1, bias: f64([1, 2]) }));
+  close(c6, [4, 6]);
+  assert.throws(() => R.matmul(f64(A23), f64(B32), new Float64Array(4), mmArgs({ batch: 2, strideA: 6, bias: f64([1, 2]) })), /bias needs a C per batch item/);
 });
 
 test('matmul matches a naive triple loop on random shapes', () => {

@@ -104,10 +104,10 @@ class Args {
   const char* fn() const { return binding_->name; }
   napi_env env() const { return env_; }
 
-  View view(const char* name) const { return viewAt(index(name, {"f32", "i32", "i32?", "f32|i32"}), name); }
+  View view(const char* name) const { return viewAt(index(name, {"f32", "f32?", "i32", "i32?", "f32|i32"}), name); }
 
   float* f32(const char* name, i64 minLength) const {
-    const View v = viewAt(index(name, {"f32", "f32|i32"}), name);
+    const View v = viewAt(index(name, {"f32", "f32?", "f32|i32"}), name);
     if (v.type != napi_float32_array) {
       std::string msg = prefix(name) + "must be a Float32Array, got " + typedArrayName(v.type);
       if (v.type == napi_float64_array) msg += " (the native backend is float32-only; use the reference backend)";
@@ -125,7 +125,7 @@ class Args {
   }
 
   bool isNull(const char* name) const {
-    const size_t i = index(name, {"i32?"});
+    const size_t i = index(name, {"f32?", "i32?"});
     napi_valuetype t = napi_undefined;
     if (i < argc_) napi_typeof(env_, argv_[i], &t);
     return t == napi_null || t == napi_undefined;
@@ -309,6 +309,8 @@ napi_value Matmul(const Args& a) {
   const float* A = a.f32("a", matExtent(m.batch, m.strideA, extent(m.m, m.k)));
   const float* B = a.f32("b", matExtent(m.batch, m.strideB, extent(m.k, m.n)));
   float* C = a.f32("c", matExtent(m.batch, m.strideC, extent(m.m, m.n)));
+  m.bias = a.isNull("bias") ? nullptr : a.f32("bias", m.n);
+  if (m.bias && m.strideC == 0 && m.batch > 1) throwRange(a.prefix("bias") + "needs a C per batch item (strideC > 0)");
   matmul(A, B, C, m);
   return undefined(a.env());
 }
@@ -542,7 +544,7 @@ napi_value SetNumThreads(const Args& a) {
 /** Every export but `declare`, with the signature its binding reads (see native-abi.ts). */
 const Binding kBindings[] = {
     {"fill", "out:f32 value:num -> void", Fill},
-    {"matmul", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size alpha:num beta:num -> void", Matmul},
+    {"matmul", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size alpha:num beta:num bias:f32? -> void", Matmul},
     {"unary", "op:int x:f32 out:f32 param:num -> void", Unary},
     {"unaryBackward", "op:int x:f32 y:f32 gy:f32 gx:f32 param:num -> void", UnaryBackward},
     {"binary", "op:int a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32 -> void", Binary},

@@ -76,6 +76,7 @@ struct MatmulArgs {
   bool transA, transB;
   i64 strideA, strideB, strideC;
   float alpha, beta;
+  const float* bias = nullptr;  // [n], added to every row of C, or null
 };
 void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
 

@@ -9,6 +9,8 @@
 // 11.4 ms). Below ~2^19 multiply-adds one thread is faster than any split.
 #include <dnnl.h>
 
+#include <cstring>
+
 #include "kernels.h"
 
 namespace ligo {
@@ -31,17 +33,25 @@ struct Gemm {
     const float* ai = a + i * g.strideA + (g.transA ? m0 : m0 * lda);
     const float* bi = b + i * g.strideB + (g.transB ? n0 * ldb : n0);
     float* ci = c + i * g.strideC + m0 * ldc + n0;
-    dnnl_sgemm(g.transA ? 'T' : 'N', g.transB ? 'T' : 'N', m1 - m0, n1 - n0, g.k, g.alpha, ai, lda, bi, ldb, g.beta, ci, ldc);
+    float beta = g.beta;
+    if (g.bias && beta == 0.0f) {  // the block starts as the bias, written by the thread that then accumulates into it
+      for (i64 r = m0; r < m1; r++) std::memcpy(ci + (r - m0) * ldc, g.bias + n0, sizeof(float) * size_t(n1 - n0));
+      beta = 1.0f;
+    }
+    dnnl_sgemm(g.transA ? 'T' : 'N', g.transB ? 'T' : 'N', m1 - m0, n1 - n0, g.k, g.alpha, ai, lda, bi, ldb, beta, ci, ldc);
+    if (g.bias && g.beta != 0.0f)
+      for (i64 r = m0; r < m1; r++)
+        for (i64 j = n0; j < n1; j++) ci[(r - m0) * ldc + (j - n0)] += g.bias[j];
   }
 
   void item(const float* a, const float* b, float* c, i64 i) const { block(a, b, c, i, 0, g.m, 0, g.n); }
 };
 
-/** C = beta * C for every batch item (the k == 0 case); beta == 0 writes zeros without reading. */
+/** C = beta * C (+ bias) for every batch item (the k == 0 case); beta == 0 writes without reading. */
 void scaleC(float* c, const MatmulArgs& g) {
   for (i64 i = 0; i < g.batch; i++) {
     float* ci = c + i * g.strideC;
-    for (i64 j = 0; j < g.m * g.n; j++) ci[j] = g.beta == 0.0f ? 0.0f : g.beta * ci[j];
+    for (i64 j = 0; j < g.m * g.n; j++) ci[j] = (g.beta == 0.0f ? 0.0f : g.beta * ci[j]) + (g.bias ? g.bias[j % g.n] : 0.0f);
   }
 }
 

@@ -54,6 +54,8 @@ export interface MatmulArgs {
   strideC: number;
   alpha: number;
   beta: number; // 0: C is overwritten (never read); 1: accumulate into C
+  /** [n], added to every row of every C after the product (a linear layer's bias); absent: none. */
+  bias?: FloatArray | null;
 }
 
 /** Where an attention operand's rows are: the first one's element offset, and elements between rows. */

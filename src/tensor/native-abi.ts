@@ -7,15 +7,16 @@
 //     throws on any difference, so a mismatch fails loudly instead of reading wrong arguments.
 // The C++ bindings read their arguments by these names, never by position.
 //
-// Kinds: f32 (Float32Array), i32 (Int32Array), i32? (Int32Array or null), f32|i32 (either),
-// num (any number), int (an integer), size (a non-negative integer), u32, bool.
+// Kinds: f32 (Float32Array), f32? (Float32Array or null), i32 (Int32Array), i32? (Int32Array or
+// null), f32|i32 (either), num (any number), int (an integer), size (a non-negative integer),
+// u32, bool.
 
 import type { FloatArray } from './backend.ts';
 
 export const NATIVE_FUNCTIONS = {
   fill: { args: ['out:f32', 'value:num'], returns: 'void' },
   matmul: {
-    args: ['a:f32', 'b:f32', 'c:f32', 'batch:size', 'm:size', 'n:size', 'k:size', 'transA:bool', 'transB:bool', 'strideA:size', 'strideB:size', 'strideC:size', 'alpha:num', 'beta:num'],
+    args: ['a:f32', 'b:f32', 'c:f32', 'batch:size', 'm:size', 'n:size', 'k:size', 'transA:bool', 'transB:bool', 'strideA:size', 'strideB:size', 'strideC:size', 'alpha:num', 'beta:num', 'bias:f32?'],
     returns: 'void',
   },
   unary: { args: ['op:int', 'x:f32', 'out:f32', 'param:num'], returns: 'void' },
@@ -72,6 +73,7 @@ export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;
 interface KindTypes {
   f32: FloatArray; // a Float64Array is rejected at run time with a TypeError naming the argument
   i32: Int32Array;
+  'f32?': FloatArray | null;
   'i32?': Int32Array | null;
   'f32|i32': FloatArray | Int32Array;
   num: number;

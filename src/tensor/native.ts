@@ -80,7 +80,7 @@ function makeBackend(n: NativeAddon): Backend {
     float64: false,
     allocate: allocator(n),
     fill: n.fill,
-    matmul: (a, b, c, g: MatmulArgs) => n.matmul(a, b, c, g.batch, g.m, g.n, g.k, g.transA, g.transB, g.strideA, g.strideB, g.strideC, g.alpha, g.beta),
+    matmul: (a, b, c, g: MatmulArgs) => n.matmul(a, b, c, g.batch, g.m, g.n, g.k, g.transA, g.transB, g.strideA, g.strideB, g.strideC, g.alpha, g.beta, g.bias ?? null),
     unary: n.unary,
     unaryBackward: n.unaryBackward,
     binary: n.binary,

@@ -217,6 +217,9 @@ function fill(out: FloatArray, value: number): void {
 
 function matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): void {
   const { batch, m, n, k, transA, transB, strideA, strideB, strideC, alpha, beta } = args;
+  const bias = args.bias ?? null;
+  if (bias && strideC === 0 && batch > 1) throw new RangeError('matmul: a bias needs a C per batch item (strideC > 0)');
+  if (bias && bias.length < n) throw new RangeError(`matmul: bias has ${bias.length} elements, needs ${n}`);
   if (batch <= 0 || m <= 0 || n <= 0) return;
   // One row of op(A) and one row of C, both in float64.
   const arow = new Float64Array(k);
@@ -251,12 +254,9 @@ function matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): 
         }
       }
       const cRow = cOff + i * n;
-      if (beta === 0) {
-        for (let j = 0; j < n; j++) c[cRow + j] = alpha * acc[j];
-      } else if (beta === 1) {
-        for (let j = 0; j < n; j++) c[cRow + j] = alpha * acc[j] + c[cRow + j];
-      } else {
-        for (let j = 0; j < n; j++) c[cRow + j] = alpha * acc[j] + beta * c[cRow + j];
+      for (let j = 0; j < n; j++) {
+        const v = alpha * acc[j] + (bias ? bias[j] : 0);
+        c[cRow + j] = beta === 0 ? v : v + beta * c[cRow + j]; // beta 0: C never read
       }
     }
   }

@@ -88,8 +88,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLay
   const be = getBackend();
   const rows = x.size / inF;
   const out = empty([...x.shape.slice(0, -1), outF], x.dtype);
-  if (b) be.copyStrided(b.f, { offset: 0, strides: Int32Array.of(0, 1) }, out.f, { offset: 0, strides: Int32Array.of(outF, 1) }, Int32Array.of(rows, outF), false);
-  be.matmul(x.f, w.f, out.f, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: b ? 1 : 0 });
+  be.matmul(x.f, w.f, out.f, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, bias: b ? b.f : null });
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, 'linear', inputs, (gy) => {
     let gx: Tensor | null = null;
