@@ -2,7 +2,8 @@
 # Paper-size rows (BERT-Small 6L-512H -> BERT-Base 12L-768H, batch 32 x 128; minutes per row):
 #  (a) the LiGO operator: `ligo grow --method ligo --option steps=3` from a BERT-Small checkpoint
 #      (made first by one training step from a fresh init), timed by /usr/bin/time: wall, system
-#      time, peak RSS; the command prints the operator's 6N FLOPs and its own wall time;
+#      time, peak RSS; the command prints the operator's 6N FLOPs and its own wall time (the same
+#      operator step by step, first step apart: `npm run bench:operator`);
 #  (b) one BERT-Base training step (`SIZE=base` bench:step) beside PyTorch at 1 and 2 threads.
 # Usage: bash bench/paper.sh [a|b|ab]   (default ab; prints the load average first)
 set -euo pipefail
