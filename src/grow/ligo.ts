@@ -48,7 +48,6 @@ export function materialise(layout: LigoLayout, op: LigoOperator, stacks: SmallS
   return new Map(pairs);
 }
 
-
 /**
  * LiGO's own cost, both conventions: every operator step is one training step of the large
  * model on the batch it actually used (its batchSize x seqLen; src/flops.ts) plus building the weights forward and backward (backward =

@@ -71,8 +71,8 @@ function allocator(n: NativeAddon): (bytes: number) => ArrayBuffer {
 
 /**
  * The Backend over the addon. Most kernels are the addon's functions themselves (the compiler
- * checks each against the Backend interface); matmul and copyStrided flatten their argument
- * objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
+ * checks each against the Backend interface); matmul, copyStrided and attention (+ backward)
+ * flatten their argument objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
  */
 function makeBackend(n: NativeAddon): Backend {
   return {

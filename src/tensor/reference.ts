@@ -629,73 +629,72 @@ function headAt(view: HeadsView, rows: number, d: number, b: number, h: number):
   return (t, c) => base + t * view.rowStride + c;
 }
 
+/** Calls f for every (batch item, head), with where that head's probabilities start in p. */
+function forEachHead(dims: AttentionDims, f: (b: number, h: number, pBase: number) => void): void {
+  for (let b = 0; b < dims.batch; b++) for (let h = 0; h < dims.heads; h++) f(b, h, (b * dims.heads + h) * dims.tq * dims.tk);
+}
+
 function attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, keyMask: Int32Array | null, p: FloatArray, out: FloatArray, dims: AttentionDims): void {
   const { batch, heads, tq, tk, d } = dims;
   const ov: HeadsView = { offset: 0, rowStride: heads * d };
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < heads; h++) {
-      const [qi, ki, pBase] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), (b * heads + h) * tq * tk];
-      for (let i = 0; i < tq; i++) {
-        for (let j = 0; j < tk; j++) {
-          let s = 0;
-          for (let c = 0; c < d; c++) s += q[qi(i, c)] * k[ki(j, c)];
-          p[pBase + i * tk + j] = s;
-        }
+  forEachHead(dims, (b, h, pBase) => {
+    const [qi, ki] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h)];
+    for (let i = 0; i < tq; i++) {
+      for (let j = 0; j < tk; j++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += q[qi(i, c)] * k[ki(j, c)];
+        p[pBase + i * tk + j] = s;
       }
     }
-  }
+  });
   maskedSoftmax(p, batch, heads, tq, tk, dims.scale, dims.causal, keyMask);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < heads; h++) {
-      const [vi, oi, pBase] = [headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h), (b * heads + h) * tq * tk];
-      for (let i = 0; i < tq; i++) {
-        for (let c = 0; c < d; c++) {
-          let s = 0;
-          for (let j = 0; j < tk; j++) s += p[pBase + i * tk + j] * v[vi(j, c)];
-          out[oi(i, c)] = s;
-        }
+  forEachHead(dims, (b, h, pBase) => {
+    const [vi, oi] = [headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h)];
+    for (let i = 0; i < tq; i++) {
+      for (let c = 0; c < d; c++) {
+        let s = 0;
+        for (let j = 0; j < tk; j++) s += p[pBase + i * tk + j] * v[vi(j, c)];
+        out[oi(i, c)] = s;
       }
     }
-  }
+  });
 }
 
 function attentionBackward(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, p: FloatArray, gout: FloatArray, gq: FloatArray, gk: FloatArray, gv: FloatArray, dims: AttentionDims): void {
-  const { batch, heads, tq, tk, d, scale } = dims;
+  const { heads, tq, tk, d, scale } = dims;
   const ov: HeadsView = { offset: 0, rowStride: heads * d };
   const ds = new Float64Array(tq * tk);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < heads; h++) {
-      const [qi, ki, vi, oi, pBase] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h), (b * heads + h) * tq * tk];
-      // dP = dO V^T, then dS = P * (dP - rowsum(P * dP)): the softmax's backward, before the scale.
-      for (let i = 0; i < tq; i++) {
-        let dot = 0;
-        for (let j = 0; j < tk; j++) {
-          let s = 0;
-          for (let c = 0; c < d; c++) s += gout[oi(i, c)] * v[vi(j, c)];
-          ds[i * tk + j] = s;
-          dot += s * p[pBase + i * tk + j];
-        }
-        for (let j = 0; j < tk; j++) ds[i * tk + j] = p[pBase + i * tk + j] * (ds[i * tk + j] - dot);
+  forEachHead(dims, (b, h, pBase) => {
+    const [qi, ki, vi, oi] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h)];
+    // dP = dO V^T, then dS = P * (dP - rowsum(P * dP)): the softmax's backward, before the scale.
+    for (let i = 0; i < tq; i++) {
+      let dot = 0;
+      for (let j = 0; j < tk; j++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += gout[oi(i, c)] * v[vi(j, c)];
+        ds[i * tk + j] = s;
+        dot += s * p[pBase + i * tk + j];
       }
-      for (let c = 0; c < d; c++) {
+      for (let j = 0; j < tk; j++) ds[i * tk + j] = p[pBase + i * tk + j] * (ds[i * tk + j] - dot);
+    }
+    for (let c = 0; c < d; c++) {
+      for (let i = 0; i < tq; i++) {
+        let s = 0;
+        for (let j = 0; j < tk; j++) s += ds[i * tk + j] * k[ki(j, c)];
+        gq[qi(i, c)] = s * scale; // dQ = dS K * scale
+      }
+      for (let j = 0; j < tk; j++) {
+        let sk = 0;
+        let sv = 0;
         for (let i = 0; i < tq; i++) {
-          let s = 0;
-          for (let j = 0; j < tk; j++) s += ds[i * tk + j] * k[ki(j, c)];
-          gq[qi(i, c)] = s * scale; // dQ = dS K * scale
+          sk += ds[i * tk + j] * q[qi(i, c)];
+          sv += p[pBase + i * tk + j] * gout[oi(i, c)];
         }
-        for (let j = 0; j < tk; j++) {
-          let sk = 0;
-          let sv = 0;
-          for (let i = 0; i < tq; i++) {
-            sk += ds[i * tk + j] * q[qi(i, c)];
-            sv += p[pBase + i * tk + j] * gout[oi(i, c)];
-          }
-          gk[ki(j, c)] = sk * scale; // dK = dS^T Q * scale
-          gv[vi(j, c)] = sv; // dV = P^T dO
-        }
+        gk[ki(j, c)] = sk * scale; // dK = dS^T Q * scale
+        gv[vi(j, c)] = sv; // dV = P^T dO
       }
     }
-  }
+  });
 }
 
 function layerNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, mean: FloatArray, rstd: FloatArray): void {
