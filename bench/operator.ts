@@ -11,10 +11,9 @@
 
 import { Rng, Tensor, getBackend, memoryStats, poolStats } from '../src/tensor/index.ts';
 import { modelFor, preset, type BertConfig, type TextBatch } from '../src/models/index.ts';
-import { learnLigo } from '../src/grow/ligo.ts';
+import { learnLigo, ligoCostFlops } from '../src/grow/ligo.ts';
 import { parseLigoOptions } from '../src/grow/ligo-options.ts';
 import { applyFlops, layoutFor } from '../src/grow/ligo-operator.ts';
-import { trainFlopsPerStep } from '../src/flops.ts';
 
 const steps = Number(process.env.STEPS ?? 4);
 if (!(Number.isInteger(steps) && steps >= 2)) throw new Error(`STEPS must be an integer of at least 2 (the first step is reported apart), got ${process.env.STEPS}`);
@@ -46,7 +45,8 @@ marks.push(mark());
 
 const o = parseLigoOptions({ steps });
 const layout = layoutFor(smallConfig, largeConfig, { mode: o.mode, tieInputs: o.tieInputs, order: o.order });
-const stepFlops = trainFlopsPerStep(largeConfig, { batchSize: B, seqLen: Tn }).sixN + 3 * applyFlops(layout);
+// One operator step's 6N FLOPs: LiGO's recorded cost of a one-step run less its final build.
+const stepFlops = ligoCostFlops(layout, largeConfig, [{ batchSize: B, seqLen: Tn }]).sixN - applyFlops(layout);
 function interval(a: Mark, b: Mark, flops: number) {
   const seconds = (b.at - a.at) / 1000;
   return {
