@@ -43,7 +43,7 @@ for (const [name, batch, m, n, k, transA, transB] of SHAPES) {
   const a = Float32Array.from({ length: batch * m * k }, () => Math.random() - 0.5);
   const b = Float32Array.from({ length: batch * k * n }, () => Math.random() - 0.5);
   const c = new Float32Array(batch * m * n);
-  const run = () => addon.matmul(a, b, c, batch, m, n, k, transA, transB, m * k, k * n, m * n, 1, 0, null, -1, null, null, null);
+  const run = () => addon.matmul(a, b, c, batch, m, n, k, transA, transB, m * k, k * n, m * n, 1, 0, null);
   // Warm up for half a second: the first products of a process run at half speed or less here
   // (threads starting, caches and the host's scheduling of the second core).
   for (const t0 = performance.now(); performance.now() - t0 < 500; ) run();

@@ -123,54 +123,6 @@ test('valueAndGrad releases activations during the backward pass: the peak stays
   assert.ok(overForward <= 3 * buffer, `the backward pass added ${overForward / buffer} buffers over the forward pass (K = ${K} gradients are returned)`);
 });
 
-test('the backward pass releases ops\' own intermediates with their outputs (mlp\'s hidden layers)', () => {
-  // Each block keeps its hidden layer before and after the activation, [n, hid] each, and its
-  // weight gradients are [hid, n] each: released hidden layers serve them. The last block's rule
-  // needs about four buffers before anything is released (measured: 4.0); were the hidden
-  // layers held to the scope's end, every block would add two more (measured: 14.0).
-  const rng = new Rng(5);
-  const K = 8, n = 32, hid = 64;
-  const ws = Array.from({ length: K }, () => [initNormal(rng, [hid, n], 0.2), initNormal(rng, [n, hid], 0.2)] as const);
-  const x = initNormal(rng, [n, n], 1);
-  let forwardEnd = 0;
-  resetPeakMemory();
-  tidy(() =>
-    valueAndGrad(() => {
-      let h = x;
-      for (const [w1, w2] of ws) h = T.mlp(h, w1, null, w2, null, 'gelu');
-      forwardEnd = memoryStats().liveBytes;
-      return T.sum(h);
-    }, ws.flat()),
-  );
-  const buffer = n * hid * 4;
-  const overForward = memoryStats().peakLiveBytes - forwardEnd;
-  assert.ok(overForward <= 6 * buffer, `the backward pass added ${overForward / buffer} hidden-layer buffers over the forward pass (K = ${K} blocks)`);
-});
-
-test('mlp matches linear, activation, linear on this backend: values and gradients', () => {
-  const rng = new Rng(6);
-  const x = initNormal(rng, [3, 7, 16], 1);
-  for (const [act, unfused] of [['gelu', (t: T.Tensor) => T.gelu(t)], ['gelu_tanh', (t: T.Tensor) => T.gelu(t, 'tanh')], ['relu', T.relu]] as const) {
-    for (const layout of ['out_in', 'in_out'] as const) {
-      const w1 = initNormal(rng, layout === 'out_in' ? [40, 16] : [16, 40], 0.3), b1 = initNormal(rng, [40], 0.3);
-      const w2 = initNormal(rng, layout === 'out_in' ? [16, 40] : [40, 16], 0.3), b2 = initNormal(rng, [16], 0.3);
-      const wrt = [x, w1, b1, w2, b2];
-      const run = (f: () => T.Tensor) => tidy(() => {
-        const { loss, grads } = valueAndGrad(() => T.sum(T.mul(f(), f())), wrt);
-        return [loss.item(), ...grads.map((g) => Array.from(g.f))] as const;
-      });
-      const fused = run(() => T.mlp(x, w1, b1, w2, b2, act, layout));
-      const plain = run(() => T.linear(unfused(T.linear(x, w1, b1, layout)), w2, b2, layout));
-      assert.ok(Math.abs(fused[0] - plain[0]) <= 1e-5 * Math.abs(plain[0]), `${act} ${layout}: loss ${fused[0]} vs ${plain[0]}`);
-      for (let k = 1; k < fused.length; k++) {
-        const a = fused[k] as number[], b = plain[k] as number[];
-        const scale = Math.max(...b.map(Math.abs));
-        a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-5 * scale, `${act} ${layout}: gradient ${k - 1}[${i}] ${v} vs ${b[i]}`));
-      }
-    }
-  }
-});
-
 test('the pool serves a request from the smallest free buffer of at most twice its size', () => {
   // Sizes no other test uses, so no leftover pool buffer fits them better.
   const a = T.empty([123_461]);

@@ -687,61 +687,6 @@ ntest('matmul with a bias: odd sizes, beta 0 and 1, alpha, k = 0, and every thre
   assert.throws(() => nat.matmul(f32, f32, f32, { batch: 1, m: 1, n: 4, k: 2, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, bias: new Float32Array(3) }), RangeError);
 });
 
-ntest('matmul with a fused activation, forward (out = f(C)) and backward (C *= f\'(x)): every threading path', () => {
-  const rng = new Rng(23);
-  const cases: [number, number, number, number, boolean, number][] = [
-    // batch, m, n, k, transB, beta
-    [1, 1, 1, 1, false, 0],
-    [1, 17, 33, 9, true, 0],
-    [3, 17, 33, 9, false, 1],
-    [1, 2048, 96, 64, true, 0], // one product, rows split between threads
-    [1, 24, 2048, 64, true, 0], // one product, columns split between threads
-    [2, 300, 257, 31, true, 1], // few large items, each split
-    [16, 128, 64, 32, false, 0], // over the batch
-    [2, 5, 7, 0, false, 0], // k = 0: C is the bias, then the activation
-  ];
-  const extent = (stride: number, size: number, batch: number) => (batch - 1) * stride + size;
-  for (const op of [UnaryOp.GeluErf, UnaryOp.GeluTanh, UnaryOp.Relu]) {
-    for (const [batch, m, n, k, transB, beta] of cases) {
-      const base = { batch, m, n, k, transA: false, transB, strideA: m * k, strideB: k * n, strideC: m * n, alpha: beta ? 0.5 : 1, beta, bias: randn(rng, n) };
-      const a = randn(rng, extent(m * k, m * k, batch));
-      const b = randn(rng, extent(k * n, k * n, batch));
-      const cLen = extent(m * n, m * n, batch);
-      const c0 = beta ? randn(rng, cLen) : new Float32Array(cLen).fill(NaN);
-      const what = `op ${op} ${batch}x${m}x${n}x${k} tB=${transB} beta=${beta}`;
-      const tol = 1e-4 * Math.sqrt(k + 1);
-      // Forward: C as without the activation, out = f(C).
-      const [cWant, cGot, outWant, outGot] = [copy(c0), copy(c0), new Float32Array(cLen), new Float32Array(cLen)];
-      ref.matmul(a, b, cWant, { ...base, act: { op, out: outWant } });
-      nat.matmul(a, b, cGot, { ...base, act: { op, out: outGot } });
-      const plain = copy(c0);
-      ref.matmul(a, b, plain, base);
-      assert.deepEqual(cWant, plain, `reference C keeps the activation's input, ${what}`);
-      const fOfC = new Float32Array(cLen);
-      ref.unary(op, plain, fOfC, 0);
-      assert.deepEqual(outWant, fOfC, `reference out = f(C), ${what}`);
-      assertClose(cGot, cWant, `C ${what}`, 1e-4, tol);
-      assertClose(outGot, outWant, `out ${what}`, 1e-4, tol);
-      // Backward: C = (product) * f'(x).
-      const x = randn(rng, cLen);
-      const y = new Float32Array(cLen);
-      ref.unary(op, x, y, 0);
-      const [gWant, gGot] = [copy(c0), copy(c0)];
-      ref.matmul(a, b, gWant, { ...base, act: { op, x, y } });
-      nat.matmul(a, b, gGot, { ...base, act: { op, x, y } });
-      const through = new Float32Array(cLen);
-      ref.unaryBackward(op, x, y, plain, through, 0);
-      assert.deepEqual(gWant, through, `reference C = product * f'(x), ${what}`);
-      assertClose(gGot, gWant, `grad ${what}`, 1e-4, tol);
-    }
-  }
-  const f32 = new Float32Array(8);
-  const args = { batch: 2, m: 1, n: 2, k: 2, transA: false, transB: false, strideA: 2, strideB: 4, strideC: 0, alpha: 1, beta: 1 };
-  assert.throws(() => nat.matmul(f32, f32, f32, { ...args, act: { op: UnaryOp.Relu, out: f32 } }), /activation needs a C per batch item/);
-  assert.throws(() => ref.matmul(f32, f32, f32, { ...args, act: { op: UnaryOp.Relu, out: f32 } }), /activation needs a C per batch item/);
-  assert.throws(() => nat.matmul(f32, f32, f32, { ...args, strideC: 2, act: { op: UnaryOp.Relu, out: new Float32Array(3) } }), RangeError);
-});
-
 ntest('matmul: summing a batch into one C (strideC = 0, beta = 1)', () => {
   const rng = new Rng(19);
   for (const [transA, transB] of [[true, false], [false, false], [false, true], [true, true]] as const) {

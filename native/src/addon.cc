@@ -311,20 +311,6 @@ napi_value Matmul(const Args& a) {
   float* C = a.f32("c", matExtent(m.batch, m.strideC, extent(m.m, m.n)));
   m.bias = a.isNull("bias") ? nullptr : a.f32("bias", m.n);
   if (m.bias && m.strideC == 0 && m.batch > 1) throwRange(a.prefix("bias") + "needs a C per batch item (strideC > 0)");
-  const i64 act = a.integer("actOp");
-  if (act >= 0) {
-    if (act >= i64(UnaryOp::Count)) throwRange(a.prefix("actOp") + std::to_string(act) + " is not a UnaryOp");
-    if (m.strideC == 0 && m.batch > 1) throwRange(a.prefix("actOp") + "an activation needs a C per batch item (strideC > 0)");
-    const i64 len = matExtent(m.batch, m.strideC, extent(m.m, m.n));
-    m.actOp = int(act);
-    if (!a.isNull("actOut")) {
-      m.actOut = a.f32("actOut", len);
-    } else {
-      if (a.isNull("actX") || a.isNull("actY")) throwRange(a.prefix("actOp") + "needs actOut, or actX and actY");
-      m.actX = a.f32("actX", len);
-      m.actY = a.f32("actY", len);
-    }
-  }
   matmul(A, B, C, m);
   return undefined(a.env());
 }
@@ -558,7 +544,7 @@ napi_value SetNumThreads(const Args& a) {
 /** Every export but `declare`, with the signature its binding reads (see native-abi.ts). */
 const Binding kBindings[] = {
     {"fill", "out:f32 value:num -> void", Fill},
-    {"matmul", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size alpha:num beta:num bias:f32? actOp:int actOut:f32? actX:f32? actY:f32? -> void", Matmul},
+    {"matmul", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size alpha:num beta:num bias:f32? -> void", Matmul},
     {"unary", "op:int x:f32 out:f32 param:num -> void", Unary},
     {"unaryBackward", "op:int x:f32 y:f32 gy:f32 gx:f32 param:num -> void", UnaryBackward},
     {"binary", "op:int a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32 -> void", Binary},

@@ -26,9 +26,6 @@ struct StridedShape {
 void fill(float* out, i64 n, float value);
 void unary(UnaryOp op, const float* x, float* out, i64 n, float param);
 void unaryBackward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, i64 n, float param);
-/** unary and unaryBackward on the calling thread (for kernels that fuse them into their own loops); gx may alias gy. */
-void unaryRange(UnaryOp op, const float* x, float* out, i64 n, float param);
-void unaryBackwardRange(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, i64 n, float param);
 /** out (contiguous over `dims`) = a (op) b, with a and b addressed by dims.sa / dims.sb. */
 void binary(BinaryOp op, const float* a, const float* b, float* out, StridedShape dims);
 void whereF(const float* cond, const float* a, const float* b, float* out, i64 n);
@@ -80,13 +77,6 @@ struct MatmulArgs {
   i64 strideA, strideB, strideC;
   float alpha, beta;
   const float* bias = nullptr;  // [n], added to every row of C, or null
-  // An activation fused after the product and bias (MatmulAct in backend.ts), on each block of C
-  // while it is in cache: actOut = f(C) (C keeps f's input), or, with actX and actY (f's input
-  // and output), C = C * f'(actX). All laid out as C. actOp < 0: none.
-  int actOp = -1;
-  float* actOut = nullptr;
-  const float* actX = nullptr;
-  const float* actY = nullptr;
 };
 void matmul(const float* a, const float* b, float* c, const MatmulArgs& args);
 

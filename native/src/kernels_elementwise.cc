@@ -37,8 +37,6 @@ LIGO_SIMD void fillRange(float* out, i64 n, float value) {
   for (i64 i = 0; i < n; i++) out[i] = value;
 }
 
-}  // namespace
-
 LIGO_SIMD void unaryRange(UnaryOp op, const float* x, float* out, i64 n, float param) {
   switch (op) {
     case UnaryOp::Exp: for (i64 i = 0; i < n; i++) out[i] = vexp(x[i]); break;
@@ -111,6 +109,8 @@ LIGO_SIMD void unaryBackwardRange(UnaryOp op, const float* x, const float* y, co
     default: break;
   }
 }
+
+}  // namespace
 
 void fill(float* out, i64 n, float value) {
   forChunks(n, 1, [=](i64 b, i64 e) { fillRange(out + b, e - b, value); });

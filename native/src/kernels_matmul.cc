@@ -20,15 +20,6 @@ namespace {
 // Products with fewer multiply-adds than this run on one thread (fork/join costs more).
 constexpr i64 kGemmParallelMacs = i64(1) << 19;
 
-/** The fused activation (MatmulArgs::actOp) on the `len` elements of C from `off`. */
-void activate(float* c, const MatmulArgs& g, i64 off, i64 len) {
-  if (g.actOp < 0) return;
-  if (g.actOut)
-    unaryRange(UnaryOp(g.actOp), c + off, g.actOut + off, len, 0.0f);
-  else
-    unaryBackwardRange(UnaryOp(g.actOp), g.actX + off, g.actY + off, c + off, c + off, len, 0.0f);
-}
-
 struct Gemm {
   const MatmulArgs& g;
   i64 lda, ldb, ldc;
@@ -51,18 +42,16 @@ struct Gemm {
     if (g.bias && g.beta != 0.0f)
       for (i64 r = m0; r < m1; r++)
         for (i64 j = n0; j < n1; j++) ci[(r - m0) * ldc + (j - n0)] += g.bias[j];
-    for (i64 r = m0; r < m1; r++) activate(c, g, i * g.strideC + r * ldc + n0, n1 - n0);
   }
 
   void item(const float* a, const float* b, float* c, i64 i) const { block(a, b, c, i, 0, g.m, 0, g.n); }
 };
 
-/** C = beta * C (+ bias, then the activation) for every batch item (the k == 0 case); beta == 0 writes without reading. */
+/** C = beta * C (+ bias) for every batch item (the k == 0 case); beta == 0 writes without reading. */
 void scaleC(float* c, const MatmulArgs& g) {
   for (i64 i = 0; i < g.batch; i++) {
     float* ci = c + i * g.strideC;
     for (i64 j = 0; j < g.m * g.n; j++) ci[j] = (g.beta == 0.0f ? 0.0f : g.beta * ci[j]) + (g.bias ? g.bias[j % g.n] : 0.0f);
-    activate(c, g, i * g.strideC, g.m * g.n);
   }
 }
 

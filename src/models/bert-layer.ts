@@ -6,7 +6,7 @@
 import type { Rng, Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import type { HiddenAct } from './config.ts';
-import { feedForward } from './common.ts';
+import { activation } from './common.ts';
 import { initTree, layerNormSpec, linearSpec, type SpecTree } from './params.ts';
 
 export interface BertLayerParams {
@@ -48,6 +48,7 @@ export function bertLayer(p: BertLayerParams, s: BertLayerShape, x: Tensor, keyM
   const ctx = selfAttention(p.attention.self, x, s.heads, { keyMask }); // [B, T, hidden]
   const a = linear(p.attention.output.dense, ctx);
   const h1 = layerNorm(p.attention.output.LayerNorm, addResidual(dropout(a, drop), x, a), s.layerNormEps);
-  const o = feedForward(p.intermediate.dense, p.output.dense, h1, s.hiddenAct ?? 'gelu'); // via [B, T, intermediate]
+  const f = activation(linear(p.intermediate.dense, h1), s.hiddenAct ?? 'gelu'); // [B, T, intermediate]
+  const o = linear(p.output.dense, f);
   return layerNorm(p.output.LayerNorm, addResidual(dropout(o, drop), h1, o), s.layerNormEps);
 }

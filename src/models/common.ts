@@ -5,7 +5,7 @@
 
 import * as T from '../tensor/index.ts';
 import type { Tensor } from '../tensor/index.ts';
-import type { DropoutCtx, LinearParams } from '../nn/index.ts';
+import type { DropoutCtx } from '../nn/index.ts';
 import type { HiddenAct } from './config.ts';
 import type { LoadOptions, LoadResult, SpecTree } from './params.ts';
 
@@ -104,16 +104,6 @@ export function activation(x: Tensor, name: HiddenAct): Tensor {
     case 'relu':
       return T.relu(x);
   }
-}
-
-const FFN_ACTIVATIONS: Record<HiddenAct, T.MlpActivation> = { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', relu: 'relu' };
-
-/**
- * A transformer's feed-forward block, outer(act(inner(x))), the activation named as configs do:
- * activation between two linear layers, as one fused op (T.mlp).
- */
-export function feedForward(inner: LinearParams, outer: LinearParams, x: Tensor, act: HiddenAct, layout: T.WeightLayout = 'out_in'): Tensor {
-  return T.mlp(x, inner.weight, inner.bias, outer.weight, outer.bias, FFN_ACTIVATIONS[act], layout);
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;

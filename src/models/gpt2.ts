@@ -16,7 +16,7 @@ import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
-import { checkIds, feedForward, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
+import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
 
 export interface GPT2BlockParams {
@@ -83,7 +83,8 @@ function block(p: GPT2BlockParams, c: GPT2Config, x: Tensor, keyMask: Tensor | n
   const eps = c.layer_norm_epsilon;
   const a = attn(p.attn, c, layerNorm(p.ln_1, x, eps), keyMask, layerIdx);
   const h = addResidual(scaleBranch(dropout(a, drop), use), x, a); // [B, T, C]
-  const o = feedForward(p.mlp.c_fc, p.mlp.c_proj, layerNorm(p.ln_2, h, eps), c.activation_function, 'in_out'); // via [B, T, inner]
+  const f = activation(linear(p.mlp.c_fc, layerNorm(p.ln_2, h, eps), 'in_out'), c.activation_function); // [B, T, inner]
+  const o = linear(p.mlp.c_proj, f, 'in_out');
   return addResidual(scaleBranch(dropout(o, drop), use), h, o);
 }
 

@@ -22,7 +22,7 @@ import * as T from '../tensor/index.ts';
 import { Rng, ShapeError, type Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import { validateConfig, type ViTConfig } from './config.ts';
-import { feedForward, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
+import { activation, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
 import { FIXED, initTree, layerNormSpec, linearSpec, loadTree, normalSpec, produces, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
 
 export interface ViTLayerParams {
@@ -130,7 +130,8 @@ function layer(p: ViTLayerParams, c: ViTConfig, x: Tensor, drop: DropoutCtx | nu
   const ctx = selfAttention(p.attention.attention, layerNorm(p.layernorm_before, x, eps), c.num_attention_heads); // [B, S, D]
   const a = linear(p.attention.output.dense, ctx);
   const h = addResidual(scaleBranch(dropout(a, drop), use), x, a);
-  const o = feedForward(p.intermediate.dense, p.output.dense, layerNorm(p.layernorm_after, h, eps), c.hidden_act); // via [B, S, inter]
+  const f = activation(linear(p.intermediate.dense, layerNorm(p.layernorm_after, h, eps)), c.hidden_act); // [B, S, inter]
+  const o = linear(p.output.dense, f);
   return addResidual(scaleBranch(dropout(o, drop), use), h, o);
 }
 

@@ -118,10 +118,7 @@ export function backward(loss: Tensor, wrt: Tensor[], opts: { releaseForward?: b
         const left = readers.get(gy.data)! - 1;
         readers.set(gy.data, left);
         if (left === 0) releaseEarly(gy);
-        if (opts.releaseForward && t !== loss) {
-          if (!readers.get(t.data)) releaseEarly(t);
-          for (const s of t.node.intermediates ?? []) releaseEarly(s);
-        }
+        if (opts.releaseForward && t !== loss && !readers.get(t.data)) releaseEarly(t);
       }
     }
   });

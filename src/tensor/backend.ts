@@ -56,18 +56,7 @@ export interface MatmulArgs {
   beta: number; // 0: C is overwritten (never read); 1: accumulate into C
   /** [n], added to every row of every C after the product (a linear layer's bias); absent: none. */
   bias?: FloatArray | null;
-  /** An activation fused after the product and bias (see MatmulAct); absent: none. */
-  act?: MatmulAct | null;
 }
-
-/**
- * An elementwise function f (a UnaryOp, its parameter 0) applied to each block of C right after
- * the product writes it, while the block is still in cache, instead of in a pass of its own.
- * Forward, with `out` (laid out as C): out = f(C), C keeping f's input. Backward, with `x` and
- * `y` (laid out as C: f's input and output, as unaryBackward takes them): C = C * f'(x), the
- * gradient through f of the gradient the product computes. Like a bias, it needs a C per batch item.
- */
-export type MatmulAct = { op: UnaryOp; out: FloatArray } | { op: UnaryOp; x: FloatArray; y: FloatArray };
 
 /** Where an attention operand's rows are: the first one's element offset, and elements between rows. */
 export interface HeadsView {

@@ -16,7 +16,7 @@ import type { FloatArray } from './backend.ts';
 export const NATIVE_FUNCTIONS = {
   fill: { args: ['out:f32', 'value:num'], returns: 'void' },
   matmul: {
-    args: ['a:f32', 'b:f32', 'c:f32', 'batch:size', 'm:size', 'n:size', 'k:size', 'transA:bool', 'transB:bool', 'strideA:size', 'strideB:size', 'strideC:size', 'alpha:num', 'beta:num', 'bias:f32?', 'actOp:int', 'actOut:f32?', 'actX:f32?', 'actY:f32?'],
+    args: ['a:f32', 'b:f32', 'c:f32', 'batch:size', 'm:size', 'n:size', 'k:size', 'transA:bool', 'transB:bool', 'strideA:size', 'strideB:size', 'strideC:size', 'alpha:num', 'beta:num', 'bias:f32?'],
     returns: 'void',
   },
   unary: { args: ['op:int', 'x:f32', 'out:f32', 'param:num'], returns: 'void' },

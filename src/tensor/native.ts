@@ -9,7 +9,7 @@
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Backend, MatmulAct, MatmulArgs, StridedView } from './backend.ts';
+import type { Backend, MatmulArgs, StridedView } from './backend.ts';
 import { nativeSignatures, type NativeAddon } from './native-abi.ts';
 
 /** Where `npm run build:native` puts the addon. */
@@ -69,16 +69,10 @@ function allocator(n: NativeAddon): (bytes: number) => ArrayBuffer {
   return (bytes) => (bytes >= MAPPED_MIN_BYTES ? n.allocBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
-/** MatmulArgs.act as the addon's actOp, actOut, actX, actY (op -1: none). */
-function actArgs(act: MatmulAct | null | undefined): [number, Float32Array | null, Float32Array | null, Float32Array | null] {
-  if (!act) return [-1, null, null, null];
-  return 'out' in act ? [act.op, act.out as Float32Array, null, null] : [act.op, null, act.x as Float32Array, act.y as Float32Array];
-}
-
 /**
  * The Backend over the addon. Most kernels are the addon's functions themselves (the compiler
- * checks each against the Backend interface); matmul (with its fused activation), copyStrided and
- * attention (+ backward) flatten their argument objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
+ * checks each against the Backend interface); matmul, copyStrided and attention (+ backward)
+ * flatten their argument objects, and dropoutMask passes the seed as an unsigned 32-bit integer.
  */
 function makeBackend(n: NativeAddon): Backend {
   return {
@@ -86,7 +80,7 @@ function makeBackend(n: NativeAddon): Backend {
     float64: false,
     allocate: allocator(n),
     fill: n.fill,
-    matmul: (a, b, c, g: MatmulArgs) => n.matmul(a, b, c, g.batch, g.m, g.n, g.k, g.transA, g.transB, g.strideA, g.strideB, g.strideC, g.alpha, g.beta, g.bias ?? null, ...actArgs(g.act)),
+    matmul: (a, b, c, g: MatmulArgs) => n.matmul(a, b, c, g.batch, g.m, g.n, g.k, g.transA, g.transB, g.strideA, g.strideB, g.strideC, g.alpha, g.beta, g.bias ?? null),
     unary: n.unary,
     unaryBackward: n.unaryBackward,
     binary: n.binary,

@@ -8,7 +8,7 @@
 // store.
 
 import { BinaryOp, ReduceOp, UnaryOp } from './backend.ts';
-import type { AttentionDims, Backend, FloatArray, HeadsView, MatmulAct, MatmulArgs, StridedView } from './backend.ts';
+import type { AttentionDims, Backend, FloatArray, HeadsView, MatmulArgs, StridedView } from './backend.ts';
 import { hashUniform } from './rng.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -218,10 +218,8 @@ function fill(out: FloatArray, value: number): void {
 function matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): void {
   const { batch, m, n, k, transA, transB, strideA, strideB, strideC, alpha, beta } = args;
   const bias = args.bias ?? null;
-  const act = args.act ?? null;
   if (bias && strideC === 0 && batch > 1) throw new RangeError('matmul: a bias needs a C per batch item (strideC > 0)');
   if (bias && bias.length < n) throw new RangeError(`matmul: bias has ${bias.length} elements, needs ${n}`);
-  if (act && strideC === 0 && batch > 1) throw new RangeError('matmul: an activation needs a C per batch item (strideC > 0)');
   if (batch <= 0 || m <= 0 || n <= 0) return;
   // One row of op(A) and one row of C, both in float64.
   const arow = new Float64Array(k);
@@ -261,19 +259,7 @@ function matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): 
         c[cRow + j] = beta === 0 ? v : v + beta * c[cRow + j]; // beta 0: C never read
       }
     }
-    if (act) applyAct(act, c, cOff, m * n);
   }
-}
-
-/** MatmulAct on the `len` elements of C from `off` (the same elements of its other arrays). */
-function applyAct(act: MatmulAct, c: FloatArray, off: number, len: number): void {
-  const part = (t: FloatArray) => {
-    if (t.length < off + len) throw new RangeError(`matmul: an activation array has ${t.length} elements, needs ${off + len}`);
-    return t.subarray(off, off + len);
-  };
-  const cPart = c.subarray(off, off + len);
-  if ('out' in act) unary(act.op, cPart, part(act.out), 0);
-  else unaryBackward(act.op, part(act.x), part(act.y), cPart, cPart, 0);
 }
 
 function unary(op: UnaryOp, x: FloatArray, out: FloatArray, param: number): void {

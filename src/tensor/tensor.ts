@@ -20,11 +20,6 @@ export interface GradNode {
   inputs: Tensor[];
   /** Given dL/d(output), returns dL/d(input) per input (null where not needed). */
   backward(gy: Tensor): (Tensor | null)[];
-  /**
-   * Tensors the op made for its rule alone (attention's probabilities, a fused block's hidden
-   * layer): a backward pass that releases the forward's intermediates releases these with the output.
-   */
-  intermediates?: Tensor[];
 }
 
 export class ShapeError extends Error {

@@ -2,10 +2,10 @@
 // HuggingFace's [out, in] Linear layout or GPT-2's [in, out] Conv1D layout), and fused
 // scaled-dot-product attention with causal and key-padding masks.
 
-import { ReduceOp, UnaryOp, type AttentionDims, type HeadsView, type MatmulAct } from '../backend.ts';
+import { ReduceOp, type AttentionDims, type HeadsView } from '../backend.ts';
 import { needsGrad, record } from '../autograd.ts';
 import { getBackend } from '../device.ts';
-import { ShapeError, Tensor, dispose, empty, releaseEarly } from '../tensor.ts';
+import { ShapeError, Tensor, empty } from '../tensor.ts';
 import { fmt, product, requireFloat, sameShape } from './shape-util.ts';
 import { sumTo } from './shape.ts';
 
@@ -73,102 +73,42 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
 
 export type WeightLayout = 'out_in' | 'in_out';
 
-/** A linear layer's sizes: rows of x, input and output features, and whether W is used transposed ('out_in'). */
-interface LinearDims {
-  rows: number;
-  inF: number;
-  outF: number;
-  tW: boolean;
-}
-
-function linearDims(op: string, x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLayout): LinearDims {
-  if (w.rank !== 2) throw new ShapeError(`${op}: weight must be 2-D, got ${fmt(w.shape)}`);
-  const tW = layout === 'out_in';
-  const [inF, outF] = tW ? [w.shape[1]!, w.shape[0]!] : [w.shape[0]!, w.shape[1]!];
-  const xin = x.shape[x.rank - 1];
-  if (xin !== inF) throw new ShapeError(`${op}: input ${fmt(x.shape)} has ${xin} features but weight ${fmt(w.shape)} (${layout}) expects ${inF}`);
-  if (b && (b.rank !== 1 || b.shape[0] !== outF)) throw new ShapeError(`${op}: bias ${fmt(b.shape)} does not match ${outF} output features`);
-  return { rows: x.size / inF, inF, outF, tW };
-}
-
-/** x W^T + b into `out`, raw (no autograd), with an activation fused when `act` is given. */
-function linearInto(x: Tensor, w: Tensor, b: Tensor | null, d: LinearDims, out: Tensor, act: MatmulAct | null = null): void {
-  getBackend().matmul(x.f, w.f, out.f, { batch: 1, m: d.rows, n: d.outF, k: d.inF, transA: false, transB: d.tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, bias: b ? b.f : null, act });
-}
-
-/**
- * The gradients of a linear layer y = x W^T + b given gy: gx when `needX` (with `act`, a backward
- * MatmulAct, fused into its product), gw and gb when they need gradients; null otherwise.
- */
-function linearGrads(x: Tensor, w: Tensor, b: Tensor | null, d: LinearDims, gy: Tensor, needX: boolean, act: MatmulAct | null = null): [Tensor | null, Tensor | null, Tensor | null] {
-  const be = getBackend();
-  const { rows, inF, outF, tW } = d;
-  const one = { batch: 1, transA: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 };
-  let gx: Tensor | null = null;
-  let gw: Tensor | null = null;
-  let gb: Tensor | null = null;
-  if (needX) {
-    gx = empty(x.shape, x.dtype);
-    be.matmul(gy.f, w.f, gx.f, { ...one, m: rows, n: inF, k: outF, transB: !tW, act });
-  }
-  if (needsGrad(w)) {
-    gw = empty(w.shape, w.dtype);
-    if (tW) be.matmul(gy.f, x.f, gw.f, { ...one, m: outF, n: inF, k: rows, transA: true, transB: false });
-    else be.matmul(x.f, gy.f, gw.f, { ...one, m: inF, n: outF, k: rows, transA: true, transB: false });
-  }
-  if (b && needsGrad(b)) {
-    gb = empty(b.shape, b.dtype);
-    be.reduce(ReduceOp.Sum, gy.f, 1, rows, outF, gb.f);
-  }
-  return [gx, gw, gb];
-}
-
 /**
  * y = x W^T + b over the last axis of x. `layout` 'out_in' is torch.nn.Linear's [out, in];
  * 'in_out' is GPT-2's Conv1D [in, out]. The bias, when given, is [out].
  */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLayout = 'out_in'): Tensor {
   requireFloat('linear', x, w, ...(b ? [b] : []));
-  const d = linearDims('linear', x, w, b, layout);
-  const out = empty([...x.shape.slice(0, -1), d.outF], x.dtype);
-  linearInto(x, w, b, d, out);
+  if (w.rank !== 2) throw new ShapeError(`linear: weight must be 2-D, got ${fmt(w.shape)}`);
+  const tW = layout === 'out_in';
+  const [inF, outF] = tW ? [w.shape[1]!, w.shape[0]!] : [w.shape[0]!, w.shape[1]!];
+  const xin = x.shape[x.rank - 1];
+  if (xin !== inF) throw new ShapeError(`linear: input ${fmt(x.shape)} has ${xin} features but weight ${fmt(w.shape)} (${layout}) expects ${inF}`);
+  if (b && (b.rank !== 1 || b.shape[0] !== outF)) throw new ShapeError(`linear: bias ${fmt(b.shape)} does not match ${outF} output features`);
+  const be = getBackend();
+  const rows = x.size / inF;
+  const out = empty([...x.shape.slice(0, -1), outF], x.dtype);
+  be.matmul(x.f, w.f, out.f, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0, bias: b ? b.f : null });
   const inputs = b ? [x, w, b] : [x, w];
-  return record(out, 'linear', inputs, (gy) => linearGrads(x, w, b, d, gy, needsGrad(x)), [x, w]);
-}
-
-export type MlpActivation = 'gelu' | 'gelu_tanh' | 'relu';
-const MLP_ACTIVATIONS: Record<MlpActivation, UnaryOp> = { gelu: UnaryOp.GeluErf, gelu_tanh: UnaryOp.GeluTanh, relu: UnaryOp.Relu };
-
-/**
- * A transformer's feed-forward block, linear(act(linear(x, w1, b1)), w2, b2), both weights in
- * `layout` (see linear); act is GELU (erf or tanh form, as gelu) or ReLU. The same values and
- * gradients as those three ops, in fewer passes over the hidden activations: the activation is
- * fused into the first product, and its derivative into the product that computes the hidden
- * gradient. The hidden layer before and after the activation is kept for the backward pass.
- */
-export function mlp(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, activation: MlpActivation, layout: WeightLayout = 'out_in'): Tensor {
-  requireFloat('mlp', x, w1, w2, ...(b1 ? [b1] : []), ...(b2 ? [b2] : []));
-  const op = MLP_ACTIVATIONS[activation];
-  if (op === undefined) throw new TypeError(`mlp: activation must be one of ${Object.keys(MLP_ACTIVATIONS).join(', ')}, got ${activation}`);
-  const d1 = linearDims('mlp', x, w1, b1, layout);
-  const hiddenShape = [...x.shape.slice(0, -1), d1.outF];
-  const h = empty(hiddenShape, x.dtype); // before the activation
-  const a = empty(hiddenShape, x.dtype); // after it
-  linearInto(x, w1, b1, d1, h, { op, out: a.f });
-  const d2 = linearDims('mlp', a, w2, b2, layout);
-  const y = empty([...x.shape.slice(0, -1), d2.outF], x.dtype);
-  linearInto(a, w2, b2, d2, y);
-  const inputs = [x, w1, ...(b1 ? [b1] : []), w2, ...(b2 ? [b2] : [])];
-  record(y, 'mlp', inputs, (gy) => {
-    const inner = needsGrad(x) || needsGrad(w1) || (b1 !== null && needsGrad(b1));
-    const [gh, gw2, gb2] = linearGrads(a, w2, b2, d2, gy, inner, { op, x: h.f, y: a.f });
-    const [gx, gw1, gb1] = gh ? linearGrads(x, w1, b1, d1, gh, needsGrad(x)) : [null, null, null];
-    if (gh) releaseEarly(gh);
-    return [gx, gw1, ...(b1 ? [gb1] : []), gw2, ...(b2 ? [gb2] : [])];
-  }, [x, w1, w2, h, a]);
-  if (y.node) y.node.intermediates = [h, a];
-  else dispose(h, a);
-  return y;
+  return record(out, 'linear', inputs, (gy) => {
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (needsGrad(x)) {
+      gx = empty(x.shape, x.dtype);
+      be.matmul(gy.f, w.f, gx.f, { batch: 1, m: rows, n: inF, k: outF, transA: false, transB: !tW, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+    }
+    if (needsGrad(w)) {
+      gw = empty(w.shape, w.dtype);
+      if (tW) be.matmul(gy.f, x.f, gw.f, { batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+      else be.matmul(x.f, gy.f, gw.f, { batch: 1, m: inF, n: outF, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: 0 });
+    }
+    if (b && needsGrad(b)) {
+      gb = empty(b.shape, b.dtype);
+      be.reduce(ReduceOp.Sum, gy.f, 1, rows, outF, gb.f);
+    }
+    return [gx, gw, gb];
+  }, [x, w]);
 }
 
 export interface AttentionOptions {
@@ -223,13 +163,10 @@ function attend(inputs: Tensor[], [q, k, v]: [Tensor, Tensor, Tensor], views: [H
   const p = empty([B, H, Tq, Tk], q.dtype);
   const out = empty([B, Tq, C], q.dtype);
   be.attention(q.f, qv, k.f, kv, v.f, vv, mask ? mask.i : null, p.f, out.f, dims);
-  record(out, 'attention', inputs, (gy) => {
+  return record(out, 'attention', inputs, (gy) => {
     const grads = inputs.map((t) => empty(t.shape, t.dtype));
     const [gq, gk, gv] = grads.length === 1 ? [grads[0]!, grads[0]!, grads[0]!] : grads;
     be.attentionBackward(q.f, qv, k.f, kv, v.f, vv, p.f, gy.f, gq!.f, gk!.f, gv!.f, dims);
     return grads;
-  }, [...inputs, p]);
-  if (out.node) out.node.intermediates = [p];
-  else dispose(p);
-  return out;
+  }, inputs);
 }
