@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, spread, svgToPng, tickLabels, writeReport, type MethodSpread } from '../src/report/index.ts';
+import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, spread, svgToPng, tickLabels, titleLines, writeReport, type MethodSpread } from '../src/report/index.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -78,6 +78,21 @@ test('the SVG has one polyline per method and the dashed target line; the PNG is
 });
 
 const fakeRun = () => writeFakeRun(join(tmp, 'run'));
+
+test('a title too long for the chart wraps at spaces, and the plot moves down to make room', () => {
+  const title = 'seeded-gpt2-width-depth: validation loss vs training FLOPs (mean of 3 seeds, band: min-max)';
+  const lines = titleLines(title, 720);
+  assert.ok(lines.length === 2, `two lines, got ${JSON.stringify(lines)}`);
+  assert.equal(lines.join(' '), title);
+  for (const line of lines) assert.ok(line.length * 9 <= 720 - 24, `${line.length} characters fit 720 px`);
+  assert.deepEqual(titleLines('loss vs FLOPs', 720), ['loss vs FLOPs']);
+  const chart = (t: string) => lineChartSvg({ title: t, xLabel: 'x', yLabel: 'y', series: [{ label: 'a', points: [[0, 1], [1, 0]] }] });
+  const long = chart(title), short = chart('short');
+  assert.equal((long.match(/class="title"/g) ?? []).length, 2);
+  assert.equal((short.match(/class="title"/g) ?? []).length, 1);
+  const top = (svg: string) => Number(/<rect x="[\d.]+" y="([\d.]+)"[^>]*fill="none" stroke="#000"\/>/.exec(svg)?.[1]);
+  assert.ok(top(long) >= top(short) + 19, `the plot starts at ${top(long)} under a two-line title, ${top(short)} under one`);
+});
 
 test('writeReport re-derives the savings, results.json, results.md and the plots from the logs', () => {
   const dir = fakeRun();

@@ -3,10 +3,10 @@
 // axis title), one polyline (with point markers) per series, optionally with a translucent
 // band around it (e.g. the min-max range over seeds), a dashed horizontal target line, dotted
 // horizontal reference lines (e.g. the unigram, no-context loss), a legend (in a corner of the
-// plot where it hides no line, else right of the plot), and a title. Text uses DejaVu Sans, which
-// the PNG renderer (png.ts) needs installed. Optional: a y range (lines clipped to the plot; the
-// HTML report's zoom) and a marker per series (a diamond with hover text, e.g. where a method
-// reaches the target).
+// plot where it hides no line, else right of the plot), and a title, wrapped to the width. Text
+// uses DejaVu Sans, which the PNG renderer (png.ts) needs installed. Optional: a y range (lines
+// clipped to the plot; the HTML report's zoom) and a marker per series (a diamond with hover
+// text, e.g. where a method reaches the target).
 // Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
 // the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
 
@@ -76,12 +76,30 @@ interface Frame {
   bottom: number;
 }
 
+// DejaVu Sans Bold at the title's 15 px averages under 9 px a character (measured on rendered
+// titles: 8.6); a line of the title holds as many as fit in the width less a margin.
+const TITLE_CHAR_PX = 9;
+const TITLE_LINE_PX = 19;
+
+/** The title broken at spaces into lines that fit `width` (a word longer than a line keeps its own). */
+export function titleLines(title: string, width: number): string[] {
+  const max = Math.max(1, Math.floor((width - 24) / TITLE_CHAR_PX));
+  const lines: string[] = [];
+  for (const word of title.split(/\s+/).filter((w) => w.length > 0)) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= max) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length > 0 ? lines : [''];
+}
+
 function frame(c: LineChart, width: number, height: number, rightMargin = MARGIN.right): Frame {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.band ? [...s.band.lower, ...s.band.upper] : [])]), ...(c.target ? [c.target.y] : []), ...(c.refLines ?? []).map((r) => r.y)];
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs, Number.MIN_VALUE));
   const yTicks = c.yRange ? niceTicks(c.yRange[0], c.yRange[1]) : niceTicks(Math.min(...ys), Math.max(...ys));
-  const [left, right, top, bottom] = [MARGIN.left, width - rightMargin, MARGIN.top, height - MARGIN.bottom];
+  const top = MARGIN.top + (titleLines(c.title, width).length - 1) * TITLE_LINE_PX;
+  const [left, right, bottom] = [MARGIN.left, width - rightMargin, height - MARGIN.bottom];
   const scale = (lo: number, hi: number, a: number, b: number) => (v: number) => a + ((v - lo) / (hi - lo)) * (b - a);
   return { x: scale(xTicks[0]!, xTicks.at(-1)!, left, right), y: scale(yTicks[0]!, yTicks.at(-1)!, bottom, top), xTicks, yTicks, left, right, top, bottom };
 }
@@ -217,7 +235,7 @@ export function lineChartSvg(c: LineChart): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${width / 2}" y="26" text-anchor="middle" font-size="15" font-weight="bold">${escape(c.title)}</text>`,
+    ...titleLines(c.title, width).map((line, i) => `<text class="title" x="${width / 2}" y="${26 + i * TITLE_LINE_PX}" text-anchor="middle" font-size="15" font-weight="bold">${escape(line)}</text>`),
     ...body,
     '</svg>',
     '',

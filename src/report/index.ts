@@ -30,7 +30,7 @@ export { lossChart, meanUnigram, readCurves, type CostAxis, type ExperimentCurve
 export * from './spread.ts';
 export { againstSeeded, type SeededResults } from './against-seeded.ts';
 export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
-export { lineChartSvg, niceTicks, tickLabels, type LineChart, type Series } from './chart.ts';
+export { lineChartSvg, niceTicks, tickLabels, titleLines, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
 export { markdownReport, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
