@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
-import { compareSpreads, lineChartSvg, spread, summarise, writeReport } from '../src/report/index.ts';
+import { compareSpreads, lineChartSvg, readCurves, reportTables, spread, summarise, summariseRun, writeReport } from '../src/report/index.ts';
 import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
 import { loadTokenizer } from '../src/tokenize/index.ts';
 import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
@@ -110,6 +110,18 @@ test('a two-seed run: savings per seed against its own scratch, then mean and sp
   assert.equal(svg.match(/<polygon class="band"/g)?.length, 4, 'a band per method');
   assert.equal(svg.match(/<line class="ref-line"/g)?.length, 1, 'the unigram line');
   assert.ok(svg.includes('unigram, no context (6.100)'));
+});
+
+test('a given target (ligo report --target) applies to every seed of a multi-seed run', () => {
+  const dir = writeFakeRun(join(tmp, 'fake-seeds-target'), [0, 1]);
+  const summary = summariseRun(readCurves(dir), 5.1);
+  assert.deepEqual(summary.seeds, [0, 1]);
+  assert.deepEqual(summary.perSeed.map((s) => s.targetLoss), [5.1, 5.1], 'one target for both seeds');
+  const ligo = summary.methods.find((m) => m.label === 'ligo')!;
+  assert.equal(ligo.reached, 2);
+  const tables = reportTables(summary);
+  assert.match(tables, /^Seeds: 0, 1\. Each seed's savings are measured against its own scratch run \(target: the given validation loss 5\.1000 for every seed; scratch's final is 5\.0250 ± 0\.0354 \[5\.0000, 5\.0500\]/);
+  assert.match(reportTables(summariseRun(readCurves(dir))), /target: that seed's scratch final validation loss/);
 });
 
 test('a one-seed run directory without unigram.json still reports, saying the line is not recorded', () => {

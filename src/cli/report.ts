@@ -48,11 +48,10 @@ export function registerReport(program: Command): void {
 }
 
 async function reportExperiment(dir: string, o: { html?: boolean; target?: number }): Promise<void> {
-  const { HTML_REPORT, computeSavings, readCurves, savingsTables } = await import('../report/index.ts');
+  const { HTML_REPORT, readCurves, reportTables, summariseRun } = await import('../report/index.ts');
   if (o.target !== undefined) {
     if (o.html) throw new UsageError('--target prints tables only; run --html without it');
-    const e = readCurves(dir);
-    console.log(savingsTables(computeSavings(e.curves, e.reference, e.small, o.target), e.seeds[0]!.unigramLoss));
+    console.log(reportTables(summariseRun(readCurves(dir), o.target))); // every seed, at the one target
     return;
   }
   await printReport(dir, { html: o.html === true });

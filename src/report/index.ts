@@ -71,8 +71,8 @@ function downstreamRows(e: ExperimentCurves, dir: string, labels: readonly strin
 }
 
 /** Every seed's savings against its own reference, and their summary. */
-export function summariseRun(e: ExperimentCurves): SavingsSummary {
-  return summarise(e.seeds.map((s) => ({ seed: s.seed, unigramLoss: s.unigramLoss, ...computeSavings(s.curves, e.reference, s.small) })));
+export function summariseRun(e: ExperimentCurves, targetLoss?: number): SavingsSummary {
+  return summarise(e.seeds.map((s) => ({ seed: s.seed, unigramLoss: s.unigramLoss, ...computeSavings(s.curves, e.reference, s.small, targetLoss) })));
 }
 
 /** results.json's content (see the header). */

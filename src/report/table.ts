@@ -20,9 +20,14 @@ export const finalLoss = (v: number | null) => (v === null ? '–' : v.toFixed(4
 export const NOT_REACHED = 'not reached';
 
 /** What the savings are measured against, and how. */
+/** Whether the target was given (`ligo report --target`) rather than the reference's final validation loss. */
+function givenTarget(s: Savings): boolean {
+  return s.methods.find((m) => m.label === s.reference)?.finalValLoss !== s.targetLoss;
+}
+
 export function targetText(s: Savings): string {
   const reference = s.methods.find((m) => m.label === s.reference);
-  const what = reference?.finalValLoss === s.targetLoss ? `${s.reference}'s final validation loss` : `a given validation loss (${s.reference}'s final is ${finalLoss(reference?.finalValLoss ?? null)}; savings only where ${s.reference} reaches the target)`;
+  const what = !givenTarget(s) ? `${s.reference}'s final validation loss` : `a given validation loss (${s.reference}'s final is ${finalLoss(reference?.finalValLoss ?? null)}; savings only where ${s.reference} reaches the target)`;
   return `Target: ${what}, ${s.targetLoss.toFixed(4)}. Cost = growth + large-model training until the validation loss first reaches the target (interpolated between validation points); saved = 1 - cost / ${s.reference}'s cost.`;
 }
 
@@ -122,8 +127,11 @@ export function verdictText(v: Verdict | null, a: string, b: string): string {
 export function seedTables(s: SavingsSummary): string {
   const n = s.seeds.length;
   const unigram = s.unigramLoss?.mean ?? null;
+  const target = s.perSeed.some(givenTarget)
+    ? `target: the given validation loss ${s.perSeed[0]!.targetLoss.toFixed(4)} for every seed; ${s.reference}'s final is ${spreadCell(s.methods.find((m) => m.label === s.reference)?.finalValLoss ?? null, finalLoss, lossSd)}, and a seed counts only where ${s.reference} reaches the target`
+    : `target: that seed's ${s.reference} final validation loss`;
   return [
-    `Seeds: ${s.seeds.join(', ')}. Each seed's savings are measured against its own ${s.reference} run (target: that seed's ${s.reference} final validation loss; cost = growth + large-model training until the loss first reaches it), then summarised as mean ± sd [min, max] over the ${n} seeds; costs and savings over the seeds that reached the target.`,
+    `Seeds: ${s.seeds.join(', ')}. Each seed's savings are measured against its own ${s.reference} run (${target}; cost = growth + large-model training until the loss first reaches it), then summarised as mean ± sd [min, max] over the ${n} seeds; costs and savings over the seeds that reached the target.`,
     unigramText(unigram, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss?.mean ?? null })), true),
     '',
     'Small model taken as already trained:',
