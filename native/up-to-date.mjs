@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const native = fileURLToPath(new URL('../native/', import.meta.url));
+const native = fileURLToPath(new URL('./', import.meta.url));
 const built = join(native, 'build', 'Release', 'ligo_native.node');
 const sources = [join(native, 'binding.gyp'), ...readdirSync(join(native, 'src')).map((f) => join(native, 'src', f))];
 const current = existsSync(built) && sources.every((s) => statSync(s).mtimeMs <= statSync(built).mtimeMs);
