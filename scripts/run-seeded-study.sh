@@ -2,7 +2,7 @@
 # The seeded study (RESULTS.md, "seeded rows"): three experiments, three seeds each, in the regime
 # where scratch ends well below the unigram (no-context) line. Runs them one after another, each
 # into runs/NAME with its log in runs/NAME.log; rerunning resumes every experiment where it stopped
-# (finished legs are reused). About 70-75 minutes a row on a quiet 2-core machine.
+# (finished legs are reused). About 42 minutes a row on a quiet 2-core machine (GPT-2, 2026-12-02).
 #   bash scripts/run-seeded-study.sh                 all three rows
 #   bash scripts/run-seeded-study.sh bert-depth      one row (the part of the name after "seeded-")
 # Run it in the background (nohup ... &) and keep the machine otherwise quiet: wall times are read
