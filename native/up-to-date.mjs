@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const native = fileURLToPath(new URL('./', import.meta.url));
 const built = join(native, 'build', 'Release', 'ligo_native.node');
 const sources = [join(native, 'binding.gyp'), ...readdirSync(join(native, 'src')).map((f) => join(native, 'src', f))];
-const current = existsSync(built) && sources.every((s) => statSync(s).mtimeMs <= statSync(built).mtimeMs);
+const builtAt = existsSync(built) ? statSync(built).mtimeMs : -Infinity;
+const current = sources.every((s) => statSync(s).mtimeMs <= builtAt);
 if (current) console.log('ligo: the native addon is up to date (npm run build:native rebuilds it)');
 process.exit(current ? 0 : 1);

@@ -19,15 +19,15 @@ export const finalLoss = (v: number | null) => (v === null ? '–' : v.toFixed(4
 
 export const NOT_REACHED = 'not reached';
 
-/** What the savings are measured against, and how. */
 /** Whether the target was given (`ligo report --target`) rather than the reference's final validation loss. */
 function givenTarget(s: Savings): boolean {
   return s.methods.find((m) => m.label === s.reference)?.finalValLoss !== s.targetLoss;
 }
 
+/** What the savings are measured against, and how. */
 export function targetText(s: Savings): string {
   const reference = s.methods.find((m) => m.label === s.reference);
-  const what = !givenTarget(s) ? `${s.reference}'s final validation loss` : `a given validation loss (${s.reference}'s final is ${finalLoss(reference?.finalValLoss ?? null)}; savings only where ${s.reference} reaches the target)`;
+  const what = givenTarget(s) ? `a given validation loss (${s.reference}'s final is ${finalLoss(reference?.finalValLoss ?? null)}; savings only where ${s.reference} reaches the target)` : `${s.reference}'s final validation loss`;
   return `Target: ${what}, ${s.targetLoss.toFixed(4)}. Cost = growth + large-model training until the validation loss first reaches the target (interpolated between validation points); saved = 1 - cost / ${s.reference}'s cost.`;
 }
 
