@@ -3,8 +3,10 @@
 `ligo report RUN`). One markdown table per run: per method, savings (ELECTRA FLOPs, small model
 paid and charged) and final validation loss as mean +/- sd [min, max] over the seeds, how far the
 final loss is below the unigram (no-context) line, the operator's share of scratch's FLOPs; then,
-per pair of methods, whether one is ahead of the other beyond the seed spread (every seed of one
-better than every seed of the other) on savings and on final loss.
+per pair of methods, the paired verdict on savings and on final loss (the per-seed differences'
+mean with its 95% paired-t interval and sign count; ahead when the interval excludes zero) when
+the run's seeds scored one validation set, and the ranges' verdict (every seed of one better than
+every seed of the other) beside it, or alone for older runs whose seeds were not paired.
 
     python3 scripts/seeded-summary.py runs/seeded-bert-width-depth [runs/seeded-...]
     python3 scripts/seeded-summary.py --lead RUN...   one summary-table row per run: LiGO (the
@@ -49,14 +51,32 @@ def summary(run_dir):
     def verdict(v, a, b):
         return {"ahead": f"{a} ahead", "behind": f"{b} ahead", "within": "within the seed spread", None: "not compared (neither reached the target)"}[v]
 
-    out.append("Pairs (ahead: every seed of one better than every seed of the other, a seed that missed the target counting as worst; savings in ELECTRA FLOPs, small model paid):")
+    paired = r.get("pairedSeeds", False)
+    if paired:
+        out.append("Pairs, seed by seed (a − b: mean [95% paired-t interval], seeds where a is better; ahead when the interval excludes zero), then the ranges' verdict; savings in ELECTRA FLOPs, small model paid:")
+    else:
+        out.append("Pairs (seeds NOT paired: each scored its own validation set; ahead: every seed of one better than every seed of the other, a seed that missed the target counting as worst; savings in ELECTRA FLOPs, small model paid):")
     out.append("")
     for c in r.get("comparisons", []):
         if r["reference"] in (c["a"], c["b"]):
             continue
         a, b = c["a"], c["b"]
-        out.append(f"- {a} vs {b}: savings {verdict(c['savings'], a, b)}; final loss {verdict(c['finalValLoss'], a, b)}")
+        ranges = f"savings {verdict(c['savings'], a, b)}; final loss {verdict(c['finalValLoss'], a, b)}"
+        if paired and c.get("paired"):
+            p = c["paired"]
+            out.append(f"- {a} − {b}: savings {paired_text(p['savings'], a, b, True)}; final loss {paired_text(p['finalValLoss'], a, b, False)}; ranges: {ranges}")
+        else:
+            out.append(f"- {a} vs {b}: {ranges}")
     return "\n".join(out) + "\n"
+
+
+def paired_text(d, a, b, savings):
+    f = (lambda v: f"{100 * v:+.1f}") if savings else (lambda v: f"{v:+.4f}")
+    if d["mean"] is None:
+        return "no seed where both reached the target"
+    interval = f" [{f(d['low'])}, {f(d['high'])}]" if d["low"] is not None else ""
+    v = {"ahead": f"{a} ahead", "behind": f"{b} ahead", "within": "within", None: "no verdict"}[d["verdict"]]
+    return f"{f(d['mean'])}{' points' if savings else ' nats'}{interval}, {a} better in {d['aBetter']} of {d['compared']}: {v}"
 
 
 LIGO_VERDICT = {"ahead": "ahead", "behind": "behind", "within": "within the spread", None: "not compared"}
@@ -74,8 +94,10 @@ def lead(run_dir):
         if "ligo" not in (c["a"], c["b"]) or r["reference"] in (c["a"], c["b"]):
             continue
         other = c["b"] if c["a"] == "ligo" else c["a"]
-        v = c["savings"] if c["a"] == "ligo" else {"ahead": "behind", "behind": "ahead"}.get(c["savings"], c["savings"])
-        verdicts.append(f"{other}: {LIGO_VERDICT[v]}")
+        paired = r.get("pairedSeeds", False) and c.get("paired")
+        raw = c["paired"]["savings"]["verdict"] if paired else c["savings"]
+        v = raw if c["a"] == "ligo" else {"ahead": "behind", "behind": "ahead"}.get(raw, raw)
+        verdicts.append(f"{other}: {LIGO_VERDICT[v]}{' (paired)' if paired else ' (ranges)'}")
     best_text = f"{best} {fmt(saved(best), pct)}" if best else "none reached scratch's loss"
     return f"| {r['experiment']} | {fmt(saved('ligo'), pct)} | {best_text} | {'; '.join(verdicts)} |"
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, spread, svgToPng, tickLabels, titleLines, writeReport, type MethodSpread } from '../src/report/index.ts';
+import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, pairedDifference, pairedText, spread, svgToPng, tickLabels, titleLines, writeReport, type MethodSpread } from '../src/report/index.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -167,7 +167,7 @@ test('againstSeeded places a one-seed run inside, above or below a seeded run\'s
     savingsWithSmall: costs(null),
     growthShare: costs(null),
   });
-  const run = { reference: 'scratch', seeds: [0], unigramLoss: null, perSeed: [], comparisons: [], methods: [method('scratch', [0]), method('ligo', [0.5]), method('bert2bert-aki', [0.2]), method('mslt', null)] };
+  const run = { reference: 'scratch', seeds: [0], pairedSeeds: true, unigramLoss: null, perSeed: [], comparisons: [], methods: [method('scratch', [0]), method('ligo', [0.5]), method('bert2bert-aki', [0.2]), method('mslt', null)] };
   const seeded = {
     experiment: 'seeded-row',
     seeds: [0, 1, 2],
@@ -182,6 +182,11 @@ test('againstSeeded places a one-seed run inside, above or below a seeded run\'s
     'ligo: 50.0% saved here (above the seeds\' range); seeded-row: mean 35.0%, range 30.0% to 40.0% over the 3 of 3 seeds that reached scratch\'s loss',
     'bert2bert-aki: 20.0% saved here (inside the seeds\' range); seeded-row: mean 18.3%, range 10.0% to 25.0% over the 3 of 3 seeds that reached scratch\'s loss',
     'mslt: scratch\'s loss not reached here; seeded-row: scratch\'s loss not reached in any of 3 seeds',
-    'seeded-row: ligo vs bert2bert-aki on savings: ligo ahead of bert2bert-aki beyond the seed spread',
+    'seeded-row: ligo vs bert2bert-aki on savings: ligo ahead of bert2bert-aki beyond the seed spread (seeds not paired)',
   ]);
+  // A seeded run whose seeds scored one validation set is read seed by seed.
+  const paired = pairedDifference([0.3, 0.35, 0.4], [0.1, 0.2, 0.25], true);
+  const pairedLines = againstSeeded(run, { ...seeded, pairedSeeds: true, comparisons: [{ ...seeded.comparisons[1]!, paired: { finalValLoss: pairedDifference([], [], false), savings: paired } }] });
+  assert.equal(pairedLines.at(-1), `seeded-row: ligo − bert2bert-aki on savings, paired over its seeds: ${pairedText(paired, 'ligo', 'bert2bert-aki', 'savings')}`);
+  assert.match(pairedLines.at(-1)!, /\+16\.7 points \[95% CI \+9\.5, \+23\.8\], ligo saves more in 3 of 3 seeds: ligo ahead$/);
 });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
-import { compareSpreads, lineChartSvg, readCurves, reportTables, spread, summarise, summariseRun, writeReport } from '../src/report/index.ts';
+import { compareSpreads, lineChartSvg, pairedDifference, pairedText, readCurves, reportTables, spread, studentTCdf, studentTQuantile, summarise, summariseRun, writeReport } from '../src/report/index.ts';
 import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
 import { loadTokenizer } from '../src/tokenize/index.ts';
 import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
@@ -88,18 +88,23 @@ test('a two-seed run: savings per seed against its own scratch, then mean and sp
   close(ligo!.growthShare.flopsElectra!.mean, 0.075, 'growth share: 5% and 10% of scratch FLOPs');
   assert.deepEqual([stack!.reached, stack!.seeds, stack!.savingsWithoutSmall.flopsElectra], [0, 2, null]);
   close(ki!.savingsWithoutSmall.flopsElectra!.mean, 0.75, 'ki');
-  const verdict = (a: string, b: string) => summary.comparisons.find((c) => c.a === a && c.b === b)!;
+  const verdict = (a: string, b: string) => {
+    const { paired: _paired, ...ranges } = summary.comparisons.find((c) => c.a === a && c.b === b)!;
+    return ranges;
+  };
   assert.deepEqual(verdict('scratch', 'ligo'), { a: 'scratch', b: 'ligo', finalValLoss: 'behind', savings: 'behind' });
   assert.deepEqual(verdict('scratch', 'stackbert'), { a: 'scratch', b: 'stackbert', finalValLoss: 'ahead', savings: 'ahead' }, 'reached in every seed vs in none');
   assert.deepEqual(verdict('ligo', 'ki'), { a: 'ligo', b: 'ki', finalValLoss: 'within', savings: 'behind' });
+  assert.equal(summary.pairedSeeds, false, 'the seeds\' unigram lines differ and no validation seed is recorded: an older, unpaired run');
 
   const md = read(join(dir, 'results.md'));
   assert.ok(md.includes(tables));
   assert.match(md, /^\| ligo \| 2 \| 4\.6250 ± 0\.0354 \[4\.6000, 4\.6500\] \| 2\.80e\+10 ± 1\.4e\+9 \[2\.70e\+10, 2\.90e\+10\] \| 30\.0% ± 3\.5 \[27\.5%, 32\.5%\] \|/m);
   assert.match(md, /^\| stackbert \| 2 \(0 reached\) \| /m);
   assert.match(md, /Unigram \(no-context\) loss: 6\.1000 \(mean of the seeds' lines\)/);
-  assert.match(md, /^- scratch vs stackbert: final loss: scratch ahead of stackbert beyond the seed spread; savings: scratch ahead of stackbert beyond the seed spread$/m);
-  assert.match(md, /^- ligo vs ki: final loss: within the seed spread; savings: ki ahead of ligo beyond the seed spread$/m);
+  assert.match(md, /These seeds did NOT score one validation set/);
+  assert.match(md, /^- scratch − stackbert: savings no seed where both reached the target \(scratch reached it in 2 of 2 seeds where one did\); final loss .*\(not paired: see above\); ranges: final loss scratch ahead of stackbert beyond the seed spread, savings scratch ahead of stackbert beyond the seed spread$/m);
+  assert.match(md, /^- ligo − ki: savings −\d+\.\d points \[95% CI .*\], ligo saves more in 0 of 2 seeds: (ki ahead|within \(the interval holds zero\)); final loss .*; ranges: final loss within the seed spread, savings ki ahead of ligo beyond the seed spread$/m);
   assert.match(md, /^## Seed 1$/m);
   const json = JSON.parse(read(join(dir, 'results.json')));
   assert.deepEqual(json.seeds, [0, 1]);
@@ -110,6 +115,40 @@ test('a two-seed run: savings per seed against its own scratch, then mean and sp
   assert.equal(svg.match(/<polygon class="band"/g)?.length, 4, 'a band per method');
   assert.equal(svg.match(/<line class="ref-line"/g)?.length, 1, 'the unigram line');
   assert.ok(svg.includes('unigram, no context (6.100)'));
+});
+
+test('paired comparisons: the 95% t quantiles, and per-seed differences with their interval, sign count and verdict', () => {
+  // Student-t 0.975 quantiles from the standard tables.
+  for (const [df, t] of [[1, 12.7062], [2, 4.3027], [4, 2.7764], [9, 2.2622], [29, 2.0452]] as const) close(Number(studentTQuantile(0.975, df).toFixed(4)), t, `t(0.975, ${df})`);
+  close(studentTCdf(0, 5), 0.5, 'symmetric');
+  // Savings of a vs b in 4 seeds: differences 0.05, 0.07, 0.03, 0.05 (mean 0.05, sd 0.01633).
+  const d = pairedDifference([0.35, 0.37, 0.33, 0.4], [0.3, 0.3, 0.3, 0.35], true);
+  close(d.mean!, 0.05, 'mean');
+  const half = 3.182446305284263 * (Math.sqrt(0.0008 / 3) / 2);
+  close(d.low!, 0.05 - half, 'low');
+  close(d.high!, 0.05 + half, 'high');
+  assert.deepEqual([d.aBetter, d.compared, d.verdict], [4, 4, 'ahead']);
+  // Losses: lower is better; a larger interval that holds zero is 'within'.
+  assert.equal(pairedDifference([5.0, 5.1, 4.9], [5.05, 5.0, 4.95], false).verdict, 'within');
+  assert.equal(pairedDifference([5.1, 5.2, 5.15], [5.0, 5.08, 5.06], false).verdict, 'behind');
+  // A seed where only one reached the target counts in the sign count, not in the differences.
+  const missed = pairedDifference([0.3, null, 0.2], [0.1, 0.2, null], true);
+  assert.deepEqual([missed.diffs.length, missed.aBetter, missed.compared, missed.verdict], [1, 2, 3, null]);
+  assert.deepEqual(pairedDifference([null], [null], true), { diffs: [], mean: null, low: null, high: null, aBetter: 0, compared: 0, verdict: null });
+});
+
+test('a run whose seeds recorded one validation seed is paired: the tables lead with the paired verdicts', () => {
+  const dir = writeFakeRun(join(tmp, 'fake-seeds-paired'), [0, 1, 2]);
+  for (const seed of [0, 1, 2]) fs.writeFileSync(join(dir, 'seeds', String(seed), UNIGRAM_FILE), JSON.stringify({ loss: 6, targets: 100, trainingTargets: 1000, validationSeed: 0 }));
+  const { summary, tables } = writeReport(dir);
+  assert.equal(summary.pairedSeeds, true);
+  assert.match(tables, /Every seed scored the same validation set, so the paired verdict is the one to read\./);
+  const c = summary.comparisons.find((x) => x.a === 'ligo' && x.b === 'ki')!;
+  const ligo = summary.perSeed.map((s) => s.methods.find((m) => m.label === 'ligo')!.savingsWithoutSmall!.flopsElectra);
+  const ki = summary.perSeed.map((s) => s.methods.find((m) => m.label === 'ki')!.savingsWithoutSmall!.flopsElectra);
+  assert.deepEqual(c.paired!.savings, pairedDifference(ligo, ki, true));
+  assert.ok(tables.includes(`- ligo − ki: savings ${pairedText(c.paired!.savings, 'ligo', 'ki', 'savings')}; final loss ${pairedText(c.paired!.finalValLoss, 'ligo', 'ki', 'loss')}; ranges:`));
+  assert.equal(JSON.parse(read(join(dir, 'results.json'))).pairedSeeds, true);
 });
 
 test('a given target (ligo report --target) applies to every seed of a multi-seed run', () => {
@@ -141,9 +180,12 @@ test('a tiny two-seed spec runs end to end: every leg once per seed, a unigram l
   const root = (seed: number) => join(dir, 'seeds', String(seed));
   const unigram = [0, 1].map((s) => JSON.parse(read(join(root(s), UNIGRAM_FILE))) as UnigramRecord);
   for (const u of unigram) assert.ok(u.loss > 0 && u.loss < Math.log(256) && u.targets > 0 && u.trainingTargets > u.targets, JSON.stringify(u));
+  assert.deepEqual(unigram[1], unigram[0], 'both seeds score the experiment\'s one validation set (masked with seed 0)');
+  assert.equal(unigram[0]!.validationSeed, 0);
   const done = (s: number) => JSON.parse(read(join(legDir(root(s), 'scratch'), 'done.json'))).valLoss;
   assert.notEqual(done(0), done(1), 'the seed changes the run');
   const { summary, tables } = writeReport(dir);
+  assert.equal(summary.pairedSeeds, true);
   assert.deepEqual(summary.methods.map((m) => [m.label, m.seeds]), [['scratch', 2], ['ligo', 2]]);
   assert.match(tables, /^\| scratch \| 2 \| \d\.\d{4} ± \d\.\d{4} \[/m);
   assert.match(tables, new RegExp(`Unigram \\(no-context\\) loss: ${((unigram[0]!.loss + unigram[1]!.loss) / 2).toFixed(4)}`));
@@ -152,6 +194,10 @@ test('a tiny two-seed spec runs end to end: every leg once per seed, a unigram l
   assert.match(read(join(dir, 'plots/loss-vs-flops.svg')), /class="ref-line"/);
   const again = runExperiment(spec, dir);
   assert.deepEqual([again.ran, again.reused.length], [[], 6]);
+  // A seed root started by an older ligo (its own validation masks, no validationSeed recorded) is not continued.
+  fs.writeFileSync(join(root(1), UNIGRAM_FILE), JSON.stringify({ loss: unigram[1]!.loss + 0.01, targets: 1, trainingTargets: 1 }));
+  fs.rmSync(join(legDir(root(1), 'ligo'), 'done.json'));
+  assert.throws(() => runExperiment(spec, dir), /was started by an older ligo that masked seed 1's validation set with that seed; .*run the spec into a new --out directory/);
 });
 
 test('a one-seed spec keeps its layout and records its unigram line in the run directory', () => {

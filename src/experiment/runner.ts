@@ -8,8 +8,12 @@
 // A spec with several seeds runs all of that once per seed, each seed in its own root
 // (layout.ts): the seed sets the small model's and scratch's initial weights, the data order,
 // the masks, dropout and the growth's randomness (LiGO's init and batches). Within a seed all
-// large legs share that seed, so they see the same batches and are scored on the same validation
-// batches. Each seed root also gets the unigram reference line (unigram.ts), computed once.
+// large legs share that seed, so they see the same batches. Every leg of every seed is scored on
+// the same validation batches: a masked LM's static validation masks come from the experiment's
+// first seed (`spec.seed`), not the leg's, so seeds are paired and the report compares methods
+// seed by seed (report/paired.ts). Each seed root also gets the unigram reference line
+// (unigram.ts), computed once, which records that validation seed; a seed root of an older run
+// that masked its own validation set is refused rather than continued on another one.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -20,11 +24,11 @@ import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.
 import { acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
-import { claimDir, requireDirectoryPath } from './claim.ts';
+import { ExperimentError, claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
-import { DONE_FILE, downstreamDir, legDir, seedRoots, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
+import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, seedRoots, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
 import { SCRATCH, methodBudget, usesSmall, type ExperimentSpec, type MethodSpec, type TrainingBudget } from './spec.ts';
-import { UNIGRAM_FILE, imageTrainingCounts, textTrainingCounts, unigramRecord } from './unigram.ts';
+import { UNIGRAM_FILE, imageTrainingCounts, textTrainingCounts, unigramRecord, type UnigramRecord } from './unigram.ts';
 
 export interface RunOptions {
   /** One line per leg: what starts, what is reused (prefixed 'seed S: ' when the spec has several seeds). */
@@ -114,7 +118,7 @@ function writeUnigram(ctx: Context): void {
     const { counts, excluded } = isImageData(spec.data)
       ? { counts: imageTrainingCounts(spec.data, (models.large as ViTConfig).num_labels), excluded: new Set<number>() }
       : textTrainingCounts(spec.data, tokenizer!, join(ctx.dir, 'token-cache'), spec.seqLen, task.kind === 'causal-lm' ? 'causal-lm' : 'masked-lm');
-    const record = unigramRecord(counts, excluded, task.validation());
+    const record = unigramRecord(counts, excluded, task.validation(), spec.seed);
     fs.mkdirSync(ctx.root, { recursive: true });
     writeJson(path, record);
     ctx.opts.log?.(`unigram (no-context) cross-entropy of the validation targets: ${record.loss.toFixed(4)} (${path})`);
@@ -131,8 +135,20 @@ function runLeg(ctx: Context, leg: string, legPath: string, trainLeg: () => Done
     ctx.run.reused.push(name);
     return;
   }
+  requireSharedValidation(ctx);
   writeJson(done, trainLeg());
   ctx.run.ran.push(name);
+}
+
+/**
+ * Refuses to train in a seed root that an older ligo started with its own validation masks (its
+ * unigram.json has no validationSeed and the seed is not the experiment's first): continuing would
+ * score its legs on two validation sets. Its finished legs still report.
+ */
+function requireSharedValidation(ctx: Context): void {
+  const record = readJsonIfExists<UnigramRecord>(join(ctx.root, UNIGRAM_FILE));
+  if (!record || record.validationSeed !== undefined || ctx.seed === ctx.spec.seed || isImageData(ctx.spec.data)) return;
+  throw new ExperimentError(`${ctx.root} was started by an older ligo that masked seed ${ctx.seed}'s validation set with that seed; seeds now share the experiment's (seed ${ctx.spec.seed}), so its unfinished legs cannot continue: run the spec into a new --out directory (\`ligo report\` still reads this one)`);
 }
 
 function trainSmall(ctx: Context): DoneRecord {
@@ -208,7 +224,7 @@ function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
 
 function taskFor(ctx: Context, config: ModelConfig, budget: TrainingBudget, seed: number): TaskFactory {
   const { spec } = ctx;
-  const shape = { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, evalBatches: spec.evalBatches };
+  const shape = { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, validationSeed: spec.seed, evalBatches: spec.evalBatches };
   return isImageData(spec.data) ? imageDataTask(spec.data, shape) : corpusTask(config, spec.data, ctx.tokenizer!, ctx.dir, shape);
 }
 

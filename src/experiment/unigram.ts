@@ -10,7 +10,9 @@
 // window's tokens after its first); image classification scores class labels (counts: the
 // training labels, i.e. the class prior). The validation targets are exactly those the
 // validation loss is computed on: the task's fixed validation batches (for masked LM their static
-// masks depend on the seed, so each seed of an experiment has its own line, nearly equal).
+// masks are drawn from the experiment's first seed, `validationSeed`, for every seed, so all seeds
+// score one validation set and share one line; runs made before that masked each seed's set with
+// its own seed and have a line per seed, nearly equal, and no validationSeed in the record).
 //
 // The runner computes it once per seed and saves UNIGRAM_FILE in the seed's root (layout.ts);
 // the report reads it (null for run directories made before it existed, until they are run again).
@@ -28,6 +30,8 @@ export interface UnigramRecord {
   targets: number;
   /** How many training targets the frequencies were counted from. */
   trainingTargets: number;
+  /** The seed of the validation batches' static masks, shared by the experiment's seeds; absent in runs made before they were shared. */
+  validationSeed?: number;
 }
 
 /**
@@ -84,7 +88,7 @@ export function imageTrainingCounts(data: ImageDatasetName, classes: number): Fl
 }
 
 /** The record for validation batches scored against training counts. */
-export function unigramRecord(counts: Float64Array, excluded: ReadonlySet<number>, validation: readonly MicroBatch[]): UnigramRecord {
+export function unigramRecord(counts: Float64Array, excluded: ReadonlySet<number>, validation: readonly MicroBatch[], validationSeed: number): UnigramRecord {
   const { loss, targets } = unigramCrossEntropy(counts, validationTargets(validation), excluded);
-  return { loss, targets, trainingTargets: counts.reduce((a, c, id) => a + (excluded.has(id) ? 0 : c), 0) };
+  return { loss, targets, trainingTargets: counts.reduce((a, c, id) => a + (excluded.has(id) ? 0 : c), 0), validationSeed };
 }

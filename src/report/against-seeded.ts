@@ -1,15 +1,18 @@
 // A one-seed run read against a seeded run of the same growth (the demo against RESULTS.md's
 // seeded BERT width+depth row): per method found in both, its savings here beside the seeds'
 // mean and range, and where the one seed falls (inside the range, above it, below it); then, from
-// the seeded run, whether each method is ahead of the others beyond the seed spread.
+// the seeded run, each pair's verdict on savings: seed by seed (mean difference, 95% paired
+// interval, sign count) when its seeds scored one validation set, else by ranges.
 
 import type { Comparison, MethodSpread, SavingsSummary, Spread } from './spread.ts';
-import { percent as pct, verdictText } from './table.ts';
+import { pairedText, percent as pct, verdictText } from './table.ts';
 
 /** The parts of a seeded run's results.json read here. */
 export interface SeededResults {
   experiment: string;
   seeds: number[];
+  /** Whether its seeds scored one validation set (absent in results.json written before it was recorded). */
+  pairedSeeds?: boolean;
   methods: { label: string; spread: MethodSpread }[];
   comparisons?: Comparison[];
 }
@@ -36,7 +39,7 @@ export function againstSeeded(run: SavingsSummary, seeded: SeededResults): strin
   }
   for (const c of seeded.comparisons ?? []) {
     if (!run.methods.some((m) => m.label === c.a) || !run.methods.some((m) => m.label === c.b) || c.a === run.reference || c.b === run.reference) continue;
-    lines.push(`${seeded.experiment}: ${c.a} vs ${c.b} on savings: ${verdictText(c.savings, c.a, c.b)}`);
+    lines.push(seeded.pairedSeeds && c.paired ? `${seeded.experiment}: ${c.a} − ${c.b} on savings, paired over its seeds: ${pairedText(c.paired.savings, c.a, c.b, 'savings')}` : `${seeded.experiment}: ${c.a} vs ${c.b} on savings: ${verdictText(c.savings, c.a, c.b)} (seeds not paired)`);
   }
   return lines;
 }

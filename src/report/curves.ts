@@ -21,6 +21,8 @@ export interface SeedCurves {
   small: Cost;
   /** The seed's unigram (no-context) loss; null when its run directory predates it. */
   unigramLoss: number | null;
+  /** The seed of its validation masks (shared by the experiment's seeds); null in runs made before it was recorded. */
+  validationSeed: number | null;
 }
 
 export interface ExperimentCurves {
@@ -64,7 +66,21 @@ function readSeed(spec: ExperimentSpec, seed: number, root: string): SeedCurves 
     curves.push({ label: m.label, method: m.name, points, growth: growth ? costOf(growth) : zeroCost, usesSmall: usesSmall(m) });
   }
   const smallEval = evalRecords(trainDir(smallDir(root)))?.at(-1);
-  return { seed, curves, small: smallEval ? costOf(smallEval) : zeroCost, unigramLoss: readJsonIfExists<UnigramRecord>(join(root, UNIGRAM_FILE))?.loss ?? null };
+  const unigram = readJsonIfExists<UnigramRecord>(join(root, UNIGRAM_FILE));
+  return { seed, curves, small: smallEval ? costOf(smallEval) : zeroCost, unigramLoss: unigram?.loss ?? null, validationSeed: unigram?.validationSeed ?? null };
+}
+
+/**
+ * Whether the seeds were scored on one validation set: they recorded the same validation seed,
+ * or (runs made before it was recorded) their unigram lines are equal, which they are exactly
+ * when the validation targets are the same (causal LM and images always were; a masked LM's
+ * static masks followed each seed). One seed is trivially paired.
+ */
+export function pairedSeeds(e: ExperimentCurves): boolean {
+  const [first, ...rest] = e.seeds;
+  if (!first || rest.length === 0) return true;
+  if (first.validationSeed !== null) return rest.every((s) => s.validationSeed === first.validationSeed);
+  return first.unigramLoss !== null && rest.every((s) => s.validationSeed === null && s.unigramLoss === first.unigramLoss);
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;

@@ -11,13 +11,14 @@
 // the seeds' unigram losses; null when not recorded), reference, and per method in `methods` its
 // `spread` (MethodSpread, spread.ts: mean, sd, min, max over the seeds); with one seed also the
 // seed's savings as before (targetLoss, small, and each method's MethodSavings fields), with
-// several `perSeed` (each seed's savings and unigram loss) and `comparisons` (ahead beyond the
-// seed spread or not). Then growth (the first seed's growth costs), downstream, plots.
+// several `pairedSeeds` (whether the seeds scored one validation set), `perSeed` (each seed's
+// savings and unigram loss) and `comparisons` (per pair: the range verdicts, and `paired`, the
+// per-seed differences with their mean, 95% interval, sign count and verdict). Then growth (the first seed's growth costs), downstream, plots.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, seedRoots, writeJson, type DoneRecord } from '../experiment/index.ts';
-import { lossChart, meanUnigram, readCurves, type ExperimentCurves } from './curves.ts';
+import { lossChart, meanUnigram, pairedSeeds, readCurves, type ExperimentCurves } from './curves.ts';
 import { computeSavings, type Savings } from './savings.ts';
 import { summarise, type SavingsSummary } from './spread.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
@@ -26,13 +27,14 @@ import { svgToPng } from './png.ts';
 import { markdownReport, reportTables, type DownstreamRow } from './table.ts';
 
 export * from './savings.ts';
-export { lossChart, meanUnigram, readCurves, type CostAxis, type ExperimentCurves, type SeedCurves } from './curves.ts';
+export { lossChart, meanUnigram, pairedSeeds, readCurves, type CostAxis, type ExperimentCurves, type SeedCurves } from './curves.ts';
 export * from './spread.ts';
+export { pairedDifference, studentTCdf, studentTQuantile, type PairedDifference } from './paired.ts';
 export { againstSeeded, type SeededResults } from './against-seeded.ts';
 export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, titleLines, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
-export { markdownReport, reportTables, savingsTables, seedTables } from './table.ts';
+export { markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
 
 export const RESULTS_JSON = 'results.json';
@@ -72,14 +74,17 @@ function downstreamRows(e: ExperimentCurves, dir: string, labels: readonly strin
 
 /** Every seed's savings against its own reference, and their summary. */
 export function summariseRun(e: ExperimentCurves, targetLoss?: number): SavingsSummary {
-  return summarise(e.seeds.map((s) => ({ seed: s.seed, unigramLoss: s.unigramLoss, ...computeSavings(s.curves, e.reference, s.small, targetLoss) })));
+  return summarise(
+    e.seeds.map((s) => ({ seed: s.seed, unigramLoss: s.unigramLoss, ...computeSavings(s.curves, e.reference, s.small, targetLoss) })),
+    pairedSeeds(e),
+  );
 }
 
 /** results.json's content (see the header). */
 function resultsJson(e: ExperimentCurves, summary: SavingsSummary) {
   const one = summary.perSeed.length === 1 ? summary.perSeed[0]! : null;
   const methods = summary.methods.map((spread) => ({ ...(one?.methods.find((m) => m.label === spread.label) ?? { label: spread.label, method: spread.method }), spread }));
-  const seedsPart = one ? { targetLoss: one.targetLoss, small: one.small } : { perSeed: summary.perSeed, comparisons: summary.comparisons };
+  const seedsPart = one ? { targetLoss: one.targetLoss, small: one.small } : { pairedSeeds: summary.pairedSeeds, perSeed: summary.perSeed, comparisons: summary.comparisons };
   return { experiment: e.spec.name, specHash: e.hash, seeds: summary.seeds, unigramLoss: meanUnigram(e), reference: summary.reference, ...seedsPart, methods };
 }
 

@@ -1,8 +1,11 @@
 // Repeated seeds: each seed's savings are computed against that seed's own scratch run (its
 // final loss is that seed's target; savings.ts), then summarised per method as a Spread (mean,
-// sample standard deviation, min, max over the seeds that have the number). A method is called
-// ahead of another on a measure only when their seed ranges do not overlap (every seed of one
-// better than every seed of the other); otherwise the difference is within the seed spread.
+// sample standard deviation, min, max over the seeds that have the number). Every pair of methods
+// is compared two ways: seed by seed (paired.ts: the per-seed differences' mean, 95% paired-t
+// interval and sign count; "ahead" when the interval excludes zero), which is the verdict when
+// the seeds share one validation set (`pairedSeeds`, as every experiment's do since it was
+// fixed), and by ranges (ahead only when every seed of one is better than every seed of the
+// other), the only verdict for older runs whose seeds masked their own validation sets.
 //
 // The `spread` object of a method in results.json is a MethodSpread: finalValLoss; costToTarget
 // (growth + training to the seed's target, per cost measure, small model not charged);
@@ -11,6 +14,7 @@
 // `reached` (seeds where the target was reached: cost and savings spreads are over those only).
 
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
+import { pairedDifference, type PairedDifference } from './paired.ts';
 
 export interface Spread {
   mean: number;
@@ -48,14 +52,18 @@ export type Verdict = 'ahead' | 'behind' | 'within';
 export interface Comparison {
   a: string;
   b: string;
+  /** By ranges: a seed that missed the target counts as worse than any that reached it; null when neither method ever reached it. */
   finalValLoss: Verdict | null;
-  /** A seed that missed the target counts as worse than any that reached it; null when neither method ever reached it. */
   savings: Verdict | null;
+  /** Seed by seed (a - b over the seeds both have; absent in results.json written before it). */
+  paired?: { finalValLoss: PairedDifference; savings: PairedDifference };
 }
 
 export interface SavingsSummary {
   reference: string;
   seeds: number[];
+  /** Whether the seeds scored one validation set (curves.ts pairedSeeds), so the paired verdicts hold. */
+  pairedSeeds: boolean;
   /** The seeds' unigram lines (null when a seed has none). */
   unigramLoss: Spread | null;
   perSeed: SeedSavings[];
@@ -114,17 +122,28 @@ function compareSavings(a: MethodSpread, b: MethodSpread): Verdict | null {
   return 'within';
 }
 
-function compare(a: MethodSpread, b: MethodSpread): Comparison {
-  const loss = a.finalValLoss && b.finalValLoss ? compareSpreads(a.finalValLoss, b.finalValLoss, true) : null;
-  return { a: a.label, b: b.label, finalValLoss: loss, savings: compareSavings(a, b) };
+/** Seed by seed: a - b on final loss and on savings, over the seeds that have both methods. */
+function pairedComparison(perSeed: readonly SeedSavings[], a: string, b: string): NonNullable<Comparison['paired']> {
+  const both = perSeed.map((s) => [s.methods.find((m) => m.label === a), s.methods.find((m) => m.label === b)] as const).filter((p): p is readonly [MethodSavings, MethodSavings] => p[0] !== undefined && p[1] !== undefined);
+  const loss = (m: MethodSavings) => m.finalValLoss;
+  const saved = (m: MethodSavings) => m.savingsWithoutSmall?.flopsElectra ?? null;
+  return {
+    finalValLoss: pairedDifference(both.map(([x]) => loss(x)), both.map(([, y]) => loss(y)), false),
+    savings: pairedDifference(both.map(([x]) => saved(x)), both.map(([, y]) => saved(y)), true),
+  };
 }
 
-/** Each method's spread over the seeds (in the first seed's method order), and every pair compared. */
-export function summarise(perSeed: readonly SeedSavings[]): SavingsSummary {
+function compare(perSeed: readonly SeedSavings[], a: MethodSpread, b: MethodSpread): Comparison {
+  const loss = a.finalValLoss && b.finalValLoss ? compareSpreads(a.finalValLoss, b.finalValLoss, true) : null;
+  return { a: a.label, b: b.label, finalValLoss: loss, savings: compareSavings(a, b), paired: pairedComparison(perSeed, a.label, b.label) };
+}
+
+/** Each method's spread over the seeds (in the first seed's method order), and every pair compared; `pairedSeeds`: the seeds scored one validation set. */
+export function summarise(perSeed: readonly SeedSavings[], pairedSeeds = true): SavingsSummary {
   if (perSeed.length === 0) throw new Error('savings summary: no seed has results');
   const labels = [...new Set(perSeed.flatMap((s) => s.methods.map((m) => m.label)))];
   const methods = labels.map((label) => methodSpread(label, present(perSeed.map((s) => s.methods.find((m) => m.label === label)))));
-  const comparisons = methods.flatMap((a, i) => methods.slice(i + 1).map((b) => compare(a, b)));
+  const comparisons = methods.flatMap((a, i) => methods.slice(i + 1).map((b) => compare(perSeed, a, b)));
   const lines = perSeed.map((s) => s.unigramLoss);
-  return { reference: perSeed[0]!.reference, seeds: perSeed.map((s) => s.seed), unigramLoss: lines.includes(null) ? null : spread(present(lines)), perSeed: [...perSeed], methods, comparisons };
+  return { reference: perSeed[0]!.reference, seeds: perSeed.map((s) => s.seed), pairedSeeds, unigramLoss: lines.includes(null) ? null : spread(present(lines)), perSeed: [...perSeed], methods, comparisons };
 }

@@ -4,12 +4,14 @@
 // training budget, the growth costs charged, and the downstream fine-tuning accuracies when the
 // spec has a downstream section. Savings are signed: negative means more expensive than scratch.
 // With several seeds the tables give each number's mean +/- sd [min, max] over the seeds (each
-// seed measured against its own scratch run), say which method is ahead of which beyond the seed
-// spread (spread.ts), and each seed's own tables follow.
+// seed measured against its own scratch run), compare every pair of methods seed by seed (the
+// mean difference, its 95% paired interval and the sign count; spread.ts, paired.ts) and by
+// ranges, and each seed's own tables follow.
 
 import type { Cost, MethodCurve, MethodSavings, Savings } from './savings.ts';
 import type { SeedCurves } from './curves.ts';
-import type { CostSpread, SavingsSummary, Spread, Verdict } from './spread.ts';
+import type { Comparison, CostSpread, SavingsSummary, Spread, Verdict } from './spread.ts';
+import type { PairedDifference } from './paired.ts';
 
 export const flops = (v: number) => v.toExponential(2);
 /** Tenths of a second; two significant digits under a second (tiny runs). */
@@ -123,7 +125,32 @@ export function verdictText(v: Verdict | null, a: string, b: string): string {
   return `${v === 'ahead' ? a : b} ahead of ${v === 'ahead' ? b : a} beyond the seed spread`;
 }
 
-/** The tables over several seeds: means and spreads, and which method is ahead of which beyond the spread. */
+const signed = (v: number, f: (v: number) => string) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${f(Math.abs(v))}`;
+
+/** One measure's paired difference as text: mean [interval], sign count, verdict. */
+export function pairedText(d: PairedDifference, a: string, b: string, measure: 'savings' | 'loss'): string {
+  const f = measure === 'savings' ? (v: number) => `${(100 * v).toFixed(1)}` : (v: number) => v.toFixed(4);
+  const unit = measure === 'savings' ? ' points' : ' nats';
+  if (d.mean === null) return `no seed where both reached the target${d.compared > 0 ? ` (${a} reached it in ${d.aBetter} of ${d.compared} seeds where one did)` : ''}`;
+  const interval = d.low !== null && d.high !== null ? ` [95% CI ${signed(d.low, f)}, ${signed(d.high, f)}]` : ' (one seed: no interval)';
+  const better = `${a} ${measure === 'savings' ? 'saves more' : 'lower'} in ${d.aBetter} of ${d.compared} seeds`;
+  const verdict = d.verdict === null ? 'no verdict' : d.verdict === 'within' ? 'within (the interval holds zero)' : `${d.verdict === 'ahead' ? a : b} ahead`;
+  return `${signed(d.mean, f)}${unit}${interval}, ${better}: ${verdict}`;
+}
+
+function comparisonLines(s: SavingsSummary, c: Comparison): string[] {
+  const ranges = `ranges: final loss ${verdictText(c.finalValLoss, c.a, c.b)}, savings ${verdictText(c.savings, c.a, c.b)}`;
+  if (!c.paired) return [`- ${c.a} vs ${c.b}: ${ranges}`];
+  return [`- ${c.a} − ${c.b}: savings ${pairedText(c.paired.savings, c.a, c.b, 'savings')}; final loss ${pairedText(c.paired.finalValLoss, c.a, c.b, 'loss')}${s.pairedSeeds ? '' : ' (not paired: see above)'}; ${ranges}`];
+}
+
+function comparisonIntro(s: SavingsSummary): string {
+  const how = `Pairs, seed by seed: the difference first − second in each seed, its mean with a 95% paired-t interval, and the seeds where the first is better; a method is ahead only when the interval excludes zero. Savings in FLOPs (ELECTRA, small model not charged), over the seeds where both reached the target; the sign count counts a seed where only one did for that one. Beside it, the ranges' verdict (ahead beyond the seed spread: every seed of one better than every seed of the other).`;
+  if (s.pairedSeeds) return `${how} Every seed scored the same validation set, so the paired verdict is the one to read.`;
+  return `${how} These seeds did NOT score one validation set (a run made before seeds shared the experiment's validation masks): each seed's numbers are on its own targets, so the paired differences mix validation sets and only the ranges' verdict holds; rerun the spec into a new directory for paired verdicts.`;
+}
+
+/** The tables over several seeds: means and spreads, and every pair compared seed by seed and by ranges. */
 export function seedTables(s: SavingsSummary): string {
   const n = s.seeds.length;
   const unigram = s.unigramLoss?.mean ?? null;
@@ -144,9 +171,9 @@ export function seedTables(s: SavingsSummary): string {
     '',
     SHARE_TEXT,
     '',
-    `Ahead beyond the seed spread? One method is ahead of another only when every seed of it is better than every seed of the other (min-max ranges do not overlap; on savings a seed that missed the target counts as worse than any that reached it); final val loss, and savings in FLOPs (ELECTRA, small model not charged):`,
+    comparisonIntro(s),
     '',
-    ...s.comparisons.map((c) => `- ${c.a} vs ${c.b}: final loss: ${verdictText(c.finalValLoss, c.a, c.b)}; savings: ${verdictText(c.savings, c.a, c.b)}`),
+    ...s.comparisons.flatMap((c) => comparisonLines(s, c)),
   ].join('\n');
 }
 

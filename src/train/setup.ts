@@ -57,6 +57,8 @@ export interface BatchShape {
   batchSize: number;
   seqLen: number;
   seed: number;
+  /** Seeds a masked LM's static validation masks (default: seed; textTask). */
+  validationSeed?: number;
   evalBatches: number;
 }
 

@@ -12,7 +12,8 @@
 // Every task can say where it is (`position()`, JSON) and be created again at that position, so a
 // resumed run sees exactly the batches an uninterrupted one would. Validation batches are fixed:
 // the first windows (images) of the validation split in order, masked statically (seeded by
-// window id); for sequence classification, pieces spread evenly over the validation split (which
+// window id, by the experiment's seed rather than each run's when an experiment sets
+// validationSeed); for sequence classification, pieces spread evenly over the validation split (which
 // is ordered by document, so the first ones would be a few documents of one genre). Every
 // evaluation scores the same examples.
 
@@ -74,6 +75,8 @@ export interface TextTaskOptions {
   batchSize: number;
   seqLen: number;
   seed: number;
+  /** Seeds the validation batches' static masks (default: seed). An experiment fixes it for all its seeds, so they score one validation set. */
+  validationSeed?: number;
   /** Validation micro-batches (fewer when the validation split is smaller). */
   evalBatches: number;
   maskProb?: number;
@@ -89,13 +92,13 @@ export function textTask(o: TextTaskOptions): TaskFactory {
     const saved = position as TextPosition | null;
     const stream = new TokenStream(o.train, { windowLength: o.seqLen, batchSize: o.batchSize, seed: o.seed, ...(saved ? { position: saved.stream } : {}) });
     const maskRng = saved ? Rng.fromState(saved.maskRng) : new Rng(hash32(o.seed, 2));
-    const toMicro = (windows: Window[], rng: Rng, masking: 'dynamic' | 'static'): MicroBatch => {
+    const toMicro = (windows: Window[], rng: Rng, masking: 'dynamic' | 'static', maskSeed = o.seed): MicroBatch => {
       if (o.kind === 'causal-lm') {
         const b = causalLmBatch(windows);
         const targets = shiftLabels(b.inputIds);
         return { batch: b, targets, weight: countTargets(targets.i) };
       }
-      const b = maskedLmBatch(windows, o.tokenizer, rng, { maskProb: o.maskProb ?? 0.15, masking, seed: o.seed });
+      const b = maskedLmBatch(windows, o.tokenizer, rng, { maskProb: o.maskProb ?? 0.15, masking, seed: maskSeed });
       return { batch: b, targets: b.labels, weight: countTargets(b.labels.i) };
     };
     let validation: MicroBatch[] | null = null;
@@ -106,7 +109,7 @@ export function textTask(o: TextTaskOptions): TaskFactory {
       ...(o.kind === 'masked-lm' ? { specialIds: [...specialIds(o.tokenizer)] } : {}),
       next: () => toMicro(stream.nextBatch(), maskRng, 'dynamic'),
       position: (): TextPosition => ({ stream: stream.position(), maskRng: maskRng.state() }),
-      validation: () => (validation ??= kept(textValidation(o, (ws) => toMicro(ws, maskRng, 'static')))),
+      validation: () => (validation ??= kept(textValidation(o, (ws) => toMicro(ws, maskRng, 'static', o.validationSeed ?? o.seed)))),
       close: () => stream.close(),
     };
   };
