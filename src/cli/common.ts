@@ -12,7 +12,7 @@ export class UsageError extends Error {
 }
 
 /** Error classes (by name) that mean the user's input is wrong: exit code 2, not 1. */
-const USAGE_ERRORS = new Set(['UsageError', 'SpecError', 'ExperimentError', 'ConfigError', 'GrowError', 'CheckpointError']);
+const USAGE_ERRORS = new Set(['UsageError', 'SpecError', 'ExperimentError', 'ConfigError', 'GrowError', 'CheckpointError', 'DataError']);
 
 /** Filesystem failures that mean the user pointed at a place we cannot use, with what to change. */
 const FS_REASONS: Record<string, string> = {

@@ -7,7 +7,8 @@
 // `--to bert-12L-768H` works for any small BERT. A config.json is taken as it is. --layers,
 // --hidden, --heads and --ffn then override single sizes. Methods that learn (ligo) train on the
 // large model's own loss: text from --data (tokenised with the small checkpoint's tokenizer.json,
-// shards cached in OUT/token-cache), images from MNIST / Fashion-MNIST; a progress bar shows
+// shards cached in OUT/token-cache; your own files, as `ligo train --data PATH` reads them, in
+// the shared token cache), images from MNIST / Fashion-MNIST; a progress bar shows
 // their steps (the progress display of every long command). A target no larger than the small
 // model is refused; a failed growth leaves no --out directory behind. `ligo grow --method NAME
 // --help` adds that method's options (defaults and meaning) to the help. The summary goes to
@@ -15,15 +16,16 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { UsageError, expectDirectory, guarded, intAtLeast, removeIfFailed } from './common.ts';
 import { methodHelp } from './catalog.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { dataNames, textDataNames, imageDataNames, type DataName } from '../train/data-names.ts';
+import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
 import type { GrowContext, GrowMethod } from '../grow/index.ts';
 
-interface GrowOptions {
+interface GrowOptions extends OwnDataFlags {
   from: string;
   to?: string;
   method: string;
@@ -34,7 +36,7 @@ interface GrowOptions {
   heads?: number;
   ffn?: number;
   option?: string[];
-  data?: DataName;
+  data?: DataName | string[];
   batchSize: number;
   seqLen: number;
 }
@@ -44,6 +46,7 @@ Examples (runs/bert-mini: \`ligo train --config bert-4L-256H --data sotu --out r
   ligo grow --from runs/bert-mini --method stackbert --layers 8 --out grown/bert-stack
   ligo grow --from runs/bert-mini --to bert-6L-512H --method lemon --out grown/bert-lemon
   ligo grow --from runs/bert-mini --method ligo --layers 8 --data sotu --option steps=100 --option mode=full --out grown/bert-ligo
+  ligo grow --from runs/own --method ligo --layers 4 --data corpus.jsonl --option steps=100 --out grown/own-ligo      # on your own data (runs/own: \`ligo train --help\`)
   ligo grow --from runs/bert-mini --method mslt --layers 8 --option freezeSteps=500 --out grown/bert-mslt
   ligo grow --method ligo --help      (LiGO's options; \`ligo methods\` lists every method's)`;
 
@@ -65,10 +68,11 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
     .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
     .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
-    .addOption(new Option('--data <name>', 'data for methods that learn (ligo)').choices(dataNames))
+    .option('--data <name|path...>', `data for methods that learn (ligo): ${dataNames.join(', ')}, or your own files, directories or globs (as \`ligo train --data\`)`, dataValues(dataNames))
     .option('--batch-size <n>', "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", intAtLeast(1), 64)
     .option('--seq-len <n>', "tokens per text example for methods that learn (LiGO's seqLen option cuts them shorter)", intAtLeast(2), 128)
     .addHelpText('after', method ? `${EXAMPLE}\n\n${methodHelp(method)}` : EXAMPLE);
+  dataOptions(cmd, false);
   guarded(cmd, runGrow);
 }
 
@@ -108,19 +112,21 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
 
 /** ctx.batches for the large model's own loss, and the data they come from. */
 async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null): Promise<NonNullable<GrowContext['batches']>> {
-  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} for text; ${imageDataNames.join(', ')} for images)`);
+  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} or your own files for text; ${imageDataNames.join(', ')} for images)`);
+  const data = ownCorpusOf(o.data, o) ?? (o.data as DataName);
   const lib = await import('../train/index.ts');
   const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: 1 };
   let factory;
   try {
-    lib.checkDataFits(large, o.data, o.seqLen);
-    if (lib.isImageData(o.data)) factory = lib.imageDataTask(o.data, shape);
+    lib.checkDataFits(large, data, o.seqLen);
+    if (lib.isImageData(data)) factory = lib.imageDataTask(data, shape);
     else {
-      if (tokenizerJson === null) throw new UsageError(`--data ${o.data} is text, but ${o.from} has no tokenizer.json to tokenise it with`);
+      if (tokenizerJson === null) throw new UsageError(`--data ${lib.dataLabel(data)} is text, but ${o.from} has no tokenizer.json to tokenise it with`);
       const { tokenizerFromJSON } = await import('../tokenize/index.ts');
       const tokenizer = tokenizerFromJSON(tokenizerJson, join(o.from, 'tokenizer.json'));
       lib.checkTokenizerFits(large, tokenizer);
-      factory = lib.corpusTask(large, o.data, tokenizer, o.out, shape);
+      const corpus = typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), shape);
+      factory = lib.corpusTask(large, corpus, tokenizer, o.out, shape);
     }
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
@@ -165,7 +171,7 @@ async function runGrow(o: GrowOptions): Promise<void> {
     throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
   grow.checkGrowable(smallConfig, large);
-  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${o.data}` : ''}`);
+  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${[o.data].flat().join(' ')}` : ''}`);
   const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
   const started = performance.now();
   const { result, tensors, written } = await removeIfFailed(o.out, () => false, async () => {

@@ -32,6 +32,13 @@
 // BERT/RoBERTa masked LM with at least 3 layers) map to TrainSpec.layerDrop and .tokenDrop;
 // a model they cannot apply to is a usage error before anything runs.
 //
+// `--data PATH` trains on the user's own files (src/data/files.ts: text, Markdown, JSON Lines,
+// Parquet, gzip; files, directories, globs, several of them): split by document, or
+// `--val-data PATH` for validation, tokenised once into the shared token cache (own-data.ts),
+// progress on stderr; Ctrl-C while it is tokenised stops with nothing cached (exit code 130).
+// `--tokenizer FILE` (any HuggingFace tokenizer.json of a supported kind, with a preset: the
+// config's vocab_size follows it) instead of training one.
+//
 // runTrainOptions is the whole command after flag parsing, for tests and scripts.
 
 import fs from 'node:fs';
@@ -47,16 +54,18 @@ import type { Tokenizer } from '../tokenize/index.ts';
 import type { KiSpec, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
 import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
-import { imageDataNames, trainDataNames, type TrainDataName } from '../train/data-names.ts';
+import { imageDataNames, trainDataNames, type TrainData, type TrainDataName } from '../train/data-names.ts';
+import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
 import { decayKinds } from '../train/schedule.ts';
 
 const RUN_FILE = 'run.json';
 
 /** The flags of `ligo train`, as run.json keeps them. */
-export interface TrainRunOptions {
+export interface TrainRunOptions extends OwnDataFlags {
   config?: string;
   from?: string;
-  data?: TrainDataName;
+  /** A dataset name, or the user's files (own data). */
+  data?: TrainDataName | string[];
   steps: number;
   batchSize: number;
   seqLen: number;
@@ -80,6 +89,8 @@ export interface TrainRunOptions {
   layerDropGamma?: number;
   /** Token dropping's keep ratio. */
   tokenDrop?: number;
+  /** A tokenizer.json to use instead of training one. */
+  tokenizer?: string;
 }
 
 /** The defaults of the optional flags (the budget's are TrainingBudget's). */
@@ -123,6 +134,9 @@ Examples:
   ligo train --config bert-4L-256H --data sotu --out runs/bert-mini --steps 2000 --batch-size 32 --seq-len 128 --lr 2e-4 --warmup 100
   ligo train --from runs/bert-mini --data sotu --out runs/bert-more --steps 500
   ligo train --config vit-tiny --data mnist --out runs/vit --steps 1000 --batch-size 64
+  ligo train --config bert-tiny --data corpus.jsonl --out runs/own --steps 1000 --seq-len 128      # your own data (also .txt, .md, .parquet, .gz, directories, globs)
+  ligo train --config gpt2-tiny --data shards/*.parquet --text-field content --val-data val.jsonl.gz --out runs/own-gpt2 --steps 1000
+  ligo train --config bert-tiny --data books --tokenizer runs/own/tokenizer.json --out runs/own-books --steps 1000
   ligo train --from grown/bert-stack --data sotu --out runs/bert-stack-train --steps 1000      # a grown model (ligo grow), with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
   ligo train --from runs/bert-mini --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
@@ -135,7 +149,7 @@ export function registerTrain(program: Command): void {
     .description('train a model (masked LM, causal LM, image classification, or fine-tune on Brown genres); resumes automatically when RUN_DIR holds a checkpoint')
     .option('--config <preset|file>', 'model preset name (`ligo presets` lists them) or a HuggingFace config.json')
     .option('--from <dir>', 'start from a checkpoint directory (model.safetensors + config.json [+ tokenizer.json] [+ grow.json]) or a run directory')
-    .addOption(new Option('--data <name>', 'training data (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification)').choices(trainDataNames))
+    .option('--data <name|path...>', `training data: ${trainDataNames.join(', ')} (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification), or your own files, directories or globs (.txt .md .jsonl .json .parquet, .gz)`, dataValues(trainDataNames))
     .requiredOption('--out <dir>', 'run directory (checkpoints, train.jsonl log, tokenizer)')
     .option('--steps <n>', 'optimizer updates', intAtLeast(1), D.steps)
     .option('--batch-size <n>', 'examples per micro-batch', intAtLeast(1), D.batchSize)
@@ -158,14 +172,17 @@ export function registerTrain(program: Command): void {
     .option('--layer-drop-theta <x>', `keep probability the deepest layer falls to (theta-bar; default ${LAYER_DROP_DEFAULTS.thetaBar})`, numberIn(0, 1, true))
     .option('--layer-drop-gamma <x>', `how fast per update the keep probabilities fall (default ${LAYER_DROP_DEFAULTS.gamma}; larger for short runs)`, numberIn(0, 1, true))
     .option('--token-drop <keep-ratio>', "token dropping (BERT/RoBERTa masked LM, 3 layers or more): the share of each sequence's tokens the middle layers process (the paper: 0.5)", numberIn(0, 1, true))
+    .option('--tokenizer <file>', 'a HuggingFace tokenizer.json to use instead of training one (with a preset, vocab_size follows it)')
     .option('--allow-change', 'resume with flags that differ from the run\'s saved ones (other than --steps and the cadence flags)')
     .addHelpText('after', EXAMPLE);
+  dataOptions(cmd, true);
   guarded(cmd, (_opts: unknown, command: Command) => runTrain(command));
 }
 
 /** Flags that may differ on a resume without --allow-change: more steps, and when to log, validate and save. */
-const FREE_ON_RESUME = new Set(['steps', 'evalEvery', 'saveEvery', 'logEvery', 'allowChange']);
+const FREE_ON_RESUME = new Set(['steps', 'evalEvery', 'saveEvery', 'logEvery', 'allowChange', 'cacheDir']);
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
 
 /**
  * The run's flags: run.json's, with the flags given on this command line. The model and data
@@ -181,11 +198,11 @@ function mergeWithSaved(command: Command, runDir: string, resuming: boolean, std
   for (const [k, v] of Object.entries(given)) {
     if (command.getOptionValueSource(k) !== 'cli' || k === 'allowChange') continue;
     const was = (saved as unknown as Record<string, unknown>)[k];
-    if ((k === 'config' || k === 'from' || k === 'data') && was !== v) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
-    if (resuming && !FREE_ON_RESUME.has(k) && was !== v && !given.allowChange) {
+    if ((k === 'config' || k === 'from' || k === 'data') && differs(was, v)) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
+    if (resuming && !FREE_ON_RESUME.has(k) && differs(was, v) && !given.allowChange) {
       throw new UsageError(`${runDir} was started with ${flagName(k)} ${was ?? '(not set)'}, not ${v === true ? '(set)' : v}: resuming with a different ${flagName(k)} changes the run; add --allow-change to resume anyway, or use another --out`);
     }
-    if (resuming && was !== v) changed.push(`${flagName(k)} ${was ?? '(not set)'} -> ${v === true ? '(set)' : v}`);
+    if (resuming && differs(was, v)) changed.push(`${flagName(k)} ${was ?? '(not set)'} -> ${v === true ? '(set)' : v}`);
     merged[k] = v;
   }
   if (changed.length > 0) stderr.write(`${runDir}: resuming with ${changed.join(', ')}\n`);
@@ -195,7 +212,8 @@ function mergeWithSaved(command: Command, runDir: string, resuming: boolean, std
 function checkCombination(o: TrainRunOptions): void {
   if (o.config && o.from) throw new UsageError('give either --config or --from, not both');
   if (!o.config && !o.from) throw new UsageError('--config or --from is required (the run directory holds no run to resume)');
-  if (!o.data) throw new UsageError(`--data is required (${trainDataNames.join(', ')})`);
+  if (!o.data) throw new UsageError(`--data is required (${trainDataNames.join(', ')}, or your own files)`);
+  ownCorpusOf(o.data, o);
   if (o.kiSteps !== undefined && !o.kiTeacher) throw new UsageError('--ki-steps needs --ki-teacher');
   if ((o.layerDropTheta !== undefined || o.layerDropGamma !== undefined) && !o.layerDrop) throw new UsageError('--layer-drop-theta and --layer-drop-gamma need --layer-drop');
   const problem = budgetProblem({ steps: o.steps, warmupSteps: o.warmup }, { steps: '--steps', warmupSteps: '--warmup' });
@@ -223,11 +241,11 @@ async function loadModelDir(dir: string): Promise<ModelDir> {
 }
 
 /** A preset (adapted to image data) or a config.json file. */
-async function presetOrFile(name: string, data: TrainDataName): Promise<{ config: ModelConfig; isPreset: boolean }> {
+async function presetOrFile(name: string, data: TrainData): Promise<{ config: ModelConfig; isPreset: boolean }> {
   const { configFromJSON, preset, presetNames } = await import('../models/index.ts');
   if (presetNames.includes(name)) {
     const base = preset(name);
-    const image = (imageDataNames as readonly string[]).includes(data);
+    const image = (imageDataNames as readonly unknown[]).includes(data);
     const config = image && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
     return { config, isPreset: true };
   }
@@ -260,6 +278,11 @@ async function runTrain(command: Command): Promise<void> {
     const r = await runTrainOptions(mergeWithSaved(command, runDir, fs.existsSync(runDir) && latestCheckpointDir(runDir) !== null), runDir, { stop: interrupt.signal });
     const signal = interrupt.received();
     if (r.interrupted && signal) process.exitCode = signalExitCode(signal);
+  } catch (e) {
+    const signal = interrupt.received();
+    if (!signal || e !== interrupt.signal.reason) throw e;
+    process.stderr.write(`stopped while preparing the data (nothing was cached); run the same command again to start over\n`);
+    process.exitCode = signalExitCode(signal);
   } finally {
     interrupt.dispose();
   }
@@ -297,7 +320,7 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${
 
 async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
   const { stderr } = io;
-  const data = o.data!;
+  const data: TrainData = ownCorpusOf(o.data!, o) ?? (o.data as TrainDataName);
   const start = o.from ? await loadModelDir(o.from) : null;
   const chosen = start ? { config: start.config, isPreset: false } : await presetOrFile(o.config!, data);
   let config = chosen.config;
@@ -317,10 +340,15 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   if (lib.isImageData(data)) {
     task = lib.imageDataTask(data, shape);
   } else {
-    tokenizer = lib.runTokenizer(config, lib.corpusOf(data), runDir, start?.tokenizer ?? null, (line) => stderr.write(`${line}\n`));
+    const note = (line: string) => stderr.write(`${line}\n`);
+    if (o.tokenizer && start?.tokenizer) throw new UsageError(`--from ${o.from} brings its own tokenizer.json: leave out --tokenizer`);
+    const given = o.tokenizer && !fs.existsSync(join(runDir, 'tokenizer.json')) ? await tokenizerFile(o.tokenizer) : (start?.tokenizer ?? null);
+    tokenizer = typeof data === 'string' ? lib.runTokenizer(config, lib.corpusOf(data), runDir, given, note) : await lib.ownDataTokenizer(config, data, runDir, given, note);
     if (chosen.isPreset) config = withTokenizerEos(config, tokenizer);
+    if (chosen.isPreset && o.tokenizer) config = { ...config, vocab_size: tokenizer.vocabSize } as ModelConfig;
     usage(() => lib.checkTokenizerFits(config, tokenizer!));
-    task = lib.isClassificationData(data) ? lib.brownGenreTask(tokenizer, shape) : lib.corpusTask(config, data, tokenizer, runDir, shape, (line) => stderr.write(`${line}\n`));
+    if (lib.isClassificationData(data)) task = lib.brownGenreTask(tokenizer, shape);
+    else task = lib.corpusTask(config, typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), o, { stream: stderr, signal: io.stop }), tokenizer, runDir, shape, note);
   }
   let growSchedule: GrowSchedule | null = null;
   if (start?.growSchedule) {
@@ -330,7 +358,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   }
   writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(o, null, 1)}\n`);
   const initialParams = start && !resuming ? await startingParams(config, start, o.seed, stderr) : null;
-  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${data}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}\n`);
+  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${lib.dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}\n`);
   const progress = lib.consoleProgress({ logEvery: o.logEvery, stream: stderr });
   const spec: TrainSpec = {
     runDir,
@@ -365,6 +393,12 @@ async function modelLine(config: ModelConfig, from: string | null): Promise<stri
   const d = dims(config);
   const parameters = specEntries(modelFor(config).paramSpec(config)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
   return `training ${config.architectures[0] ?? config.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${plural(parameters, 'parameter')}) ${from ? `from ${from}` : 'from scratch'}`;
+}
+
+/** A tokenizer.json given with --tokenizer, checked (a file it cannot read is the user's to fix). */
+async function tokenizerFile(path: string): Promise<unknown> {
+  const { loadTokenizer } = await import('../tokenize/index.ts');
+  return usage(() => loadTokenizer(path)).toJSON();
 }
 
 /** HF module names of some keys, for one-line messages: 'cls.predictions.transform.dense, ...'. */

@@ -6,8 +6,14 @@
 // interrupted build leaves no manifest and is simply rebuilt. Each document's tokens are
 // followed by the tokenizer's separator (sep, else eos); shards split the concatenated
 // sequence at fixed token counts, regardless of document boundaries.
+//
+// ShardBuilder is the streaming half: documents are added one at a time (a long one is encoded
+// in pieces cut at line breaks, so memory stays bounded), and finish() writes the manifest. The
+// built-in corpora go through buildTokenShards; a user's files (own-corpus.ts) through the
+// builder directly, keyed by their content.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -66,39 +72,97 @@ export function separatorId(tokenizer: Tokenizer): number {
 }
 
 export function buildTokenShards(docs: readonly { id: string; text: string }[], tokenizer: Tokenizer, cacheDir: string, opts: { shardTokens?: number } = {}): TokenShards {
-  const shardTokens = opts.shardTokens ?? 1 << 22;
-  if (!Number.isInteger(shardTokens) || shardTokens < 1) throw new RangeError(`buildTokenShards: shardTokens must be a positive integer, got ${shardTokens}`);
-  const tokenizerFp = tokenizerFingerprint(tokenizer);
+  const shardTokens = opts.shardTokens ?? DEFAULT_SHARD_TOKENS;
   const contentHash = documentsHash(docs);
-  const key = createHash('sha256').update(JSON.stringify({ FORMAT, tokenizerFp, contentHash, shardTokens })).digest('hex');
+  const key = shardKey(tokenizer, contentHash, shardTokens);
   const dir = join(cacheDir, key.slice(0, 16));
-  const cached = readValidManifest(dir, key);
-  if (cached) return { dir, manifest: cached, reused: true };
+  const cached = findTokenShards(dir, key);
+  if (cached) return cached;
+  const builder = new ShardBuilder(dir, tokenizer, { key, contentHash, shardTokens });
+  for (const d of docs) builder.add(d.text);
+  return { dir, manifest: builder.finish(), reused: false };
+}
 
-  fs.mkdirSync(dir, { recursive: true });
-  const dtype: ShardDType = tokenizer.vocabSize <= 65535 ? 'uint16' : 'int32';
-  const writer = new ShardWriter(dir, dtype, shardTokens, tokenizer.vocabSize);
-  const sep = separatorId(tokenizer);
-  for (const d of docs) {
-    writer.push(tokenizer.encode(d.text));
-    writer.push([sep]);
+export const DEFAULT_SHARD_TOKENS = 1 << 22;
+
+/** The cache key of a content hash tokenised by `tokenizer` into shards of shardTokens. */
+export function shardKey(tokenizer: Tokenizer, contentHash: string, shardTokens: number): string {
+  if (!Number.isInteger(shardTokens) || shardTokens < 1) throw new RangeError(`token shards: shardTokens must be a positive integer, got ${shardTokens}`);
+  return createHash('sha256').update(JSON.stringify({ FORMAT, tokenizerFp: tokenizerFingerprint(tokenizer), contentHash, shardTokens })).digest('hex');
+}
+
+/** The complete cache in dir built under key (reused: true), or null. */
+export function findTokenShards(dir: string, key: string): TokenShards | null {
+  const manifest = readValidManifest(dir, key);
+  return manifest ? { dir, manifest, reused: true } : null;
+}
+
+/** Characters of a document encoded at once; a longer one is cut at a line break (or here). */
+const PIECE_CHARS = 1 << 20;
+
+/** Tokenises documents one at a time into dir's shard files; finish() writes the manifest, last. */
+export class ShardBuilder {
+  private readonly writer: ShardWriter;
+  private readonly sep: number;
+  private docs = 0;
+  private tokens = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly tokenizer: Tokenizer,
+    private readonly meta: { key: string; contentHash: string; shardTokens: number },
+  ) {
+    this.sep = separatorId(tokenizer);
+    fs.mkdirSync(dir, { recursive: true });
+    const dtype: ShardDType = tokenizer.vocabSize <= 65535 ? 'uint16' : 'int32';
+    this.writer = new ShardWriter(dir, dtype, meta.shardTokens, tokenizer.vocabSize);
   }
-  const shards = writer.finish();
-  const manifest: ShardManifest = {
-    format: FORMAT,
-    key,
-    tokenizerFingerprint: tokenizerFp,
-    contentHash,
-    vocabSize: tokenizer.vocabSize,
-    separatorId: sep,
-    dtype,
-    shardTokens,
-    docCount: docs.length,
-    tokenCount: shards.reduce((a, s) => a + s.tokens, 0),
-    shards,
-  };
-  writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
-  return { dir, manifest, reused: false };
+
+  /** Tokens written so far, separators included. */
+  get tokenCount(): number {
+    return this.tokens;
+  }
+
+  get docCount(): number {
+    return this.docs;
+  }
+
+  /** Appends a document's tokens and the separator. */
+  add(text: string): void {
+    for (let at = 0; at < text.length; ) {
+      const end = pieceEnd(text, at);
+      this.tokens += this.writer.push(this.tokenizer.encode(text.slice(at, end)));
+      at = end;
+    }
+    this.tokens += this.writer.push([this.sep]);
+    this.docs++;
+  }
+
+  finish(): ShardManifest {
+    const shards = this.writer.finish();
+    const manifest: ShardManifest = {
+      format: FORMAT,
+      key: this.meta.key,
+      tokenizerFingerprint: tokenizerFingerprint(this.tokenizer),
+      contentHash: this.meta.contentHash,
+      vocabSize: this.tokenizer.vocabSize,
+      separatorId: this.sep,
+      dtype: this.writer.dtype,
+      shardTokens: this.meta.shardTokens,
+      docCount: this.docs,
+      tokenCount: this.tokens,
+      shards,
+    };
+    writeFileAtomic(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    return manifest;
+  }
+}
+
+/** Where the piece of text starting at `at` ends: PIECE_CHARS on, moved back to just after a line break when there is one. */
+function pieceEnd(text: string, at: number): number {
+  if (text.length - at <= PIECE_CHARS) return text.length;
+  const nl = text.lastIndexOf('\n', at + PIECE_CHARS);
+  return nl > at ? nl + 1 : at + PIECE_CHARS;
 }
 
 /** The manifest in dir if it matches key and every shard file has its expected size; else null. */
@@ -119,28 +183,27 @@ function readValidManifest(dir: string, key: string): ShardManifest | null {
 
 /** Accumulates token ids and writes a shard file each time shardTokens have been collected. */
 class ShardWriter {
-  private readonly buf: Buffer;
+  private readonly ids: Uint16Array | Int32Array;
   private fill = 0;
   private readonly shards: { file: string; tokens: number }[] = [];
-  private readonly width: number;
 
   constructor(
     private readonly dir: string,
-    private readonly dtype: ShardDType,
+    readonly dtype: ShardDType,
     private readonly shardTokens: number,
     private readonly vocabSize: number,
   ) {
-    this.width = bytesPerToken(dtype);
-    this.buf = Buffer.alloc(shardTokens * this.width);
+    this.ids = dtype === 'uint16' ? new Uint16Array(shardTokens) : new Int32Array(shardTokens);
   }
 
-  push(ids: readonly number[]): void {
+  /** Appends ids; returns how many. */
+  push(ids: readonly number[]): number {
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`tokenizer produced id ${id}, outside its vocabulary of ${this.vocabSize}`);
-      if (this.dtype === 'uint16') this.buf.writeUInt16LE(id, this.fill * 2);
-      else this.buf.writeInt32LE(id, this.fill * 4);
+      this.ids[this.fill] = id;
       if (++this.fill === this.shardTokens) this.flush();
     }
+    return ids.length;
   }
 
   finish(): { file: string; tokens: number }[] {
@@ -150,7 +213,9 @@ class ShardWriter {
 
   private flush(): void {
     const file = `shard-${String(this.shards.length).padStart(5, '0')}.bin`;
-    writeFileAtomic(join(this.dir, file), this.buf.subarray(0, this.fill * this.width));
+    const bytes = Buffer.from(this.ids.buffer, 0, this.fill * this.ids.BYTES_PER_ELEMENT);
+    if (os.endianness() === 'BE') void (this.dtype === 'uint16' ? bytes.swap16() : bytes.swap32()); // the files are little-endian
+    writeFileAtomic(join(this.dir, file), bytes);
     this.shards.push({ file, tokens: this.fill });
     this.fill = 0;
   }

@@ -1,7 +1,9 @@
 // The names of the datasets runs train on, in a module light enough for the command line to
-// build its choices from (setup.ts prepares the data itself).
+// build its choices from (setup.ts prepares the data itself), and the type of what runs train on:
+// one of them, or the user's own files.
 
 import type { CorpusName, ImageDatasetName } from '../data/index.ts';
+import { corpusLabel, type OwnCorpus } from '../data/own-corpus.ts';
 
 export type ClassificationDataName = 'brown-genre';
 export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];
@@ -14,3 +16,8 @@ export type TrainDataName = DataName | ClassificationDataName;
 /** `ligo grow --data`'s choices and `ligo train --data`'s. */
 export const dataNames: readonly DataName[] = [...textDataNames, ...imageDataNames];
 export const trainDataNames: readonly TrainDataName[] = [...dataNames, ...classificationDataNames];
+/** What a run trains on: a built-in dataset, or the user's own files (`--data PATH`). */
+export type TrainData = TrainDataName | OwnCorpus;
+export const isDataName = (v: string): v is TrainDataName => (trainDataNames as readonly string[]).includes(v);
+/** The data as the user named it, for messages. */
+export const dataLabel = (d: TrainData): string => (typeof d === 'string' ? d : corpusLabel(d));

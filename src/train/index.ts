@@ -15,6 +15,7 @@ export * from './log.ts';
 export * from './progress.ts';
 export * from './data-names.ts';
 export * from './setup.ts';
+export * from './own-data.ts';
 export * from './grow-schedule.ts';
 export * from './budget.ts';
 export * from './loop.ts';

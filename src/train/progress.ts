@@ -32,12 +32,14 @@ class Pace {
   constructor(
     private readonly startStep: number,
     private readonly totalSteps: number,
+    private readonly unit: string | null = null,
   ) {}
   private seconds = () => (performance.now() - this.t0) / 1000;
   rate(step: number): string {
     const done = step - this.startStep;
     if (done <= 0) return '-';
     const perStep = this.seconds() / done;
+    if (this.unit) return `${(1 / perStep).toFixed(1)} ${this.unit}/s`;
     return perStep >= 1 ? `${perStep.toFixed(1)} s/step` : `${(1 / perStep).toFixed(1)} steps/s`;
   }
   eta(step: number): string {
@@ -56,7 +58,8 @@ export interface StepDisplay {
   stop(): void;
 }
 
-export function stepDisplay(opts: { label: string; logEvery: number; stream?: NodeJS.WriteStream }): StepDisplay {
+/** `unit` (e.g. 'MB') counts what the steps are, for the rate: '12.5 MB/s' instead of steps per second. */
+export function stepDisplay(opts: { label: string; logEvery: number; stream?: NodeJS.WriteStream; unit?: string }): StepDisplay {
   const stream = opts.stream ?? process.stderr;
   let pace = new Pace(0, 0);
   let total = 0;
@@ -68,7 +71,7 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
     return {
       start: (t, at) => {
         total = t;
-        pace = new Pace(at, t);
+        pace = new Pace(at, t, opts.unit);
         last = { step: at, metrics: '-' };
         bar.start(t, at, { metrics: '-', rate: '-', eta: '?' });
         running = true;
@@ -94,7 +97,7 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
   return {
     start: (t, at) => {
       total = t;
-      pace = new Pace(at, t);
+      pace = new Pace(at, t, opts.unit);
     },
     update: (step, metrics) => {
       if (step % opts.logEvery !== 0 && step !== total) return;

@@ -16,15 +16,15 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { bertHead, labelNames, sequenceClassificationConfig, type BertConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
-import { BROWN_GENRES, brownGenreDataset, buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
+import { BROWN_GENRES, brownGenreDataset, buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
 import { GPT2_SPECIALS, ROBERTA_SPECIALS, loadTokenizer, saveTokenizer, tokenizerFromJSON, trainByteLevelBPE, trainWordPiece, type Tokenizer } from '../tokenize/index.ts';
 import { imageTask, sequenceClassificationTask, textTask, type TaskFactory } from './tasks.ts';
-import { classificationDataNames, imageDataNames, textDataNames, type ClassificationDataName, type TrainDataName } from './data-names.ts';
+import { classificationDataNames, dataLabel, imageDataNames, textDataNames, type ClassificationDataName, type TrainData } from './data-names.ts';
 
 const isImageModel = (c: ModelConfig): c is ViTConfig => c.model_type === 'vit' || c.model_type === 'deit';
 const isBertModel = (c: ModelConfig): c is BertConfig => c.model_type === 'bert' || c.model_type === 'roberta';
-export const isImageData = (d: TrainDataName): d is ImageDatasetName => (imageDataNames as readonly string[]).includes(d);
-export const isClassificationData = (d: TrainDataName): d is ClassificationDataName => (classificationDataNames as readonly string[]).includes(d);
+export const isImageData = (d: TrainData): d is ImageDatasetName => (imageDataNames as readonly unknown[]).includes(d);
+export const isClassificationData = (d: TrainData): d is ClassificationDataName => (classificationDataNames as readonly unknown[]).includes(d);
 
 /** The corpus a text dataset's tokenizer and documents come from. */
 export const corpusOf = (d: CorpusName | ClassificationDataName): CorpusName => (d === 'brown-genre' ? 'brown' : d);
@@ -63,15 +63,15 @@ export interface BatchShape {
 }
 
 /** Throws a one-line error when the data cannot feed the model (wrong modality, too-long sequences). */
-export function checkDataFits(config: ModelConfig, data: TrainDataName, seqLen: number): void {
+export function checkDataFits(config: ModelConfig, data: TrainData, seqLen: number): void {
   if (isClassificationData(data) && !(isBertModel(config) && bertHead(config) === 'sequence-classification')) {
     throw new Error(`--data ${data} needs a BERT or RoBERTa sequence-classification config (see classificationConfigFor), but the model is ${config.model_type} ${config.architectures?.[0] ?? ''}`.trimEnd());
   }
   if (!isClassificationData(data) && isBertModel(config) && bertHead(config) === 'sequence-classification') {
-    throw new Error(`the model is a ${config.architectures[0]}; --data ${data} trains a masked LM: use --data ${classificationDataNames.join(' or ')}, or start from a masked-LM checkpoint`);
+    throw new Error(`the model is a ${config.architectures[0]}; --data ${dataLabel(data)} trains a masked LM: use --data ${classificationDataNames.join(' or ')}, or start from a masked-LM checkpoint`);
   }
   if (isImageModel(config) !== isImageData(data)) {
-    throw new Error(`--data ${data} is ${isImageData(data) ? 'an image' : 'a text'} dataset but the model is ${config.model_type}: use ${isImageModel(config) ? imageDataNames.join(' or ') : textDataNames.join(', ')}`);
+    throw new Error(`--data ${dataLabel(data)} is ${isImageData(data) ? 'an image' : 'a text'} dataset but the model is ${config.model_type}: use ${isImageModel(config) ? imageDataNames.join(' or ') : textDataNames.join(', ')}`);
   }
   if (isImageModel(config)) {
     if (config.image_size !== 28 || config.num_channels !== 1 || config.num_labels !== 10) throw new Error(`${data} images are 28x28x1 with 10 labels, but the config has image_size ${config.image_size}, num_channels ${config.num_channels}, num_labels ${config.num_labels}`);
@@ -83,17 +83,29 @@ export function checkDataFits(config: ModelConfig, data: TrainDataName, seqLen: 
 
 /** The run's tokenizer (see the header), saved as RUN_DIR/tokenizer.json. */
 export function runTokenizer(config: ModelConfig, data: CorpusName, runDir: string, fromTokenizer: unknown | null, note: (line: string) => void = () => {}): Tokenizer {
+  return keptTokenizer(runDir, fromTokenizer) ?? trainRunTokenizer(config, `${data}'s training split`, splitDocuments(loadCorpus(data)).train.map((d) => d.text), runDir, note);
+}
+
+/** RUN_DIR/tokenizer.json, or the given (starting checkpoint's) one saved there; null when the run must train one. */
+export function keptTokenizer(runDir: string, fromTokenizer: unknown | null): Tokenizer | null {
   const path = join(runDir, 'tokenizer.json');
   if (fs.existsSync(path)) return loadTokenizer(path);
-  if (fromTokenizer === null) note(`training a ${config.model_type === 'bert' ? 'WordPiece' : 'byte-level BPE'} tokenizer (vocabulary ${'vocab_size' in config ? config.vocab_size : '?'}) on ${data}'s training split (once; saved as ${path})`);
-  const tokenizer = fromTokenizer !== null ? tokenizerFromJSON(fromTokenizer, 'the starting checkpoint tokenizer.json') : trainTokenizer(config, data);
+  return fromTokenizer === null ? null : savedTokenizer(runDir, tokenizerFromJSON(fromTokenizer, 'the starting checkpoint tokenizer.json'));
+}
+
+/** A tokenizer for the config trained on `texts` (described by `what` in the note), saved as RUN_DIR/tokenizer.json. */
+export function trainRunTokenizer(config: ModelConfig, what: string, texts: readonly string[], runDir: string, note: (line: string) => void = () => {}): Tokenizer {
+  note(`training a ${config.model_type === 'bert' ? 'WordPiece' : 'byte-level BPE'} tokenizer (vocabulary ${'vocab_size' in config ? config.vocab_size : '?'}) on ${what} (once; saved as ${join(runDir, 'tokenizer.json')})`);
+  return savedTokenizer(runDir, trainTokenizer(config, texts));
+}
+
+function savedTokenizer(runDir: string, tokenizer: Tokenizer): Tokenizer {
   fs.mkdirSync(runDir, { recursive: true });
-  saveTokenizer(path, tokenizer);
+  saveTokenizer(join(runDir, 'tokenizer.json'), tokenizer);
   return tokenizer;
 }
 
-function trainTokenizer(config: ModelConfig, data: CorpusName): Tokenizer {
-  const texts = splitDocuments(loadCorpus(data)).train.map((d) => d.text);
+function trainTokenizer(config: ModelConfig, texts: readonly string[]): Tokenizer {
   switch (config.model_type) {
     case 'bert':
       return trainWordPiece(texts, { vocabSize: config.vocab_size });
@@ -114,18 +126,21 @@ export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): v
   if (config.model_type === 'roberta' && tokenizer.special.pad !== config.pad_token_id) throw new Error(`roberta: the tokenizer's pad id ${tokenizer.special.pad} differs from the config's pad_token_id ${config.pad_token_id}`);
 }
 
-/** The task for a text corpus: masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
-export function corpusTask(config: ModelConfig, data: CorpusName, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}): TaskFactory {
-  const split = splitDocuments(loadCorpus(data));
-  const cache = join(runDir, 'token-cache');
-  if (!fs.existsSync(cache)) note(`tokenising ${data} (${split.train.length + split.validation.length} documents; cached in ${cache})`);
+/** The task for a text corpus (a built-in one, tokenised into RUN_DIR/token-cache, or a user's, prepared): masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
+export function corpusTask(config: ModelConfig, data: CorpusName | PreparedCorpus, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}): TaskFactory {
   return textTask({
     kind: config.model_type === 'gpt2' ? 'causal-lm' : 'masked-lm',
-    train: buildTokenShards(split.train, tokenizer, cache),
-    validation: buildTokenShards(split.validation, tokenizer, cache),
+    ...(typeof data === 'string' ? builtInShards(data, tokenizer, runDir, note) : { train: data.train, validation: data.validation }),
     tokenizer,
     ...shape,
   });
+}
+
+function builtInShards(data: CorpusName, tokenizer: Tokenizer, runDir: string, note: (line: string) => void): { train: TokenShards; validation: TokenShards } {
+  const split = splitDocuments(loadCorpus(data));
+  const cache = join(runDir, 'token-cache');
+  if (!fs.existsSync(cache)) note(`tokenising ${data} (${split.train.length + split.validation.length} documents; cached in ${cache})`);
+  return { train: buildTokenShards(split.train, tokenizer, cache), validation: buildTokenShards(split.validation, tokenizer, cache) };
 }
 
 /** The task for MNIST or Fashion-MNIST: training split to train, test split to validate. */
