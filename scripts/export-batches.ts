@@ -23,7 +23,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as T from '../src/tensor/index.ts';
-import { configFromJSON, modelFor, type ModelConfig, type TextBatch } from '../src/models/index.ts';
+import { configFromJSON, isCausalLm, modelFor, type ModelConfig, type TextBatch } from '../src/models/index.ts';
 import { adamwDefaults, corpusOf, corpusTask, evaluate, isClassificationData, isImageData, loadLatestTrainCheckpoint, resolveCheckpointDir, runTokenizer, train, type MicroBatch, type TrainDataName } from '../src/train/index.ts';
 import type { TrainRunOptions } from '../src/cli/train.ts';
 import { loadGrowSchedule } from '../src/grow/record.ts';
@@ -117,7 +117,7 @@ const exported = {
   checkpoint: ckpt.dir,
   step: ckpt.state.step,
   model_type: config.model_type,
-  task: config.model_type === 'gpt2' ? 'causal-lm' : 'masked-lm',
+  task: isCausalLm(config) ? 'causal-lm' : 'masked-lm',
   batch_size: run.batchSize * run.accum,
   seq_len: run.seqLen,
   backend: T.getBackend().name,

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Reference fixtures for src/models, from plain-PyTorch re-implementations of HuggingFace's
 BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
-RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification and
-DeiTForImageClassificationWithTeacher (transformers' modeling_bert/roberta/gpt2/vit/deit.py:
-same module names, so state_dict() gives HF's keys; same forward math). transformers itself is
-not installed here.
+RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification,
+DeiTForImageClassificationWithTeacher and LlamaForCausalLM (transformers'
+modeling_bert/roberta/gpt2/vit/deit/llama.py: same module names, so state_dict() gives HF's
+keys; same forward math, except that Llama's eager softmax runs in the model's dtype where HF
+upcasts it to float32, which changes nothing for a float32 model). transformers itself is not
+installed here.
 
   /usr/bin/python3 scripts/make_model_fixtures.py
       writes test/fixtures/models/<name>/{model.safetensors, config.json, inputs.json, logits.json}
-      for name in bert, roberta, gpt2, vit, deit, bert-cls, roberta-cls: tiny configs, seeded
+      for name in bert, roberta, gpt2, vit, deit, bert-cls, roberta-cls, llama (grouped-query
+      attention, untied lm_head), llama-tied (one key/value head, tied embeddings, q/k/v/o and
+      feed-forward biases, rope_theta 500000): tiny configs, seeded
       float32 weights, logits and loss computed in float64. model.safetensors holds what HF's
       save_pretrained would write (tied copies and non-persistent buffers left out). Each
       fixture has its own seeds, so adding one leaves the others' files unchanged.
@@ -509,6 +513,107 @@ class ImageClassifier(nn.Module):
     def loss(self, logits, inputs):
         return F.cross_entropy(logits, torch.tensor(inputs['labels']))
 
+# ---- Llama (modeling_llama.py) ------------------------------------------------------------------
+
+
+class LlamaRMSNorm(nn.Module):
+    def __init__(self, n, eps):
+        super().__init__()
+        self.weight, self.variance_epsilon = nn.Parameter(torch.ones(n)), eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon))
+
+
+def llama_rotary(c, T, dtype):
+    """LlamaRotaryEmbedding (default rope type): float32 angles, cos/sin cast to the model's dtype."""
+    D = c['head_dim']
+    inv_freq = 1.0 / (c['rope_theta'] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    freqs = (inv_freq[None, :, None] @ torch.arange(T).float()[None, None, :]).transpose(1, 2)[0]  # [T, D/2]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+def rotate_half(x):
+    x1, x2 = x[..., :x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        C, H, KV, D, b = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim'], c['attention_bias']
+        self.c = c
+        self.q_proj, self.k_proj, self.v_proj = nn.Linear(C, H * D, bias=b), nn.Linear(C, KV * D, bias=b), nn.Linear(C, KV * D, bias=b)
+        self.o_proj = nn.Linear(H * D, C, bias=b)
+
+    def forward(self, x, cos, sin, mask):
+        B, T, _ = x.shape
+        H, KV, D = self.c['num_attention_heads'], self.c['num_key_value_heads'], self.c['head_dim']
+        q = self.q_proj(x).view(B, T, H, D).transpose(1, 2)
+        k = self.k_proj(x).view(B, T, KV, D).transpose(1, 2)
+        v = self.v_proj(x).view(B, T, KV, D).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = (t[:, :, None].expand(B, KV, H // KV, T, D).reshape(B, H, T, D) for t in (k, v))  # repeat_kv
+        w = (q @ k.transpose(2, 3)) * D ** -0.5
+        causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        w = torch.where(causal, w, torch.full([], torch.finfo(w.dtype).min, dtype=w.dtype))
+        if mask is not None:
+            w = w + mask
+        return self.o_proj(merge(F.softmax(w, dim=-1) @ v))
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        C, I, b = c['hidden_size'], c['intermediate_size'], c['mlp_bias']
+        self.gate_proj, self.up_proj, self.down_proj = nn.Linear(C, I, bias=b), nn.Linear(C, I, bias=b), nn.Linear(I, C, bias=b)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaDecoderLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        C, eps = c['hidden_size'], c['rms_norm_eps']
+        self.self_attn, self.mlp = LlamaAttention(c), LlamaMLP(c)
+        self.input_layernorm, self.post_attention_layernorm = LlamaRMSNorm(C, eps), LlamaRMSNorm(C, eps)
+
+    def forward(self, x, cos, sin, mask):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(c['vocab_size'], c['hidden_size'], padding_idx=c.get('pad_token_id'))
+        self.layers = nn.ModuleList([LlamaDecoderLayer(c) for _ in range(c['num_hidden_layers'])])
+        self.norm = LlamaRMSNorm(c['hidden_size'], c['rms_norm_eps'])
+
+
+class LlamaForCausalLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.model = LlamaModel(c)
+        self.lm_head = nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
+        self.tied = ['lm_head.weight'] if c.get('tie_word_embeddings') else []
+        if self.tied:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, inputs):
+        ids = torch.tensor(inputs['input_ids'])
+        x = self.model.embed_tokens(ids)
+        cos, sin = llama_rotary(self.c, ids.shape[1], x.dtype)
+        mask = extended_mask(torch.tensor(inputs['attention_mask']), x.dtype) if 'attention_mask' in inputs else None
+        for layer in self.model.layers:
+            x = layer(x, cos, sin, mask)
+        return self.lm_head(self.model.norm(x))
+
+    loss = GPT2LMHeadModel.loss
+
 # ---- fixtures -----------------------------------------------------------------------------------
 
 
@@ -516,6 +621,8 @@ def build(c):
     kind = c['model_type']
     if kind in ('bert', 'roberta'):
         model = SequenceClassification(c) if is_sequence_classification(c) else MaskedLM(c)
+    elif kind == 'llama':
+        model = LlamaForCausalLM(c)
     else:
         model = GPT2LMHeadModel(c) if kind == 'gpt2' else ImageClassifier(c)
     return model.double().eval()
@@ -574,8 +681,15 @@ def configs():
                     label2id={l: i for i, l in enumerate(labels3)}, classifier_dropout=None)
     roberta_cls = dict(roberta, architectures=['RobertaForSequenceClassification'], id2label={str(i): l for i, l in enumerate(labels4)},
                        label2id={l: i for i, l in enumerate(labels4)}, classifier_dropout=0.2)
+    llama = dict(model_type='llama', architectures=['LlamaForCausalLM'], vocab_size=48, hidden_size=32, intermediate_size=40, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, head_dim=8, hidden_act='silu', max_position_embeddings=16, initializer_range=0.02,
+                 rms_norm_eps=1e-6, rope_theta=10000.0, rope_scaling=None, attention_bias=False, attention_dropout=0.0, mlp_bias=False, pretraining_tp=1,
+                 tie_word_embeddings=False, bos_token_id=47, eos_token_id=47, pad_token_id=None, use_cache=True)
+    llama_tied = dict(llama, num_attention_heads=2, num_key_value_heads=1, head_dim=16, intermediate_size=56, rope_theta=500000.0, attention_bias=True,
+                      mlp_bias=True, tie_word_embeddings=True, rms_norm_eps=1e-5)
     # New fixtures go at the end: seeds follow the position.
-    return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit, 'bert-cls': bert_cls, 'roberta-cls': roberta_cls}
+    return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit, 'bert-cls': bert_cls, 'roberta-cls': roberta_cls,
+            'llama': llama, 'llama-tied': llama_tied}
 
 
 def inputs_for(name, c, g):
@@ -585,7 +699,7 @@ def inputs_for(name, c, g):
         return out
     if name in ('bert', 'roberta'):
         return text_inputs(g, c['vocab_size'], c['pad_token_id'], 2, 8, [0, 3], name == 'bert')
-    if name == 'gpt2':
+    if name in ('gpt2', 'llama', 'llama-tied'):
         return text_inputs(g, c['vocab_size'], c['eos_token_id'], 2, 8, [0, 2], False)
     px = torch.randn(2, c['num_channels'], c['image_size'], c['image_size'], generator=g, dtype=torch.float64).float()
     return {'pixel_values': px.tolist(), 'labels': [1, 4]}

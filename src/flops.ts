@@ -14,7 +14,9 @@
 //   5 * (hidden - 1) FLOPs per token per layer, kept so that numbers match the paper's). The
 //   one generalisation: ELECTRA's `tok_type_and_position = 2e(s + 2)` is 2e(s + type_vocab_size)
 //   (BERT's type_vocab_size is 2). GPT-2 and ViT use the same block terms and constants,
-//   applied to their own embeddings and heads (see gpt2Electra, vitElectra).
+//   applied to their own embeddings and heads (see gpt2Electra, vitElectra). Llama's block has
+//   its own terms (llamaBlockPerToken): grouped-query projections, rotary, RMSNorm, the gated
+//   feed-forward's three products, no dropout.
 //
 // '6n' — the common convention: backward = 2 x forward, so training costs 6 FLOPs per
 //   parameter that takes part in a matmul, per row passing through it, plus attention:
@@ -26,7 +28,8 @@
 //   positions, 15% under BERT's masking; ELECTRA's fraction is kept, so the count is the
 //   engine's exact work when that share is labelled), GPT-2's LM head (every position), ViT's
 //   patch projection (per patch) and classifier (per CLS token), BERT/RoBERTa sequence
-//   classifiers' pooler (or dense) and classifier (per example). Not counted: biases,
+//   classifiers' pooler (or dense) and classifier (per example); Llama's q/k/v/o (k and v at the
+//   key/value heads' width), gate/up/down and lm_head (every position). Not counted: biases,
 //   LayerNorm, embedding lookups, elementwise work. This is exactly the matmul work one engine training step does (checked
 //   in test/flops.test.ts by counting the backend's matmul calls), except for ViT's patch
 //   projection, whose input (pixels) needs no gradient: the engine does 4, not 6, FLOPs there.
@@ -42,7 +45,7 @@
 // per token, attention t^2 (ELECTRA's per-token block terms at s = t; 6N's 12 t^2 d_attn). What
 // lies outside the layers (embeddings, heads) is unchanged.
 
-import { bertHead, numLabels, numLayers, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from './models/index.ts';
+import { bertHead, numLabels, numLayers, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from './models/index.ts';
 
 /** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
 export const DROPOUT_FLOPS = 4;
@@ -52,6 +55,12 @@ export const LAYER_NORM_FLOPS = 5;
 export const ACTIVATION_FLOPS = 8;
 /** max/subtract, exp, sum, divide. */
 export const SOFTMAX_FLOPS = 5;
+/** RMSNorm: square, sum, scale, weight. */
+export const RMS_NORM_FLOPS = 4;
+/** SiLU: x * sigmoid(x) (exp, add, divide, multiply). */
+export const SILU_FLOPS = 4;
+/** Rotary embedding per rotated element: x * cos + rotate_half(x) * sin. */
+export const ROTARY_FLOPS = 3;
 /** ELECTRA's output_frac: the share of MLM positions that reach the output softmax. */
 export const MLM_OUTPUT_FRACTION = 0.15625;
 
@@ -140,6 +149,50 @@ function gpt2Electra(c: GPT2Config, seq: number, outputFraction: number, layerTo
   };
 }
 
+/** Llama's decoder layer per token over a sequence of s tokens: q at H*D, k and v at KV*D, the gated feed-forward's three products. */
+function llamaBlockPerToken(c: LlamaConfig, s: number): FlopsTerms {
+  const h = c.hidden_size;
+  const i = c.intermediate_size;
+  const q = c.num_attention_heads * c.head_dim;
+  const kv = c.num_key_value_heads * c.head_dim;
+  const heads = c.num_attention_heads;
+  const bias = c.attention_bias ? 1 : 0;
+  const mlpBias = c.mlp_bias ? 1 : 0;
+  return {
+    input_norm: RMS_NORM_FLOPS * h,
+    qkv: 2 * h * (q + 2 * kv),
+    qkv_bias: bias * (q + 2 * kv),
+    rotary: ROTARY_FLOPS * (q + kv),
+    attention_scores: 2 * q * s,
+    attn_softmax: SOFTMAX_FLOPS * s * heads,
+    attention_scale: s * heads,
+    attention_weighted_avg_values: 2 * q * s,
+    attn_output: 2 * q * h,
+    attn_output_bias: bias * h,
+    attn_output_residual: h,
+    post_attention_norm: RMS_NORM_FLOPS * h,
+    gate_up: 2 * 2 * h * i,
+    gate_up_bias: mlpBias * 2 * i,
+    gate_act: SILU_FLOPS * i,
+    gate_multiply: i,
+    down: 2 * i * h,
+    down_bias: mlpBias * h,
+    output_residual: h,
+  };
+}
+
+/** Llama: token embeddings only (rotary positions are in the blocks); a final RMSNorm; the LM head on every position. */
+function llamaElectra(c: LlamaConfig, seq: number, outputFraction: number, layerTokens: LayerTokens): FlopsTerms {
+  const h = c.hidden_size;
+  const v = c.vocab_size;
+  const output = { final_norm: RMS_NORM_FLOPS * h, main_multiply: 2 * h * v, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
+  return {
+    embeddings: seq * 2 * h * v,
+    blocks: layerTokens.reduce((sum, t) => sum + t * total(llamaBlockPerToken(c, t)), 0),
+    output: outputFraction * seq * total(output),
+  };
+}
+
 /** ViT/DeiT: the patch projection is a matmul per patch; only CLS (and DeiT's distillation token) reach a classifier. */
 function vitElectra(c: ViTConfig, layerTokens: LayerTokens): FlopsTerms {
   const d = c.hidden_size;
@@ -203,6 +256,8 @@ export function electraForwardTerms(config: ModelConfig, seqLen: number, opts: E
     case 'vit':
     case 'deit':
       return vitElectra(config, layerTokens);
+    case 'llama':
+      return llamaElectra(config, seqLen, opts.outputFraction ?? 1, layerTokens);
   }
 }
 
@@ -236,6 +291,13 @@ export function sixNTerms(config: ModelConfig, seqLen: number, layerTokens: Laye
       const patchParams = config.num_channels * config.patch_size * config.patch_size * d;
       const layers = sixNLayers(layerTokens, 4 * d * d + 2 * d * config.intermediate_size, d);
       return { matmul: layers.matmul + 6 * (vitPatches(config) * patchParams + heads * d * config.num_labels), attention: layers.attention };
+    }
+    case 'llama': {
+      const h = config.hidden_size;
+      const q = config.num_attention_heads * config.head_dim;
+      const kv = config.num_key_value_heads * config.head_dim;
+      const layers = sixNLayers(layerTokens, h * (2 * q + 2 * kv) + 3 * h * config.intermediate_size, q);
+      return { matmul: layers.matmul + 6 * seqLen * config.vocab_size * h, attention: layers.attention };
     }
   }
 }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ForwardOptions, type LayerUse, type ModelConfig, type Batch, type ViTConfig } from '../src/models/index.ts';
+import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ForwardOptions, type LayerUse, type ModelConfig, type Batch, type LlamaConfig, type ViTConfig } from '../src/models/index.ts';
 import { Rng, getBackend, tensor, useBackend, valueAndGrad } from '../src/tensor/index.ts';
 import { MLM_OUTPUT_FRACTION, electraForwardTerms, sixNTerms, trainFlopsPerExample, trainFlopsPerStep, trainFlopsPerToken, vitPatches } from '../src/flops.ts';
 import { countingBackend } from './helpers.ts';
@@ -100,6 +100,10 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
 
   const gpt2 = preset('gpt2-tiny', { vocab_size: 89, n_embd: 32, n_inner: 40, n_head: 4, n_positions: 32, bos_token_id: 88, eos_token_id: 88 });
   assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(gpt2, T).sixN);
+
+  // Llama: grouped-query k/v at the key/value heads' width, the gated feed-forward's three products, an untied lm_head.
+  const llama = preset<LlamaConfig>('llama-tiny', { vocab_size: 89, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, max_position_embeddings: 32, bos_token_id: 88, eos_token_id: 88 });
+  assert.equal(countedStepFlops(llama, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(llama, T).sixN);
 
   for (const name of ['vit-tiny', 'deit-tiny-distilled']) {
     const vit = preset<ViTConfig>(name, { hidden_size: 24, intermediate_size: 40, num_attention_heads: 3, num_hidden_layers: 2, image_size: 8, patch_size: 4, num_channels: 2, num_labels: 5 });

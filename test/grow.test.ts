@@ -8,15 +8,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, tensor } from '../src/tensor/index.ts';
-import { axisRoles, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, type AxisRole, type Batch, type BertConfig, type ModelConfig } from '../src/models/index.ts';
+import { axisRoles, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, type AxisRole, type Batch, type BertConfig, type LlamaConfig, type ModelConfig } from '../src/models/index.ts';
 import { GrowError, checkGrowable, dims, expandAxis, gatherMap, getMethod, growAdamState, headPlan, layerKey, methodNames, paramRoleMap, paramRoles, withDims, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
 import { insertionSources, interpolateSources, stackSources } from '../src/grow/depth.ts';
+import { upscaleSources } from '../src/grow/solar.ts';
 
 // ---- tiny models ---------------------------------------------------------------------------
 
 const SMALL = { layers: 2, hidden: 32, heads: 2, ffn: 64 };
 
-function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit'): ModelConfig {
+/** llama: one key/value head per query head (width growth needs it); llama-gqa: two query heads per key/value head. */
+function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit' | 'llama' | 'llama-gqa'): ModelConfig {
+  if (family === 'llama' || family === 'llama-gqa') {
+    const kv = family === 'llama' ? 4 : 2;
+    return withDims(preset('llama-tiny', { vocab_size: 40, max_position_embeddings: 16, num_key_value_heads: kv, bos_token_id: 39, eos_token_id: 39 }), SMALL);
+  }
   const c =
     family === 'gpt2'
       ? preset('gpt2-tiny', { vocab_size: 40, n_positions: 16, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0, bos_token_id: 39, eos_token_id: 39 })
@@ -74,7 +80,7 @@ function assertPreserves(name: string, small: ModelConfig, large: ModelConfig, r
   assert.ok(err <= 1e-4, `${name} ${small.model_type} ${JSON.stringify(dims(small))} -> ${JSON.stringify(dims(large))}: relative error ${err.toExponential(2)}`);
 }
 
-const families = ['bert', 'gpt2', 'vit'] as const;
+const families = ['bert', 'gpt2', 'vit', 'llama'] as const;
 
 // ---- structure -----------------------------------------------------------------------------
 
@@ -106,14 +112,16 @@ test('every parameter of every preset and head has one axis role per axis, sized
   });
   for (const c of configs) {
     const d = dims(c);
-    const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.hidden, k: d.hidden, v: d.hidden, qkv: 3 * d.hidden, ffn: d.ffn };
+    const kv = c.model_type === 'llama' ? c.num_key_value_heads * c.head_dim : d.hidden; // grouped-query k/v
+    const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.heads * d.headDim, k: kv, v: kv, qkv: 3 * d.hidden, ffn: d.ffn };
     for (const [key, spec] of specEntries(modelFor(c).paramSpec(c))) {
       const what = `${c.model_type} ${key}`;
       assert.equal(spec.axes.length, spec.shape.length, `${what}: one role per axis`);
       spec.axes.forEach(({ role, side }, a) => {
         assert.ok(axisRoles.includes(role), `${what}: axis ${a} role ${role}`);
         assert.equal(role === 'fixed', side === 'fixed', `${what}: axis ${a} is ${role} on side ${side}`);
-        if (role !== 'fixed') assert.equal(spec.shape[a], size[role], `${what}: axis ${a} (${role}) has size ${spec.shape[a]}`);
+        const want = (role === 'v' && side === 'in') || role === 'o' ? size.q : size[role]; // an output projection reads every query head's output
+        if (role !== 'fixed') assert.equal(spec.shape[a], want, `${what}: axis ${a} (${role}) has size ${spec.shape[a]}`);
       });
       assert.ok(spec.axes.some((x) => x.role !== 'fixed') || spec.kind === 'bias', `${what}: only a bias over classes or the vocabulary may have no growable axis`);
     }
@@ -153,7 +161,7 @@ for (const f of families) {
   const s = tiny(f);
   test(`${f}: net2net preserves the function (more heads, wider heads, FFN any size)`, () => {
     assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4, ffn: 128 }));
-    assertPreserves('net2net', s, grown(s, { hidden: 64, ffn: 96 }));
+    if (f !== 'llama') assertPreserves('net2net', s, grown(s, { hidden: 64, ffn: 96 })); // llama keeps head_dim (rotary pairs): refused below
     assertPreserves('net2net', s, grown(s, { ffn: 100 }));
   });
   test(`${f}: bert2bert-fpi preserves the function in width`, () => assertPreserves('bert2bert-fpi', s, grown(s, { hidden: 64, heads: 4, ffn: 128 })));
@@ -167,6 +175,7 @@ for (const f of families) {
     assert.notDeepEqual(noisy.get(k)!.f, plain.get(k)!.f, 'noise was added');
   });
   test(`${f}: lemon preserves the function in width and depth`, () => {
+    if (f === 'llama') return assertPreserves('lemon', s, grown(s, { layers: 5, ffn: 96 })); // RMSNorm: depth and FFN only (refused below)
     assertPreserves('lemon', s, grown(s, { hidden: 64, heads: 4, ffn: 96 }));
     assertPreserves('lemon', s, grown(s, { layers: 5, hidden: 64, heads: 4, ffn: 96 }));
     if (f !== 'bert') assertPreserves('lemon', s, grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 }));
@@ -191,7 +200,26 @@ test('deit: lemon and net2net preserve the distilled model', () => {
   assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4 }));
 });
 
-for (const f of ['gpt2', 'vit'] as const) {
+test('llama with grouped-query attention: the depth operators keep or copy it; width refusals name the reason', () => {
+  const s = tiny('llama-gqa');
+  assertPreserves('block-expansion', s, grown(s, { layers: 4 }));
+  assertPreserves('lemon', s, grown(s, { layers: 3 }));
+  const params = trainedLike(s);
+  for (const name of ['stackbert', 'interpolation']) {
+    const r = grow(name, s, grown(s, { layers: 4 }), 3, undefined, params);
+    assert.deepEqual(r.params.get('model.layers.3.self_attn.k_proj.weight')!.f, params.get(`model.layers.${name === 'stackbert' ? 1 : 1}.self_attn.k_proj.weight`)!.f, `${name}: the top layer copies small layer 1`);
+  }
+  const wider = grown(s, { hidden: 64, heads: 4 });
+  assert.equal((wider as LlamaConfig).num_key_value_heads, 2, 'withDims keeps two query heads per key/value head');
+  refuses(() => getMethod('net2net').grow(params, s, wider, { seed: 0 }), /net2net copies whole heads, and widening grouped-query attention .* is not implemented: grow depth only with net2net, widen with --method ligo/);
+  const mha = tiny('llama');
+  refuses(() => checkGrowable(mha, grown(mha, { hidden: 64 })), /llama width growth keeps head_dim \(rotary embeddings .*\): set the large num_attention_heads to 4 for head_dim 16/);
+  const mhaParams = trainedLike(mha);
+  refuses(() => getMethod('lemon').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /lemon cannot widen llama's hidden_size 32 -> 64 losslessly: .*RMSNorm/);
+  refuses(() => getMethod('msg').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /msg cannot widen llama's hidden_size 32 -> 64/);
+});
+
+for (const f of ['gpt2', 'vit', 'llama'] as const) {
   test(`${f}: block expansion inserts exact identity blocks`, () => {
     const s = tiny(f);
     assertPreserves('block-expansion', s, grown(s, { layers: 3 }));
@@ -208,7 +236,7 @@ function atRampZero(r: GrowResult): Map<string, Tensor> {
 for (const f of families) {
   test(`${f}: msg at ramp 0 is the small model; at ramp 1 the new structure acts`, () => {
     const s = tiny(f);
-    const large = f === 'bert' ? grown(s, { hidden: 64, heads: 4, ffn: 96 }) : grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 });
+    const large = f === 'bert' ? grown(s, { hidden: 64, heads: 4, ffn: 96 }) : f === 'llama' ? grown(s, { layers: 3, ffn: 100 }) : grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 });
     const params = trainedLike(s);
     const r = grow('msg', s, large, 3, { rampSteps: 50 }, params);
     assert.equal(r.schedule!.maskRamp!.steps, 50);
@@ -219,6 +247,23 @@ for (const f of families) {
 }
 
 // ---- depth index rules -----------------------------------------------------------------------
+
+test('G_stack is StackBERT on whole multiples; SOLAR depth up-scaling drops the seam layers', () => {
+  const s = tiny('llama-gqa');
+  const params = trainedLike(s);
+  const l4 = grown(s, { layers: 4 });
+  const same = (a: GrowResult, b: GrowResult) => assert.deepEqual([...a.params].map(([k, t]) => [k, [...t.f]]), [...b.params].map(([k, t]) => [k, [...t.f]]));
+  same(grow('g-stack', s, l4, 3, undefined, params), grow('stackbert', s, l4, 3, undefined, params));
+  refuses(() => grow('g-stack', s, grown(s, { layers: 3 }), 3, undefined, params), /g-stack stacks the whole model, so the large depth must be a multiple of 2 \(g = 2: 4, g = 4: 8\), not 3/);
+  // SOLAR: 32 -> 48 keeps layers 0..23 of the first copy and 8..31 of the second.
+  assert.deepEqual(upscaleSources(32, 48).map((x) => x.src), [...Array.from({ length: 24 }, (_, i) => i), ...Array.from({ length: 24 }, (_, i) => i + 8)]);
+  assert.deepEqual(upscaleSources(3, 4).map((x) => x.src), [0, 1, 1, 2]);
+  const six = tiny('llama-gqa');
+  const deep = withDims(six, { layers: 3 });
+  const r = grow('depth-upscaling', deep, withDims(six, { layers: 4 }), 3, undefined, trainedLike(deep));
+  assert.deepEqual(r.params.get('model.layers.2.mlp.up_proj.weight')!.f, trainedLike(deep).get('model.layers.1.mlp.up_proj.weight')!.f, 'large layer 2 is the second copy\'s layer 1');
+  refuses(() => grow('depth-upscaling', deep, withDims(six, { layers: 5 }), 3, undefined, trainedLike(deep)), /the large depth must be even and in \(3, 6\], not 5/);
+});
 
 test('layer source rules: stacking, interpolation, insertion', () => {
   assert.deepEqual(stackSources(2, 5).map((s) => s.src), [0, 1, 0, 1, 0]);

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { modelFor, preset, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { modelFor, preset, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { Rng, getBackend, tensor, tidy, useBackend, valueAndGrad, withBackend, type Tensor } from '../src/tensor/index.ts';
 import { TokenStream, buildTokenShards, causalLmBatch, loadCorpus, splitDocuments, type TokenShards } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -37,6 +37,8 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const bert = (o: Partial<BertConfig> = {}) => preset<BertConfig>('bert-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16, ...o });
 const roberta = (o: Partial<BertConfig> = {}) => preset<BertConfig>('roberta-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 18, ...o });
 const gpt2 = (o: Partial<GPT2Config> = {}) => preset<GPT2Config>('gpt2-tiny', { vocab_size: 40, n_embd: 16, n_head: 2, n_positions: 16, bos_token_id: 39, eos_token_id: 39, ...o });
+/** One key/value head per query head (MHA) unless `o` says otherwise. */
+const llama = (o: Partial<LlamaConfig> = {}) => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 2, head_dim: 8, intermediate_size: 32, max_position_embeddings: 16, bos_token_id: 39, eos_token_id: 39, ...o });
 const vit = (o: Partial<ViTConfig> = {}) => preset<ViTConfig>('vit-tiny', { hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, image_size: 8, patch_size: 4, num_labels: 3, ...o });
 
 function smallModel(config: ModelConfig, seed = 1): Map<string, Tensor> {
@@ -61,6 +63,8 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     ['bert', bert(), (n) => bert({ num_hidden_layers: n })],
     ['gpt2', gpt2(), (n) => gpt2({ n_layer: n })],
     ['vit', vit(), (n) => vit({ num_hidden_layers: n })],
+    ['llama', llama(), (n) => llama({ num_hidden_layers: n })],
+    ['llama (grouped-query)', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), (n) => llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, num_hidden_layers: n })],
   ];
   for (const [name, sc, deeper] of families) {
     for (const mode of ['code', 'full'] as const) {
@@ -78,6 +82,7 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     ['bert, wider heads', bert(), bert({ hidden_size: 24, intermediate_size: 40 }), bert({ hidden_size: 24, intermediate_size: 40, num_hidden_layers: 3 })],
     ['gpt2, more heads', gpt2(), gpt2({ n_embd: 24, n_head: 3 }), gpt2({ n_embd: 24, n_head: 3, n_layer: 3 })],
     ['vit, wider heads', vit(), vit({ hidden_size: 32, intermediate_size: 48 }), vit({ hidden_size: 32, intermediate_size: 48, num_hidden_layers: 4 })],
+    ['llama, more heads', llama(), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48 }), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48, num_hidden_layers: 3 })],
   ];
   for (const [name, sc, wide, wideDeep] of wider) {
     test(`${name}: width matrices from Net2Net's copies (inputs divided by counts) == Net2Net, also when deepened`, () => {
@@ -117,6 +122,8 @@ describe("the operator's gradient matches central finite differences (float64, r
     ['bert, code, tied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'code', tieInputs: true, order: 'depth-first' }],
     ['bert, full, untied', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 1 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false, order: 'depth-first' }],
     ['gpt2 (fused qkv), code, tied', gpt2({ n_embd: 8, n_inner: 12, n_layer: 1 }), gpt2({ n_embd: 12, n_head: 3, n_inner: 16, n_layer: 2 }), { mode: 'code', tieInputs: true, order: 'depth-first' }],
+    ['llama (grouped-query, untied lm_head), full, untied', llama({ hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 12, num_hidden_layers: 1 }), llama({ hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false, order: 'depth-first' }],
+    ['llama (tied embeddings), code, tied, width-first', llama({ hidden_size: 8, num_attention_heads: 2, head_dim: 4, intermediate_size: 12, num_hidden_layers: 1, tie_word_embeddings: true }), llama({ hidden_size: 12, num_attention_heads: 3, num_key_value_heads: 3, head_dim: 4, intermediate_size: 16, num_hidden_layers: 2, tie_word_embeddings: true }), { mode: 'code', tieInputs: true, order: 'width-first' }],
     ['bert, full, tied, width-first', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'full', tieInputs: true, order: 'width-first' }],
   ];
   for (const [name, sc, lc, settings] of cases) {

@@ -1,7 +1,8 @@
 // The models against reference logits from scripts/make_model_fixtures.py (plain-PyTorch
 // re-implementations of HF's BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
 // RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification,
-// DeiTForImageClassificationWithTeacher), plus config validation, checkpoint loading rules
+// DeiTForImageClassificationWithTeacher, LlamaForCausalLM with grouped-query attention and with
+// tied embeddings and biases), plus config validation, checkpoint loading rules
 // (including a masked-LM checkpoint under a fresh classification head), HF init statistics,
 // dropout determinism and gradient flow.
 
@@ -9,12 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../src/tensor/index.ts';
 import { Rng, Tensor, valueAndGrad } from '../src/tensor/index.ts';
-import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type Batch, type BertConfig, type GPT2Config, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type Batch, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { assertClose } from './helpers.ts';
 import { loadFixture } from './model-fixtures.ts';
 
-const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
-const fixtures = [...families, 'bert-cls', 'roberta-cls'];
+const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama'];
+const fixtures = [...families, 'bert-cls', 'roberta-cls', 'llama-tied'];
 
 for (const name of fixtures) {
   test(`${name}: logits and loss match the PyTorch reference`, () => {
@@ -148,7 +149,33 @@ test('configs: validation says what to change', () => {
   assert.throws(() => preset<GPT2Config>('gpt2-tiny', { n_embd: 129 }), /n_embd 129 is not divisible by n_head 2/);
   assert.throws(() => preset<ViTConfig>('vit-tiny', { patch_size: 5 }), /image_size 32 is not a multiple of patch_size 5/);
   assert.throws(() => preset('bert-huge'), (e: Error) => /unknown preset 'bert-huge': use one of bert-tiny, .*gpt2-medium, .*deit-base/.test(e.message) && !e.message.includes('\n'));
-  assert.throws(() => configFromJSON({ model_type: 'llama' }), /unknown model_type 'llama': use one of bert, roberta, gpt2, vit, deit/);
+  assert.throws(() => configFromJSON({ model_type: 'mistral' }), /unknown model_type 'mistral': use one of bert, roberta, gpt2, vit, deit, llama/);
+});
+
+test('Llama: an untied lm_head is required, a tied one optional; the old rotary buffer is skipped', () => {
+  const untied = loadFixture('llama');
+  const missing = new Map(untied.flat);
+  missing.delete('lm_head.weight');
+  assert.throws(() => untied.model.paramsFromFlat(untied.config, missing), /missing key lm_head\.weight \(expected \[48, 32\]\)/);
+  const tied = loadFixture('llama-tied');
+  assert.ok(!tied.flat.has('lm_head.weight'), 'save_pretrained leaves the tied lm_head out');
+  const flat = new Map(tied.flat);
+  flat.set('lm_head.weight', tied.flat.get('model.embed_tokens.weight')!);
+  flat.set('model.layers.0.self_attn.rotary_emb.inv_freq', T.zeros([8]));
+  assert.deepEqual(tied.model.paramsFromFlat(tied.config, flat).unexpectedKeys, []);
+});
+
+test('Llama configs: HF defaults (key/value heads, head_dim) and one-line refusals of what is not implemented', () => {
+  const c = configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4 }) as LlamaConfig;
+  assert.deepEqual([c.num_key_value_heads, c.head_dim, c.tie_word_embeddings, c.rms_norm_eps, c.rope_theta], [4, 16, false, 1e-6, 10000]);
+  const bad: [Partial<LlamaConfig>, RegExp][] = [
+    [{ num_key_value_heads: 3 }, /num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
+    [{ head_dim: 7 }, /head_dim 7 is odd: rotary embeddings rotate pairs/],
+    [{ rope_scaling: { rope_type: 'llama3' } as unknown as null }, /rope_scaling .* is not supported/],
+    [{ hidden_act: 'gelu' as 'silu' }, /hidden_act 'gelu' is not supported/],
+    [{ attention_dropout: 0.1 }, /attention_dropout 0\.1 is not supported/],
+  ];
+  for (const [fields, message] of bad) assert.throws(() => configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, ...fields }), (e: Error) => e instanceof ConfigError && message.test(e.message) && !e.message.includes('\n'));
 });
 
 test('configs: HF defaults fill what config.json leaves out', () => {
@@ -168,6 +195,9 @@ test('presets: all valid; parameter counts of the HF originals', () => {
   assert.equal(count(preset<GPT2Config>('gpt2', { vocab_size: 50257 })), 124_439_808); // HF gpt2
   assert.equal(count(preset<BertConfig>('bert-12L-768H', { vocab_size: 30522 })), 109_514_298); // bert-base-uncased MLM
   assert.equal(count(preset('deit-small')), 22_050_664); // DeiT-S
+  assert.equal(count(preset<LlamaConfig>('smollm-135m', { vocab_size: 49152 })), 134_515_008); // HuggingFaceTB/SmolLM-135M
+  assert.equal(count(preset<LlamaConfig>('smollm-360m', { vocab_size: 49152 })), 361_821_120); // HuggingFaceTB/SmolLM-360M
+  assert.equal(count(preset<LlamaConfig>('llama-1b', { vocab_size: 128256 })), 1_235_814_400); // meta-llama/Llama-3.2-1B
   assert.equal(preset<BertConfig>('roberta-6L-512H').max_position_embeddings, 514);
 });
 
@@ -181,6 +211,8 @@ const small = {
   deit: () => preset<ViTConfig>('deit-tiny-distilled', { num_hidden_layers: 2, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24, image_size: 8, patch_size: 4, num_labels: 3 }),
   'bert-cls': () => sequenceClassificationConfig(small.bert(), ['x', 'y', 'z']),
   'roberta-cls': () => sequenceClassificationConfig(small.roberta(), ['x', 'y', 'z']),
+  llama: () => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, max_position_embeddings: 16 }),
+  'llama-tied': () => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, intermediate_size: 24, max_position_embeddings: 16, tie_word_embeddings: true, attention_bias: true, mlp_bias: true }),
 };
 
 function smallBatch(config: ModelConfig, rng: Rng): Batch {
@@ -220,6 +252,16 @@ test('init: HF statistics (normal 0.02, zero biases, LayerNorm ones, GPT-2 scale
   const padRow = (t: Tensor) => t.f.slice(roberta.pad_token_id * 16, (roberta.pad_token_id + 1) * 16);
   assert.ok(padRow(rp.get('roberta.embeddings.word_embeddings.weight')!).every((v) => v === 0), 'padding_idx row is zero');
   assert.ok(padRow(rp.get('roberta.embeddings.position_embeddings.weight')!).every((v) => v === 0), 'position padding_idx row is zero');
+});
+
+test('init: Llama as LlamaPreTrainedModel._init_weights (every Linear and the embeddings normal 0.02, RMSNorm ones), untied lm_head drawn', () => {
+  const config = preset<LlamaConfig>('llama-tiny', { vocab_size: 512 });
+  const model = modelFor(config);
+  const flat = new Map(model.flatten(model.initParams(config, 1)));
+  for (const key of ['model.embed_tokens.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'lm_head.weight']) assert.ok(Math.abs(std(flat.get(key)!) - 0.02) < 0.002, key);
+  assert.ok(flat.get('model.norm.weight')!.f.every((v) => v === 1));
+  assert.deepEqual(flat.get('model.layers.0.self_attn.k_proj.weight')!.shape, [32, 64], 'two key/value heads of 16');
+  assert.ok(![...flat.keys()].some((k) => k.endsWith('.bias')), 'no biases by default');
 });
 
 test('dropout: off is deterministic; on is seeded', () => {

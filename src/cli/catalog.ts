@@ -14,7 +14,7 @@ const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 export function methodHelp(m: GrowMethod): string {
   const grows = [m.grows.depth && 'depth', m.grows.width && 'width'].filter(Boolean).join(' and ');
   const traits = [`grows ${grows}`, m.functionPreserving ? 'function-preserving' : 'not function-preserving', m.needsData ? 'learns from --data' : 'needs no data'].join('; ');
-  const lines = [`${m.name}: ${m.description}`, `  ${traits}`];
+  const lines = [`${m.name}: ${m.description}`, `  ${traits}`, ...(m.guidance ? [`  guidance: ${m.guidance}`] : [])];
   const options = Object.entries(m.options ?? {});
   if (options.length === 0) lines.push('  options: none');
   else {

@@ -5,7 +5,9 @@
 // --to takes a preset or a config.json. A preset gives only its sizes (layers, hidden, heads,
 // FFN): the rest (vocabulary, positions, token ids, image size) comes from the small config, so
 // `--to bert-12L-768H` works for any small BERT. A config.json is taken as it is. --layers,
-// --hidden, --heads and --ffn then override single sizes. Methods that learn (ligo) train on the
+// --hidden, --heads and --ffn then override single sizes; a Llama target keeps the small model's
+// query heads per key/value head unless --kv-heads says otherwise (`--hidden 96 --heads 12` from
+// 48 hidden, 6 heads, 2 key/value heads gives 4 key/value heads). Methods that learn (ligo) train on the
 // large model's own loss: text from --data (tokenised with the small checkpoint's tokenizer.json,
 // shards cached in OUT/token-cache; your own files, as `ligo train --data PATH` reads them, in
 // the shared token cache), images from MNIST / Fashion-MNIST; a progress bar shows
@@ -34,6 +36,7 @@ interface GrowOptions extends OwnDataFlags {
   layers?: number;
   hidden?: number;
   heads?: number;
+  kvHeads?: number;
   ffn?: number;
   option?: string[];
   data?: DataName | string[];
@@ -67,6 +70,7 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--hidden <n>', 'large model: hidden size', intAtLeast(1))
     .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
     .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
+    .option('--kv-heads <n>', "large llama model: key/value heads (default: the small model's query heads per key/value head kept)", intAtLeast(1))
     .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
     .option('--data <name|path...>', `data for methods that learn (ligo): ${dataNames.join(', ')}, or your own files, directories or globs (as \`ligo train --data\`)`, dataValues(dataNames))
     .option('--batch-size <n>', "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", intAtLeast(1), 64)
@@ -106,6 +110,10 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
     large = configFromJSON(JSON.parse(fs.readFileSync(o.to, 'utf8')));
   }
   large = withDims(large, { ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.heads ? { heads: o.heads } : {}), ...(o.ffn ? { ffn: o.ffn } : {}) });
+  if (o.kvHeads !== undefined) {
+    if (large.model_type !== 'llama') throw new UsageError(`--kv-heads sets a llama model's key/value heads; this is a ${large.model_type} model`);
+    large = { ...large, num_key_value_heads: o.kvHeads };
+  }
   validateConfig(large);
   return large;
 }

@@ -47,7 +47,7 @@ import { Command, Option } from 'commander';
 import { UsageError, expectDirectory, guarded, intAtLeast, numberIn, removeIfFailed } from './common.ts';
 import { listenForInterrupt, signalExitCode } from './interrupt.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import type { ModelConfig } from '../models/index.ts';
+import { isCausalLm, type ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
@@ -262,10 +262,10 @@ function usage<T>(check: () => T): T {
   }
 }
 
-/** GPT-2 presets put bos/eos at the last id; a trained tokenizer has its own end-of-text id. */
+/** GPT-2 and Llama presets put bos/eos at the last id; a trained tokenizer has its own end-of-text id. */
 function withTokenizerEos(config: ModelConfig, tokenizer: Tokenizer): ModelConfig {
   const eos = tokenizer.special.eos;
-  if (config.model_type !== 'gpt2' || eos === undefined) return config;
+  if (!isCausalLm(config) || eos === undefined) return config;
   return { ...config, bos_token_id: eos, eos_token_id: eos };
 }
 

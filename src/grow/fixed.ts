@@ -41,7 +41,11 @@ function canonical(small: Map<string, Tensor>, config: ModelConfig): Map<string,
 /** Width first (at the small depth), then depth. A null plan keeps the widths. */
 export function growModel(small: Map<string, Tensor>, smallConfig: ModelConfig, largeConfig: ModelConfig, plan: WidthPlan | null, sources: LayerSource[], mode: Mode): Map<string, Tensor> {
   const mid = withDims(largeConfig, { layers: dims(smallConfig).layers });
-  const wide = growWidth(small, smallConfig, plan ?? (() => null), mode);
+  const s = dims(smallConfig);
+  const l = dims(largeConfig);
+  const sameWidth = s.hidden === l.hidden && s.heads === l.heads && s.ffn === l.ffn;
+  // At the same width every plan is the identity; skipping it keeps depth-only growth independent of head layouts (grouped-query k/v).
+  const wide = growWidth(small, smallConfig, sameWidth || !plan ? () => null : plan, mode);
   return growDepth(wide, mid, largeConfig, sources);
 }
 

@@ -24,7 +24,7 @@
 
 import { Rng, full, zeros, type Tensor } from '../tensor/index.ts';
 import type { ModelConfig } from '../models/index.ts';
-import { GrowError, dims, gatherMap, layerKey, lnPlacement, requireHeadPlan, type Mode } from './structure.ts';
+import { GrowError, dims, gatherMap, layerKey, lnPlacement, requireHeadPlan, requireLayerNormForWidth, type Mode } from './structure.ts';
 import { constant, fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { averageResidualPlan, balancedPicker, copyPlan, integerFactor, pickNeurons, randomSplit, type WidthPlan } from './width.ts';
 import { insertionSources, zeroInsertedOutputs, type LayerSource } from './depth.ts';
@@ -72,6 +72,7 @@ export const lemon = fixedMethod({
   optimizerState: 'the same linear map: m gets each weight\'s factor f (copies, random shares, s-scaling, averages), v gets f^2; zeroed projections and plain LayerNorms get zero moments',
   check(sc, lc) {
     requireHeadPlan('lemon', sc, lc, ['same', 'more-heads']);
+    requireLayerNormForWidth('lemon', sc, lc, 'hypercloning or net2net (whole multiples of hidden_size keep RMSNorm exactly)');
     const d1 = dims(sc).hidden;
     const d2 = dims(lc).hidden;
     if (lnPlacement(sc) === 'post' && integerFactor(d1, d2) === null) {

@@ -17,7 +17,8 @@
 // init makes l copy (width-first: small layer j's matrices take small layer j's plan). With untied
 // inputs LiGO then equals that operator exactly. Without a plan, input-side matrices
 // ('<name>.in') start as copies of their output-side matrix (untying adds freedom, not a
-// different start).
+// different start), or are drawn like one where no parameter produces their dimension (Llama's
+// o_proj input under grouped-query attention, role 'o').
 
 import { Rng, persistent, type DType, type Tensor } from '../tensor/index.ts';
 import { GrowError, type AxisMap } from './structure.ts';
@@ -121,13 +122,14 @@ export function initOperator(layout: LigoLayout, init: LigoInit, seed: number, d
   const { fromPlan } = init;
   const isInput = (g: WidthGroup) => g.name.endsWith('.in');
   const outputOf = (g: WidthGroup) => g.name.slice(0, -'.in'.length);
+  const outputs = new Set(layout.width.filter((g) => !isInput(g)).map((g) => g.name));
   const copied = new Set(layout.width.filter(isInput).map(outputOf));
   const scratch = new Float64Array(Math.max(0, ...layout.width.map((g) => g.d2 * g.d1)));
   const full = new Map<string, Float64Array>(); // output sides that an input side starts as a copy of
   const learned = new Map<string, Tensor>();
   // Output sides first: their draws come first, and input sides start as their copies.
   for (const g of [...layout.width.filter((g) => !isInput(g)), ...layout.width.filter(isInput)]) {
-    const m = fromPlan ? planMatrix(layout, g, { ...init, fromPlan }) : isInput(g) ? full.get(outputOf(g))! : widthInit(g, init, rng, copied.has(g.name) ? undefined : scratch);
+    const m = fromPlan ? planMatrix(layout, g, { ...init, fromPlan }) : isInput(g) && outputs.has(outputOf(g)) ? full.get(outputOf(g))! : widthInit(g, init, rng, copied.has(g.name) ? undefined : scratch);
     if (fromPlan && layout.settings.mode === 'code') checkCodeIdentity(g, m);
     if (copied.has(g.name)) full.set(g.name, m);
     const part = learnedPart(m, g, layout);

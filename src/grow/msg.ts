@@ -15,7 +15,7 @@
 
 import { Rng, full, zeros, type Tensor } from '../tensor/index.ts';
 import { modelFor, type ModelConfig } from '../models/index.ts';
-import { GrowError, dims, freshMask, gatherMap, lnPlacement, maskedMix, paramRoles, requireHeadPlan, type AxisMap } from './structure.ts';
+import { GrowError, dims, freshMask, gatherMap, lnPlacement, maskedMix, paramRoles, requireHeadPlan, requireLayerNormForWidth, type AxisMap } from './structure.ts';
 import { fixedMethod, growModel, knownOptions, numberOption } from './fixed.ts';
 import { averageResidualPlan, balancedPicker, copyPlan, equalSplit, integerFactor, nonePicker, pickNeurons, type Picks, type WidthPlan } from './width.ts';
 import { insertionSources, type LayerSource } from './depth.ts';
@@ -68,6 +68,7 @@ export const msg = fixedMethod({
   optimizerState: 'new (masked) structure starts with zero moments; the rest as lemon\'s expansion (m with factor f, v with f^2)',
   check(sc, lc) {
     requireHeadPlan('msg', sc, lc, ['same', 'more-heads']);
+    requireLayerNormForWidth('msg', sc, lc, 'hypercloning or net2net (whole multiples of hidden_size keep RMSNorm exactly)');
     if (lnPlacement(sc) === 'pre') return;
     if (dims(lc).layers !== dims(sc).layers) throw new GrowError(`msg cannot grow post-LN ${sc.model_type} in depth with parameter masks (a masked post-LN block outputs zeros, not its input): keep num_hidden_layers ${dims(sc).layers}, or use lemon`);
     const d1 = dims(sc).hidden;

@@ -14,10 +14,12 @@ import { lemon } from './lemon.ts';
 import { hypercloning } from './hypercloning.ts';
 import { blockExpansion } from './block-expansion.ts';
 import { msg } from './msg.ts';
+import { gStack } from './g-stack.ts';
+import { depthUpscaling } from './solar.ts';
 import { COMPOSE, composedMethod } from './compose.ts';
 import { ligo } from './ligo.ts';
 
-export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg];
+export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg, gStack, depthUpscaling];
 
 const methods = new Map<string, GrowMethod>();
 

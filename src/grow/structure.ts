@@ -23,7 +23,7 @@
 //   Mode: 'params' | 'first-moment' | 'second-moment' (moments: weights squared for the second)
 //   maskedMix(base, other, mask), addZeroSumNoise(t, axis, map, std, rng), cloneTensor(t)
 
-import { modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import { modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import type { ParamRole } from './types.ts';
 
 export type { AxisSide };
@@ -40,9 +40,11 @@ export class GrowError extends Error {
 
 // ---- roles, from the parameter specs -----------------------------------------------------
 
-/** 'bert.encoder.layer.', 'transformer.h.', 'vit.encoder.layer.', ... */
+/** 'bert.encoder.layer.', 'transformer.h.', 'vit.encoder.layer.', 'model.layers.', ... */
 export function layerPrefix(config: ModelConfig): string {
-  return config.model_type === 'gpt2' ? 'transformer.h.' : `${config.model_type}.encoder.layer.`;
+  if (config.model_type === 'gpt2') return 'transformer.h.';
+  if (config.model_type === 'llama') return 'model.layers.';
+  return `${config.model_type}.encoder.layer.`;
 }
 
 export function layerKey(config: ModelConfig, layer: number, module: string): string {
@@ -76,11 +78,26 @@ export interface Dims {
 
 export function dims(c: ModelConfig): Dims {
   if (c.model_type === 'gpt2') return { layers: c.n_layer, hidden: c.n_embd, heads: c.n_head, headDim: c.n_embd / c.n_head, ffn: c.n_inner ?? 4 * c.n_embd };
+  if (c.model_type === 'llama') return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, headDim: c.head_dim, ffn: c.intermediate_size };
   return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, headDim: c.hidden_size / c.num_attention_heads, ffn: c.intermediate_size };
 }
 
-/** A copy of `c` with some of layers / hidden / heads / ffn replaced (HF field names set). */
+/**
+ * A copy of `c` with some of layers / hidden / heads / ffn replaced (HF field names set). A Llama
+ * config keeps its query heads per key/value head and takes head_dim = hidden / heads.
+ */
 export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim'>>): ModelConfig {
+  if (c.model_type === 'llama') {
+    const group = c.num_attention_heads / c.num_key_value_heads;
+    const l: LlamaConfig = { ...c };
+    if (d.layers !== undefined) l.num_hidden_layers = d.layers;
+    if (d.hidden !== undefined) l.hidden_size = d.hidden;
+    if (d.heads !== undefined) l.num_attention_heads = d.heads;
+    if (d.ffn !== undefined) l.intermediate_size = d.ffn;
+    if (d.heads !== undefined) l.num_key_value_heads = Math.max(1, Math.round(d.heads / group));
+    if (d.hidden !== undefined || d.heads !== undefined) l.head_dim = l.hidden_size / l.num_attention_heads;
+    return l;
+  }
   if (c.model_type === 'gpt2') {
     const g: GPT2Config = { ...c };
     if (d.layers !== undefined) g.n_layer = d.layers;
@@ -97,6 +114,16 @@ export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim'>>): Mod
   return b;
 }
 
+/**
+ * Refuses widening a model whose norms are RMSNorm (Llama) by `method`, whose residual-stream map
+ * keeps LayerNorm's mean and variance but not the mean of squares RMSNorm divides by.
+ */
+export function requireLayerNormForWidth(method: string, small: ModelConfig, large: ModelConfig, instead: string): void {
+  if (small.model_type !== 'llama' || dims(small).hidden === dims(large).hidden) return;
+  throw new GrowError(`${method} cannot widen llama's hidden_size ${dims(small).hidden} -> ${dims(large).hidden} losslessly: its residual-stream map keeps LayerNorm's mean and variance, and llama's RMSNorm divides by the root mean square; grow depth only with ${method}, or widen with ${instead}`);
+}
+
+/** Where each layer normalises: after its residual adds (BERT, RoBERTa) or before each branch (GPT-2, ViT, Llama). */
 export function lnPlacement(c: ModelConfig): 'pre' | 'post' {
   return c.model_type === 'bert' || c.model_type === 'roberta' ? 'post' : 'pre';
 }
@@ -108,6 +135,7 @@ const sameFields: Record<string, string[]> = {
   bert: ['vocab_size', 'max_position_embeddings', 'type_vocab_size', 'hidden_act', 'layer_norm_eps', 'pad_token_id', 'position_embedding_type'],
   gpt2: ['vocab_size', 'n_positions', 'activation_function', 'layer_norm_epsilon', 'scale_attn_weights', 'scale_attn_by_inverse_layer_idx'],
   vit: ['image_size', 'patch_size', 'num_channels', 'num_labels', 'hidden_act', 'layer_norm_eps', 'qkv_bias'],
+  llama: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'attention_bias', 'mlp_bias', 'tie_word_embeddings'],
 };
 
 const family = (t: string) => (t === 'roberta' ? 'bert' : t === 'deit' ? 'vit' : t);
@@ -132,6 +160,22 @@ export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
     if (dl[k] < ds[k]) throw new GrowError(`cannot shrink ${names[k]} from ${ds[k]} to ${dl[k]}: growth only grows; set the large config's ${names[k]} to at least ${ds[k]}`);
   }
   if (dl.hidden % dl.heads !== 0) throw new GrowError(`large ${names.hidden} ${dl.hidden} is not divisible by ${names.heads} ${dl.heads}: pick heads that divide the hidden size`);
+  if (small.model_type === 'llama' && large.model_type === 'llama') checkLlamaGrowable(small, large);
+}
+
+/**
+ * Llama: the operators here treat q/k/v/o as hidden-sized (heads x head_dim = hidden_size); width
+ * grows the number of heads at a fixed head_dim (rotary embeddings pair the dimensions of each
+ * head by position within it, so whole heads are the unit that can be copied); key/value heads
+ * only grow. Which operators widen grouped-query attention is theirs to say (requireHeadPlan: the
+ * head-copying ones do not yet; LiGO's learned width matrices map any head counts).
+ */
+function checkLlamaGrowable(small: LlamaConfig, large: LlamaConfig): void {
+  for (const c of [small, large]) {
+    if (c.head_dim * c.num_attention_heads !== c.hidden_size) throw new GrowError(`cannot grow a llama config whose head_dim ${c.head_dim} x num_attention_heads ${c.num_attention_heads} differs from hidden_size ${c.hidden_size}: growth needs head_dim = hidden_size / num_attention_heads`);
+  }
+  if (small.head_dim !== large.head_dim) throw new GrowError(`llama width growth keeps head_dim (rotary embeddings rotate dimension pairs i, i + head_dim/2 of each head, and a wider head would change every pair's frequency): set the large num_attention_heads to ${large.hidden_size / small.head_dim} for head_dim ${small.head_dim}`);
+  if (large.num_key_value_heads < small.num_key_value_heads) throw new GrowError(`cannot shrink num_key_value_heads from ${small.num_key_value_heads} to ${large.num_key_value_heads}: growth only grows; set the large num_key_value_heads to at least ${small.num_key_value_heads}`);
 }
 
 export type HeadPlan = 'same' | 'more-heads' | 'wider-heads';
@@ -149,6 +193,9 @@ export function headPlan(small: ModelConfig, large: ModelConfig): HeadPlan {
 
 export function requireHeadPlan(method: string, small: ModelConfig, large: ModelConfig, supported: HeadPlan[]): HeadPlan {
   const plan = headPlan(small, large);
+  if (small.model_type === 'llama' && small.num_key_value_heads !== small.num_attention_heads && (plan !== 'same' || dims(small).hidden !== dims(large).hidden)) {
+    throw new GrowError(`${method} copies whole heads, and widening grouped-query attention (num_key_value_heads ${small.num_key_value_heads} < num_attention_heads ${small.num_attention_heads}) would copy key/value heads with their query groups, which is not implemented: grow depth only with ${method}, widen with --method ligo, or use configs with num_key_value_heads = num_attention_heads`);
+  }
   if (supported.includes(plan)) return plan;
   const s = dims(small);
   const l = dims(large);
@@ -161,6 +208,9 @@ export function requireSameWidth(method: string, small: ModelConfig, large: Mode
   const s = dims(small);
   const l = dims(large);
   const f = dimFields(large);
+  if (small.model_type === 'llama' && large.model_type === 'llama' && small.num_key_value_heads !== large.num_key_value_heads) {
+    throw new GrowError(`${method} grows depth only, but num_key_value_heads changes ${small.num_key_value_heads} -> ${large.num_key_value_heads}: keep it at ${small.num_key_value_heads} or use --method ligo`);
+  }
   for (const k of ['hidden', 'heads', 'ffn'] as const) {
     if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use a width method (net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, msg, ligo; ligo methods lists them)`);
   }

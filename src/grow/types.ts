@@ -74,6 +74,8 @@ export interface MethodOption<T = unknown> {
 export interface GrowMethod {
   name: string;
   description: string;
+  /** Its paper's advice on when and how to use it (growth factor, timing, what follows), shown by `ligo methods NAME`. */
+  guidance?: string;
   /** Every option the method takes, by name (absent: none listed). */
   options?: Readonly<Record<string, MethodOption>>;
   /** Which dimensions it can grow. */

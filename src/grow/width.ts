@@ -185,6 +185,7 @@ export function copyPlan(spec: CopyPlanSpec): WidthPlan {
     if (role === 'ffn') return ffn[layer]![side];
     const a = attn[layer]!;
     if (role === 'v') return side === 'in' ? a.vIn : a.v;
+    if (role === 'o') return a.vIn; // an output projection's input, laid out as the value heads
     if (role === 'q' || role === 'k' || role === 'qkv') return a[role];
     return null;
   };

@@ -1,5 +1,5 @@
 // Model configs with HuggingFace's exact config.json field names and class defaults
-// (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig), so a config.json
+// (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig, LlamaConfig), so a config.json
 // written here loads into HuggingFace and back. `configFromJSON` fills HF's defaults for the
 // fields a file leaves out and keeps the fields it does not know (e.g. transformers_version);
 // `validateConfig` rejects what the models here cannot run, with one-line messages saying what
@@ -86,9 +86,46 @@ export interface ViTConfig extends EncoderConfigFields {
   num_labels: number;
 }
 
-export type ModelConfig = BertConfig | GPT2Config | ViTConfig;
+/**
+ * LlamaForCausalLM (transformers' LlamaConfig; Llama 2/3, SmolLM, Mistral-style decoders without
+ * sliding windows): RMSNorm, rotary position embeddings (default rope type, no rope_scaling),
+ * SwiGLU feed-forward (hidden_act silu), grouped-query attention (num_key_value_heads).
+ */
+export interface LlamaConfig {
+  model_type: 'llama';
+  architectures: string[];
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Key/value heads (grouped-query attention); HF's null means num_attention_heads. */
+  num_key_value_heads: number;
+  /** Size of each head; HF's null means hidden_size / num_attention_heads. */
+  head_dim: number;
+  hidden_act: 'silu';
+  max_position_embeddings: number;
+  initializer_range: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  /** Only null (plain RoPE) is supported. */
+  rope_scaling: null;
+  attention_bias: boolean;
+  /** Only 0 is supported (the fused attention kernel has no probability dropout). */
+  attention_dropout: number;
+  mlp_bias: boolean;
+  /** Only 1 is supported (HF's tensor-parallel pretraining emulation). */
+  pretraining_tp: number;
+  tie_word_embeddings: boolean;
+  bos_token_id: number;
+  eos_token_id: number;
+  pad_token_id: number | null;
+  use_cache: boolean;
+}
+
+export type ModelConfig = BertConfig | GPT2Config | ViTConfig | LlamaConfig;
 export type ModelType = ModelConfig['model_type'];
-export const modelTypes: readonly ModelType[] = ['bert', 'roberta', 'gpt2', 'vit', 'deit'];
+export const modelTypes: readonly ModelType[] = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -161,9 +198,36 @@ const vitDefaults: ViTConfig = {
 
 const deitDefaults: ViTConfig = { ...vitDefaults, model_type: 'deit', architectures: ['DeiTForImageClassificationWithTeacher'] };
 
+const llamaDefaults: LlamaConfig = {
+  model_type: 'llama',
+  architectures: ['LlamaForCausalLM'],
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 11008,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 32,
+  head_dim: 128,
+  hidden_act: 'silu',
+  max_position_embeddings: 2048,
+  initializer_range: 0.02,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  rope_scaling: null,
+  attention_bias: false,
+  attention_dropout: 0,
+  mlp_bias: false,
+  pretraining_tp: 1,
+  tie_word_embeddings: false,
+  bos_token_id: 1,
+  eos_token_id: 2,
+  pad_token_id: null,
+  use_cache: true,
+};
+
 /** HuggingFace's class defaults for a model_type. */
 export function defaultsFor(modelType: ModelType): ModelConfig {
-  const table: Record<ModelType, ModelConfig> = { bert: bertDefaults, roberta: robertaDefaults, gpt2: gpt2Defaults, vit: vitDefaults, deit: deitDefaults };
+  const table: Record<ModelType, ModelConfig> = { bert: bertDefaults, roberta: robertaDefaults, gpt2: gpt2Defaults, vit: vitDefaults, deit: deitDefaults, llama: llamaDefaults };
   const d = table[modelType];
   if (!d) throw new ConfigError(`unknown model_type '${modelType}': use one of ${modelTypes.join(', ')}`);
   return structuredClone(d);
@@ -209,6 +273,7 @@ export function sequenceClassificationConfig(c: BertConfig, labels: readonly str
 export function outputClasses(c: ModelConfig): number {
   switch (c.model_type) {
     case 'gpt2':
+    case 'llama':
       return c.vocab_size;
     case 'vit':
     case 'deit':
@@ -218,9 +283,30 @@ export function outputClasses(c: ModelConfig): number {
   }
 }
 
-/** The number of transformer layers (encoder layers or GPT-2 blocks). */
+/** The number of transformer layers (encoder layers, GPT-2 blocks or decoder layers). */
 export function numLayers(c: ModelConfig): number {
   return c.model_type === 'gpt2' ? c.n_layer : c.num_hidden_layers;
+}
+
+/** Token positions a text model has (RoBERTa's start after padding_idx + 1); null for image models. */
+export function textPositions(c: ModelConfig): number | null {
+  switch (c.model_type) {
+    case 'gpt2':
+      return c.n_positions;
+    case 'roberta':
+      return c.max_position_embeddings - (c.pad_token_id + 1);
+    case 'bert':
+    case 'llama':
+      return c.max_position_embeddings;
+    case 'vit':
+    case 'deit':
+      return null;
+  }
+}
+
+/** Whether a config is a decoder trained as a causal LM (GPT-2, Llama). */
+export function isCausalLm(c: ModelConfig): c is GPT2Config | LlamaConfig {
+  return c.model_type === 'gpt2' || c.model_type === 'llama';
 }
 
 /** A parsed config.json: HF defaults filled in, num_labels derived from id2label, validated. */
@@ -231,6 +317,11 @@ export function configFromJSON(json: unknown): ModelConfig {
   const cfg = { ...defaultsFor(raw.model_type as ModelType), ...raw } as Record<string, unknown>;
   if (raw.num_labels === undefined && raw.id2label && typeof raw.id2label === 'object') cfg.num_labels = Object.keys(raw.id2label).length;
   if (raw.model_type === 'gpt2' && raw.n_positions === undefined && typeof raw.n_ctx === 'number') cfg.n_positions = raw.n_ctx;
+  if (raw.model_type === 'llama') {
+    // As LlamaConfig.__init__: null key/value heads mean one per query head; a missing head_dim is hidden_size / heads.
+    if (raw.num_key_value_heads == null) cfg.num_key_value_heads = cfg.num_attention_heads;
+    if (raw.head_dim == null) cfg.head_dim = Math.floor((cfg.hidden_size as number) / (cfg.num_attention_heads as number));
+  }
   const config = cfg as unknown as ModelConfig;
   validateConfig(config);
   return config;
@@ -342,6 +433,20 @@ function validateVit(c: ViTConfig): void {
   if (c.qkv_bias !== true) fail(c, 'qkv_bias false is not supported: set it to true');
 }
 
+function validateLlama(c: LlamaConfig): void {
+  const f = c as unknown as Fields & LlamaConfig;
+  positiveInts(f, ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'max_position_embeddings']);
+  positiveNumbers(f, ['rms_norm_eps', 'initializer_range', 'rope_theta']);
+  if (c.num_attention_heads % c.num_key_value_heads !== 0) fail(c, `num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}: each key/value head serves a whole group of query heads (e.g. num_key_value_heads ${nearestDivisor(c.num_attention_heads, c.num_key_value_heads)})`);
+  if (c.head_dim % 2 !== 0) fail(c, `head_dim ${c.head_dim} is odd: rotary embeddings rotate pairs of dimensions, so it must be even`);
+  if (c.hidden_act !== 'silu') fail(c, `hidden_act '${String(c.hidden_act)}' is not supported: Llama's gated feed-forward uses 'silu'`);
+  if (c.rope_scaling != null) fail(c, `rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported: only plain rotary embeddings (rope_scaling null) are implemented`);
+  if (c.attention_dropout !== 0) fail(c, `attention_dropout ${c.attention_dropout} is not supported: the fused attention kernel has no probability dropout; set it to 0`);
+  if (c.pretraining_tp !== 1) fail(c, `pretraining_tp ${c.pretraining_tp} is not supported: set it to 1 (it only emulates tensor-parallel rounding)`);
+  for (const k of ['attention_bias', 'mlp_bias', 'tie_word_embeddings'] as const) if (typeof c[k] !== 'boolean') fail(c, `${k} must be true or false, got ${JSON.stringify(c[k])}`);
+  if (c.pad_token_id !== null && c.pad_token_id !== undefined && !(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size)) fail(c, `pad_token_id ${c.pad_token_id} must be null or a token id in [0, vocab_size ${c.vocab_size})`);
+}
+
 /** Throws a ConfigError naming the field and what to change when the config cannot be run. */
 export function validateConfig(config: ModelConfig): void {
   switch (config.model_type) {
@@ -353,6 +458,8 @@ export function validateConfig(config: ModelConfig): void {
     case 'vit':
     case 'deit':
       return validateVit(config);
+    case 'llama':
+      return validateLlama(config);
     default:
       throw new ConfigError(`unknown model_type '${(config as { model_type: unknown }).model_type}': use one of ${modelTypes.join(', ')}`);
   }

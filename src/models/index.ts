@@ -11,10 +11,11 @@
 //   const cls = sequenceClassificationConfig(mlmConfig, ['neg', 'pos']);
 //   const { params, initializedKeys } = modelFor(cls).paramsFromFlat(cls, mlmTensors, { seed: 0 });
 
-import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
+import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
 import { bertModel, type BertParams } from './bert.ts';
 import { gpt2Model, type GPT2Params } from './gpt2.ts';
 import { vitModel, type ViTParams } from './vit.ts';
+import { llamaModel, type LlamaParams } from './llama.ts';
 import type { ImageBatch, Model, TextBatch } from './common.ts';
 
 export * from './config.ts';
@@ -38,8 +39,9 @@ export {
 } from './bert.ts';
 export { gpt2Model, gpt2Forward, shiftLabels, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
 export { vitModel, vitForward, type ViTParams, type ViTForImageClassificationParams, type DeiTWithTeacherParams } from './vit.ts';
+export { llamaModel, llamaForward, rotaryTables, type LlamaParams, type LlamaLayerParams } from './llama.ts';
 
-export type ModelParams = BertParams | GPT2Params | ViTParams;
+export type ModelParams = BertParams | GPT2Params | ViTParams | LlamaParams;
 export type Batch = TextBatch | ImageBatch;
 export type AnyModel = Model<ModelConfig, ModelParams, Batch>;
 
@@ -49,12 +51,14 @@ const registry: Record<ModelType, AnyModel> = {
   gpt2: gpt2Model as AnyModel,
   vit: vitModel as AnyModel,
   deit: vitModel as AnyModel,
+  llama: llamaModel as AnyModel,
 };
 
 /** The model family for a config (by model_type). */
 export function modelFor(config: BertConfig): Model<BertConfig, BertParams, TextBatch>;
 export function modelFor(config: GPT2Config): Model<GPT2Config, GPT2Params, TextBatch>;
 export function modelFor(config: ViTConfig): Model<ViTConfig, ViTParams, ImageBatch>;
+export function modelFor(config: LlamaConfig): Model<LlamaConfig, LlamaParams, TextBatch>;
 export function modelFor(config: ModelConfig): AnyModel;
 export function modelFor(config: ModelConfig): AnyModel {
   const m = registry[config.model_type];

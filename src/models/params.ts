@@ -30,10 +30,11 @@ export type AxisRole =
   | 'k'
   | 'v'
   | 'qkv' // GPT-2 c_attn's fused [q; k; v] output axis (three blocks of heads * head_dim)
+  | 'o' // the attention output Llama's o_proj reads (query heads * head_dim; v's size only without grouped-query attention)
   | 'ffn' // feed-forward inner dim of this layer
   | 'fixed';
 
-export const axisRoles: readonly AxisRole[] = ['hidden', 'q', 'k', 'v', 'qkv', 'ffn', 'fixed'];
+export const axisRoles: readonly AxisRole[] = ['hidden', 'q', 'k', 'v', 'qkv', 'o', 'ffn', 'fixed'];
 
 /** 'out': the parameter produces that dimension; 'in': it consumes it; 'fixed' for fixed axes. */
 export type AxisSide = 'out' | 'in' | 'fixed';

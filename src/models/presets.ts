@@ -9,8 +9,15 @@
 // (and the special token ids) to match a tokenizer. GPT-2 presets put bos/eos at the last id,
 // as GPT-2's <|endoftext|> is. `deit-*` are DeiT's sizes with the plain ViT architecture (as the
 // facebook/deit-*-patch16-224 checkpoints are); `deit-*-distilled` add the distillation token.
+// Llama presets (LlamaForCausalLM) keep their models' shapes at the 8192 vocabulary, bos/eos at
+// the last id: `llama-tiny` for tests (2 query heads per key/value head), `llama-2L-128H` ->
+// `llama-4L-192H` for the study (the paper's depth x2, width x1.5, heads of 64 as the BERT rows;
+// one key/value head per query head, so that the head-copying operators can widen it too),
+// `smollm-135m` and `smollm-360m` (HuggingFaceTB/SmolLM-135M / -360M: 9 heads over 3 key/value
+// heads, tied embeddings) and `llama-1b` (Llama 3.2 1B's shape: 32 heads over 8, head size 64,
+// rope_theta 500000, tied, without its llama3 rope_scaling).
 
-import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type ModelConfig, type ViTConfig } from './config.ts';
+import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from './config.ts';
 
 export const TEXT_VOCAB = 8192;
 
@@ -41,6 +48,34 @@ function gpt2(s: Size): GPT2Config {
 
 function deit(s: Size, distilled: boolean): ViTConfig {
   return { ...(defaultsFor(distilled ? 'deit' : 'vit') as ViTConfig), hidden_size: s.hidden, num_hidden_layers: s.layers, num_attention_heads: s.heads, intermediate_size: 4 * s.hidden, num_labels: 1000 };
+}
+
+interface LlamaSize extends Size {
+  kvHeads: number;
+  ffn: number;
+  tied: boolean;
+  ropeTheta?: number;
+  maxPositions?: number;
+  rmsEps?: number;
+}
+
+function llama(s: LlamaSize): LlamaConfig {
+  return {
+    ...(defaultsFor('llama') as LlamaConfig),
+    vocab_size: TEXT_VOCAB,
+    hidden_size: s.hidden,
+    intermediate_size: s.ffn,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    head_dim: s.hidden / s.heads,
+    tie_word_embeddings: s.tied,
+    rope_theta: s.ropeTheta ?? 10000,
+    max_position_embeddings: s.maxPositions ?? 2048,
+    rms_norm_eps: s.rmsEps ?? 1e-5,
+    bos_token_id: TEXT_VOCAB - 1,
+    eos_token_id: TEXT_VOCAB - 1,
+  };
 }
 
 const tiny: Size = { layers: 2, hidden: 128, heads: 2 };
@@ -75,6 +110,12 @@ const table: Record<string, () => ModelConfig> = {
   'deit-tiny-distilled': () => deit(deitT, true),
   'deit-small-distilled': () => deit(deitS, true),
   'deit-base-distilled': () => deit(base, true),
+  'llama-tiny': () => llama({ layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 176, tied: false }),
+  'llama-2L-128H': () => llama({ layers: 2, hidden: 128, heads: 2, kvHeads: 2, ffn: 352, tied: false }),
+  'llama-4L-192H': () => llama({ layers: 4, hidden: 192, heads: 3, kvHeads: 3, ffn: 512, tied: false }),
+  'smollm-135m': () => llama({ layers: 30, hidden: 576, heads: 9, kvHeads: 3, ffn: 1536, tied: true }),
+  'smollm-360m': () => llama({ layers: 32, hidden: 960, heads: 15, kvHeads: 5, ffn: 2560, tied: true }),
+  'llama-1b': () => llama({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, ffn: 8192, tied: true, ropeTheta: 500000, maxPositions: 131072 }),
 };
 
 export const presetNames: readonly string[] = Object.keys(table);

@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { loadCheckpoint } from '../io/checkpoint.ts';
-import { configFromJSON, modelFor, type ModelConfig } from '../models/index.ts';
+import { configFromJSON, modelFor, textPositions, type ModelConfig } from '../models/index.ts';
 import { dims, GROW_FILE, type GrowRecord } from '../grow/index.ts';
 import { tokenizerFromJSON } from '../tokenize/index.ts';
 import { resolveCheckpointDir } from '../train/index.ts';
@@ -21,13 +21,6 @@ export interface CheckpointSummary {
   flopsPerToken: { electra: number; sixN: number };
   tokenizer: { kind: string; vocabSize: number } | null;
   grown: GrowRecord | null;
-}
-
-/** Token positions a text model has (RoBERTa's start after padding_idx + 1); null for images. */
-function textPositions(c: ModelConfig): number | null {
-  if ('n_positions' in c) return c.n_positions;
-  if ('max_position_embeddings' in c) return c.max_position_embeddings - (c.model_type === 'roberta' ? c.pad_token_id + 1 : 0);
-  return null;
 }
 
 /** seqLen: text sequence length for the FLOPs (default: 128, or the model's positions if fewer). */
@@ -55,7 +48,8 @@ export function inspectCheckpoint(path: string, seqLen?: number): CheckpointSumm
 
 function modelLine(c: ModelConfig): string {
   const d = dims(c);
-  const sizes = `${d.layers} layers, hidden ${d.hidden}, ${d.heads} heads of ${d.headDim}, FFN ${d.ffn}`;
+  const kv = c.model_type === 'llama' && c.num_key_value_heads !== c.num_attention_heads ? ` (${c.num_key_value_heads} key/value heads)` : '';
+  const sizes = `${d.layers} layers, hidden ${d.hidden}, ${d.heads} heads of ${d.headDim}${kv}, FFN ${d.ffn}`;
   const arch = `${c.model_type} (${c.architectures[0] ?? 'no architecture'})`;
   if ('image_size' in c) return `${arch}: ${sizes}, ${c.image_size}x${c.image_size}x${c.num_channels} images in ${c.patch_size}x${c.patch_size} patches, ${c.num_labels} labels`;
   const positions = 'n_positions' in c ? c.n_positions : c.max_position_embeddings;

@@ -15,7 +15,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { bertHead, labelNames, sequenceClassificationConfig, type BertConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import { bertHead, isCausalLm, labelNames, textPositions, sequenceClassificationConfig, type BertConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { BROWN_GENRES, brownGenreDataset, buildTokenShards, loadCorpus, loadMnist, splitDocuments, type CorpusName, type ImageDatasetName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
 import { GPT2_SPECIALS, ROBERTA_SPECIALS, loadTokenizer, saveTokenizer, tokenizerFromJSON, trainByteLevelBPE, trainWordPiece, type Tokenizer } from '../tokenize/index.ts';
 import { imageTask, sequenceClassificationTask, textTask, type TaskFactory } from './tasks.ts';
@@ -77,7 +77,7 @@ export function checkDataFits(config: ModelConfig, data: TrainData, seqLen: numb
     if (config.image_size !== 28 || config.num_channels !== 1 || config.num_labels !== 10) throw new Error(`${data} images are 28x28x1 with 10 labels, but the config has image_size ${config.image_size}, num_channels ${config.num_channels}, num_labels ${config.num_labels}`);
     return;
   }
-  const maxLen = config.model_type === 'gpt2' ? config.n_positions : config.max_position_embeddings - (config.model_type === 'roberta' ? config.pad_token_id + 1 : 0);
+  const maxLen = textPositions(config)!;
   if (seqLen > maxLen) throw new Error(`--seq-len ${seqLen} is longer than the model's ${maxLen} positions`);
 }
 
@@ -112,6 +112,7 @@ function trainTokenizer(config: ModelConfig, texts: readonly string[]): Tokenize
     case 'roberta':
       return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: ROBERTA_SPECIALS });
     case 'gpt2':
+    case 'llama':
       return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: GPT2_SPECIALS });
     default:
       throw new Error(`${config.model_type} models take images, not a tokenizer`);
@@ -129,7 +130,7 @@ export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): v
 /** The task for a text corpus (a built-in one, tokenised into RUN_DIR/token-cache, or a user's, prepared): masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
 export function corpusTask(config: ModelConfig, data: CorpusName | PreparedCorpus, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}): TaskFactory {
   return textTask({
-    kind: config.model_type === 'gpt2' ? 'causal-lm' : 'masked-lm',
+    kind: isCausalLm(config) ? 'causal-lm' : 'masked-lm',
     ...(typeof data === 'string' ? builtInShards(data, tokenizer, runDir, note) : { train: data.train, validation: data.validation }),
     tokenizer,
     ...shape,
