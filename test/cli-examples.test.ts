@@ -13,7 +13,10 @@
 //     steps of batch 2, sequences of 16 and operator steps of 1;
 //   - `ligo demo [--out DIR]` (10 minutes) runs as `ligo experiment experiments/demo.json --out
 //     DIR` on that tiny demo spec: the same code path (runAndReport) on the same spec;
-//   - absolute paths (/tmp/...) are taken inside the scratch directory, and ./DIR is DIR.
+//   - absolute paths (/tmp/...) are taken inside the scratch directory, and ./DIR is DIR;
+//   - the own-data examples' files (corpus.jsonl, shards/*.parquet, val.jsonl.gz, books/,
+//     notes.md, logs.txt.gz) are small generated ones, and the token cache is in the scratch
+//     directory.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +24,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 
 const ROOT = join(import.meta.dirname, '..');
 const LIGO = join(ROOT, 'bin', 'ligo.js');
@@ -28,7 +33,7 @@ const COMMANDS = ['train', 'grow', 'experiment', 'report', 'demo', 'inspect', 'm
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-cli-examples-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const run = (args: string[]) => spawnSync(process.execPath, [LIGO, ...args], { cwd: tmp, encoding: 'utf8' });
+const run = (args: string[]) => spawnSync(process.execPath, [LIGO, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, LIGO_TOKEN_CACHE: join(tmp, 'token-cache') } });
 
 /** A shown example as words, its trailing comment ('# ...' or '   (...)') and `npx ` dropped. */
 function words(line: string): string[] {
@@ -89,7 +94,7 @@ function inputs([command, ...args]: string[]): string[] {
   const positional = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !['--html', '--layer-drop', '--allow-change'].includes(args[i - 1]!)));
   switch (command) {
     case 'train':
-      return args.includes('--config') || args.includes('--from') ? [flag(args, '--from'), flag(args, '--ki-teacher')].filter((p): p is string => p !== undefined) : [flag(args, '--out')!];
+      return args.includes('--config') || args.includes('--from') ? [flag(args, '--from'), flag(args, '--ki-teacher'), flag(args, '--tokenizer')].filter((p): p is string => p !== undefined) : [flag(args, '--out')!];
     case 'grow':
       return [flag(args, '--from')!];
     case 'inspect':
@@ -113,7 +118,29 @@ function tinySpec(name: string): void {
   fs.writeFileSync(join(tmp, name), JSON.stringify(spec));
 }
 
+/** Paragraphs of words from a small vocabulary, for the own-data examples. */
+function paragraphs(n: number, seed: number): string[] {
+  const words = 'the a cat dog sat ran on in far away and then slept sun mat over under river hill light'.split(' ');
+  let r = seed;
+  return Array.from({ length: n }, () => Array.from({ length: 24 }, () => words[(r = (Math.imul(r, 1103515245) + 12345) >>> 0) % words.length]).join(' '));
+}
+
+/** The files the own-data examples read (see the header). */
+function ownDataFiles(): void {
+  const jsonl = (field: string, texts: string[]) => texts.map((t) => JSON.stringify({ [field]: t })).join('\n');
+  fs.writeFileSync(join(tmp, 'corpus.jsonl'), jsonl('text', paragraphs(300, 1)));
+  fs.writeFileSync(join(tmp, 'val.jsonl.gz'), gzipSync(jsonl('content', paragraphs(20, 2))));
+  fs.mkdirSync(join(tmp, 'shards'));
+  for (const part of [0, 1]) fs.writeFileSync(join(tmp, 'shards', `part-${part}.parquet`), new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'content', data: paragraphs(150, 3 + part) }] })));
+  fs.mkdirSync(join(tmp, 'books', 'vol2'), { recursive: true });
+  fs.writeFileSync(join(tmp, 'books', 'one.txt'), paragraphs(150, 5).join('\n\n'));
+  fs.writeFileSync(join(tmp, 'books', 'vol2', 'two.md'), paragraphs(150, 6).join('\n\n'));
+  fs.writeFileSync(join(tmp, 'notes.md'), paragraphs(150, 7).join('\n'));
+  fs.writeFileSync(join(tmp, 'logs.txt.gz'), gzipSync(paragraphs(150, 8).join('\n')));
+}
+
 test('every example of the README and of every --help runs as written (at tiny sizes)', { timeout: 30 * 60_000 }, () => {
+  ownDataFiles();
   const seen = new Set<string>();
   const todo = [...readmeExamples(), ...helpExamples()].map(standIn).filter((e) => !seen.has(e.join(' ')) && seen.add(e.join(' ')));
   for (const e of todo) if (e[0] === 'experiment') tinySpec(e[1]!);
