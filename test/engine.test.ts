@@ -75,6 +75,22 @@ test('shape errors name the op and both shapes', () => {
   assert.throws(() => T.linear(T.zeros([2, 3]), T.zeros([5, 4]), null), /linear: input \[2, 3\] has 3 features/);
 });
 
+test('the decoder ops (rmsNorm, rotary, grouped-query attention) name the op and the shapes they refuse', () => {
+  const x = T.zeros([2, 3, 8]);
+  assert.throws(() => T.rmsNorm(x, T.zeros([6])), (e: Error) => e instanceof ShapeError && /rmsNorm: input \[2, 3, 8\] needs weight \[8\], got \[6\]/.test(e.message));
+  const table = T.zeros([3, 4]);
+  assert.throws(() => T.rotary(x, table, table, 3), /rotary: 8 features do not split into 3 heads/);
+  assert.throws(() => T.rotary(T.zeros([2, 3, 12]), table, table, 4), /rotary: head size 3 \(12 features \/ 4 heads\) must be even/);
+  assert.throws(() => T.rotary(x, T.zeros([4, 4]), table, 2), /rotary: x \[2, 3, 8\] with 2 heads needs cos and sin \[3, 4\], got \[4, 4\] and \[3, 4\]/);
+  assert.throws(() => T.rotary(T.zeros([3, 8]), table, table, 2), /rotary: expected x \[B, T, H\*D\], got \[3, 8\]/);
+  const q = T.zeros([2, 3, 12]);
+  const kv = T.zeros([2, 3, 6]);
+  assert.throws(() => T.attention(q, kv, kv, { heads: 4, kvHeads: 3 }), /attention: 3 key\/value heads do not divide 4 heads/);
+  assert.throws(() => T.attention(q, kv, kv, { heads: 4, kvHeads: 1 }), /attention: k and v need 3 features \(1 key\/value heads of 3\), got 6/);
+  assert.throws(() => T.attention(q, kv, kv, { heads: 4 }), /attention: k and v need 12 features \(4 key\/value heads of 3\), got 6/);
+  assert.throws(() => T.packedAttention(T.zeros([2, 3, 36]), { heads: 4, kvHeads: 2 }), /packedAttention: .* kvHeads \(2\) must equal heads \(4\)/);
+});
+
 test('NaN and Inf are detected cheaply', () => {
   assertFinite(T.tensor([1, 2, 3]), 'ok');
   assert.throws(() => assertFinite(T.tensor([1, NaN, 3]), 'loss'), /loss: .* NaN or Inf/);

@@ -32,7 +32,7 @@ test('broadcasting add, sub, mul, div', () => {
 
 test('unary functions', () => {
   const x = r([3, 5]);
-  for (const f of [T.exp, T.tanh, T.erf, T.neg, (t: T.Tensor) => T.gelu(t, 'erf'), (t: T.Tensor) => T.gelu(t, 'tanh'), (t: T.Tensor) => T.scale(t, -2.5), (t: T.Tensor) => T.addScalar(t, 3)]) {
+  for (const f of [T.exp, T.tanh, T.erf, T.neg, (t: T.Tensor) => T.gelu(t, 'erf'), (t: T.Tensor) => T.gelu(t, 'tanh'), (t: T.Tensor) => T.scale(t, -2.5), (t: T.Tensor) => T.addScalar(t, 3), T.silu]) {
     gradCheck(f, [x]);
   }
   const p = positive([3, 5]);
@@ -137,4 +137,31 @@ test('a composite: two-layer MLP with GELU, layer norm and an MSE loss', () => {
     return T.mean(T.pow(y, 2));
   };
   gradCheck(mse, [r([2, 3, 4]), r([6, 4]), r([6]), r([4, 6]), r([4]), r([4])], [0, 1, 2, 3, 4, 5]);
+});
+
+// The ops a Llama-style decoder adds (after the others, so their random inputs stay as they were).
+
+test('RMS norm (input and weight)', () => {
+  gradCheck((x, w) => T.rmsNorm(x, w, 1e-5), [r([3, 2, 6]), r([6])]);
+  gradCheck((x, w) => T.rmsNorm(x, w), [r([7, 13], 0.1), r([13])]);
+});
+
+test('rotary position embeddings (input only; cos and sin are constants)', () => {
+  // Random tables rather than true cosines, so that every entry's role is checked.
+  const [cos, sin] = [r([3, 4]), r([3, 4])];
+  gradCheck((x) => T.rotary(x, cos, sin, 2), [r([2, 3, 8])]);
+  const [cos6, sin6] = [r([5, 6]), r([5, 6])];
+  gradCheck((x) => T.rotary(x, cos6, sin6, 3), [r([1, 5, 18])]);
+});
+
+test('attention with grouped key/value heads (kvHeads < heads): plain, causal, key padding, cross', () => {
+  const q = r([2, 3, 12]); // 4 heads of 3
+  const k = r([2, 3, 6]); // 2 key/value heads of 3
+  const v = r([2, 3, 6]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 4, kvHeads: 2 }), [q, k, v]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 4, kvHeads: 2, causal: true }), [q, k, v]);
+  const keyMask = tensor([1, 1, 0, 1, 0, 0], [2, 3], 'int32');
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 4, kvHeads: 2, causal: true, keyMask, scale: 0.7 }), [q, k, v]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 4, kvHeads: 1, keyMask }), [q, r([2, 3, 3]), r([2, 3, 3])]);
+  gradCheck((a, b, c) => T.attention(a, b, c, { heads: 6, kvHeads: 3, causal: true }), [r([1, 2, 12]), r([1, 5, 6]), r([1, 5, 6])]);
 });

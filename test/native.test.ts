@@ -119,6 +119,7 @@ const UNARY_CASES: { op: UnaryOp; param: number; positive?: boolean }[] = [
   { op: UnaryOp.Scale, param: 1.7 },
   { op: UnaryOp.AddScalar, param: -0.3 },
   { op: UnaryOp.Relu, param: 0 },
+  { op: UnaryOp.Silu, param: 0 },
 ];
 
 /** Values every unary op must get right: zeros, tails, infinities, NaN, tiny and huge. */
@@ -450,10 +451,10 @@ ntest('softmax and log-softmax, forward and backward (and in place)', () => {
   }
 });
 
-ntest('attention forward and backward: causal (tq == tk, tq < tk, tq > tk), key masks, fully masked rows, packed and padded rows', () => {
+ntest('attention forward and backward: causal (tq == tk, tq < tk, tq > tk), key masks, fully masked rows, grouped key/value heads, packed and padded rows', () => {
   const rng = new Rng(12);
-  const cases: [number, number, number, number, number, boolean, boolean][] = [
-    // batch, heads, tq, tk, head size, causal, keyMask
+  const cases: [number, number, number, number, number, boolean, boolean, number?][] = [
+    // batch, heads, tq, tk, head size, causal, keyMask, key/value heads (default: heads)
     [1, 1, 1, 1, 1, true, false],
     [2, 3, 5, 5, 4, true, false],
     [2, 3, 5, 5, 4, false, true],
@@ -463,26 +464,32 @@ ntest('attention forward and backward: causal (tq == tk, tq < tk, tq > tk), key 
     [3, 2, 17, 17, 8, true, true],
     [2, 4, 129, 129, 16, true, true],
     [4, 4, 64, 64, 64, false, false],
+    [2, 6, 5, 5, 8, true, true, 2],
+    [2, 6, 5, 5, 8, false, false, 2],
+    [2, 6, 5, 5, 8, false, true, 3],
+    [1, 4, 3, 7, 5, true, false, 1], // one key/value head for every query head
+    [1, 4, 7, 3, 5, true, true, 2],
+    [2, 8, 129, 129, 16, true, true, 2], // multi-threaded over (batch item, key/value head)
   ];
-  for (const [batch, heads, tq, tk, d, causal, masked] of cases) {
+  for (const [batch, heads, tq, tk, d, causal, masked, kvHeads = heads] of cases) {
     let keyMask: Int32Array | null = null;
     if (masked) {
       keyMask = randInt(rng, batch * tk, 4).map((v) => (v === 0 ? 0 : 1));
       keyMask.fill(0, 0, tk); // batch 0: every key masked -> all-zero rows
       if (batch > 1) keyMask.fill(1, tk, 2 * tk);
     }
-    const C = heads * d;
-    const dims = { batch, heads, tq, tk, d, scale: 0.37, causal };
-    // Three layouts: own [B, T, C] arrays; q, k, v packed in one [B, T, 3C] array (tq == tk);
-    // rows padded past the heads, at an offset.
-    const layouts = [{ name: 'own', offsets: [0, 0, 0], stride: C }, { name: 'padded', offsets: [3, 1, 2], stride: C + 5 }];
-    if (tq === tk) layouts.push({ name: 'packed', offsets: [0, C, 2 * C], stride: 3 * C });
-    for (const { name, offsets, stride } of layouts) {
+    const [C, Ckv] = [heads * d, kvHeads * d];
+    const dims = { batch, heads, kvHeads, tq, tk, d, scale: 0.37, causal };
+    // Three layouts: own [B, T, C] arrays (k and v [B, T, Ckv]); q, k, v packed in one
+    // [B, T, C + 2 Ckv] array (tq == tk); rows padded past the heads, at an offset.
+    const layouts = [{ name: 'own', offsets: [0, 0, 0], strides: [C, Ckv, Ckv] }, { name: 'padded', offsets: [3, 1, 2], strides: [C + 5, Ckv + 5, Ckv + 5] }];
+    if (tq === tk) layouts.push({ name: 'packed', offsets: [0, C, C + Ckv], strides: Array(3).fill(C + 2 * Ckv) });
+    for (const { name, offsets, strides } of layouts) {
       const packed = name === 'packed';
-      const len = (rows: number, off: number) => off + batch * rows * stride;
-      const [qa, ka, va] = packed ? Array(3).fill(randn(rng, len(tq, 0))) : [randn(rng, len(tq, offsets[0]!)), randn(rng, len(tk, offsets[1]!)), randn(rng, len(tk, offsets[2]!))];
-      const [qv, kv, vv] = offsets.map((offset) => ({ offset, rowStride: stride }));
-      const what = `attention ${name} b${batch} h${heads} ${tq}x${tk} d${d} causal=${causal} mask=${masked}`;
+      const len = (rows: number, i: number) => offsets[i]! + batch * rows * strides[i]!;
+      const [qa, ka, va] = packed ? Array(3).fill(randn(rng, len(tq, 0))) : [randn(rng, len(tq, 0)), randn(rng, len(tk, 1)), randn(rng, len(tk, 2))];
+      const [qv, kv, vv] = offsets.map((offset, i) => ({ offset, rowStride: strides[i]! }));
+      const what = `attention ${name} b${batch} h${heads} kv${kvHeads} ${tq}x${tk} d${d} causal=${causal} mask=${masked}`;
       const run = (be: Backend) => {
         const p = new Float32Array(batch * heads * tq * tk);
         const out = new Float32Array(batch * tq * C);
@@ -536,6 +543,58 @@ ntest('layerNorm forward and backward (ggamma / gbeta accumulate)', () => {
     assertClose(ggG, ggW, `layerNormBackward ggamma [${rows},${cols}]`, 1e-5, 1e-5);
     assertClose(gbG, gbW, `layerNormBackward gbeta [${rows},${cols}]`, 1e-5, 1e-5);
   }
+});
+
+ntest('rmsNorm forward and backward (ggamma accumulates)', () => {
+  const rng = new Rng(22);
+  for (const [rows, cols] of [[7, 13], ...ROWS_COLS]) {
+    const x = randn(rng, rows * cols, 2);
+    const gamma = randn(rng, cols);
+    const want = new Float32Array(rows * cols);
+    const got = new Float32Array(rows * cols);
+    const rstdW = new Float32Array(rows);
+    const rstdG = new Float32Array(rows);
+    ref.rmsNorm(x, gamma, rows, cols, 1e-6, want, rstdW);
+    nat.rmsNorm(x, gamma, rows, cols, 1e-6, got, rstdG);
+    assertClose(got, want, `rmsNorm [${rows},${cols}]`, 1e-5, 2e-6);
+    assertClose(rstdG, rstdW, 'rmsNorm rstd');
+
+    const gy = randn(rng, rows * cols);
+    const gxW = new Float32Array(rows * cols);
+    const gxG = new Float32Array(rows * cols);
+    const gg0 = randn(rng, cols);
+    const ggW = copy(gg0);
+    const ggG = copy(gg0);
+    ref.rmsNormBackward(x, gamma, rstdW, gy, rows, cols, gxW, ggW);
+    nat.rmsNormBackward(x, gamma, rstdW, gy, rows, cols, gxG, ggG);
+    assertClose(gxG, gxW, `rmsNormBackward gx [${rows},${cols}]`, 1e-4, 1e-5);
+    assertClose(ggG, ggW, `rmsNormBackward ggamma [${rows},${cols}]`, 1e-5, 1e-5);
+  }
+});
+
+ntest('rotary forward and backward (and in place); an odd head size throws', () => {
+  const rng = new Rng(23);
+  // batch, t, heads, head size; the last one past the multi-threaded threshold.
+  for (const [batch, t, heads, d] of [[1, 1, 1, 2], [2, 5, 3, 6], [3, 7, 2, 10], [2, 129, 4, 64]] as const) {
+    const n = batch * t * heads * d;
+    const x = randn(rng, n);
+    const cos = randn(rng, t * d);
+    const sin = randn(rng, t * d);
+    for (const backward of [false, true]) {
+      const want = new Float32Array(n);
+      const got = new Float32Array(n).fill(NaN);
+      ref.rotary(x, cos, sin, batch, t, heads, d, want, backward);
+      nat.rotary(x, cos, sin, batch, t, heads, d, got, backward);
+      const what = `rotary backward=${backward} [${batch},${t},${heads}x${d}]`;
+      assertClose(got, want, what, 1e-5, 1e-6);
+      const inPlace = copy(x);
+      nat.rotary(inPlace, cos, sin, batch, t, heads, d, inPlace, backward);
+      assertClose(inPlace, want, `${what} in place`, 1e-5, 1e-6);
+    }
+  }
+  const f32 = new Float32Array(12);
+  assert.throws(() => nat.rotary(f32, f32, f32, 1, 2, 2, 3, f32, false), /d \(head size\) must be even, got 3/);
+  assert.throws(() => nat.rotary(f32, f32, f32, 2, 2, 2, 2, f32, false), RangeError);
 });
 
 ntest('crossEntropy forward and backward with an ignore index; RangeError on a bad target', () => {
@@ -744,11 +803,17 @@ ntest('sizes beyond an array throw a RangeError instead of reading out of bounds
   assert.throws(() => nat.binary(BinaryOp.Add, f32, Int32Array.of(2), f32, Int32Array.of(1), f32, Int32Array.of(4)), RangeError);
   assert.throws(() => nat.copyStrided(f32, { offset: 1, strides: Int32Array.of(1) }, f32, { offset: 0, strides: Int32Array.of(1) }, Int32Array.of(4), false), RangeError);
   assert.throws(() => nat.layerNorm(f32, f32, f32, 2, 4, 1e-5, f32, f32, f32), RangeError);
-  const dims = { batch: 1, heads: 1, tq: 2, tk: 2, d: 2, scale: 1, causal: true };
+  const dims = { batch: 1, heads: 1, kvHeads: 1, tq: 2, tk: 2, d: 2, scale: 1, causal: true };
   const rows = { offset: 0, rowStride: 2 };
   assert.throws(() => nat.attention(f32, rows, f32, rows, f32, rows, Int32Array.of(1), f32, f32, dims), RangeError);
   assert.throws(() => nat.attention(f32, { offset: 1, rowStride: 2 }, f32, rows, f32, rows, null, f32, f32, dims), RangeError);
   assert.throws(() => nat.attention(f32, { offset: 0, rowStride: 1 }, f32, rows, f32, rows, null, f32, f32, dims), /qRowStride 1 is less than heads x head size \(2\)/);
+  const grouped = { ...dims, heads: 4, kvHeads: 2, d: 1 }; // q rows 4 wide, k and v rows 2
+  assert.throws(() => nat.attention(f32, rows, f32, rows, f32, rows, null, new Float32Array(16), new Float32Array(8), grouped), /qRowStride 2 is less than heads x head size \(4\)/);
+  assert.throws(() => nat.attention(new Float32Array(8), { offset: 0, rowStride: 4 }, f32, { offset: 0, rowStride: 1 }, f32, rows, null, new Float32Array(16), new Float32Array(8), grouped), /kRowStride 1 is less than heads x head size \(2\)/);
+  assert.throws(() => nat.attention(f32, rows, f32, rows, f32, rows, null, f32, f32, { ...grouped, kvHeads: 3 }), /kvHeads 3 does not divide heads \(4\)/);
+  assert.throws(() => nat.attentionBackward(f32, rows, f32, rows, f32, rows, f32, f32, f32, f32, f32, { ...dims, kvHeads: 0 }), /kvHeads 0 does not divide heads \(1\)/);
+  assert.throws(() => nat.rmsNorm(f32, f32, 2, 4, 1e-6, f32, f32), RangeError);
 });
 
 // ---------------------------------------------------------------------------------------------

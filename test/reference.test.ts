@@ -215,6 +215,8 @@ test('unary ops at known points', () => {
   close(run(UnaryOp.GeluErf, f64([1, -1, 0])), [0.8413447460685429, -0.15865525393145707, 0], 1e-14);
   // GELU(tanh) at 1: 0.5 * (1 + tanh(sqrt(2/pi) * 1.044715))
   close(run(UnaryOp.GeluTanh, f64([1, 0])), [0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * 1.044715)), 0]);
+  // SiLU: x * sigmoid(x); sigmoid(1) = 0.7310585786300049; no overflow to NaN in the tails
+  close(run(UnaryOp.Silu, f64([1, -1, 0, 800, -800])), [0.7310585786300049, -0.2689414213699951, 0, 800, 0], 1e-15);
   // in place
   const y = f64([1, 4]);
   R.unary(UnaryOp.Sqrt, y, y, 0);
@@ -246,6 +248,7 @@ test('unaryBackward matches central finite differences in float64', () => {
     ['scale', UnaryOp.Scale, general, -1.7],
     ['addScalar', UnaryOp.AddScalar, general, 0.3],
     ['relu', UnaryOp.Relu, general, 0],
+    ['silu', UnaryOp.Silu, general, 0],
   ];
   for (const [name, op, x0, param] of cases) {
     const x = Float64Array.from(x0);
@@ -671,4 +674,136 @@ test('adamw: two steps against the formula', () => {
   const p32 = Float32Array.from([1, -2]);
   R.adamw(p32, Float32Array.from([1, -0.4]), new Float32Array(2), new Float32Array(2), lr, b1, b2, eps, wd, 1, gs);
   close(p32, p1.map(Math.fround), 1e-7);
+});
+
+// ---------------------------------------------------------------------------------------------
+// rmsNorm, rotary, grouped-query attention
+
+test('rmsNorm of a known row, and against the direct formula', () => {
+  const out = new Float64Array(8);
+  const rstd = new Float64Array(2);
+  // row 0: [1, 2, 3, 4], mean square 7.5; row 1: zeros -> rstd = 1 / sqrt(eps) = 2 with eps 0.25
+  R.rmsNorm(f64([1, 2, 3, 4, 0, 0, 0, 0]), f64([1, 2, -1, 0.5]), 2, 4, 0.25, out, rstd);
+  close(rstd, [1 / Math.sqrt(7.75), 2]);
+  close(out, [1, 4, -3, 2].map((v) => v / Math.sqrt(7.75)).concat([0, 0, 0, 0]));
+  // weight * (x / sqrt(mean(x^2) + eps)), row by row
+  const rng = new Rng(31);
+  const [rows, cols, eps] = [7, 13, 1e-6];
+  const x = randn(rng, rows * cols, 3);
+  const gamma = randn(rng, cols);
+  const y = new Float64Array(rows * cols);
+  R.rmsNorm(x, gamma, rows, cols, eps, y, new Float64Array(rows));
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    const rms = Math.sqrt(dot(row, row) / cols + eps);
+    close(y.subarray(r * cols, (r + 1) * cols), Array.from(row, (v, j) => (gamma[j] * v) / rms), 1e-14, `row ${r}`);
+  }
+});
+
+test('rmsNormBackward matches central finite differences and accumulates', () => {
+  const rng = new Rng(32);
+  const [rows, cols, eps] = [3, 6, 1e-5];
+  const x = randn(rng, rows * cols, 1.5);
+  const gamma = randn(rng, cols);
+  const w = randn(rng, rows * cols);
+  const y = new Float64Array(rows * cols);
+  const rstd = new Float64Array(rows);
+  const loss = () => {
+    R.rmsNorm(x, gamma, rows, cols, eps, y, rstd);
+    return dot(w, y);
+  };
+  loss();
+  const gx = new Float64Array(rows * cols);
+  const ggamma = f64([1, 1, 1, 1, 1, 1]);
+  R.rmsNormBackward(x, gamma, rstd, w, rows, cols, gx, ggamma);
+  for (let j = 0; j < cols; j++) ggamma[j] -= 1;
+  fdCheck('rmsNorm dx', x, loss, gx);
+  fdCheck('rmsNorm dgamma', gamma, loss, ggamma);
+});
+
+test('rotary: a hand-computed case (two heads of 4 at positions 0 and 1), and in place', () => {
+  // Position 0: angle 0 (cos 1, sin 0), the identity. Position 1: angles pi/2 and pi/3 for the
+  // pairs (0, 2) and (1, 3), as HF's cat(freqs, freqs) tables repeat them.
+  const r3 = Math.sqrt(3);
+  const cos = f64([1, 1, 1, 1, 0, 0.5, 0, 0.5]);
+  const sin = f64([0, 0, 0, 0, 1, r3 / 2, 1, r3 / 2]);
+  const x = f64([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8]); // [1, 2, 2 * 4]
+  const out = new Float64Array(16);
+  R.rotary(x, cos, sin, 1, 2, 2, 4, out, false);
+  // x * cos + (-x2, -x3, x0, x1) * sin per head
+  const rotated = [-3, 1 - 2 * r3, 1, 2 + r3, -7, 3 - 4 * r3, 5, 4 + 3 * r3];
+  close(out, [1, 2, 3, 4, 5, 6, 7, 8, ...rotated], 1e-15);
+  // backward applies the transpose, which for true rotations (each angle in both halves' tables)
+  // is the inverse: it undoes the forward
+  const back = new Float64Array(16);
+  R.rotary(out, cos, sin, 1, 2, 2, 4, back, true);
+  close(back, x, 1e-15);
+  R.rotary(x, cos, sin, 1, 2, 2, 4, x, false);
+  close(x, out, 0, 'in place');
+  assert.throws(() => R.rotary(x, cos, sin, 1, 2, 2, 3, x, false), /head size 3 is odd/);
+});
+
+test('rotary backward is the transpose of the forward, and matches central finite differences', () => {
+  const rng = new Rng(33);
+  const [batch, t, heads, d] = [2, 3, 2, 6];
+  const n = batch * t * heads * d;
+  const cos = randn(rng, t * d); // arbitrary tables: the transpose must hold for any
+  const sin = randn(rng, t * d);
+  const x = randn(rng, n);
+  const w = randn(rng, n);
+  const y = new Float64Array(n);
+  const loss = () => {
+    R.rotary(x, cos, sin, batch, t, heads, d, y, false);
+    return dot(w, y);
+  };
+  const gx = new Float64Array(n);
+  R.rotary(w, cos, sin, batch, t, heads, d, gx, true);
+  fdCheck('rotary dx', x, loss, gx);
+  assert.ok(Math.abs(loss() - dot(x, gx)) < 1e-12, '<rotary(x), w> = <x, rotaryBackward(w)>');
+});
+
+test('attention with grouped key/value heads equals attention on k and v with each head repeated (gradients summed over each group)', () => {
+  const rng = new Rng(34);
+  const [batch, heads, kvHeads, tq, tk, d] = [2, 6, 2, 5, 5, 8];
+  const group = heads / kvHeads;
+  const [C, Ckv] = [heads * d, kvHeads * d];
+  const q = randn(rng, batch * tq * C);
+  const k = randn(rng, batch * tk * Ckv);
+  const v = randn(rng, batch * tk * Ckv);
+  const gout = randn(rng, batch * tq * C);
+  const keyMask = i32([1, 1, 1, 0, 1, 1, 0, 1, 1, 1]);
+  // HF's repeat_kv: key/value head g becomes query heads g * group .. (g + 1) * group - 1.
+  const repeat = (x: Float64Array) => {
+    const out = new Float64Array(batch * tk * C);
+    for (let row = 0; row < batch * tk; row++) {
+      for (let h = 0; h < heads; h++) out.set(x.subarray(row * Ckv + Math.floor(h / group) * d, row * Ckv + Math.floor(h / group) * d + d), row * C + h * d);
+    }
+    return out;
+  };
+  const run = (kk: Float64Array, vv: Float64Array, kvh: number) => {
+    const dims = { batch, heads, kvHeads: kvh, tq, tk, d, scale: 0.3, causal: true };
+    const [qv, kv] = [{ offset: 0, rowStride: C }, { offset: 0, rowStride: kvh * d }];
+    const p = new Float64Array(batch * heads * tq * tk);
+    const out = new Float64Array(batch * tq * C);
+    R.attention(q, qv, kk, kv, vv, kv, keyMask, p, out, dims);
+    const [gq, gk, gv] = [new Float64Array(q.length), new Float64Array(kk.length), new Float64Array(vv.length)];
+    R.attentionBackward(q, qv, kk, kv, vv, kv, p, gout, gq, gk, gv, dims);
+    return { p, out, gq, gk, gv };
+  };
+  const grouped = run(k, v, kvHeads);
+  const repeated = run(repeat(k), repeat(v), heads);
+  close(grouped.p, repeated.p, 0, 'probabilities');
+  close(grouped.out, repeated.out, 0, 'output');
+  close(grouped.gq, repeated.gq, 0, 'gq');
+  // A key/value head's gradient is the sum of its repeats' gradients.
+  const summed = (g: Float64Array) => {
+    const out = new Float64Array(batch * tk * Ckv);
+    for (let row = 0; row < batch * tk; row++) {
+      for (let h = 0; h < heads; h++) for (let c = 0; c < d; c++) out[row * Ckv + Math.floor(h / group) * d + c] += g[row * C + h * d + c];
+    }
+    return out;
+  };
+  close(grouped.gk, summed(repeated.gk), 1e-13, 'gk');
+  close(grouped.gv, summed(repeated.gv), 1e-13, 'gv');
+  assert.throws(() => run(k, v, 4), /4 key\/value heads do not divide 6 heads/);
 });

@@ -401,44 +401,57 @@ napi_value SoftmaxBackward(const Args& a) {
   return undefined(a.env());
 }
 
-/** A HeadsView from `<name>Offset` and `<name>RowStride`: rows hold every head, so at least heads * d apart. */
-HeadsView headsView(const Args& a, const std::string& name, const AttentionDims& d) {
+/** A HeadsView from `<name>Offset` and `<name>RowStride`: rows hold `heads` heads, so at least heads * d apart. */
+HeadsView headsView(const Args& a, const std::string& name, i64 heads, const AttentionDims& d) {
   const HeadsView v{a.size((name + "Offset").c_str()), a.size((name + "RowStride").c_str())};
-  if (d.heads * d.d > v.rowStride)
+  if (heads * d.d > v.rowStride)
     throwRange(a.prefix((name + "RowStride").c_str()) + std::to_string(v.rowStride) + " is less than heads x head size (" +
-               std::to_string(d.heads * d.d) + ")");
+               std::to_string(heads * d.d) + ")");
   return v;
 }
 
-/** Elements an operand of `rows` rows per batch item spans through its heads. */
-i64 headsExtent(const AttentionDims& d, HeadsView v, i64 rows) {
-  if (d.batch == 0 || rows == 0 || d.heads * d.d == 0) return 0;
+/** Elements an operand of `rows` rows per batch item spans through its `heads` heads. */
+i64 headsExtent(const AttentionDims& d, HeadsView v, i64 rows, i64 heads) {
+  if (d.batch == 0 || rows == 0 || heads * d.d == 0) return 0;
   i64 r;
-  if (__builtin_mul_overflow(extent(d.batch, rows) - 1, v.rowStride, &r) || __builtin_add_overflow(r, v.offset + d.heads * d.d, &r))
+  if (__builtin_mul_overflow(extent(d.batch, rows) - 1, v.rowStride, &r) || __builtin_add_overflow(r, v.offset + heads * d.d, &r))
     return INT64_MAX;
   return r;
 }
 
 AttentionDims attentionDims(const Args& a) {
-  return {a.size("batch"), a.size("heads"), a.size("tq"), a.size("tk"), a.size("d"), float(a.num("scale")), a.flag("causal")};
+  const AttentionDims d{a.size("batch"), a.size("heads"), a.size("kvHeads"), a.size("tq"), a.size("tk"), a.size("d"),
+                        float(a.num("scale")), a.flag("causal")};
+  if (d.kvHeads == 0 || d.heads % d.kvHeads != 0)
+    throwRange(a.prefix("kvHeads") + std::to_string(d.kvHeads) + " does not divide heads (" + std::to_string(d.heads) + ")");
+  return d;
 }
+
+/** The q, k and v views of an attention call (k and v rows hold kvHeads heads). */
+struct AttentionViews {
+  HeadsView q, k, v;
+  AttentionViews(const Args& a, const AttentionDims& d)
+      : q(headsView(a, "q", d.heads, d)), k(headsView(a, "k", d.kvHeads, d)), v(headsView(a, "v", d.kvHeads, d)) {}
+};
 
 napi_value Attention(const Args& a) {
   const AttentionDims d = attentionDims(a);
-  const HeadsView qv = headsView(a, "q", d), kv = headsView(a, "k", d), vv = headsView(a, "v", d);
+  const AttentionViews w(a, d);
   const int32_t* keyMask = a.isNull("keyMask") ? nullptr : a.i32("keyMask", extent(d.batch, d.tk));
-  attention(a.f32("q", headsExtent(d, qv, d.tq)), qv, a.f32("k", headsExtent(d, kv, d.tk)), kv, a.f32("v", headsExtent(d, vv, d.tk)), vv,
-            keyMask, a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)), a.f32("out", extent(d.batch, d.tq, d.heads, d.d)), d);
+  attention(a.f32("q", headsExtent(d, w.q, d.tq, d.heads)), w.q, a.f32("k", headsExtent(d, w.k, d.tk, d.kvHeads)), w.k,
+            a.f32("v", headsExtent(d, w.v, d.tk, d.kvHeads)), w.v, keyMask, a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)),
+            a.f32("out", extent(d.batch, d.tq, d.heads, d.d)), d);
   return undefined(a.env());
 }
 
 napi_value AttentionBackward(const Args& a) {
   const AttentionDims d = attentionDims(a);
-  const HeadsView qv = headsView(a, "q", d), kv = headsView(a, "k", d), vv = headsView(a, "v", d);
-  attentionBackward(a.f32("q", headsExtent(d, qv, d.tq)), qv, a.f32("k", headsExtent(d, kv, d.tk)), kv,
-                    a.f32("v", headsExtent(d, vv, d.tk)), vv, a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)),
-                    a.f32("gout", extent(d.batch, d.tq, d.heads, d.d)), a.f32("gq", headsExtent(d, qv, d.tq)),
-                    a.f32("gk", headsExtent(d, kv, d.tk)), a.f32("gv", headsExtent(d, vv, d.tk)), d);
+  const AttentionViews w(a, d);
+  const i64 qLen = headsExtent(d, w.q, d.tq, d.heads), kLen = headsExtent(d, w.k, d.tk, d.kvHeads),
+            vLen = headsExtent(d, w.v, d.tk, d.kvHeads);
+  attentionBackward(a.f32("q", qLen), w.q, a.f32("k", kLen), w.k, a.f32("v", vLen), w.v,
+                    a.f32("p", extent(d.batch, d.heads, d.tq, d.tk)), a.f32("gout", extent(d.batch, d.tq, d.heads, d.d)),
+                    a.f32("gq", qLen), a.f32("gk", kLen), a.f32("gv", vLen), d);
   return undefined(a.env());
 }
 
@@ -454,6 +467,29 @@ napi_value LayerNormBackward(const Args& a) {
   layerNormBackward(a.f32("x", extent(rows, cols)), a.f32("gamma", cols), a.f32("mean", rows),
                     a.f32("rstd", rows), a.f32("gy", extent(rows, cols)), rows, cols, a.f32("gx", extent(rows, cols)),
                     a.f32("ggamma", cols), a.f32("gbeta", cols));
+  return undefined(a.env());
+}
+
+napi_value RmsNorm(const Args& a) {
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  rmsNorm(a.f32("x", extent(rows, cols)), a.f32("gamma", cols), rows, cols, float(a.num("eps")),
+          a.f32("out", extent(rows, cols)), a.f32("rstd", rows));
+  return undefined(a.env());
+}
+
+napi_value RmsNormBackward(const Args& a) {
+  const i64 rows = a.size("rows"), cols = a.size("cols");
+  rmsNormBackward(a.f32("x", extent(rows, cols)), a.f32("gamma", cols), a.f32("rstd", rows), a.f32("gy", extent(rows, cols)),
+                  rows, cols, a.f32("gx", extent(rows, cols)), a.f32("ggamma", cols));
+  return undefined(a.env());
+}
+
+napi_value Rotary(const Args& a) {
+  const i64 batch = a.size("batch"), t = a.size("t"), heads = a.size("heads"), d = a.size("d");
+  if (d % 2 != 0) throwRange(a.prefix("d") + "(head size) must be even, got " + std::to_string(d));
+  const i64 n = extent(batch, t, heads, d);
+  rotary(a.f32("x", n), a.f32("cos", extent(t, d)), a.f32("sin", extent(t, d)), batch, t, heads, d, a.f32("out", n),
+         a.flag("backward"));
   return undefined(a.env());
 }
 
@@ -554,10 +590,13 @@ const Binding kBindings[] = {
     {"copyStrided", "src:f32|i32 srcOffset:int srcStrides:i32 dst:f32|i32 dstOffset:int dstStrides:i32 shape:i32 accumulate:bool -> void", CopyStrided},
     {"softmax", "x:f32 rows:size cols:size out:f32 log:bool -> void", Softmax},
     {"softmaxBackward", "y:f32 gy:f32 rows:size cols:size gx:f32 log:bool -> void", SoftmaxBackward},
-    {"attention", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size keyMask:i32? p:f32 out:f32 batch:size heads:size tq:size tk:size d:size scale:num causal:bool -> void", Attention},
-    {"attentionBackward", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size p:f32 gout:f32 gq:f32 gk:f32 gv:f32 batch:size heads:size tq:size tk:size d:size scale:num causal:bool -> void", AttentionBackward},
+    {"attention", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size keyMask:i32? p:f32 out:f32 batch:size heads:size kvHeads:size tq:size tk:size d:size scale:num causal:bool -> void", Attention},
+    {"attentionBackward", "q:f32 qOffset:size qRowStride:size k:f32 kOffset:size kRowStride:size v:f32 vOffset:size vRowStride:size p:f32 gout:f32 gq:f32 gk:f32 gv:f32 batch:size heads:size kvHeads:size tq:size tk:size d:size scale:num causal:bool -> void", AttentionBackward},
     {"layerNorm", "x:f32 gamma:f32 beta:f32 rows:size cols:size eps:num out:f32 mean:f32 rstd:f32 -> void", LayerNorm},
     {"layerNormBackward", "x:f32 gamma:f32 mean:f32 rstd:f32 gy:f32 rows:size cols:size gx:f32 ggamma:f32 gbeta:f32 -> void", LayerNormBackward},
+    {"rmsNorm", "x:f32 gamma:f32 rows:size cols:size eps:num out:f32 rstd:f32 -> void", RmsNorm},
+    {"rmsNormBackward", "x:f32 gamma:f32 rstd:f32 gy:f32 rows:size cols:size gx:f32 ggamma:f32 -> void", RmsNormBackward},
+    {"rotary", "x:f32 cos:f32 sin:f32 batch:size t:size heads:size d:size out:f32 backward:bool -> void", Rotary},
     {"gather", "table:f32 vocab:size cols:size ids:i32 out:f32 -> void", Gather},
     {"scatterAdd", "gy:f32 ids:i32 cols:size gtable:f32 -> void", ScatterAdd},
     {"crossEntropy", "logits:f32 targets:i32 rows:size cols:size ignoreIndex:int lse:f32 -> number", CrossEntropy},

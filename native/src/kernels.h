@@ -8,7 +8,7 @@
 namespace ligo {
 
 // Op codes, mirroring the enums in src/tensor/backend.ts.
-enum class UnaryOp { Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Neg, GeluErf, GeluTanh, Pow, Scale, AddScalar, Relu, Count };
+enum class UnaryOp { Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Neg, GeluErf, GeluTanh, Pow, Scale, AddScalar, Relu, Silu, Count };
 enum class BinaryOp { Add, Sub, Mul, Div, Count };
 enum class ReduceOp { Sum, Max, Count };
 
@@ -53,8 +53,9 @@ void softmaxBackward(const float* y, const float* gy, i64 rows, i64 cols, float*
 struct HeadsView {
   i64 offset, rowStride;
 };
+/** heads query heads; kvHeads (dividing heads) key/value heads, query head h reading h / (heads / kvHeads). */
 struct AttentionDims {
-  i64 batch, heads, tq, tk, d;
+  i64 batch, heads, kvHeads, tq, tk, d;
   float scale;
   bool causal;
 };
@@ -66,6 +67,12 @@ void layerNorm(const float* x, const float* gamma, const float* beta, i64 rows, 
                float* mean, float* rstd);
 void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* gy,
                        i64 rows, i64 cols, float* gx, float* ggamma, float* gbeta);
+void rmsNorm(const float* x, const float* gamma, i64 rows, i64 cols, float eps, float* out, float* rstd);
+void rmsNormBackward(const float* x, const float* gamma, const float* rstd, const float* gy, i64 rows, i64 cols, float* gx,
+                     float* ggamma);
+/** x and out are [batch, t, heads * d] (out may be x), cos and sin [t, d], d even. */
+void rotary(const float* x, const float* cos, const float* sin, i64 batch, i64 t, i64 heads, i64 d, float* out,
+            bool backward);
 double crossEntropy(const float* logits, const int32_t* targets, i64 rows, i64 cols, i64 ignoreIndex, float* lse);
 void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, i64 rows, i64 cols,
                           i64 ignoreIndex, float scale, float* gx);

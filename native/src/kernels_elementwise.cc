@@ -63,6 +63,12 @@ LIGO_SIMD void unaryRange(UnaryOp op, const float* x, float* out, i64 n, float p
     case UnaryOp::Scale: for (i64 i = 0; i < n; i++) out[i] = x[i] * param; break;
     case UnaryOp::AddScalar: for (i64 i = 0; i < n; i++) out[i] = x[i] + param; break;
     case UnaryOp::Relu: for (i64 i = 0; i < n; i++) out[i] = x[i] <= 0.0f ? 0.0f : x[i]; break;  // NaN propagates
+    case UnaryOp::Silu:
+      for (i64 i = 0; i < n; i++) {
+        float unused;
+        out[i] = x[i] * vsigmoid(x[i], &unused);
+      }
+      break;
     default: break;
   }
 }
@@ -106,6 +112,13 @@ LIGO_SIMD void unaryBackwardRange(UnaryOp op, const float* x, const float* y, co
     case UnaryOp::Scale: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * param; break;
     case UnaryOp::AddScalar: for (i64 i = 0; i < n; i++) gx[i] = gy[i]; break;
     case UnaryOp::Relu: for (i64 i = 0; i < n; i++) gx[i] = x[i] > 0.0f ? gy[i] : 0.0f; break;
+    case UnaryOp::Silu:  // s (1 + x (1 - s)), with 1 - s from vsigmoid (accurate where s is near 1)
+      for (i64 i = 0; i < n; i++) {
+        float c;
+        const float s = vsigmoid(x[i], &c);
+        gx[i] = gy[i] * (s * (1.0f + x[i] * c));
+      }
+      break;
     default: break;
   }
 }

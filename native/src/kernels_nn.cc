@@ -1,9 +1,11 @@
-// Row-wise neural-network kernels: softmax / log-softmax (+ backward), layer norm (+ backward),
-// cross-entropy (+ backward), and multi-head attention (+ backward). Each row is processed by one
-// thread while it is hot in cache; sums accumulate in double; OpenMP splits the rows. Attention
-// works one (batch item, head) at a time on one thread: its products (oneDNN's sgemm, reading
-// each head in place from rows that hold every head, so no head split or merge copies) and its
-// softmax run while the head's scores are in that core's cache.
+// Row-wise neural-network kernels: softmax / log-softmax (+ backward), layer norm and RMS norm
+// (+ backward), rotary position embeddings, cross-entropy (+ backward), and multi-head attention
+// (+ backward). Each row is processed by one thread while it is hot in cache; sums accumulate in
+// double; OpenMP splits the rows. Attention works one (batch item, head) at a time on one thread:
+// its products (oneDNN's sgemm, reading each head in place from rows that hold every head, so no
+// head split or merge copies) and its softmax run while the head's scores are in that core's
+// cache. Its backward pass works one (batch item, key/value head) at a time, with the query heads
+// that read it (one for plain multi-head attention), so no two threads write the same gk or gv.
 #include <dnnl.h>
 
 #include <cmath>
@@ -139,6 +141,54 @@ LIGO_SIMD void layerNormBackwardRow(const float* x, const float* gamma, float mu
   }
 }
 
+LIGO_SIMD void rmsNormRow(const float* x, const float* gamma, i64 n, float eps, float* y, float* rstd) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (i64 j = 0; j < n; j++) s += double(x[j]) * double(x[j]);
+  const float rs = float(1.0 / std::sqrt(s / double(n) + double(eps)));
+  *rstd = rs;
+  for (i64 j = 0; j < n; j++) y[j] = gamma[j] * (x[j] * rs);
+}
+
+/** gx for one row; adds the row's ggamma contributions into pg (double). */
+LIGO_SIMD void rmsNormBackwardRow(const float* x, const float* gamma, float rs, const float* gy, i64 n, float* gx,
+                                  double* pg) {
+  double sdx = 0.0;
+#pragma omp simd reduction(+ : sdx)
+  for (i64 j = 0; j < n; j++) {
+    const float xh = x[j] * rs;
+    sdx += double(gy[j] * gamma[j]) * double(xh);
+    pg[j] += double(gy[j]) * double(xh);
+  }
+  const float c = float(sdx / double(n));
+  for (i64 j = 0; j < n; j++) gx[j] = rs * (gy[j] * gamma[j] - (x[j] * rs) * c);
+}
+
+/**
+ * One row of heads heads of size d at one position (cos and sin its [d] tables): forward, y =
+ * x * cos + rotateHalf(x) * sin; backward, y = x * cos + rotateHalfT(x * sin). y may be x.
+ */
+LIGO_SIMD void rotaryRow(const float* x, const float* cos, const float* sin, i64 heads, i64 d, float* y, bool backward) {
+  const i64 half = d / 2;
+  for (i64 h = 0; h < heads; h++) {
+    const float* xh = x + h * d;
+    float* yh = y + h * d;
+    if (backward) {
+      for (i64 i = 0; i < half; i++) {
+        const float lo = xh[i], hi = xh[half + i];
+        yh[i] = lo * cos[i] + hi * sin[half + i];
+        yh[half + i] = hi * cos[half + i] - lo * sin[i];
+      }
+    } else {
+      for (i64 i = 0; i < half; i++) {
+        const float lo = xh[i], hi = xh[half + i];
+        yh[i] = lo * cos[i] - hi * sin[i];
+        yh[half + i] = hi * cos[half + i] + lo * sin[half + i];
+      }
+    }
+  }
+}
+
 LIGO_SIMD void crossEntropyBackwardRow(const float* x, i64 n, i64 t, float lse, float scale, float* g) {
   for (i64 j = 0; j < n; j++) g[j] = scale * (vexp(x[j] - lse) - (j == t ? 1.0f : 0.0f));
 }
@@ -172,19 +222,55 @@ i64 causalLimit(const AttentionDims& a, i64 i) { return a.causal ? std::max<i64>
 
 /** One (batch item, head)'s blocks: row t of a head starts at base + t * rowStride. */
 struct HeadBlocks {
-  i64 b, h;
-  HeadBlocks(const AttentionDims& a, i64 item) : b(item / a.heads), h(item % a.heads) {}
+  i64 b, h, kh;  // batch item, query head, and the key/value head it reads
+  HeadBlocks(const AttentionDims& a, i64 item) : b(item / a.heads), h(item % a.heads), kh(h / (a.heads / a.kvHeads)) {}
   template <class T>
-  T* at(T* x, HeadsView view, i64 rows, i64 d) const { return x + view.offset + b * rows * view.rowStride + h * d; }
+  T* at(T* x, HeadsView view, i64 rows, i64 d, i64 head) const { return x + view.offset + b * rows * view.rowStride + head * d; }
 };
 
-/** Runs f(item) for every (batch item, head), one thread per item. */
+/**
+ * Runs f(item) for every item < batch * units, one thread per item: units is heads (an item is
+ * one query head) or kvHeads (an item is one key/value head and its group of query heads).
+ */
 template <class F>
-void forEachHead(const AttentionDims& a, F&& f) {
-  const i64 items = a.batch * a.heads;
-  parallelFor(items, items * a.tq * a.tk * (a.d + kCostTranscendental), [&](i64 b, i64 e) {
+void forEachHead(const AttentionDims& a, i64 units, F&& f) {
+  const i64 items = a.batch * units;
+  parallelFor(items, a.batch * a.heads * a.tq * a.tk * (a.d + kCostTranscendental), [&](i64 b, i64 e) {
     for (i64 it = b; it < e; it++) f(it);
   });
+}
+
+/**
+ * One query head's gradients: writes gq; writes gk and gv, or with accumulate adds to them (the
+ * group's later query heads). ds is tq x tk scratch.
+ */
+void headBackward(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv, const float* p,
+                  const float* gout, float* gq, float* gk, float* gv, const AttentionDims& a, const HeadBlocks& hb,
+                  bool accumulate, float* ds) {
+  const HeadsView ov{0, a.heads * a.d};
+  const float* pi = p + (hb.b * a.heads + hb.h) * a.tq * a.tk;
+  const float* go = hb.at(gout, ov, a.tq, a.d, hb.h);
+  float* gqi = hb.at(gq, qv, a.tq, a.d, hb.h);
+  float* gki = hb.at(gk, kv, a.tk, a.d, hb.kh);
+  float* gvi = hb.at(gv, vv, a.tk, a.d, hb.kh);
+  if (a.tk == 0) {  // no keys: the output was zeros, nothing flows back to q
+    for (i64 i = 0; i < a.tq; i++)
+      for (i64 c = 0; c < a.d; c++) gqi[i * qv.rowStride + c] = 0.0f;
+    return;
+  }
+  if (a.tq == 0) {  // no queries: nothing flows back to k or v
+    for (i64 j = 0; j < a.tk; j++)
+      for (i64 c = 0; c < a.d; c++) gki[j * kv.rowStride + c] = gvi[j * vv.rowStride + c] = 0.0f;
+    return;
+  }
+  const float beta = accumulate ? 1.0f : 0.0f;
+  // dP = dO V^T; dS = softmax backward (before the scale), row by row while hot.
+  dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, go, ov.rowStride, hb.at(v, vv, a.tk, a.d, hb.kh), vv.rowStride, 0.0f, ds, a.tk);
+  for (i64 i = 0; i < a.tq; i++) softmaxBackwardRow(pi + i * a.tk, ds + i * a.tk, ds + i * a.tk, a.tk, false);
+  // dQ = dS K * scale, dK (+)= dS^T Q * scale, dV (+)= P^T dO.
+  dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, a.scale, ds, a.tk, hb.at(k, kv, a.tk, a.d, hb.kh), kv.rowStride, 0.0f, gqi, qv.rowStride);
+  dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, a.scale, ds, a.tk, hb.at(q, qv, a.tq, a.d, hb.h), qv.rowStride, beta, gki, kv.rowStride);
+  dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, 1.0f, pi, a.tk, go, ov.rowStride, beta, gvi, vv.rowStride);
 }
 
 }  // namespace
@@ -193,19 +279,20 @@ void attention(const float* q, HeadsView qv, const float* k, HeadsView kv, const
                const int32_t* keyMask, float* p, float* out, const AttentionDims& a) {
   const HeadsView ov{0, a.heads * a.d};
   if (a.tq == 0) return;
-  forEachHead(a, [&](i64 item) {
+  forEachHead(a, a.heads, [&](i64 item) {
     const HeadBlocks hb(a, item);
     float* pi = p + item * a.tq * a.tk;
-    float* oi = hb.at(out, ov, a.tq, a.d);
+    float* oi = hb.at(out, ov, a.tq, a.d, hb.h);
     if (a.d > 0 && a.tk > 0)
-      dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, hb.at(q, qv, a.tq, a.d), qv.rowStride, hb.at(k, kv, a.tk, a.d),
+      dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, hb.at(q, qv, a.tq, a.d, hb.h), qv.rowStride, hb.at(k, kv, a.tk, a.d, hb.kh),
                  kv.rowStride, 0.0f, pi, a.tk);
     else
       for (i64 j = 0; j < a.tq * a.tk; j++) pi[j] = 0.0f;
     for (i64 i = 0; i < a.tq; i++)
       maskedSoftmaxRow(pi + i * a.tk, a.tk, causalLimit(a, i), a.scale, keyMask ? keyMask + hb.b * a.tk : nullptr);
     if (a.tk > 0 && a.d > 0)
-      dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, 1.0f, pi, a.tk, hb.at(v, vv, a.tk, a.d), vv.rowStride, 0.0f, oi, ov.rowStride);
+      dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, 1.0f, pi, a.tk, hb.at(v, vv, a.tk, a.d, hb.kh), vv.rowStride, 0.0f, oi,
+                 ov.rowStride);
     else
       for (i64 i = 0; i < a.tq; i++)
         for (i64 c = 0; c < a.d; c++) oi[i * ov.rowStride + c] = 0.0f;
@@ -214,35 +301,15 @@ void attention(const float* q, HeadsView qv, const float* k, HeadsView kv, const
 
 void attentionBackward(const float* q, HeadsView qv, const float* k, HeadsView kv, const float* v, HeadsView vv,
                        const float* p, const float* gout, float* gq, float* gk, float* gv, const AttentionDims& a) {
-  const HeadsView ov{0, a.heads * a.d};
   if (a.d == 0) return;
-  forEachHead(a, [&](i64 item) {
+  const i64 group = a.heads / a.kvHeads;
+  forEachHead(a, a.kvHeads, [&](i64 kvItem) {
     thread_local std::vector<float> scratch;
     scratch.resize(size_t(a.tq * a.tk));
-    float* ds = scratch.data();
-    const HeadBlocks hb(a, item);
-    const float* pi = p + item * a.tq * a.tk;
-    const float* go = hb.at(gout, ov, a.tq, a.d);
-    float* gqi = hb.at(gq, qv, a.tq, a.d);
-    float* gki = hb.at(gk, kv, a.tk, a.d);
-    float* gvi = hb.at(gv, vv, a.tk, a.d);
-    if (a.tk == 0) {  // no keys: the output was zeros, nothing flows back to q
-      for (i64 i = 0; i < a.tq; i++)
-        for (i64 c = 0; c < a.d; c++) gqi[i * qv.rowStride + c] = 0.0f;
-      return;
-    }
-    if (a.tq == 0) {  // no queries: nothing flows back to k or v
-      for (i64 j = 0; j < a.tk; j++)
-        for (i64 c = 0; c < a.d; c++) gki[j * kv.rowStride + c] = gvi[j * vv.rowStride + c] = 0.0f;
-      return;
-    }
-    // dP = dO V^T; dS = softmax backward (before the scale), row by row while hot.
-    dnnl_sgemm('N', 'T', a.tq, a.tk, a.d, 1.0f, go, ov.rowStride, hb.at(v, vv, a.tk, a.d), vv.rowStride, 0.0f, ds, a.tk);
-    for (i64 i = 0; i < a.tq; i++) softmaxBackwardRow(pi + i * a.tk, ds + i * a.tk, ds + i * a.tk, a.tk, false);
-    // dQ = dS K * scale, dK = dS^T Q * scale, dV = P^T dO.
-    dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, a.scale, ds, a.tk, hb.at(k, kv, a.tk, a.d), kv.rowStride, 0.0f, gqi, qv.rowStride);
-    dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, a.scale, ds, a.tk, hb.at(q, qv, a.tq, a.d), qv.rowStride, 0.0f, gki, kv.rowStride);
-    dnnl_sgemm('T', 'N', a.tk, a.d, a.tq, 1.0f, pi, a.tk, go, ov.rowStride, 0.0f, gvi, vv.rowStride);
+    // The group's query heads in turn: the first writes gk and gv, the others add to them.
+    const i64 first = kvItem / a.kvHeads * a.heads + kvItem % a.kvHeads * group;
+    for (i64 g = 0; g < group; g++)
+      headBackward(q, qv, k, kv, v, vv, p, gout, gq, gk, gv, a, HeadBlocks(a, first + g), g > 0, scratch.data());
   });
 }
 
@@ -253,27 +320,64 @@ void layerNorm(const float* x, const float* gamma, const float* beta, i64 rows, 
   });
 }
 
+namespace {
+
+/**
+ * Runs row(r, partial) for every row, in parallel; each thread adds its rows' per-column
+ * contributions into its own `width` doubles (partial), and then done(j, sum) gets each column's
+ * partials summed in thread order, so results do not depend on scheduling.
+ */
+template <class Row, class Done>
+void rowsWithColumnSums(i64 rows, i64 work, i64 width, Row&& row, Done&& done) {
+  const int slots = maxThreads();
+  std::vector<double> partial(size_t(slots) * size_t(width), 0.0);
+  parallelFor(rows, work, [&](i64 b, i64 e) {
+    double* slot = partial.data() + size_t(omp_get_thread_num()) * size_t(width);
+    for (i64 r = b; r < e; r++) row(r, slot);
+  });
+  for (i64 j = 0; j < width; j++) {
+    double sum = 0.0;
+    for (int t = 0; t < slots; t++) sum += partial[size_t(t) * size_t(width) + size_t(j)];
+    done(j, sum);
+  }
+}
+
+}  // namespace
+
 void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* gy,
                        i64 rows, i64 cols, float* gx, float* ggamma, float* gbeta) {
-  // Each thread sums its rows' ggamma / gbeta contributions into its own slot; slots are added
-  // in thread order at the end, so results do not depend on scheduling.
-  const int slots = maxThreads();
-  const size_t slot = 2 * size_t(cols);
-  std::vector<double> partial(size_t(slots) * slot, 0.0);
-  parallelFor(rows, rows * cols * 4, [&](i64 b, i64 e) {
-    double* pg = partial.data() + size_t(omp_get_thread_num()) * slot;
-    for (i64 r = b; r < e; r++)
-      layerNormBackwardRow(x + r * cols, gamma, mean[r], rstd[r], gy + r * cols, cols, gx + r * cols, pg, pg + cols);
+  // Columns [0, cols) of the partial sums are ggamma's, [cols, 2 cols) gbeta's.
+  rowsWithColumnSums(
+      rows, rows * cols * 4, 2 * cols,
+      [&](i64 r, double* pg) {
+        layerNormBackwardRow(x + r * cols, gamma, mean[r], rstd[r], gy + r * cols, cols, gx + r * cols, pg, pg + cols);
+      },
+      [&](i64 j, double sum) { (j < cols ? ggamma[j] : gbeta[j - cols]) += float(sum); });
+}
+
+void rmsNorm(const float* x, const float* gamma, i64 rows, i64 cols, float eps, float* out, float* rstd) {
+  parallelFor(rows, rows * cols * 2, [&](i64 b, i64 e) {
+    for (i64 r = b; r < e; r++) rmsNormRow(x + r * cols, gamma, cols, eps, out + r * cols, rstd + r);
   });
-  for (i64 j = 0; j < cols; j++) {
-    double g = 0.0, bsum = 0.0;
-    for (int t = 0; t < slots; t++) {
-      g += partial[size_t(t) * slot + size_t(j)];
-      bsum += partial[size_t(t) * slot + size_t(cols + j)];
+}
+
+void rmsNormBackward(const float* x, const float* gamma, const float* rstd, const float* gy, i64 rows, i64 cols, float* gx,
+                     float* ggamma) {
+  rowsWithColumnSums(
+      rows, rows * cols * 3, cols,
+      [&](i64 r, double* pg) { rmsNormBackwardRow(x + r * cols, gamma, rstd[r], gy + r * cols, cols, gx + r * cols, pg); },
+      [&](i64 j, double sum) { ggamma[j] += float(sum); });
+}
+
+void rotary(const float* x, const float* cos, const float* sin, i64 batch, i64 t, i64 heads, i64 d, float* out,
+            bool backward) {
+  const i64 rows = batch * t, cols = heads * d;
+  parallelFor(rows, rows * cols * 2, [&](i64 b, i64 e) {
+    for (i64 r = b; r < e; r++) {
+      const i64 pos = r % t;
+      rotaryRow(x + r * cols, cos + pos * d, sin + pos * d, heads, d, out + r * cols, backward);
     }
-    ggamma[j] += float(g);
-    gbeta[j] += float(bsum);
-  }
+  });
 }
 
 double crossEntropy(const float* logits, const int32_t* targets, i64 rows, i64 cols, i64 ignoreIndex, float* lse) {

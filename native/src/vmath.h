@@ -122,7 +122,7 @@ LIGO_INLINE float vgeluErf(float x) { return x * vnormCdf(x); }
 
 /**
  * The logistic function 1 / (1 + e^-z) and its complement 1 - sigmoid(z) = e^-z sigmoid(z), both
- * with relative accuracy in the tails (GELU-tanh uses 0.5 (1 + tanh u) = sigmoid(2u)).
+ * with relative accuracy in the tails (GELU-tanh uses 0.5 (1 + tanh u) = sigmoid(2u); SiLU is x sigmoid(x)).
  */
 LIGO_INLINE float vsigmoid(float z, float* complement) {
   const float e = vexp(-z);

@@ -27,6 +27,7 @@ export enum UnaryOp {
   Scale = 10, // x * param
   AddScalar = 11, // x + param
   Relu = 12,
+  Silu = 13, // x * sigmoid(x)
 }
 
 export enum BinaryOp {
@@ -66,7 +67,13 @@ export interface HeadsView {
 
 export interface AttentionDims {
   batch: number;
+  /** Query heads. */
   heads: number;
+  /**
+   * Key/value heads, dividing heads: query head h reads key/value head floor(h / (heads / kvHeads))
+   * (grouped-query attention, HF's repeat_kv); kvHeads == heads is ordinary multi-head attention.
+   */
+  kvHeads: number;
   tq: number;
   tk: number;
   /** Head size. */
@@ -132,17 +139,20 @@ export interface Backend {
   /**
    * Multi-head attention on rows that hold every head side by side, as a linear layer writes
    * them. For each b < batch and h < heads, Q_bh is the [tq, d] block whose row t starts at
-   * q[qv.offset + (b * tq + t) * qv.rowStride + h * d]; K_bh and V_bh ([tk, d]) likewise. Then
-   * p[b, h] ([batch, heads, tq, tk], contiguous) = softmax of Q_bh K_bh^T * scale with masked keys
-   * (causal: key j > query i + (tk - tq); keyMask[b, j] == 0) at -inf, an entirely masked row all
-   * zeros; and out ([batch, tq, heads * d], contiguous) holds p[b, h] V_bh in row (b, t), columns
-   * h * d onwards. keyMask is [batch, tk] or null.
+   * q[qv.offset + (b * tq + t) * qv.rowStride + h * d]; K_bh and V_bh ([tk, d]) likewise, but at
+   * column g * d of k and v's rows, g = floor(h / (heads / kvHeads)) the key/value head query
+   * head h reads (k and v rows hold kvHeads heads). Then p[b, h] ([batch, heads, tq, tk],
+   * contiguous) = softmax of Q_bh K_bh^T * scale with masked keys (causal: key j > query i + (tk -
+   * tq); keyMask[b, j] == 0) at -inf, an entirely masked row all zeros; and out ([batch, tq, heads
+   * * d], contiguous) holds p[b, h] V_bh in row (b, t), columns h * d onwards. keyMask is [batch,
+   * tk] or null.
    */
   attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, keyMask: Int32Array | null, p: FloatArray, out: FloatArray, dims: AttentionDims): void;
   /**
    * attention's gradients from its p and gout ([batch, tq, heads * d]): gq, gk and gv, laid out
    * as q, k and v are (the same views; they may be one array, as q, k and v may), every element
-   * of their heads written.
+   * of their heads written. A key/value head's gradient sums those of the heads / kvHeads query
+   * heads that read it.
    */
   attentionBackward(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, p: FloatArray, gout: FloatArray, gq: FloatArray, gk: FloatArray, gv: FloatArray, dims: AttentionDims): void;
 
@@ -150,6 +160,24 @@ export interface Backend {
   layerNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, mean: FloatArray, rstd: FloatArray): void;
   /** Writes gx; ACCUMULATES into ggamma and gbeta (callers zero them first). */
   layerNormBackward(x: FloatArray, gamma: FloatArray, mean: FloatArray, rstd: FloatArray, gy: FloatArray, rows: number, cols: number, gx: FloatArray, ggamma: FloatArray, gbeta: FloatArray): void;
+
+  /**
+   * RMSNorm as HF's LlamaRMSNorm: y = gamma * (x * rstd) over rows of length cols, rstd =
+   * 1 / sqrt(mean(x^2) + eps); saves rstd per row.
+   */
+  rmsNorm(x: FloatArray, gamma: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, rstd: FloatArray): void;
+  /** Writes gx; ACCUMULATES into ggamma (callers zero it first). */
+  rmsNormBackward(x: FloatArray, gamma: FloatArray, rstd: FloatArray, gy: FloatArray, rows: number, cols: number, gx: FloatArray, ggamma: FloatArray): void;
+
+  /**
+   * Rotary position embeddings as HF's apply_rotary_pos_emb: x is [batch, t, heads * d], each row
+   * `heads` heads of size d (even) side by side; cos and sin are [t, d]. Per head, with half =
+   * d / 2 and rotateHalf(x) = cat(-x[half:], x[:half]): out = x * cos[t] + rotateHalf(x) * sin[t].
+   * With backward, x is the output's gradient and out gets the input's, by the transposed rule
+   * out = x * cos[t] + rotateHalfT(x * sin[t]), rotateHalfT(u) = cat(u[half:], -u[:half]).
+   * out may be x.
+   */
+  rotary(x: FloatArray, cos: FloatArray, sin: FloatArray, batch: number, t: number, heads: number, d: number, out: FloatArray, backward: boolean): void;
 
   /** out[i, :] = table[ids[i], :]; throws a RangeError naming the bad id if any is outside [0, vocab). */
   gather(table: FloatArray, vocab: number, cols: number, ids: Int32Array, out: FloatArray): void;

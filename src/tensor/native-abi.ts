@@ -32,11 +32,11 @@ export const NATIVE_FUNCTIONS = {
   softmax: { args: ['x:f32', 'rows:size', 'cols:size', 'out:f32', 'log:bool'], returns: 'void' },
   softmaxBackward: { args: ['y:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'log:bool'], returns: 'void' },
   attention: {
-    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'keyMask:i32?', 'p:f32', 'out:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
+    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'keyMask:i32?', 'p:f32', 'out:f32', 'batch:size', 'heads:size', 'kvHeads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
     returns: 'void',
   },
   attentionBackward: {
-    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'p:f32', 'gout:f32', 'gq:f32', 'gk:f32', 'gv:f32', 'batch:size', 'heads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
+    args: ['q:f32', 'qOffset:size', 'qRowStride:size', 'k:f32', 'kOffset:size', 'kRowStride:size', 'v:f32', 'vOffset:size', 'vRowStride:size', 'p:f32', 'gout:f32', 'gq:f32', 'gk:f32', 'gv:f32', 'batch:size', 'heads:size', 'kvHeads:size', 'tq:size', 'tk:size', 'd:size', 'scale:num', 'causal:bool'],
     returns: 'void',
   },
   layerNorm: {
@@ -47,6 +47,9 @@ export const NATIVE_FUNCTIONS = {
     args: ['x:f32', 'gamma:f32', 'mean:f32', 'rstd:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'ggamma:f32', 'gbeta:f32'],
     returns: 'void',
   },
+  rmsNorm: { args: ['x:f32', 'gamma:f32', 'rows:size', 'cols:size', 'eps:num', 'out:f32', 'rstd:f32'], returns: 'void' },
+  rmsNormBackward: { args: ['x:f32', 'gamma:f32', 'rstd:f32', 'gy:f32', 'rows:size', 'cols:size', 'gx:f32', 'ggamma:f32'], returns: 'void' },
+  rotary: { args: ['x:f32', 'cos:f32', 'sin:f32', 'batch:size', 't:size', 'heads:size', 'd:size', 'out:f32', 'backward:bool'], returns: 'void' },
   gather: { args: ['table:f32', 'vocab:size', 'cols:size', 'ids:i32', 'out:f32'], returns: 'void' },
   scatterAdd: { args: ['gy:f32', 'ids:i32', 'cols:size', 'gtable:f32'], returns: 'void' },
   crossEntropy: { args: ['logits:f32', 'targets:i32', 'rows:size', 'cols:size', 'ignoreIndex:int', 'lse:f32'], returns: 'number' },

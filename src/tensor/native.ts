@@ -91,11 +91,14 @@ function makeBackend(n: NativeAddon): Backend {
     softmax: n.softmax,
     softmaxBackward: n.softmaxBackward,
     attention: (q, qv, k, kv, v, vv, keyMask, p, out, d) =>
-      n.attention(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, keyMask, p, out, d.batch, d.heads, d.tq, d.tk, d.d, d.scale, d.causal),
+      n.attention(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, keyMask, p, out, d.batch, d.heads, d.kvHeads, d.tq, d.tk, d.d, d.scale, d.causal),
     attentionBackward: (q, qv, k, kv, v, vv, p, gout, gq, gk, gv, d) =>
-      n.attentionBackward(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, p, gout, gq, gk, gv, d.batch, d.heads, d.tq, d.tk, d.d, d.scale, d.causal),
+      n.attentionBackward(q, qv.offset, qv.rowStride, k, kv.offset, kv.rowStride, v, vv.offset, vv.rowStride, p, gout, gq, gk, gv, d.batch, d.heads, d.kvHeads, d.tq, d.tk, d.d, d.scale, d.causal),
     layerNorm: n.layerNorm,
     layerNormBackward: n.layerNormBackward,
+    rmsNorm: n.rmsNorm,
+    rmsNormBackward: n.rmsNormBackward,
+    rotary: n.rotary,
     gather: n.gather,
     scatterAdd: n.scatterAdd,
     crossEntropy: n.crossEntropy,

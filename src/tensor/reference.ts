@@ -314,6 +314,13 @@ function unary(op: UnaryOp, x: FloatArray, out: FloatArray, param: number): void
         out[i] = v <= 0 ? 0 : v;
       }
       break;
+    case UnaryOp.Silu:
+      // 1 + e^-x overflows to inf for very negative x: silu is then -0, never NaN.
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v / (1 + Math.exp(-v));
+      }
+      break;
     default:
       throw new RangeError(`unary: unknown op ${op as number}`);
   }
@@ -389,6 +396,14 @@ function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray
     case UnaryOp.Relu:
       // Subgradient 0 at x = 0 (PyTorch's convention).
       for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0;
+      break;
+    case UnaryOp.Silu:
+      // s (1 + x (1 - s)) with s = sigmoid(x)
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        const s = 1 / (1 + Math.exp(-v));
+        gx[i] = gy[i] * (s * (1 + v * (1 - s)));
+      }
       break;
     default:
       throw new RangeError(`unaryBackward: unknown op ${op as number}`);
@@ -629,16 +644,24 @@ function headAt(view: HeadsView, rows: number, d: number, b: number, h: number):
   return (t, c) => base + t * view.rowStride + c;
 }
 
-/** Calls f for every (batch item, head), with where that head's probabilities start in p. */
-function forEachHead(dims: AttentionDims, f: (b: number, h: number, pBase: number) => void): void {
-  for (let b = 0; b < dims.batch; b++) for (let h = 0; h < dims.heads; h++) f(b, h, (b * dims.heads + h) * dims.tq * dims.tk);
+/** Query heads per key/value head; a RangeError unless kvHeads divides heads. */
+function groupSize(dims: AttentionDims): number {
+  const { heads, kvHeads } = dims;
+  if (!Number.isInteger(kvHeads) || kvHeads < 1 || heads % kvHeads !== 0) throw new RangeError(`attention: ${kvHeads} key/value heads do not divide ${heads} heads`);
+  return heads / kvHeads;
+}
+
+/** Calls f for every (batch item, head), with the key/value head it reads and where its probabilities start in p. */
+function forEachHead(dims: AttentionDims, f: (b: number, h: number, kh: number, pBase: number) => void): void {
+  const group = groupSize(dims);
+  for (let b = 0; b < dims.batch; b++) for (let h = 0; h < dims.heads; h++) f(b, h, Math.floor(h / group), (b * dims.heads + h) * dims.tq * dims.tk);
 }
 
 function attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, keyMask: Int32Array | null, p: FloatArray, out: FloatArray, dims: AttentionDims): void {
   const { batch, heads, tq, tk, d } = dims;
   const ov: HeadsView = { offset: 0, rowStride: heads * d };
-  forEachHead(dims, (b, h, pBase) => {
-    const [qi, ki] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h)];
+  forEachHead(dims, (b, h, kh, pBase) => {
+    const [qi, ki] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, kh)];
     for (let i = 0; i < tq; i++) {
       for (let j = 0; j < tk; j++) {
         let s = 0;
@@ -648,8 +671,8 @@ function attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v
     }
   });
   maskedSoftmax(p, batch, heads, tq, tk, dims.scale, dims.causal, keyMask);
-  forEachHead(dims, (b, h, pBase) => {
-    const [vi, oi] = [headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h)];
+  forEachHead(dims, (b, h, kh, pBase) => {
+    const [vi, oi] = [headAt(vv, tk, d, b, kh), headAt(ov, tq, d, b, h)];
     for (let i = 0; i < tq; i++) {
       for (let c = 0; c < d; c++) {
         let s = 0;
@@ -661,40 +684,54 @@ function attention(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v
 }
 
 function attentionBackward(q: FloatArray, qv: HeadsView, k: FloatArray, kv: HeadsView, v: FloatArray, vv: HeadsView, p: FloatArray, gout: FloatArray, gq: FloatArray, gk: FloatArray, gv: FloatArray, dims: AttentionDims): void {
-  const { heads, tq, tk, d, scale } = dims;
+  const { batch, heads, kvHeads, tq, tk, d, scale } = dims;
+  const group = groupSize(dims);
   const ov: HeadsView = { offset: 0, rowStride: heads * d };
-  const ds = new Float64Array(tq * tk);
-  forEachHead(dims, (b, h, pBase) => {
-    const [qi, ki, vi, oi] = [headAt(qv, tq, d, b, h), headAt(kv, tk, d, b, h), headAt(vv, tk, d, b, h), headAt(ov, tq, d, b, h)];
-    // dP = dO V^T, then dS = P * (dP - rowsum(P * dP)): the softmax's backward, before the scale.
-    for (let i = 0; i < tq; i++) {
-      let dot = 0;
-      for (let j = 0; j < tk; j++) {
-        let s = 0;
-        for (let c = 0; c < d; c++) s += gout[oi(i, c)] * v[vi(j, c)];
-        ds[i * tk + j] = s;
-        dot += s * p[pBase + i * tk + j];
-      }
-      for (let j = 0; j < tk; j++) ds[i * tk + j] = p[pBase + i * tk + j] * (ds[i * tk + j] - dot);
-    }
-    for (let c = 0; c < d; c++) {
-      for (let i = 0; i < tq; i++) {
-        let s = 0;
-        for (let j = 0; j < tk; j++) s += ds[i * tk + j] * k[ki(j, c)];
-        gq[qi(i, c)] = s * scale; // dQ = dS K * scale
-      }
-      for (let j = 0; j < tk; j++) {
-        let sk = 0;
-        let sv = 0;
+  const ds = new Float64Array(group * tq * tk); // dS of each query head of the group
+  // One key/value head at a time, with the query heads that read it: its gradients sum theirs.
+  for (let b = 0; b < batch; b++) {
+    for (let kh = 0; kh < kvHeads; kh++) {
+      const [ki, vi] = [headAt(kv, tk, d, b, kh), headAt(vv, tk, d, b, kh)];
+      const members = Array.from({ length: group }, (_, g) => {
+        const h = kh * group + g;
+        return { qi: headAt(qv, tq, d, b, h), oi: headAt(ov, tq, d, b, h), pBase: (b * heads + h) * tq * tk, dBase: g * tq * tk };
+      });
+      for (const { qi, oi, pBase, dBase } of members) {
+        // dP = dO V^T, then dS = P * (dP - rowsum(P * dP)): the softmax's backward, before the scale.
         for (let i = 0; i < tq; i++) {
-          sk += ds[i * tk + j] * q[qi(i, c)];
-          sv += p[pBase + i * tk + j] * gout[oi(i, c)];
+          let dot = 0;
+          for (let j = 0; j < tk; j++) {
+            let s = 0;
+            for (let c = 0; c < d; c++) s += gout[oi(i, c)] * v[vi(j, c)];
+            ds[dBase + i * tk + j] = s;
+            dot += s * p[pBase + i * tk + j];
+          }
+          for (let j = 0; j < tk; j++) ds[dBase + i * tk + j] = p[pBase + i * tk + j] * (ds[dBase + i * tk + j] - dot);
         }
-        gk[ki(j, c)] = sk * scale; // dK = dS^T Q * scale
-        gv[vi(j, c)] = sv; // dV = P^T dO
+        for (let c = 0; c < d; c++) {
+          for (let i = 0; i < tq; i++) {
+            let s = 0;
+            for (let j = 0; j < tk; j++) s += ds[dBase + i * tk + j] * k[ki(j, c)];
+            gq[qi(i, c)] = s * scale; // dQ = dS K * scale
+          }
+        }
+      }
+      for (let c = 0; c < d; c++) {
+        for (let j = 0; j < tk; j++) {
+          let sk = 0;
+          let sv = 0;
+          for (const { qi, oi, pBase, dBase } of members) {
+            for (let i = 0; i < tq; i++) {
+              sk += ds[dBase + i * tk + j] * q[qi(i, c)];
+              sv += p[pBase + i * tk + j] * gout[oi(i, c)];
+            }
+          }
+          gk[ki(j, c)] = sk * scale; // dK = sum over the group of dS^T Q * scale
+          gv[vi(j, c)] = sv; // dV = sum over the group of P^T dO
+        }
       }
     }
-  });
+  }
 }
 
 function layerNorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, mean: FloatArray, rstd: FloatArray): void {
@@ -745,6 +782,58 @@ function layerNormBackward(x: FloatArray, gamma: FloatArray, mean: FloatArray, r
   for (let j = 0; j < cols; j++) {
     ggamma[j] += accG[j];
     gbeta[j] += accB[j];
+  }
+}
+
+function rmsNorm(x: FloatArray, gamma: FloatArray, rows: number, cols: number, eps: number, out: FloatArray, rstd: FloatArray): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let ss = 0;
+    for (let j = 0; j < cols; j++) ss += x[base + j] * x[base + j];
+    const rs = 1 / Math.sqrt(ss / cols + eps);
+    rstd[r] = rs;
+    for (let j = 0; j < cols; j++) out[base + j] = gamma[j] * (x[base + j] * rs);
+  }
+}
+
+function rmsNormBackward(x: FloatArray, gamma: FloatArray, rstd: FloatArray, gy: FloatArray, rows: number, cols: number, gx: FloatArray, ggamma: FloatArray): void {
+  // With xhat = x * rstd: gx = rstd * (gy * gamma - xhat * mean(gy * gamma * xhat)),  ggamma += gy * xhat.
+  const accG = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const rs = rstd[r];
+    let sgx = 0;
+    for (let j = 0; j < cols; j++) {
+      const xh = x[base + j] * rs;
+      const g = gy[base + j];
+      sgx += g * gamma[j] * xh;
+      accG[j] += g * xh;
+    }
+    const mgx = sgx / cols;
+    for (let j = 0; j < cols; j++) gx[base + j] = rs * (gy[base + j] * gamma[j] - x[base + j] * rs * mgx);
+  }
+  for (let j = 0; j < cols; j++) ggamma[j] += accG[j];
+}
+
+function rotary(x: FloatArray, cos: FloatArray, sin: FloatArray, batch: number, t: number, heads: number, d: number, out: FloatArray, backward: boolean): void {
+  if (d % 2 !== 0) throw new RangeError(`rotary: head size ${d} is odd`);
+  const half = d / 2;
+  for (let row = 0; row < batch * t; row++) {
+    const tab = (row % t) * d; // position row % t's cos and sin
+    for (let h = 0; h < heads; h++) {
+      const base = (row * heads + h) * d;
+      for (let i = 0; i < half; i++) {
+        const lo = x[base + i];
+        const hi = x[base + half + i];
+        const cLo = cos[tab + i];
+        const cHi = cos[tab + half + i];
+        const sLo = sin[tab + i];
+        const sHi = sin[tab + half + i];
+        // forward: rotateHalf(x) = (-hi, lo); backward: rotateHalfT(x * sin) = (hi sHi, -lo sLo).
+        out[base + i] = backward ? lo * cLo + hi * sHi : lo * cLo - hi * sLo;
+        out[base + half + i] = backward ? hi * cHi - lo * sLo : hi * cHi + lo * sHi;
+      }
+    }
   }
 }
 
@@ -856,6 +945,9 @@ export const referenceBackend: Backend = {
   attentionBackward,
   layerNorm,
   layerNormBackward,
+  rmsNorm,
+  rmsNormBackward,
+  rotary,
   gather,
   scatterAdd,
   crossEntropy,

@@ -1,5 +1,5 @@
 // Elementwise ops: broadcasting add/sub/mul/div, the unary functions (exp, log, sqrt, rsqrt,
-// tanh, erf, pow, GELU in erf and tanh forms, ...), where, and seeded dropout.
+// tanh, erf, pow, GELU in erf and tanh forms, SiLU, ...), where, and seeded dropout.
 
 import { BinaryOp, UnaryOp } from '../backend.ts';
 import { record } from '../autograd.ts';
@@ -61,6 +61,8 @@ export const tanh = (x: Tensor) => unaryOp('tanh', UnaryOp.Tanh, x);
 export const erf = (x: Tensor) => unaryOp('erf', UnaryOp.Erf, x);
 export const neg = (x: Tensor) => unaryOp('neg', UnaryOp.Neg, x);
 export const relu = (x: Tensor) => unaryOp('relu', UnaryOp.Relu, x);
+/** SiLU (swish): x * sigmoid(x), Llama's feed-forward activation. */
+export const silu = (x: Tensor) => unaryOp('silu', UnaryOp.Silu, x);
 export const pow = (x: Tensor, exponent: number) => unaryOp('pow', UnaryOp.Pow, x, exponent);
 export const scale = (x: Tensor, factor: number) => unaryOp('scale', UnaryOp.Scale, x, factor);
 export const addScalar = (x: Tensor, value: number) => unaryOp('addScalar', UnaryOp.AddScalar, x, value);

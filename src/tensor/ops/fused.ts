@@ -1,6 +1,6 @@
-// Fused ops with hand-written backward kernels: layer norm over the last axis, embedding
-// lookup (gradient by scatter-add), and cross-entropy over logits with an ignore index (also per
-// row, without gradient: token dropping's per-token losses).
+// Fused ops with hand-written backward kernels: layer norm and RMS norm over the last axis, rotary
+// position embeddings, embedding lookup (gradient by scatter-add), and cross-entropy over logits
+// with an ignore index (also per row, without gradient: token dropping's per-token losses).
 
 import { record } from '../autograd.ts';
 import { getBackend } from '../device.ts';
@@ -27,6 +27,52 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-12): 
     be.layerNormBackward(x.f, gamma.f, mean.f, rstd.f, gy.f, rows, cols, gx.f, gg.f, gb.f);
     return [gx, gg, gb];
   }, [x, gamma]);
+}
+
+/**
+ * RMSNorm over the last axis as HF's LlamaRMSNorm: weight * (x / sqrt(mean(x^2) + eps)), no mean
+ * subtracted and no bias.
+ */
+export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
+  requireFloat('rmsNorm', x, weight);
+  const cols = x.shape[x.rank - 1]!;
+  if (!sameShape(weight.shape, [cols])) throw new ShapeError(`rmsNorm: input ${fmt(x.shape)} needs weight [${cols}], got ${fmt(weight.shape)}`);
+  const be = getBackend();
+  const rows = x.size / cols;
+  const out = empty(x.shape, x.dtype);
+  const rstd = empty([rows], x.dtype);
+  be.rmsNorm(x.f, weight.f, rows, cols, eps, out.f, rstd.f);
+  return record(out, 'rmsNorm', [x, weight], (gy) => {
+    const gx = empty(x.shape, x.dtype);
+    const gw = zeros(weight.shape, weight.dtype);
+    be.rmsNormBackward(x.f, weight.f, rstd.f, gy.f, rows, cols, gx.f, gw.f);
+    return [gx, gw];
+  }, [x, weight]);
+}
+
+/**
+ * Rotary position embeddings as HF's apply_rotary_pos_emb on x [B, T, H*D] (H heads of size D,
+ * side by side, as a linear layer writes them) with the caller's tables cos and sin [T, D] (HF's
+ * emb = cat(freqs, freqs): cos = emb.cos(), sin = emb.sin()): per head, x * cos + rotateHalf(x)
+ * * sin, rotateHalf(x) = cat(-x[D/2:], x[:D/2]). Differentiable in x only (the tables are
+ * constants).
+ */
+export function rotary(x: Tensor, cos: Tensor, sin: Tensor, heads: number): Tensor {
+  requireFloat('rotary', x, cos, sin);
+  if (x.rank !== 3) throw new ShapeError(`rotary: expected x [B, T, H*D], got ${fmt(x.shape)}`);
+  const [B, T, C] = x.shape as [number, number, number];
+  if (!Number.isInteger(heads) || heads < 1 || C % heads !== 0) throw new ShapeError(`rotary: ${C} features do not split into ${heads} heads`);
+  const D = C / heads;
+  if (D % 2 !== 0) throw new ShapeError(`rotary: head size ${D} (${C} features / ${heads} heads) must be even`);
+  if (!sameShape(cos.shape, [T, D]) || !sameShape(sin.shape, [T, D])) throw new ShapeError(`rotary: x ${fmt(x.shape)} with ${heads} heads needs cos and sin [${T}, ${D}], got ${fmt(cos.shape)} and ${fmt(sin.shape)}`);
+  const be = getBackend();
+  const out = empty(x.shape, x.dtype);
+  be.rotary(x.f, cos.f, sin.f, B, T, heads, D, out.f, false);
+  return record(out, 'rotary', [x], (gy) => {
+    const gx = empty(x.shape, x.dtype);
+    be.rotary(gy.f, cos.f, sin.f, B, T, heads, D, gx.f, true);
+    return [gx];
+  }, [cos, sin]);
 }
 
 /** Rows of `table` [vocab, dim] picked by int32 `ids` of any shape: output [...ids.shape, dim]. */

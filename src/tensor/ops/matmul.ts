@@ -1,6 +1,7 @@
 // Matrix products: batched matmul with transposes, the fused linear layer (x W^T + b, with
 // HuggingFace's [out, in] Linear layout or GPT-2's [in, out] Conv1D layout), and fused
-// scaled-dot-product attention with causal and key-padding masks.
+// scaled-dot-product attention with causal and key-padding masks and grouped-query key/value
+// heads.
 
 import { ReduceOp, type AttentionDims, type HeadsView } from '../backend.ts';
 import { needsGrad, record } from '../autograd.ts';
@@ -112,8 +113,14 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, layout: WeightLay
 }
 
 export interface AttentionOptions {
-  /** Heads: each row of q, k and v holds them side by side, heads x head size. */
+  /** Heads: each row of q holds them side by side, heads x head size. */
   heads: number;
+  /**
+   * Key/value heads (default: heads), dividing heads: each row of k and v holds kvHeads heads of
+   * the same size, and query head h reads key/value head floor(h / (heads / kvHeads)) (grouped-
+   * query attention, HF's repeat_kv, without repeating k and v).
+   */
+  kvHeads?: number;
   causal?: boolean;
   /** int32 [batch, tk]: 1 for real tokens, 0 for padding that no query may attend to. */
   keyMask?: Tensor | null;
@@ -123,45 +130,53 @@ export interface AttentionOptions {
 
 /**
  * Multi-head softmax(q k^T * scale + mask) v on rows as linear layers write them: q [B, Tq, H*D],
- * k and v [B, Tk, H*D], head h in columns h*D onwards; returns [B, Tq, H*D] laid out the same.
- * Each head is read in place, so no head split or merge copies. The probabilities are kept for
- * the backward pass (B*H*Tq*Tk floats).
+ * k and v [B, Tk, KV*D] (KV = kvHeads, H by default), head h in columns h*D onwards; returns
+ * [B, Tq, H*D] laid out as q. Each head is read in place, so no head split or merge copies. The
+ * probabilities are kept for the backward pass (B*H*Tq*Tk floats).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
   requireFloat('attention', q, k, v);
-  if (q.rank !== 3 || k.rank !== 3 || !sameShape(k.shape, v.shape) || q.shape[0] !== k.shape[0] || q.shape[2] !== k.shape[2]) {
-    throw new ShapeError(`attention: expected q [B, Tq, C] and k, v [B, Tk, C], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  if (q.rank !== 3 || k.rank !== 3 || !sameShape(k.shape, v.shape) || q.shape[0] !== k.shape[0]) {
+    throw new ShapeError(`attention: expected q [B, Tq, H*D] and k, v [B, Tk, KV*D], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
   }
-  const C = q.shape[2]!;
-  const rows: HeadsView = { offset: 0, rowStride: C };
-  return attend([q, k, v], [q, k, v], [rows, rows, rows], q.shape[1]!, k.shape[1]!, C, opts);
+  const qRows: HeadsView = { offset: 0, rowStride: q.shape[2]! };
+  const kvRows: HeadsView = { offset: 0, rowStride: k.shape[2]! };
+  return attend([q, k, v], [q, k, v], [qRows, kvRows, kvRows], q.shape[1]!, k.shape[1]!, q.shape[2]!, k.shape[2]!, opts);
 }
 
 /**
  * attention on q, k and v packed side by side in each row of one tensor qkv [B, T, 3*H*D]
- * (GPT-2's c_attn output): no split copies either. Returns [B, T, H*D].
+ * (GPT-2's c_attn output): no split copies either. Returns [B, T, H*D]. Multi-head only (kvHeads,
+ * if given, must equal heads).
  */
 export function packedAttention(qkv: Tensor, opts: AttentionOptions): Tensor {
   requireFloat('packedAttention', qkv);
   if (qkv.rank !== 3 || qkv.shape[2]! % 3 !== 0) throw new ShapeError(`packedAttention: expected qkv [B, T, 3C], got ${fmt(qkv.shape)}`);
+  if ((opts.kvHeads ?? opts.heads) !== opts.heads) throw new ShapeError(`packedAttention: q, k and v are packed at equal widths, so kvHeads (${opts.kvHeads}) must equal heads (${opts.heads})`);
   const C = qkv.shape[2]! / 3;
   const at = (part: number): HeadsView => ({ offset: part * C, rowStride: 3 * C });
-  return attend([qkv], [qkv, qkv, qkv], [at(0), at(1), at(2)], qkv.shape[1]!, qkv.shape[1]!, C, opts);
+  return attend([qkv], [qkv, qkv, qkv], [at(0), at(1), at(2)], qkv.shape[1]!, qkv.shape[1]!, C, C, opts);
 }
 
-/** The attention of `attention` and `packedAttention`: q, k, v are views into `inputs`. */
-function attend(inputs: Tensor[], [q, k, v]: [Tensor, Tensor, Tensor], views: [HeadsView, HeadsView, HeadsView], Tq: number, Tk: number, C: number, opts: AttentionOptions): Tensor {
+/**
+ * The attention of `attention` and `packedAttention`: q, k, v are views into `inputs`, q's rows
+ * Cq features wide, k's and v's Ckv.
+ */
+function attend(inputs: Tensor[], [q, k, v]: [Tensor, Tensor, Tensor], views: [HeadsView, HeadsView, HeadsView], Tq: number, Tk: number, Cq: number, Ckv: number, opts: AttentionOptions): Tensor {
   const H = opts.heads;
-  if (!Number.isInteger(H) || H < 1 || C % H !== 0) throw new ShapeError(`attention: ${C} features do not split into ${H} heads`);
+  if (!Number.isInteger(H) || H < 1 || Cq % H !== 0) throw new ShapeError(`attention: ${Cq} features do not split into ${H} heads`);
+  const D = Cq / H;
+  const KV = opts.kvHeads ?? H;
+  if (!Number.isInteger(KV) || KV < 1 || H % KV !== 0) throw new ShapeError(`attention: ${KV} key/value heads do not divide ${H} heads`);
+  if (Ckv !== KV * D) throw new ShapeError(`attention: k and v need ${KV * D} features (${KV} key/value heads of ${D}), got ${Ckv}`);
   const B = q.shape[0]!;
-  const D = C / H;
   const mask = opts.keyMask ?? null;
   if (mask && (mask.dtype !== 'int32' || !sameShape(mask.shape, [B, Tk]))) throw new ShapeError(`attention: keyMask must be int32 [${B}, ${Tk}], got ${mask.dtype} ${fmt(mask.shape)}`);
-  const dims: AttentionDims = { batch: B, heads: H, tq: Tq, tk: Tk, d: D, scale: opts.scale ?? 1 / Math.sqrt(D), causal: opts.causal ?? false };
+  const dims: AttentionDims = { batch: B, heads: H, kvHeads: KV, tq: Tq, tk: Tk, d: D, scale: opts.scale ?? 1 / Math.sqrt(D), causal: opts.causal ?? false };
   const be = getBackend();
   const [qv, kv, vv] = views;
   const p = empty([B, H, Tq, Tk], q.dtype);
-  const out = empty([B, Tq, C], q.dtype);
+  const out = empty([B, Tq, Cq], q.dtype);
   be.attention(q.f, qv, k.f, kv, v.f, vv, mask ? mask.i : null, p.f, out.f, dims);
   return record(out, 'attention', inputs, (gy) => {
     const grads = inputs.map((t) => empty(t.shape, t.dtype));
