@@ -3,7 +3,8 @@
 // snappy and gzip pages, .gz, directories, globs, several paths); every bad input as one
 // DataError naming the file and line or offset; the content-keyed token cache (reuse across
 // paths, 16- and 32-bit ids, --val-data, nothing left behind by bad input, Ctrl-C or a killed
-// build); and `ligo train` / `ligo grow` on a generated JSON Lines file through the command line.
+// build); `ligo train` / `ligo grow` on a generated JSON Lines file through the command line; and
+// experiment specs naming files.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,8 +14,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { DataError, ShardBuilder, TokenStream, TOKENIZER_SAMPLE_BYTES, ownCorpus, prepareCorpus, readDocuments, resolveDataFiles, sampleTrainingText, type ReadOptions } from '../src/data/index.ts';
+import { DataError, ShardBuilder, TokenStream, TOKENIZER_SAMPLE_BYTES, ownCorpus, prepareCorpus, readDocuments, resolveDataFiles, sampleTrainingText, type OwnCorpus, type ReadOptions } from '../src/data/index.ts';
 import type { SpecialIds, Tokenizer } from '../src/tokenize/types.ts';
+import { parseSpec, readSpec } from '../src/experiment/index.ts';
 
 const LIGO = join(import.meta.dirname, '..', 'bin', 'ligo.js');
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-own-data-'));
@@ -293,4 +295,25 @@ test('ligo train on bad data: exit 2, one line naming the file (and line or offs
   const named = ligo(['train', '--config', 'bert-tiny', '--data', 'sotu', '--text-field', 'body', '--out', 'bad-run', ...TINY]);
   assert.equal(named.status, 2);
   assert.match(named.stderr, /--text-field is for your own files; --data sotu is a built-in dataset/);
+});
+
+test('experiment specs: "data" as files relative to the spec (a path, a list, or an object with validation, textField, sampleBy); ligo experiment runs on them', () => {
+  const dir = join(tmp, 'spec-dir');
+  fs.mkdirSync(join(dir, 'data'), { recursive: true });
+  fs.writeFileSync(join(dir, 'data', 'corpus.jsonl'), corpusText(300, 12).split('\n\n').map((t) => JSON.stringify({ body: t })).join('\n'));
+  const tiny = { steps: 1, batchSize: 2, warmupSteps: 0, evalEvery: 1, saveEvery: 1 };
+  const spec = { name: 'own', data: { files: 'data/*.jsonl', textField: 'body' }, tokenizer: { vocabSize: 512 }, seqLen: 16, evalBatches: 1, small: { config: 'bert-tiny', training: tiny }, large: { config: 'bert-4L-256H', training: tiny }, methods: [{ name: 'scratch' }, { name: 'bert2bert-fpi' }] };
+  fs.writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  const parsed = readSpec(join(dir, 'spec.json'));
+  assert.ok(typeof parsed.data !== 'string');
+  assert.deepEqual({ ...parsed.data, baseDir: undefined }, { data: ['data/*.jsonl'], validation: null, read: { textField: 'body', sampleBy: 'paragraph' }, baseDir: undefined });
+  assert.equal(parsed.data.baseDir, dir);
+  assert.equal((parseSpec({ ...spec, data: 'sotu' }).data), 'sotu');
+  assert.deepEqual((parseSpec({ ...spec, data: ['a.txt', 'b.md'] }).data as OwnCorpus).data, ['a.txt', 'b.md']);
+  assert.throws(() => parseSpec({ ...spec, data: { files: [] } }), /spec\.data\.files: must be a path or a non-empty list of paths/);
+  assert.throws(() => parseSpec({ ...spec, data: { files: 'a.txt', field: 'x' } }), /spec\.data/);
+  const r = ligo(['experiment', join(dir, 'spec.json'), '--out', 'own-exp'], join(tmp, '..'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /cached .*data\/\*\.jsonl/);
+  assert.match(r.stdout, /\| bert2bert-fpi \|/);
 });

@@ -54,9 +54,10 @@ async function progress(t0: number): Promise<RunOptions> {
 
 /** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written. */
 export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
-  const { runExperiment } = await import('../experiment/index.ts');
+  const { prepareExperimentData, runExperiment } = await import('../experiment/index.ts');
   const t0 = performance.now();
-  const run = runExperiment(spec, dir, await progress(t0));
+  const prepared = await prepareExperimentData(spec, dir);
+  const run = runExperiment(spec, dir, { ...(await progress(t0)), ...(prepared ? { prepared } : {}) });
   const report = await printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
   return report;

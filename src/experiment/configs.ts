@@ -6,7 +6,7 @@
 
 import { configFromJSON, isCausalLm, preset, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig } from '../models/index.ts';
 import { checkGrowable } from '../grow/index.ts';
-import { checkDataFits, classificationConfigFor, imageDataNames, isImageData, textDataNames, type DataName } from '../train/index.ts';
+import { checkDataFits, classificationConfigFor, dataLabel, imageDataNames, isImageData, textDataNames, type TrainData } from '../train/index.ts';
 import { SpecError, fail, type Obj } from './fields.ts';
 import type { DownstreamData, ExperimentSpec } from './spec.ts';
 
@@ -31,10 +31,10 @@ export function at<T>(path: string, check: () => T): T {
   }
 }
 
-function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo, data: DataName): ModelConfig {
+function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo, data: TrainData): ModelConfig {
   const base = at(path, () => (typeof raw === 'string' ? preset(raw) : configFromJSON(raw)));
   const images = base.model_type === 'vit' || base.model_type === 'deit';
-  if (images !== isImageData(data)) fail(path, `${base.model_type} models take ${images ? 'images' : 'text'} but spec.data ${data} is ${isImageData(data) ? 'image' : 'text'} data (${images ? imageDataNames.join(', ') : textDataNames.join(', ')})`);
+  if (images !== isImageData(data)) fail(path, `${base.model_type} models take ${images ? 'images' : 'text'} but spec.data ${dataLabel(data)} is ${isImageData(data) ? 'image' : 'text'} data (${images ? imageDataNames.join(', ') : textDataNames.join(', ')})`);
   if (images) return at(path, () => (validateConfig(base), base));
   let config: BertConfig | GPT2Config | LlamaConfig = { ...(base as BertConfig | GPT2Config | LlamaConfig), vocab_size: vocab.size };
   if (isCausalLm(config) && typeof raw === 'string') {

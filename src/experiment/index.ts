@@ -6,5 +6,6 @@ export { SpecError, SCRATCH, isReference, methodBudget, parseSpec, readSpec, spe
 export { resolveModels, type ExperimentModels } from './configs.ts';
 export { ExperimentError, claimDir, firstDifference, readSpecRecord } from './claim.ts';
 export { runExperiment, type ExperimentRun, type RunOptions } from './runner.ts';
+export { prepareExperimentData } from './own-data.ts';
 export * from './layout.ts';
 export { UNIGRAM_FILE, unigramCrossEntropy, type UnigramRecord } from './unigram.ts';

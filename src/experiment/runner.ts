@@ -21,6 +21,7 @@ import { hash32, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
+import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
 import { acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
@@ -37,6 +38,8 @@ export interface RunOptions {
   observer?: (leg: string) => TrainObserver | undefined;
   /** Progress of learned growth operators (LiGO's steps). */
   onGrowProgress?: GrowContext['onProgress'];
+  /** Own data (spec.data names files): the corpus prepareExperimentData tokenised. */
+  prepared?: PreparedCorpus;
 }
 
 export interface ExperimentRun {
@@ -105,7 +108,16 @@ function experimentTokenizer(spec: ExperimentSpec, dir: string): Tokenizer | nul
     if (!fs.existsSync(copy)) saveTokenizer(copy, at('spec.tokenizer.path', () => loadTokenizer(tok.path)));
     return loadTokenizer(copy);
   }
+  if (typeof spec.data !== 'string') return loadTokenizer(join(dir, 'tokenizer.json')); // trained by prepareExperimentData
   return runTokenizer(resolveModels(spec, { size: tok.vocabSize }).small, spec.data, dir, null);
+}
+
+/** The spec's text: a built-in corpus's name, or own data as prepareExperimentData left it. */
+function textData(ctx: Context): CorpusName | PreparedCorpus {
+  const { data } = ctx.spec;
+  if (typeof data === 'string') return data as CorpusName;
+  if (!ctx.opts.prepared) throw new ExperimentError('spec.data names your own files: tokenise them first with prepareExperimentData (ligo experiment does)');
+  return ctx.opts.prepared;
 }
 
 /** The seed root's unigram.json (unigram.ts), computed once, against the reference's validation batches. */
@@ -117,7 +129,7 @@ function writeUnigram(ctx: Context): void {
   try {
     const { counts, excluded } = isImageData(spec.data)
       ? { counts: imageTrainingCounts(spec.data, (models.large as ViTConfig).num_labels), excluded: new Set<number>() }
-      : textTrainingCounts(spec.data, tokenizer!, join(ctx.dir, 'token-cache'), spec.seqLen, task.kind === 'causal-lm' ? 'causal-lm' : 'masked-lm');
+      : textTrainingCounts(trainingShards(ctx), tokenizer!, spec.seqLen, task.kind === 'causal-lm' ? 'causal-lm' : 'masked-lm');
     const record = unigramRecord(counts, excluded, task.validation(), spec.seed);
     fs.mkdirSync(ctx.root, { recursive: true });
     writeJson(path, record);
@@ -125,6 +137,11 @@ function writeUnigram(ctx: Context): void {
   } finally {
     task.close();
   }
+}
+
+function trainingShards(ctx: Context): TokenShards {
+  const data = textData(ctx);
+  return typeof data === 'string' ? buildTokenShards(splitDocuments(loadCorpus(data)).train, ctx.tokenizer!, join(ctx.dir, 'token-cache')) : data.train;
 }
 
 function runLeg(ctx: Context, leg: string, legPath: string, trainLeg: () => DoneRecord): void {
@@ -225,7 +242,7 @@ function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
 function taskFor(ctx: Context, config: ModelConfig, budget: TrainingBudget, seed: number): TaskFactory {
   const { spec } = ctx;
   const shape = { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, validationSeed: spec.seed, evalBatches: spec.evalBatches };
-  return isImageData(spec.data) ? imageDataTask(spec.data, shape) : corpusTask(config, spec.data, ctx.tokenizer!, ctx.dir, shape);
+  return isImageData(spec.data) ? imageDataTask(spec.data, shape) : corpusTask(config, textData(ctx), ctx.tokenizer!, ctx.dir, shape);
 }
 
 interface LegTraining {

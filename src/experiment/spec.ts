@@ -11,6 +11,11 @@
 //                  { "name": "scratch", "label": "ki", "ki": { "alpha": 0.5 } } ]
 //   }
 //
+// "data" is a built-in corpus name, or your own files (src/data/files.ts), relative to the spec
+// file: a path, directory or glob, a list of them, or { "files": ..., "validation": ...,
+// "textField": "text", "sampleBy": "paragraph" } (ligo train's --data, --val-data, --text-field,
+// --sample-by); they are tokenised into the shared token cache before the run (own-data.ts).
+//
 // A config is a preset name or an inline HuggingFace config object (HF defaults fill the rest);
 // vocab_size always comes from the tokenizer. Image data ("fashion-mnist", "mnist") trains ViT/DeiT
 // configs and takes no tokenizer or seqLen. `"seed": S` (default 0) seeds everything a run draws
@@ -33,7 +38,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget } from '../train/index.ts';
-import type { ImageDatasetName } from '../data/index.ts';
+import { ownCorpus, sampleByChoices, type ImageDatasetName, type OwnCorpus } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
 import { TEXT_VOCAB } from '../models/index.ts';
@@ -83,7 +88,8 @@ const downstreamData: readonly DownstreamData[] = [...classificationDataNames, .
 
 export interface ExperimentSpec {
   name: string;
-  data: DataName;
+  /** A built-in dataset, or the user's own files. */
+  data: DataName | OwnCorpus;
   /** null for image data. */
   tokenizer: TokenizerSpec | null;
   /** Text window length; 0 for image data. */
@@ -120,14 +126,14 @@ export function readSpec(path: string): ExperimentSpec {
   if (isObject(json) && isObject(json.tokenizer) && typeof json.tokenizer.path === 'string') {
     json = { ...json, tokenizer: { ...json.tokenizer, path: resolve(dirname(path), json.tokenizer.path) } };
   }
-  return parseSpec(json);
+  return parseSpec(json, resolve(dirname(path)));
 }
 
-/** The checked spec with every default filled in. */
-export function parseSpec(json: unknown): ExperimentSpec {
+/** The checked spec with every default filled in; own data's paths are taken from baseDir. */
+export function parseSpec(json: unknown, baseDir = '.'): ExperimentSpec {
   const o = objectAt(json, 'spec');
   onlyFields(o, 'spec', ['name', 'data', 'tokenizer', 'seqLen', 'evalBatches', 'seed', 'seeds', 'small', 'large', 'methods', 'downstream']);
-  const data = choiceField<DataName>(o, 'spec', 'data', [...textDataNames, ...imageDataNames]);
+  const data = dataField(o, baseDir);
   if (isImageData(data)) {
     for (const k of ['tokenizer', 'seqLen']) if (o[k] !== undefined) fail(`spec.${k}`, `${data} is image data: leave ${k} out (it is for text corpora)`);
   }
@@ -146,6 +152,25 @@ export function parseSpec(json: unknown): ExperimentSpec {
   if (o.downstream !== undefined) spec.downstream = downstreamSpec(o.downstream, spec);
   checkModels(spec);
   return spec;
+}
+
+/** A dataset name, or the user's files (see the header). */
+function dataField(o: Obj, baseDir: string): DataName | OwnCorpus {
+  const names: readonly string[] = [...textDataNames, ...imageDataNames];
+  const paths = (v: unknown, path: string): string[] => {
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === 'string' && p !== '')) fail(path, `must be a path or a non-empty list of paths (files, directories or globs), got ${JSON.stringify(v)}`);
+    return list as string[];
+  };
+  if (o.data === undefined || (typeof o.data === 'string' && names.includes(o.data))) return choiceField<DataName>(o, 'spec', 'data', names as DataName[]);
+  if (!isObject(o.data)) return ownCorpus(paths(o.data, 'spec.data'), { baseDir });
+  const d = o.data;
+  onlyFields(d, 'spec.data', ['files', 'validation', 'textField', 'sampleBy']);
+  return ownCorpus(paths(d.files, 'spec.data.files'), {
+    validation: d.validation === undefined ? null : paths(d.validation, 'spec.data.validation'),
+    read: { textField: stringField(d, 'spec.data', 'textField', /./, 'a field or column name', 'text'), sampleBy: choiceField(d, 'spec.data', 'sampleBy', sampleByChoices, 'paragraph') },
+    baseDir,
+  });
 }
 
 /** `seed` (default 0), or `seeds`: distinct seeds, normalised to `seed` alone when there is one. */

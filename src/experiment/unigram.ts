@@ -17,7 +17,7 @@
 // The runner computes it once per seed and saves UNIGRAM_FILE in the seed's root (layout.ts);
 // the report reads it (null for run directories made before it existed, until they are run again).
 
-import { IGNORE_INDEX, TokenStream, buildTokenShards, loadCorpus, loadMnist, specialIds, splitDocuments, type CorpusName, type ImageDatasetName } from '../data/index.ts';
+import { IGNORE_INDEX, TokenStream, loadMnist, specialIds, type ImageDatasetName, type TokenShards } from '../data/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 import type { MicroBatch } from '../train/index.ts';
 
@@ -63,9 +63,8 @@ export function* validationTargets(batches: readonly MicroBatch[]): Iterable<num
   for (const b of batches) yield* b.targets.i;
 }
 
-/** Token counts of a corpus's training windows (length seqLen), as a text task's targets would see them. */
-export function textTrainingCounts(data: CorpusName, tokenizer: Tokenizer, cacheDir: string, seqLen: number, kind: 'masked-lm' | 'causal-lm'): { counts: Float64Array; excluded: ReadonlySet<number> } {
-  const shards = buildTokenShards(splitDocuments(loadCorpus(data)).train, tokenizer, cacheDir);
+/** Token counts of a corpus's training windows (its training shards, windows of length seqLen), as a text task's targets would see them. */
+export function textTrainingCounts(shards: TokenShards, tokenizer: Tokenizer, seqLen: number, kind: 'masked-lm' | 'causal-lm'): { counts: Float64Array; excluded: ReadonlySet<number> } {
   const stream = new TokenStream(shards, { windowLength: seqLen, batchSize: 1 });
   const excluded = kind === 'masked-lm' ? specialIds(tokenizer) : new Set<number>();
   const counts = new Float64Array(tokenizer.vocabSize);

@@ -26,7 +26,7 @@
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE } from '../io/checkpoint.ts';
-import { latestCheckpointDir } from '../train/index.ts';
+import { dataLabel, latestCheckpointDir } from '../train/index.ts';
 import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
 import { dims } from '../grow/index.ts';
 import { GROWTH_FILE, legDir, methodBudget, readJsonIfExists, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
@@ -357,7 +357,7 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
   const largeModels = [...new Set(legs.filter((l) => l.method).map((l) => models.get(l.leg)).filter((m): m is string => m !== undefined))];
   return page(`ligo report: ${e.spec.name}`, [
     `<h1>Experiment ${name}</h1>`,
-    `<p class="meta">spec ${escape(e.hash)} · data ${escape(e.spec.data)} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
+    `<p class="meta">spec ${escape(e.hash)} · data ${escape(dataLabel(e.spec.data))} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
     metadata([...(small ? [small] : []), ...large], `ligo experiment SPEC --out ${dir}   (spec ${e.spec.name}, hash ${e.hash})`),
     `<p id="models">Models: small ${escape(smallModel ?? 'not known yet')}, grown into large ${escape(largeModels.join(' / ') || 'not known yet')}.</p>`,
     '<h2>Savings</h2>',
