@@ -26,7 +26,7 @@ import { initOperator } from '../src/grow/ligo-init.ts';
 import { saveLigoOperator } from '../src/grow/ligo-io.ts';
 import { applyFlops, applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo-operator.ts';
 import { layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
-import { ligoDefaults, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo-options.ts';
+import { ligoDefaults, ligoLr, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo-options.ts';
 import { operatorBatches } from '../src/grow/ligo-batches.ts';
 import { getMethod } from '../src/grow/registry.ts';
 import { assertClose, randint } from './helpers.ts';
@@ -333,6 +333,30 @@ describe("operator learning's options", () => {
     assert.notEqual(firstLoss(lc, {}), noDropout);
     const still = bert({ hidden_size: 24, num_attention_heads: 3, intermediate_size: 48, num_hidden_layers: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
     assert.equal(firstLoss(still, {}), firstLoss(still, { dropout: false }));
+  });
+
+  test("schedule 'linear': warmup, then a linear decay that reaches 0 after the last step; 'constant' stays at the peak", () => {
+    const o = parseLigoOptions({ steps: 10, warmupSteps: 2, lr: 1e-3, schedule: 'linear' });
+    assert.deepEqual([0, 1, 2, 6, 9].map((s) => Number(ligoLr(o, 'width', s).toPrecision(6))), [5e-4, 1e-3, 1e-3, 5e-4, 1.25e-4]);
+    assert.equal(ligoLr(parseLigoOptions({ steps: 10, warmupSteps: 2 }), 'depth', 9), 1e-3);
+  });
+
+  test('keepBest: held-out batches measured before, every evalEvery steps and after; the best operator is used and its measurements charged', () => {
+    // A learning rate this large makes the operator worse than where it started: the initial operator is kept.
+    const options = { steps: 4, lr: 5, keepBest: true, heldOutBatches: 2, evalEvery: 2, dropout: false };
+    const r = learnLigo(small, sc, lc, { seed: 3, options, batches: given(2) });
+    const sel = r.result.selection!;
+    assert.deepEqual(sel.heldOutLosses.map((h) => h.step), [0, 2, 4]);
+    const best = sel.heldOutLosses.reduce((a, b) => (b.loss < a.loss ? b : a));
+    assert.equal(sel.keptStep, best.step);
+    const init = learnLigo(small, sc, lc, { seed: 3, options: { steps: 0 } }).operator.params;
+    const kept = Object.keys(init).every((k) => r.operator.params[k]!.f.every((x, i) => x === init[k]!.f[i]));
+    assert.equal(kept, sel.keptStep === 0, 'the kept coefficients are those of the kept step');
+    assert.ok(sel.heldOutLosses.some((h) => h.step > 0 && h.loss > sel.heldOutLosses[0]!.loss), `lr 5 made it worse: ${JSON.stringify(sel.heldOutLosses)}`);
+    const layout = layoutFor(sc, lc, { mode: 'code', tieInputs: true, order: 'depth-first' });
+    const shape = { batchSize: 4, seqLen: 10 };
+    assert.deepEqual(r.result.cost!.flops, ligoCostFlops(layout, lc, [shape, shape, shape, shape], { evaluations: 3, shapes: [shape, shape] }));
+    assert.equal(learnLigo(small, sc, lc, { seed: 3, options: { steps: 2 }, batches: given(2) }).result.selection, undefined, 'off by default');
   });
 
   test('widthLr / depthLr: each group learns at its own rate', () => {

@@ -57,7 +57,7 @@ export function growOnce(legPath: string, method: MethodSpec, input: GrowInput, 
   const grow = getMethod(method.name);
   const { tensors } = saveGrown(dir, input.largeConfig, result, input.tokenizerJson, { method: grow.name, from: input.smallDir, seed: input.seed, options: method.options, functionPreserving: grow.functionPreserving });
   const flops = result.cost?.flops ?? { electra: 0, sixN: 0 };
-  const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds, ...(operatorLosses.length > 0 ? { operatorLosses } : {}) };
+  const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds, ...(operatorLosses.length > 0 ? { operatorLosses } : {}), ...(result.selection ? { operatorSelection: result.selection } : {}) };
   writeJson(join(legPath, GROWTH_FILE), cost);
   return { params: new Map(tensors), schedule: result.schedule ?? null, cost };
 }

@@ -44,6 +44,8 @@ export interface GrowthRecord extends Cost {
   operatorSteps: number;
   /** A learned operator's training loss per step (the report draws it); absent for fixed operators. */
   operatorLosses?: number[];
+  /** LiGO with keepBest: the held-out losses measured and the step whose operator was used. */
+  operatorSelection?: { heldOutLosses: { step: number; loss: number }[]; keptStep: number };
 }
 
 /** done.json: a finished leg's final numbers. */

@@ -22,6 +22,12 @@
 //   order 'depth-first': the authors' code (depth mix, then width matrices per large layer);
 //   'width-first' is the paper's equations (width matrices per small layer, then the depth mix).
 //   depth 'stackbert_noisy', width 'rand': the authors' recommended pair.
+//   schedule 'constant' after the warmup ('linear' decays to 0 at the last step).
+//   keepBest off: the operator after its last step is used. On, the first heldOutBatches
+//   operator-sized batches are set apart (never trained on), the operator's loss on them is
+//   measured before training, every evalEvery steps and after the last, and the best operator
+//   seen is the one used (so a setting that makes it worse than where it started is noticed);
+//   those forward passes are charged to its cost.
 // `initFrom` starts from a fixed operator that LiGO contains (Proposition 1): 'stackbert' and
 // 'interpolation' set the depth init to the exact one-hot; 'net2net' sets every width matrix to
 // Net2Net's map (net2net.ts: copies, input sides divided by copy counts) and the depth init to
@@ -56,7 +62,14 @@ export interface LigoOptions {
   widthInit: WidthInit;
   noise: number;
   initFrom: InitFrom | null;
+  schedule: LigoSchedule;
+  keepBest: boolean;
+  heldOutBatches: number;
+  evalEvery: number;
 }
+
+export type LigoSchedule = 'constant' | 'linear';
+export const ligoSchedules: readonly LigoSchedule[] = ['constant', 'linear'];
 
 type Check = (v: unknown) => boolean;
 const int0: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
@@ -93,6 +106,10 @@ export const ligoOptionDefs: { readonly [K in keyof LigoOptions]: MethodOption<L
   widthInit: def<WidthInit>('rand', oneOf(widthInits), quoted(widthInits), "new width rows' start: U(0, 1) rows summing to 1, or a copy of a random old neuron"),
   noise: def(0.03, nonNegative, 'a non-negative number', "upper end of 'stackbert_noisy''s U(0, noise) depth noise"),
   initFrom: def<InitFrom | null>(null, orNull(oneOf(initFroms)), `null or one of ${quoted(initFroms)}`, 'start exactly at a fixed operator LiGO contains (Proposition 1); sets the inits it needs'),
+  schedule: def<LigoSchedule>('constant', oneOf(ligoSchedules), quoted(ligoSchedules), "learning rate after the warmup: constant, or linear decay to 0 at the last step"),
+  keepBest: def(false, bool, 'true or false', 'measure the operator on held-out batches (before, every evalEvery steps, after) and use the best one seen'),
+  heldOutBatches: def(2, int1, 'a positive integer', 'keepBest: operator-sized batches set apart before training, never trained on'),
+  evalEvery: def(10, int1, 'a positive integer', 'keepBest: steps between held-out measurements'),
 };
 
 export const ligoDefaults = Object.fromEntries(Object.entries(ligoOptionDefs).map(([k, d]) => [k, d.default])) as unknown as LigoOptions;
@@ -126,8 +143,9 @@ function applyInitFrom(o: LigoOptions, raw: Record<string, unknown>): LigoOption
 
 export type LigoParamGroup = 'width' | 'depth';
 
-/** A group's learning rate at `step`: linear warmup from lr / warmupSteps to its peak, then constant. */
+/** A group's learning rate at `step`: linear warmup from lr / warmupSteps to its peak, then constant or decaying linearly to 0 at step `steps`. */
 export function ligoLr(o: LigoOptions, group: LigoParamGroup, step: number): number {
   const peak = (group === 'width' ? o.widthLr : o.depthLr) ?? o.lr;
-  return step < o.warmupSteps ? (peak * (step + 1)) / o.warmupSteps : peak;
+  if (step < o.warmupSteps) return (peak * (step + 1)) / o.warmupSteps;
+  return o.schedule === 'constant' ? peak : (peak * (o.steps - step)) / Math.max(1, o.steps - o.warmupSteps);
 }

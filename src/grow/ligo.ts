@@ -11,13 +11,16 @@
 //     3. `steps` AdamW steps (src/optim/adamw.ts) on loss(large(M theta_small), batch), gradients
 //        w.r.t. M's tensors only (valueAndGrad leaves the small model constant), batches cut from
 //        ctx.batches to the operator's own size (ligo-batches.ts), under the large config's
-//        training dropout by default;
+//        training dropout by default; with keepBest, the operator's loss on held-out batches
+//        (set apart first, no dropout) before, every evalEvery steps and after, and the best
+//        operator seen restored at the end;
 //     4. theta_large = M theta_small, without gradients, into fresh buffers.
 // The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
 
 import { modelFor, type ModelConfig } from '../models/index.ts';
-import { Rng, Tensor, noGrad, persistent, tidy, valueAndGrad } from '../tensor/index.ts';
-import { trainFlopsPerStep, type TrainFlops } from '../flops.ts';
+import { Rng, Tensor, collectTensors, keep, noGrad, persistent, tidy, valueAndGrad } from '../tensor/index.ts';
+import type { Batch } from '../models/index.ts';
+import { forwardFlopsPerStep, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { GrowError } from './structure.ts';
 import { net2netPlan } from './net2net.ts';
@@ -48,14 +51,23 @@ export function materialise(layout: LigoLayout, op: LigoOperator, stacks: SmallS
   return new Map(pairs);
 }
 
+type Shape = { batchSize: number; seqLen: number };
+
+/** keepBest's held-out measurements: each builds the large model once and runs it forward on every held-out batch. */
+export interface HeldOutCost {
+  evaluations: number;
+  shapes: Shape[];
+}
+
 /**
  * LiGO's own cost, both conventions: every operator step is one training step of the large
  * model on the batch it actually used (its batchSize x seqLen; src/flops.ts) plus building the weights forward and backward (backward =
  * forward in the paper's 'electra' convention, 2 x forward in '6n'), and the final build once:
  *   cost = sum over steps of trainFlopsPerStep(large, batch) + steps * (1 + k) * B + B,
- * with B = applyFlops(layout) and k = 1 ('electra') or 2 ('6n').
+ * with B = applyFlops(layout) and k = 1 ('electra') or 2 ('6n'); with keepBest, each held-out
+ * measurement adds a build and a forward pass per held-out batch (forwardFlopsPerStep).
  */
-export function ligoCostFlops(layout: LigoLayout, largeConfig: ModelConfig, shapes: { batchSize: number; seqLen: number }[]): TrainFlops {
+export function ligoCostFlops(layout: LigoLayout, largeConfig: ModelConfig, shapes: Shape[], heldOut: HeldOutCost = { evaluations: 0, shapes: [] }): TrainFlops {
   const build = applyFlops(layout);
   const cost = { electra: build, sixN: build };
   for (const s of shapes) {
@@ -63,12 +75,58 @@ export function ligoCostFlops(layout: LigoLayout, largeConfig: ModelConfig, shap
     cost.electra += step.electra + 2 * build;
     cost.sixN += step.sixN + 3 * build;
   }
+  for (let e = 0; e < heldOut.evaluations; e++) {
+    cost.electra += build;
+    cost.sixN += build;
+    for (const s of heldOut.shapes) {
+      const forward = forwardFlopsPerStep(largeConfig, s);
+      cost.electra += forward.electra;
+      cost.sixN += forward.sixN;
+    }
+  }
   return cost;
+}
+
+/** keepBest's record: the held-out loss at each measurement and the step whose operator was kept (0: the initial one). */
+export interface OperatorSelection {
+  heldOutLosses: { step: number; loss: number }[];
+  keptStep: number;
 }
 
 interface TrainLog {
   losses: number[];
-  shapes: { batchSize: number; seqLen: number }[];
+  shapes: Shape[];
+  selection: OperatorSelection | null;
+  heldOutShapes: Shape[];
+}
+
+/** The mean loss of the large model built from `op` on the held-out batches, without dropout or gradients. */
+function heldOutLoss(layout: LigoLayout, op: LigoOperator, stacks: SmallStacks, batches: readonly Batch[]): number {
+  const config = op.largeConfig;
+  const model = modelFor(config);
+  return tidy(() =>
+    noGrad(() => {
+      const large = model.paramsFromFlat(config, new Map(applyOperator(layout, op.params, stacks))).params;
+      return batches.reduce((sum, b) => sum + model.loss(large, config, b).item(), 0) / batches.length;
+    }),
+  );
+}
+
+/** Remembers the operator with the lowest held-out loss (a copy of its coefficients) and puts it back. */
+function bestKeeper(tensors: Tensor[]) {
+  let best: { loss: number; step: number; values: Float32Array[] | Float64Array[] } | null = null;
+  const seen: { step: number; loss: number }[] = [];
+  return {
+    offer(step: number, loss: number) {
+      seen.push({ step, loss });
+      if (best === null || loss < best.loss) best = { loss, step, values: tensors.map((t) => t.f.slice()) as Float32Array[] };
+    },
+    restore(): OperatorSelection {
+      const b = best!;
+      tensors.forEach((t, i) => t.f.set(b.values[i]!));
+      return { heldOutLosses: seen, keptStep: b.step };
+    },
+  };
 }
 
 /**
@@ -87,7 +145,13 @@ export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: Smal
   const opt = new AdamW(names.map((name, i) => ({ name, tensor: tensors[i]!, decay: true })), { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, clipNorm: o.clipNorm });
   const dropoutRng = new Rng(ctx.seed + 1);
   const batches = ctx.batches ? operatorBatches(ctx.batches, { batchSize: o.batchSize, seqLen: o.seqLen }) : null;
-  const log: TrainLog = { losses: [], shapes: [] };
+  const log: TrainLog = { losses: [], shapes: [], selection: null, heldOutShapes: [] };
+  // keepBest: batches set apart before any step draws its own (a provider indexed by step gives those past the last step).
+  const heldOut = o.keepBest && o.steps > 0 ? Array.from({ length: o.heldOutBatches }, (_, i) => tidy(() => batches!(o.steps + i))) : [];
+  for (const t of collectTensors(heldOut)) keep(t);
+  log.heldOutShapes = heldOut.map(batchShape);
+  const keeper = heldOut.length > 0 ? bestKeeper(tensors) : null;
+  keeper?.offer(0, heldOutLoss(layout, op, stacks, heldOut));
   for (let step = 0; step < o.steps; step++) {
     const loss = tidy(() => {
       const batch = batches!(step);
@@ -102,7 +166,9 @@ export function trainOperator(layout: LigoLayout, op: LigoOperator, stacks: Smal
     });
     log.losses.push(loss);
     ctx.onProgress?.(step + 1, o.steps, loss);
+    if (keeper && ((step + 1) % o.evalEvery === 0 || step + 1 === o.steps)) keeper.offer(step + 1, heldOutLoss(layout, op, stacks, heldOut));
   }
+  log.selection = keeper?.restore() ?? null;
   return log;
 }
 
@@ -122,9 +188,10 @@ export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, 
   const operator: LigoOperator = { settings, smallConfig, largeConfig, params };
   const log = trainOperator(layout, operator, stacks, o, ctx);
   const grown = materialise(layout, operator, stacks);
-  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes) };
+  const heldOut = { evaluations: log.selection?.heldOutLosses.length ?? 0, shapes: log.heldOutShapes };
+  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes, heldOut) };
   const artifacts = [{ file: LIGO_OPERATOR_FILE, write: (path: string) => saveLigoOperator(path, operator) }];
-  return { operator, result: { params: grown, cost, artifacts }, losses: log.losses };
+  return { operator, result: { params: grown, cost, artifacts, ...(log.selection ? { selection: log.selection } : {}) }, losses: log.losses };
 }
 
 /** Where a grown checkpoint keeps the LiGO operator that built it (readLigoOperator loads it). */

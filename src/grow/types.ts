@@ -43,6 +43,8 @@ export interface GrowResult {
   cost?: { flops: TrainFlops; wallSeconds: number; steps: number };
   /** Files a method saves beside the grown checkpoint (LiGO: its learned operator), by file name. */
   artifacts?: { file: string; write(path: string): void }[];
+  /** A learned operator chosen on held-out batches (LiGO's keepBest): each measurement and the step kept (0: the initial operator). */
+  selection?: { heldOutLosses: { step: number; loss: number }[]; keptStep: number };
 }
 
 /** Everything an operator may use besides the small model and the two configs. */
