@@ -1,7 +1,7 @@
-// The layering of src/: the optimizer (src/optim) sits below both growth (src/grow) and training
-// (src/train); growth never imports training, so there is no import cycle between them; and the
-// method registry, imported on its own (this file imports nothing else from src/), knows every
-// method, LiGO included.
+// The layering of src/ as docs/design.md draws it: every import between two src/ folders goes
+// from a higher layer to a lower one in LAYERS (so no cycle anywhere); the optimizer (src/optim)
+// sits below both growth (src/grow) and training (src/train); and the method registry, imported
+// on its own (this file imports nothing else from src/), knows every method, LiGO included.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -58,6 +58,23 @@ test('the import parser sees static, type-only, re-exported and dynamic imports'
   assert.ok(importsOf(join(src, 'train', 'loop.ts')).includes('grow/types.ts'));
   assert.ok(importsOf(join(src, 'cli', 'grow.ts')).includes('grow/index.ts'));
   assert.ok(importsOf(join(src, 'models', 'index.ts')).includes('models/bert.ts'), 'a re-export over several lines');
+});
+
+/** docs/design.md's layers, top to bottom (index: the package entry; flops: src/flops.ts). */
+const LAYERS = ['index', 'cli', 'report', 'experiment', 'train', 'grow', 'optim', 'flops', 'data', 'tokenize', 'models', 'nn', 'io', 'tensor'];
+
+test("every import between src/ folders points down docs/design.md's order of layers", () => {
+  const graph = folderGraph();
+  const name = (f: string) => f.replace(/\.ts$/, '');
+  const up: string[] = [];
+  for (const [from, deps] of graph) {
+    assert.ok(LAYERS.includes(name(from)), `${from} is not in docs/design.md's layers`);
+    for (const to of deps) if (LAYERS.indexOf(name(to)) <= LAYERS.indexOf(name(from))) up.push(`${from} -> ${to}`);
+  }
+  assert.deepEqual(up, [], 'imports that point up or sideways');
+  const design = fs.readFileSync(join(src, '..', 'docs', 'design.md'), 'utf8');
+  const drawn = LAYERS.slice(1).map((l) => design.search(new RegExp(`^\\s*(└ )?${l}\\b`, 'm')));
+  assert.ok(drawn.every((at, i) => at >= 0 && (i === 0 || at > drawn[i - 1]!)), `docs/design.md draws the layers in this order: ${LAYERS.slice(1).join(', ')}`);
 });
 
 test('src/optim is below grow and train; grow never reaches train, so the two form no cycle', () => {
