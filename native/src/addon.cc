@@ -567,13 +567,6 @@ napi_value AllocBuffer(const Args& a) {
 
 napi_value NumThreads(const Args& a) { return number(a.env(), maxThreads()); }
 
-napi_value SetNumThreads(const Args& a) {
-  const i64 n = a.size("threads");
-  if (n < 1) throwRange(a.prefix("threads") + "must be at least 1");
-  omp_set_num_threads(int(n));
-  return undefined(a.env());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Registration
 
@@ -606,7 +599,6 @@ const Binding kBindings[] = {
     {"adamw", "p:f32 g:f32 m:f32 v:f32 lr:num beta1:num beta2:num eps:num weightDecay:num step:num gradScale:num -> void", AdamW},
     {"allocBuffer", "bytes:size -> arraybuffer", AllocBuffer},
     {"numThreads", "-> number", NumThreads},
-    {"setNumThreads", "threads:size -> void", SetNumThreads},
 };
 
 /** The one N-API callback: runs the binding named by the callback data, turning a KernelError into the matching JS exception. */

@@ -67,7 +67,6 @@ export const NATIVE_FUNCTIONS = {
   allocBuffer: { args: ['bytes:size'], returns: 'arraybuffer' },
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else the core count). */
   numThreads: { args: [], returns: 'number' },
-  setNumThreads: { args: ['threads:size'], returns: 'void' },
 } as const;
 
 export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;

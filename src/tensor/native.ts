@@ -128,10 +128,3 @@ export function nativeThreads(): number | null {
   return loadAddon()?.numThreads() ?? null;
 }
 
-/** Sets the native kernels' thread count (for benchmarks); false without the addon. */
-export function setNativeThreads(threads: number): boolean {
-  const n = loadAddon();
-  if (!n) return false;
-  n.setNumThreads(threads);
-  return true;
-}
