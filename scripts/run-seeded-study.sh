@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The seeded study (RESULTS.md, "seeded rows"): three experiments, three seeds each, in the regime
-# where scratch ends well below the unigram (no-context) line. Runs them one after another, each
+# The seeded study (RESULTS.md, "seeded rows"): the experiments experiments/seeded-*.json, paired
+# seeds each (every seed scored on the experiment's one validation set), in the regime where
+# scratch ends well below the unigram (no-context) line: bert-width-depth (five seeds),
+# gpt2-width-depth, bert-depth and llama-width-depth (three each). Runs them one after another, each
 # into runs/NAME with its log in runs/NAME.log; rerunning resumes every experiment where it stopped
 # (finished legs are reused). About 42 minutes a row on a quiet 2-core machine (GPT-2, 2026-12-02).
-#   bash scripts/run-seeded-study.sh                 all three rows
-#   bash scripts/run-seeded-study.sh bert-depth      one row (the part of the name after "seeded-")
+#   bash scripts/run-seeded-study.sh                 the three paper rows (BERT, GPT-2, BERT depth)
+#   bash scripts/run-seeded-study.sh bert-depth      one row (the part of the name after "seeded-"),
+#                                                    e.g. llama-width-depth
 # Run it in the background (nohup ... &) and keep the machine otherwise quiet: wall times are read
 # from these runs. RESULTS.md's rows ran all three at once, one thread each (two 1-thread jobs
 # trained 1.22x the steps per second of one 2-thread job on this 2-core machine):
