@@ -2,7 +2,8 @@
 """The summary rows of RESULTS.md's seeded study, from the runs' results.json (written by
 `ligo report RUN`). One markdown table per run: per method, savings (ELECTRA FLOPs, small model
 paid and charged) and final validation loss as mean +/- sd [min, max] over the seeds, how far the
-final loss is below the unigram (no-context) line, the operator's share of scratch's FLOPs; then,
+final loss is below the unigram (no-context) line, the operator's share of scratch's FLOPs, the head
+start (the share of scratch's FLOPs at which scratch reaches the grown model's first loss); then,
 per pair of methods, the paired verdict on savings and on final loss (the per-seed differences'
 mean with its 95% paired-t interval and sign count; ahead when the interval excludes zero) when
 the run's seeds scored one validation set, and the ranges' verdict (every seed of one better than
@@ -36,8 +37,8 @@ def summary(run_dir):
     unigram = r.get("unigramLoss")
     seeds = r["seeds"]
     out = [f"### {r['experiment']} (seeds {', '.join(map(str, seeds))}; unigram line {unigram:.3f})" if unigram else f"### {r['experiment']}", ""]
-    out.append("| method | reached / seeds | saved (small paid) | saved (small charged) | final val loss | below the unigram line (mean) | operator's share |")
-    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out.append("| method | reached / seeds | saved (small paid) | saved (small charged) | final val loss | below the unigram line (mean) | operator's share | head start |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in r["methods"]:
         s = m["spread"]
         below = f"{unigram - s['finalValLoss']['mean']:.3f}" if unigram and s.get("finalValLoss") else "–"
@@ -45,7 +46,7 @@ def summary(run_dir):
         out.append(
             f"| {m['label']} | {s['reached']} / {s['seeds']} | {fmt(s['savingsWithoutSmall']['flopsElectra'], pct)} | "
             f"{fmt(s['savingsWithSmall']['flopsElectra'], pct)} | {fmt(s['finalValLoss'], loss)} | {below} | "
-            f"{pct(share['mean']) if share and share['mean'] > 0 else '–'} |"
+            f"{pct(share['mean']) if share and share['mean'] > 0 else '–'} | {fmt(s.get('headStart'), pct) if m['label'] != r['reference'] else '–'} |"
         )
     out.append("")
     def verdict(v, a, b):

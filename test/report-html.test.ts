@@ -226,7 +226,7 @@ test('a results.json with seeds and the unigram line, a growth.json with the ope
   const sp = (mean: number, sd: number, min: number, max: number) => ({ mean, sd, min, max, n: 3 });
   const perCost = (v: ReturnType<typeof sp> | null) => ({ flopsElectra: v, flopsSixN: v, wallSeconds: v });
   for (const m of results.methods) delete m.spread;
-  results.methods[1].spread = { label: results.methods[1].label, method: 'ligo', seeds: 3, reached: 2, finalValLoss: sp(5.5, 0.1, 5.4, 5.6), costToTarget: perCost(sp(2e12, 1e11, 1.9e12, 2.1e12)), savingsWithoutSmall: perCost(sp(0.25, 0.05, 0.2, 0.3)), savingsWithSmall: perCost(null), growthShare: perCost(sp(0.02, 0, 0.02, 0.02)) };
+  results.methods[1].spread = { label: results.methods[1].label, method: 'ligo', seeds: 3, reached: 2, finalValLoss: sp(5.5, 0.1, 5.4, 5.6), costToTarget: perCost(sp(2e12, 1e11, 1.9e12, 2.1e12)), savingsWithoutSmall: perCost(sp(0.25, 0.05, 0.2, 0.3)), savingsWithSmall: perCost(null), growthShare: perCost(sp(0.02, 0, 0.02, 0.02)), headStart: null };
   fs.writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
   const e = readCurves(dir);
   fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, computeSavings(e.curves, e.reference, e.small)));
@@ -269,6 +269,6 @@ test('the wall-time note: same model at throughputs more than 15% apart, or wall
   assert.equal(wallTimeNote([run('a', 1000), run('b', 1100), run('c', 5000)], models, null), '', 'within 15%; another model may differ');
   assert.match(wallTimeNote([run('a', 1000), run('b', 1200)], models, null), /b and a train the same model at 1200 and 1000 tokens\/s \(median\)/);
   const cost = { flopsElectra: 0.368, flopsSixN: 0.37, wallSeconds: 0.466 };
-  const savings = { reference: 'a', targetLoss: 1, small: { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 }, methods: [{ label: 'ligo', method: 'ligo', finalValLoss: 1, reach: null, costWithoutSmall: null, costWithSmall: null, savingsWithoutSmall: cost, savingsWithSmall: null, growthShare: null }] };
+  const savings = { reference: 'a', targetLoss: 1, small: { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 }, methods: [{ label: 'ligo', method: 'ligo', finalValLoss: 1, reach: null, costWithoutSmall: null, costWithSmall: null, savingsWithoutSmall: cost, savingsWithSmall: null, growthShare: null, headStart: null }] };
   assert.match(wallTimeNote([], models, savings), /ligo saves 46\.6% of the wall time but 36\.8% of the FLOPs/);
 });

@@ -35,6 +35,15 @@ test('first reach interpolates linearly between validation points and takes the 
   assert.equal(firstReach(curve([7, 6]), 5), null);
 });
 
+test("head start: the share of scratch's FLOPs at which scratch first reaches a method's first validation loss", () => {
+  const s = computeSavings(curves, 'scratch', small);
+  const at = (label: string) => s.methods.find((m) => m.label === label)!.headStart;
+  close(at('ligo')!, 0.5, 'ligo starts at 6.0, where scratch is at 2e10 of 4e10 FLOPs');
+  close(at('stackbert')!, 0.375, 'stackbert starts at 6.5, halfway between scratch\'s first two points');
+  assert.equal(at('ki'), null, 'ki starts below scratch\'s final loss: beyond its budget');
+  assert.match(writeReport(writeFakeRun(join(tmp, 'head-start'))).tables, /Head start: .*: ligo 50\.0%, stackbert 37\.5%, ki beyond\.$/m);
+});
+
 test('savings: target = scratch final loss; growth charged; small pretraining charged only in the with-small variant', () => {
   const s = computeSavings(curves, 'scratch', small);
   assert.equal(s.targetLoss, 5.0);
@@ -166,6 +175,7 @@ test('againstSeeded places a one-seed run inside, above or below a seeded run\'s
     savingsWithoutSmall: { flopsElectra: saved ? spread(saved) : null, flopsSixN: null, wallSeconds: null },
     savingsWithSmall: costs(null),
     growthShare: costs(null),
+    headStart: null,
   });
   const run = { reference: 'scratch', seeds: [0], pairedSeeds: true, unigramLoss: null, perSeed: [], comparisons: [], methods: [method('scratch', [0]), method('ligo', [0.5]), method('bert2bert-aki', [0.2]), method('mslt', null)] };
   const seeded = {

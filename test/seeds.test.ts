@@ -238,7 +238,7 @@ test('causal LM: the unigram line scores every next token of the validation wind
 
 test('on savings a seed that missed the target counts as worse than any that reached it', () => {
   const cost = (x: number) => ({ flopsElectra: x, flopsSixN: x, wallSeconds: x });
-  const row = (label: string, saved: number | null) => ({ label, method: label, finalValLoss: 5, reach: saved === null ? null : cost(1), costWithoutSmall: saved === null ? null : cost(1), costWithSmall: saved === null ? null : cost(1), savingsWithoutSmall: saved === null ? null : cost(saved), savingsWithSmall: saved === null ? null : cost(saved), growthShare: cost(0) });
+  const row = (label: string, saved: number | null) => ({ label, method: label, finalValLoss: 5, reach: saved === null ? null : cost(1), costWithoutSmall: saved === null ? null : cost(1), costWithSmall: saved === null ? null : cost(1), savingsWithoutSmall: saved === null ? null : cost(saved), savingsWithSmall: saved === null ? null : cost(saved), growthShare: cost(0), headStart: null });
   // Per seed: a saves 0.25-0.30 in every seed; b 0.05-0.10 but misses seed 2; c 0.20-0.35 but misses seed 2; d never reaches.
   const table: Record<string, (number | null)[]> = { scratch: [0, 0, 0], a: [0.25, 0.3, 0.28], b: [0.05, 0.1, null], c: [0.2, 0.35, null], d: [null, null, null] };
   const perSeed = [0, 1, 2].map((seed) => ({ seed, unigramLoss: null, reference: 'scratch', targetLoss: 5, small: cost(0), methods: Object.entries(table).map(([label, v]) => row(label, v[seed]!)) }));

@@ -49,6 +49,12 @@ export interface MethodSavings {
   savingsWithSmall: Cost | null;
   /** The growth's cost / the reference's whole training cost, per measure (0 for scratch and fixed operators); null when that cost is 0. */
   growthShare: Cost | null;
+  /**
+   * Where the method's model starts on the reference's curve: the share of the reference's
+   * training FLOPs (ELECTRA) at which the reference first reaches this method's first validation
+   * loss (0: it starts no lower than the reference); null when the reference never gets that low.
+   */
+  headStart: number | null;
 }
 
 export interface Savings {
@@ -72,6 +78,13 @@ export function firstReach(points: readonly ValPoint[], target: number): Reach |
   const t = (q.valLoss - target) / (q.valLoss - p.valLoss);
   const lerp = (a: number, b: number) => a + t * (b - a);
   return { step: lerp(q.step, p.step), ...map((k) => lerp(q[k], p[k])) };
+}
+
+/** The share of the reference's FLOPs (ELECTRA) at which its curve first reaches `start`. */
+function headStart(reference: readonly ValPoint[], start: number | null, budget: number): number | null {
+  if (start === null || !(budget > 0)) return null;
+  const at = firstReach(reference, start);
+  return at ? at.flopsElectra / budget : null;
 }
 
 /**
@@ -108,6 +121,7 @@ export function computeSavings(curves: readonly MethodCurve[], referenceLabel: s
       savingsWithoutSmall: saved(w.without, ref.without),
       savingsWithSmall: saved(w.with, ref.with),
       growthShare: share(w.c.growth),
+      headStart: headStart(reference.points, w.c.points[0]?.valLoss ?? null, budget.flopsElectra),
     })),
   };
 }

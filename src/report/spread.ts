@@ -38,6 +38,8 @@ export interface MethodSpread {
   savingsWithoutSmall: CostSpread;
   savingsWithSmall: CostSpread;
   growthShare: CostSpread;
+  /** Where the method starts on the reference's curve (savings.ts headStart), over the seeds that have it. */
+  headStart: Spread | null;
 }
 
 /** One seed's savings, with its unigram line (null when its run has none). */
@@ -101,6 +103,7 @@ function methodSpread(label: string, rows: MethodSavings[]): MethodSpread {
     savingsWithoutSmall: costSpread(rows.map((r) => r.savingsWithoutSmall)),
     savingsWithSmall: costSpread(rows.map((r) => r.savingsWithSmall)),
     growthShare: costSpread(rows.map((r) => r.growthShare)),
+    headStart: spread(present(rows.map((r) => r.headStart))),
   };
 }
 

@@ -60,6 +60,12 @@ function table(s: Savings, withSmall: boolean): string[] {
 
 const SHARE_TEXT = `${GROWTH_SHARE}: the operator's FLOPs (ELECTRA) / scratch's whole large-model training FLOPs.`;
 
+const HEAD_START = "Head start: where each grown model starts on scratch's curve, the share of scratch's training FLOPs (ELECTRA) at which scratch first reaches the grown model's first validation loss (0%: no better than scratch's start; 'beyond' : scratch never gets that low)";
+
+function headStartLine(rows: { label: string; text: string }[]): string {
+  return `${HEAD_START}: ${rows.map((r) => `${r.label} ${r.text}`).join(', ')}.`;
+}
+
 function growthLines(curves: readonly MethodCurve[], s: Savings): string[] {
   const grown = curves.filter((c) => c.method !== 'scratch');
   if (grown.length === 0) return [];
@@ -90,6 +96,8 @@ export function savingsTables(s: Savings, unigramLoss: number | null = null): st
     ...table(s, true),
     '',
     SHARE_TEXT,
+    '',
+    headStartLine(s.methods.filter((m) => m.label !== s.reference).map((m) => ({ label: m.label, text: m.headStart === null ? 'beyond' : percent(m.headStart) }))),
   ].join('\n');
 }
 
@@ -170,6 +178,8 @@ export function seedTables(s: SavingsSummary): string {
     ...seedTable(s, true),
     '',
     SHARE_TEXT,
+    '',
+    headStartLine(s.methods.filter((m) => m.label !== s.reference).map((m) => ({ label: m.label, text: spreadCell(m.headStart, percent, pctSd) }))),
     '',
     comparisonIntro(s),
     '',
