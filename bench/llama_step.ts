@@ -9,7 +9,7 @@
 
 import * as T from '../src/tensor/index.ts';
 import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
-import { nativeThreads } from '../src/tensor/native.ts';
+import { machine, shareOfPeak } from './machine.ts';
 import { modelFor, preset, type LlamaConfig } from '../src/models/index.ts';
 import { trainFlopsPerStep } from '../src/flops.ts';
 import { LLAMA_SIZES } from './llama-sizes.ts';
@@ -44,7 +44,7 @@ const sec = median(times);
 const usage = process.resourceUsage();
 const flops = trainFlopsPerStep(config, { batchSize: B, seqLen: Tn }).sixN;
 console.log(JSON.stringify({
-  bench: 'llama_step', size, backend: getBackend().name, threads: getBackend().name === 'native' ? nativeThreads() : 1, steps, parameters: flat.reduce((n, [, t]) => n + t.size, 0),
-  medianStepSeconds: +sec.toFixed(4), tokensPerSecond: Math.round((B * Tn) / sec), gflopsPerSecond: +(flops / sec / 1e9).toFixed(1),
+  bench: 'llama_step', size, backend: getBackend().name, machine: machine(), steps, parameters: flat.reduce((n, [, t]) => n + t.size, 0),
+  medianStepSeconds: +sec.toFixed(4), tokensPerSecond: Math.round((B * Tn) / sec), gflopsPerSecond: +(flops / sec / 1e9).toFixed(1), shareOfPeak: shareOfPeak(flops / sec / 1e9),
   peakRssMB: Math.round(usage.maxRSS / 1024), userSecondsPerStep: +((usage.userCPUTime - before.userCPUTime) / 1e6 / steps).toFixed(3), loss: +loss.toFixed(5),
 }));

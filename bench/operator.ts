@@ -16,6 +16,7 @@ import { modelFor, preset, type ModelConfig, type TextBatch } from '../src/model
 import { learnLigo, ligoCostFlops } from '../src/grow/ligo.ts';
 import { parseLigoOptions } from '../src/grow/ligo-options.ts';
 import { applyFlops, layoutFor } from '../src/grow/ligo-operator.ts';
+import { machine, shareOfPeak } from './machine.ts';
 
 const steps = Number(process.env.STEPS ?? 4);
 if (!(Number.isInteger(steps) && steps >= 2)) throw new Error(`STEPS must be an integer of at least 2 (the first step is reported apart), got ${process.env.STEPS}`);
@@ -60,6 +61,7 @@ function interval(a: Mark, b: Mark, flops: number) {
   return {
     seconds: +seconds.toFixed(2),
     gflopsPerSecond: +(flops / seconds / 1e9).toFixed(1),
+    shareOfPeak: shareOfPeak(flops / seconds / 1e9),
     sysSeconds: +((b.usage.systemCPUTime - a.usage.systemCPUTime) / 1e6).toFixed(2),
     userSeconds: +((b.usage.userCPUTime - a.usage.userCPUTime) / 1e6).toFixed(2),
     minorFaults: b.usage.minorPageFault - a.usage.minorPageFault,
@@ -71,6 +73,7 @@ console.log(JSON.stringify({
   pair: `${pair.small} -> ${pair.large}`,
   batch: `${B} x ${Tn}`,
   backend: getBackend().name,
+  machine: machine(),
   steps,
   stepTflops: +(stepFlops / 1e12).toFixed(3),
   firstStep: interval(marks[0]!, marks[1]!, stepFlops),

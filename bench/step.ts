@@ -12,6 +12,7 @@ import { Rng, getBackend, tidy, useBackend, valueAndGrad } from '../src/tensor/i
 import { profiled, type KernelTimes } from '../src/tensor/profile.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
+import { machine, shareOfPeak } from './machine.ts';
 
 const SIZES = {
   small: { B: 16, Tn: 128, L: 4, shape: { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 } },
@@ -93,6 +94,8 @@ console.log(JSON.stringify({
   medianStepSeconds: +sec.toFixed(4),
   tokensPerSecond: Math.round((B * Tn) / sec),
   gflopsPerSecond: +(flopsPerStep / sec / 1e9).toFixed(1),
+  shareOfPeak: shareOfPeak(flopsPerStep / sec / 1e9),
+  machine: machine(),
   sgemmGflopsPerSecond: +sgemmGflops().toFixed(1),
   peakRssMB: Math.round(usage.maxRSS / 1024),
   sysSecondsPerStep: +perStep((usage.systemCPUTime - before.systemCPUTime) / 1e6).toFixed(3),

@@ -13,7 +13,8 @@
         "src/kernels_layout.cc",
         "src/kernels_matmul.cc",
         "src/kernels_nn.cc",
-        "src/pages.cc"
+        "src/pages.cc",
+        "src/peak.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions", "-O2", "-O0"],

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError } from '../src/tensor/native.ts';
+import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError, nativePeak } from '../src/tensor/native.ts';
 import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/tensor/native-abi.ts';
 import { referenceBackend as ref } from '../src/tensor/reference.ts';
 import { Rng, hash32 } from '../src/tensor/rng.ts';
@@ -843,4 +843,10 @@ ntest('allocate: large buffers (own mappings) are zeroed, exactly sized and serv
   nat.matmul(a, b, c, args);
   ref.matmul(a, b, want, args);
   for (let i = 0; i < want.length; i += 97) assert.ok(Math.abs(c[i]! - want[i]!) <= 1e-3 * (1 + Math.abs(want[i]!)), `c[${i}]`);
+});
+
+test('the machine peak: the vector width the kernels use and a positive FMA rate (benchmarks print rates as its share)', { skip }, () => {
+  const peak = nativePeak(2_000_000)!;
+  assert.ok([128, 256, 512].includes(peak.vectorBits), `vector bits ${peak.vectorBits}`);
+  if (peak.vectorBits >= 256) assert.ok(peak.gflopsPerCore > 1, `peak ${peak.gflopsPerCore} GFLOP/s`);
 });

@@ -567,6 +567,10 @@ napi_value AllocBuffer(const Args& a) {
 
 napi_value NumThreads(const Args& a) { return number(a.env(), maxThreads()); }
 
+napi_value PeakVectorBits(const Args& a) { return number(a.env(), peakVectorBits()); }
+
+napi_value PeakGflopsPerCore(const Args& a) { return number(a.env(), peakGflopsPerCore(long(a.size("iters")))); }
+
 // ---------------------------------------------------------------------------------------------
 // Registration
 
@@ -599,6 +603,8 @@ const Binding kBindings[] = {
     {"adamw", "p:f32 g:f32 m:f32 v:f32 lr:num beta1:num beta2:num eps:num weightDecay:num step:num gradScale:num -> void", AdamW},
     {"allocBuffer", "bytes:size -> arraybuffer", AllocBuffer},
     {"numThreads", "-> number", NumThreads},
+    {"peakVectorBits", "-> number", PeakVectorBits},
+    {"peakGflopsPerCore", "iters:size -> number", PeakGflopsPerCore},
 };
 
 /** The one N-API callback: runs the binding named by the callback data, turning a KernelError into the matching JS exception. */

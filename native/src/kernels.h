@@ -96,4 +96,10 @@ void* mapPages(size_t bytes);
 /** Releases a mapping from mapPages (the same `bytes`). */
 void unmapPages(void* p, size_t bytes);
 
+// peak.cc
+/** The widest vector (bits) the kernels use on this CPU: 512 (AVX-512), 256 (AVX2 + FMA), else 128. */
+int peakVectorBits();
+/** One core's fp32 FMA rate at that width over `iters` rounds of 12 vector FMAs, GFLOP/s of its CPU time; 0 off x86-64. */
+double peakGflopsPerCore(long iters);
+
 }  // namespace ligo

@@ -67,6 +67,10 @@ export const NATIVE_FUNCTIONS = {
   allocBuffer: { args: ['bytes:size'], returns: 'arraybuffer' },
   /** OpenMP threads the kernels use (OMP_NUM_THREADS, else the core count). */
   numThreads: { args: [], returns: 'number' },
+  /** The widest vector the kernels use on this CPU, in bits (peak.cc). */
+  peakVectorBits: { args: [], returns: 'number' },
+  /** One core's measured fp32 FMA rate at that width, GFLOP/s (`iters` rounds of 12 vector FMAs). */
+  peakGflopsPerCore: { args: ['iters:size'], returns: 'number' },
 } as const;
 
 export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;

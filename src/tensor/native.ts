@@ -123,6 +123,12 @@ export function nativeLoadError(): string | null {
   return loadError;
 }
 
+/** The machine's fp32 ceiling as the addon measures it: the vector width its kernels use and one core's FMA rate (GFLOP/s); null without the addon. */
+export function nativePeak(iters = 20_000_000): { vectorBits: number; gflopsPerCore: number } | null {
+  const n = loadAddon();
+  return n ? { vectorBits: n.peakVectorBits(), gflopsPerCore: n.peakGflopsPerCore(iters) } : null;
+}
+
 /** Threads the native kernels use, or null without the addon. */
 export function nativeThreads(): number | null {
   return loadAddon()?.numThreads() ?? null;

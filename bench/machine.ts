@@ -1,0 +1,35 @@
+// What every benchmark line says about the machine it ran on (issue 23: figures that mean the
+// same on any machine): the CPU model, whether it has AVX-512, the vector width the kernels use,
+// one core's measured fp32 FMA peak (the addon's peak.cc; 0 without the addon) and the peak of
+// the threads the kernels run on. `shareOfPeak(gflops)` is a rate as a fraction of that peak.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import { nativePeak, nativeThreads } from '../src/tensor/native.ts';
+
+export interface Machine {
+  cpu: string;
+  avx512: boolean;
+  vectorBits: number;
+  threads: number;
+  peakGflopsPerCore: number;
+  peakGflops: number;
+}
+
+let measured: Machine | null = null;
+
+export function machine(): Machine {
+  if (measured) return measured;
+  const flags = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const peak = nativePeak();
+  const threads = nativeThreads() ?? 1;
+  const perCore = +(peak?.gflopsPerCore ?? 0).toFixed(1);
+  measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1) };
+  return measured;
+}
+
+/** A rate as a share of the machine's peak (null when the peak is unknown). */
+export function shareOfPeak(gflops: number): number | null {
+  const p = machine().peakGflops;
+  return p > 0 ? +(gflops / p).toFixed(3) : null;
+}
