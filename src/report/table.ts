@@ -60,7 +60,7 @@ function table(s: Savings, withSmall: boolean): string[] {
 
 const SHARE_TEXT = `${GROWTH_SHARE}: the operator's FLOPs (ELECTRA) / scratch's whole large-model training FLOPs.`;
 
-const HEAD_START = "Head start: where each grown model starts on scratch's curve, the share of scratch's training FLOPs (ELECTRA) at which scratch first reaches the grown model's first validation loss (0%: no better than scratch's start; 'beyond' : scratch never gets that low)";
+const HEAD_START = "Head start: where each grown model starts on scratch's curve, the share of scratch's training FLOPs (ELECTRA) at which scratch first reaches the grown model's first validation loss (0%: no better than scratch's start; 'beyond': scratch never gets that low)";
 
 function headStartLine(rows: { label: string; text: string }[]): string {
   return `${HEAD_START}: ${rows.map((r) => `${r.label} ${r.text}`).join(', ')}.`;
