@@ -4,8 +4,12 @@
 // curve (train and eval records of train.jsonl); a second run on a locked directory refuses.
 // Ctrl-C (SIGINT) and SIGTERM stop a run cleanly: a checkpoint at the step reached, the lock
 // released, one line with the resume command, exit code 130 / 143; a second Ctrl-C while that
-// checkpoint is being written ends the process at once. Resuming says so, and refuses changed
-// settings.
+// checkpoint is being written ends the process at once. Resuming says so, with the learning rate
+// it resumes at, and refuses changed settings (every one named), a higher --steps under a
+// decaying schedule included, and a lower --steps than the step reached; a resume with nothing to
+// do changes no file. Never losing a run: with the checkpoints deleted a run is refused and its
+// log kept until --restart; a truncated newest checkpoint is skipped for the one before (the
+// curve still matches); --keep-checkpoints sets how many are kept.
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -94,7 +98,7 @@ test('killed while writing a checkpoint (and a second run refused by the lock): 
   assert.ok(fs.existsSync(join(out, 'lock')), 'a killed run leaves its lock behind');
   await finish(out);
   assertSameCurve(out);
-  assert.deepEqual(names(out), [`step-0000${STEPS}`], 'leftovers of the interrupted write are removed');
+  assert.deepEqual(names(out), ['step-000018', `step-0000${STEPS}`], 'leftovers of the interrupted write are removed; the newest two checkpoints are kept');
 });
 
 test('killed between checkpoints after the first one: resume reproduces the loss curve exactly', async () => {
@@ -128,7 +132,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.ok(!fs.existsSync(join(out, 'lock')), 'the lock is released');
     const resumed = await start(out).exit;
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, new RegExp(`^resuming at step ${step} of 24 from .*step-${String(step).padStart(6, '0')}$`, 'm'));
+    assert.match(resumed.stderr, new RegExp(`^resuming at step ${step} of 24 from .*step-${String(step).padStart(6, '0')}, learning rate \\S+$`, 'm'));
     assertSameCurve(out);
   });
 }
@@ -149,17 +153,104 @@ test('a second Ctrl-C while the stop checkpoint is written ends the process at o
   assertSameCurve(out);
 });
 
-test('resuming with a changed setting is refused in one line naming it; impossible settings are refused', async () => {
+/** Every file under `dir` with its bytes and modification time, to show a command changed none. */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .map((p) => [p, `${fs.statSync(p).mtimeMs} ${fs.readFileSync(p).toString('base64')}`]),
+  );
+}
+
+/** One line on stderr, exit code 2, matching `pattern` after 'ligo train: error: '. */
+function assertRefused(r: Exit, pattern: string): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^ligo train: error: ${pattern}`));
+}
+
+const trainRecords = (out: string) => readRunLog(join(out, LOG_FILE)).filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
+
+test('resuming with changed settings is refused in one line naming every one; a lower --steps is refused; a finished run with nothing to do changes no file', async () => {
   const out = join(tmp, 'killed-after-first'); // a finished run from above
   for (const [flags, name] of [[['--batch-size', '4'], '--batch-size'], [['--lr', '0.001'], '--lr'], [['--schedule', 'cosine'], '--schedule'], [['--seq-len', '16'], '--seq-len']] as const) {
-    const r = await start(out, {}, [...flags]).exit;
-    assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^ligo train: error: ${out} was started with ${name} \\S+, not ${flags[1]}: .*--allow-change`));
+    assertRefused(await start(out, {}, [...flags]).exit, `${out} was started with ${name} \\S+, not ${flags[1]}: .*--allow-change`);
   }
-  const allowed = await start(out, {}, ['--lr', '0.001', '--allow-change']).exit;
+  assertRefused(await start(out, {}, ['--batch-size', '4', '--lr', '0.001', '--seq-len', '16']).exit, `${out} was started with --batch-size 8, not 4, and --seq-len 32, not 16, and --lr 0.003, not 0.001: resuming with a different --batch-size, --seq-len and --lr changes the run; add --allow-change`);
+  const before = snapshot(out);
+  assertRefused(await start(out, {}, ['--steps', '20', '--allow-change']).exit, `${out} has already reached step 24; --steps 20 would end it before that: give --steps 24 or more`);
+  for (const extra of [[], ['--lr', '0.001', '--allow-change']]) {
+    const r = await start(out, {}, extra).exit;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `nothing to do: ${out} has already reached step 24 of 24${extra.length > 0 ? ' (--lr 0.003 -> 0.001 not applied)' : ''}; raise --steps to train further; no file was changed\n`);
+  }
+  assert.deepEqual(snapshot(out), before, 'no file of the run changed');
+});
+
+test('a higher --steps under a decaying schedule is refused, saying how the learning rate would jump; with --allow-change it resumes at that rate; under a constant schedule it continues', async () => {
+  const out = join(tmp, 'killed-after-first'); // finished at step 24 with a linear decay
+  const last = trainRecords(out).at(-1)!;
+  assertRefused(await start(out, {}, ['--steps', '30']).exit, `${out} was started with --steps 24, not 30: --steps 30 moves the end of its linear decay to step 30: the learning rate goes from ${last.lr.toExponential(2)} at step 24 to (\\S+) at step 25; add --allow-change`);
+  const allowed = await start(out, {}, ['--steps', '30', '--allow-change']).exit;
   assert.equal(allowed.code, 0, allowed.stderr);
-  assert.match(allowed.stderr, new RegExp(`^${out}: resuming with --lr 0.003 -> 0.001$`, 'm'));
+  assert.match(allowed.stderr, new RegExp(`^${out}: resuming with --steps 24 -> 30$`, 'm'));
+  const next = trainRecords(out).find((r) => r.step === 25)!;
+  assert.ok(next.lr > last.lr, `the stretched decay raises the rate: ${last.lr} -> ${next.lr}`);
+  assert.match(allowed.stderr, new RegExp(`^resuming at step 24 of 30 from .*step-000024, learning rate ${next.lr.toExponential(2)}$`, 'm'));
+
+  const constant = join(tmp, 'constant');
+  const first = await start(constant, {}, ['--schedule', 'constant', '--steps', '12']).exit;
+  assert.equal(first.code, 0, first.stderr);
+  const more = await start(constant, {}, ['--steps', '18']).exit; // args() repeats the run's other flags
+  assert.equal(more.code, 0, more.stderr);
+  assert.match(more.stderr, new RegExp(`^resuming at step 12 of 18 from .*step-000012, learning rate 3.00e-3$`, 'm'));
+  assert.deepEqual(new Set(trainRecords(constant).map((r) => r.lr).slice(2)), new Set([0.003]), 'after warmup, one rate throughout');
+});
+
+test('checkpoints deleted: refused in one line saying what was found, the log untouched; --restart deletes the log, says so and trains from step 0', async () => {
+  const out = join(tmp, 'checkpoints-deleted');
+  await finish(out);
+  fs.rmSync(ckptRoot(out), { recursive: true });
+  const before = snapshot(out);
+  assertRefused(await start(out).exit, `${out}/train.jsonl records 24 steps but ${out}/checkpoints does not exist: nothing to resume from; start over with \`ligo train --out ${out} --restart\``);
+  fs.mkdirSync(ckptRoot(out));
+  assertRefused(await start(out, {}, ['--steps', '30']).exit, `${out}/train.jsonl records 24 steps but ${out}/checkpoints holds no complete checkpoint: `);
+  fs.rmdirSync(ckptRoot(out));
+  assert.deepEqual(snapshot(out), before, 'the log and run.json are untouched');
+  const restarted = await start(out, {}, ['--restart']).exit;
+  assert.equal(restarted.code, 0, restarted.stderr);
+  assert.match(restarted.stderr, new RegExp(`^restarting ${out} from step 0: deleted ${out}/train.jsonl \\(24 steps\\)$`, 'm'));
+  assertSameCurve(out);
+  assert.ok(!('restart' in JSON.parse(fs.readFileSync(join(out, 'run.json'), 'utf8'))), 'run.json keeps settings, not --restart');
+});
+
+test('newest checkpoint truncated: the resume skips it, saying why, continues from the one before and reproduces the curve', async () => {
+  const out = join(tmp, 'truncated');
+  const run = start(out, { LIGO_TEST_PAUSE_IN_CHECKPOINT: '18' });
+  await waitFor('the pause inside the step-18 checkpoint', () => pausedIn(out), run.exit);
+  run.child.kill('SIGKILL');
+  await run.exit;
+  assert.deepEqual(names(out).filter((n) => n.startsWith('step-')), ['step-000006', 'step-000012']);
+  const model = join(ckptRoot(out), 'step-000012', 'model.safetensors');
+  fs.truncateSync(model, fs.statSync(model).size - 100);
+  const r = await start(out).exit;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`^skipped checkpoint ${ckptRoot(out)}/step-000012: ${model}: .*truncated.*; moved to ${ckptRoot(out)}/unusable-step-000012$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^resuming at step 6 of 24 from ${ckptRoot(out)}/step-000006, learning rate \\S+$`, 'm'));
+  assertSameCurve(out);
+  assert.deepEqual(names(out), ['step-000018', 'step-000024', 'unusable-step-000012']);
+});
+
+test('--keep-checkpoints 1 keeps only the newest, and run.json records it', async () => {
+  const out = join(tmp, 'keep-one');
+  const r = await start(out, {}, ['--keep-checkpoints', '1']).exit;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(names(out), ['step-000024']);
+  assert.equal(JSON.parse(fs.readFileSync(join(out, 'run.json'), 'utf8')).keepCheckpoints, 1);
+});
+
+test('impossible settings are refused, leaving no directory behind', async () => {
   const fresh = join(tmp, 'impossible');
   const r = await start(fresh, {}, ['--warmup', '30']).exit;
   assert.equal(r.code, 2, r.stderr);

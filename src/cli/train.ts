@@ -3,10 +3,16 @@
 // run exits with code 1. The summary goes to stdout, progress and notes to stderr.
 //
 // The resolved flags are kept in RUN_DIR/run.json. Running `ligo train --out RUN_DIR` again
-// resumes that run from its last checkpoint with the saved flags, and says so. --steps (to train
-// further) and the cadence flags (--eval-every, --save-every, --log-every) may change on a
-// resume; any other flag that differs from the saved one is refused in one line naming it,
-// unless --allow-change (e.g. a lower --lr after divergence); the model and data never change.
+// resumes that run from its last checkpoint with the saved flags, and says so, with the learning
+// rate it resumes at. The cadence flags (--eval-every, --save-every, --log-every,
+// --keep-checkpoints) may change on a resume, and --steps too under a constant schedule; a
+// higher --steps under a decaying one would stretch the decay (the learning rate jumps back
+// up), so like any other changed flag it is refused, in one line naming every flag that
+// differs, unless --allow-change (e.g. a lower --lr after divergence); --steps below the step
+// reached is always refused; the model and data never change. A resume with nothing to do (a
+// finished run) says so and changes no file. A run whose log records progress but which has no
+// usable checkpoint is refused (src/train/checkpoint.ts) until --restart deletes its checkpoints
+// and log, saying so, and trains it from step 0 with run.json's flags and the ones given.
 // Presets are adapted to the data: image presets take MNIST's 28x28x1 images and 10 labels;
 // GPT-2 presets take the trained tokenizer's end-of-text id as bos/eos.
 //
@@ -56,7 +62,8 @@ import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
 import { imageDataNames, trainDataNames, type TrainData, type TrainDataName } from '../train/data-names.ts';
 import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
-import { decayKinds } from '../train/schedule.ts';
+import { decayKinds, lrAt } from '../train/schedule.ts';
+import { DEFAULT_KEEP_CHECKPOINTS, type TrainState } from '../train/checkpoint.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -80,6 +87,8 @@ export interface TrainRunOptions extends OwnDataFlags {
   evalBatches: number;
   saveEvery?: number;
   logEvery: number;
+  /** Checkpoints kept, the newest (absent in run.json of older runs: the default). */
+  keepCheckpoints?: number;
   seed: number;
   kiTeacher?: string;
   kiAlpha: number;
@@ -91,6 +100,8 @@ export interface TrainRunOptions extends OwnDataFlags {
   tokenDrop?: number;
   /** A tokenizer.json to use instead of training one. */
   tokenizer?: string;
+  /** Delete the run directory's checkpoints and log first and train from step 0 (not kept in run.json). */
+  restart?: boolean;
 }
 
 /** The defaults of the optional flags (the budget's are TrainingBudget's). */
@@ -106,6 +117,7 @@ export const TRAIN_DEFAULTS = {
   accum: BUDGET_DEFAULTS.accumSteps,
   evalBatches: 10,
   logEvery: 10,
+  keepCheckpoints: DEFAULT_KEEP_CHECKPOINTS,
   seed: 0,
   kiAlpha: 0.5,
 } as const satisfies Partial<TrainRunOptions>;
@@ -140,8 +152,16 @@ Examples:
   ligo train --from grown/bert-stack --data sotu --out runs/bert-stack-train --steps 1000      # a grown model (ligo grow), with its grow.json schedule
   ligo train --from runs/bert-mini --data brown-genre --out runs/bert-genre --steps 300 --lr 5e-5 --batch-size 16
   ligo train --from runs/bert-mini --data sotu --out runs/bert-fast --steps 500 --layer-drop --layer-drop-gamma 0.01 --token-drop 0.5
-  ligo train --out runs/bert-mini --steps 3000     # resume runs/bert-mini from its last checkpoint and train further
-  ligo train --out runs/bert-mini --lr 1e-4 --allow-change     # resume with a lower learning rate (e.g. after divergence)`;
+  ligo train --out runs/bert-mini     # resume runs/bert-mini from its last checkpoint (after Ctrl-C or a crash)
+  ligo train --out runs/bert-mini --steps 3000 --allow-change     # train further: the linear decay is recomputed to end at step 3000
+  ligo train --out runs/bert-mini --lr 1e-4 --allow-change     # resume with a lower learning rate (e.g. after divergence)
+  ligo train --out runs/bert-mini --restart     # delete its checkpoints and log and train again from step 0
+
+Resuming: a higher --steps under a decaying --schedule (linear, cosine) stretches the decay, so
+the learning rate jumps back up; that needs --allow-change, as any other changed flag does (with
+--schedule constant more steps simply continue). The line 'resuming at step N of M' gives the
+learning rate it resumes at. The newest --keep-checkpoints checkpoints are kept; one that does
+not load is skipped for the one before, saying so.`;
 
 export function registerTrain(program: Command): void {
   const cmd = program
@@ -164,6 +184,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-batches <n>', 'validation micro-batches', intAtLeast(1), D.evalBatches)
     .option('--save-every <n>', 'checkpoint every N updates (0: only at the end; Ctrl-C also saves) (default: steps/5)', intAtLeast(0))
     .option('--log-every <n>', 'progress line every N updates when stderr is not a terminal', intAtLeast(1), D.logEvery)
+    .option('--keep-checkpoints <k>', 'checkpoints to keep, the newest (a resume falls back to the one before when the newest does not load)', intAtLeast(1), D.keepCheckpoints)
     .option('--seed <n>', 'seed for init (also of a fresh classification head), data order, masking and dropout', intAtLeast(0), D.seed)
     .option('--ki-teacher <dir>', 'knowledge inheritance: distil from this (smaller) checkpoint')
     .option('--ki-alpha <x>', 'initial weight of the distillation loss', numberIn(0, 1, false), D.kiAlpha)
@@ -173,22 +194,27 @@ export function registerTrain(program: Command): void {
     .option('--layer-drop-gamma <x>', `how fast per update the keep probabilities fall (default ${LAYER_DROP_DEFAULTS.gamma}; larger for short runs)`, numberIn(0, 1, true))
     .option('--token-drop <keep-ratio>', "token dropping (BERT/RoBERTa masked LM, 3 layers or more): the share of each sequence's tokens the middle layers process (the paper: 0.5)", numberIn(0, 1, true))
     .option('--tokenizer <file>', 'a HuggingFace tokenizer.json to use instead of training one (with a preset, vocab_size follows it)')
-    .option('--allow-change', 'resume with flags that differ from the run\'s saved ones (other than --steps and the cadence flags)')
+    .option('--allow-change', 'resume with flags that differ from the run\'s saved ones (other than the cadence flags), a higher --steps under a decaying schedule included')
+    .option('--restart', 'delete the run directory\'s checkpoints and train.jsonl and train from step 0 (with run.json\'s flags and the ones given)')
     .addHelpText('after', EXAMPLE);
   dataOptions(cmd, true);
   guarded(cmd, (_opts: unknown, command: Command) => runTrain(command));
 }
 
-/** Flags that may differ on a resume without --allow-change: more steps, and when to log, validate and save. */
-const FREE_ON_RESUME = new Set(['steps', 'evalEvery', 'saveEvery', 'logEvery', 'allowChange', 'cacheDir']);
+/** Flags that may differ on a resume without --allow-change: when to log, validate and save, and what this call does. */
+const FREE_ON_RESUME = new Set(['evalEvery', 'saveEvery', 'logEvery', 'keepCheckpoints', 'allowChange', 'restart', 'cacheDir']);
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+const shown = (v: unknown) => (v === undefined ? '(not set)' : v === true ? '(set)' : String(v));
+const listed = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
 
 /**
  * The run's flags: run.json's, with the flags given on this command line. The model and data
- * never change; on a resume (a checkpoint exists) other differences need --allow-change.
+ * never change; on a resume (`at`: the checkpoint's state) --steps may not fall below the step
+ * reached, and other differences need --allow-change (refused naming every one): --steps only
+ * under a decaying schedule, where it moves the end of the decay.
  */
-function mergeWithSaved(command: Command, runDir: string, resuming: boolean, stderr: NodeJS.WritableStream = process.stderr): TrainRunOptions {
+function mergeWithSaved(command: Command, runDir: string, at: TrainState | null): TrainRunOptions {
   const { out: _out, ...given } = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
   const path = join(runDir, RUN_FILE);
   if (!fs.existsSync(path)) return given;
@@ -199,14 +225,22 @@ function mergeWithSaved(command: Command, runDir: string, resuming: boolean, std
     if (command.getOptionValueSource(k) !== 'cli' || k === 'allowChange') continue;
     const was = (saved as unknown as Record<string, unknown>)[k];
     if ((k === 'config' || k === 'from' || k === 'data') && differs(was, v)) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
-    if (resuming && !FREE_ON_RESUME.has(k) && differs(was, v) && !given.allowChange) {
-      throw new UsageError(`${runDir} was started with ${flagName(k)} ${was ?? '(not set)'}, not ${v === true ? '(set)' : v}: resuming with a different ${flagName(k)} changes the run; add --allow-change to resume anyway, or use another --out`);
-    }
-    if (resuming && differs(was, v)) changed.push(`${flagName(k)} ${was ?? '(not set)'} -> ${v === true ? '(set)' : v}`);
+    if (differs(was, v)) changed.push(k);
     merged[k] = v;
   }
-  if (changed.length > 0) stderr.write(`${runDir}: resuming with ${changed.join(', ')}\n`);
-  return merged as unknown as TrainRunOptions;
+  const o = merged as unknown as TrainRunOptions;
+  if (!at) return o;
+  if (o.steps < at.step) throw new UsageError(`${runDir} has already reached step ${at.step}; --steps ${o.steps} would end it before that: give --steps ${at.step} or more, or use another --out`);
+  const refused = changed.filter((k) => !FREE_ON_RESUME.has(k) && !(k === 'steps' && o.schedule === 'constant'));
+  if (refused.length > 0 && !given.allowChange) {
+    const was = (k: string) => (saved as unknown as Record<string, unknown>)[k];
+    const why = [
+      ...(refused.includes('steps') ? [`--steps ${o.steps} moves the end of its ${o.schedule} decay to step ${o.steps}: the learning rate goes from ${at.lr.toExponential(2)} at step ${at.step} to ${lrAt({ peakLr: o.lr, warmupSteps: o.warmup, totalSteps: o.steps, decay: o.schedule }, at.step).toExponential(2)} at step ${at.step + 1}`] : []),
+      ...(refused.some((k) => k !== 'steps') ? [`resuming with a different ${listed(refused.filter((k) => k !== 'steps').map(flagName))} changes the run`] : []),
+    ];
+    throw new UsageError(`${runDir} was started with ${refused.map((k) => `${flagName(k)} ${shown(was(k))}, not ${shown((given as Record<string, unknown>)[k])}`).join(', and ')}: ${why.join('; ')}; add --allow-change to resume anyway, or use another --out`);
+  }
+  return o;
 }
 
 function checkCombination(o: TrainRunOptions): void {
@@ -272,12 +306,12 @@ function withTokenizerEos(config: ModelConfig, tokenizer: Tokenizer): ModelConfi
 async function runTrain(command: Command): Promise<void> {
   const runDir = command.opts<{ out: string }>().out;
   expectDirectory('--out', runDir);
-  const { latestCheckpointDir } = await import('../train/checkpoint.ts');
+  const { resumeState } = await import('../train/checkpoint.ts');
   const interrupt = listenForInterrupt();
   try {
-    const r = await runTrainOptions(mergeWithSaved(command, runDir, fs.existsSync(runDir) && latestCheckpointDir(runDir) !== null), runDir, { stop: interrupt.signal });
+    const r = await runTrainOptions(mergeWithSaved(command, runDir, command.opts().restart ? null : resumeState(runDir)), runDir, { stop: interrupt.signal });
     const signal = interrupt.received();
-    if (r.interrupted && signal) process.exitCode = signalExitCode(signal);
+    if (r?.interrupted && signal) process.exitCode = signalExitCode(signal);
   } catch (e) {
     const signal = interrupt.received();
     if (!signal || e !== interrupt.signal.reason) throw e;
@@ -289,14 +323,24 @@ async function runTrain(command: Command): Promise<void> {
 }
 
 /**
- * `ligo train` after flag parsing: checks the flags, locks RUN_DIR, prepares config, weights,
- * tokenizer, data and grow schedule, trains (until `io.stop` is aborted), prints the summary on
- * `stdout` and progress on `stderr`. Throws on usage errors; a run directory this call created
- * is removed when it fails before training starts.
+ * `ligo train` after flag parsing: checks the flags, says what a resume changes (or that it has
+ * nothing to do: then it returns null and changes no file), locks RUN_DIR, prepares config,
+ * weights, tokenizer, data and grow schedule, trains (until `io.stop` is aborted), prints the
+ * summary on `stdout` and progress on `stderr`. Throws on usage errors; a run directory this
+ * call created is removed when it fails before training starts.
  */
-export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal } = {}): Promise<TrainResult> {
+export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal } = {}): Promise<TrainResult | null> {
   checkCombination(o);
   const lib = await import('../train/index.ts');
+  const at = o.restart ? null : lib.resumeState(runDir);
+  if (at) {
+    const changes = changesFromSaved(runDir, o);
+    if (at.step >= o.steps) {
+      (io.stderr ?? process.stderr).write(`nothing to do: ${runDir} has already reached step ${at.step} of ${o.steps}${changes.length > 0 ? ` (${changes.join(', ')} not applied)` : ''}; raise --steps to train further; no file was changed\n`);
+      return null;
+    }
+    if (changes.length > 0) (io.stderr ?? process.stderr).write(`${runDir}: resuming with ${changes.join(', ')}\n`);
+  }
   let started = false;
   return removeIfFailed(runDir, () => started, async () => {
     const lock = lib.acquireRunLock(runDir);
@@ -306,6 +350,19 @@ export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { 
       lock.release();
     }
   });
+}
+
+/** Flags of one call, not settings of the run: never kept in run.json. */
+const NOT_KEPT = new Set(['allowChange', 'restart']);
+const settings = (o: TrainRunOptions) => Object.fromEntries(Object.entries(o).filter(([k]) => !NOT_KEPT.has(k)));
+
+/** How `o` differs from the run's run.json: ['--lr 0.003 -> 0.001', ...]. */
+function changesFromSaved(runDir: string, o: TrainRunOptions): string[] {
+  const path = join(runDir, RUN_FILE);
+  const saved = fs.existsSync(path) ? (JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+  return Object.entries(settings(o))
+    .filter(([k, v]) => differs(saved[k], v))
+    .map(([k, v]) => `${flagName(k)} ${shown(saved[k])} -> ${shown(v)}`);
 }
 
 interface TrainIo {
@@ -320,6 +377,8 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${
 
 async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
   const { stderr } = io;
+  if (o.restart) stderr.write(`${lib.restartRun(runDir)}\n`);
+  else if (!lib.latestCheckpointDir(runDir)) lib.refuseLostRun(runDir);
   const data: TrainData = ownCorpusOf(o.data!, o) ?? (o.data as TrainDataName);
   const start = o.from ? await loadModelDir(o.from) : null;
   const chosen = start ? { config: start.config, isPreset: false } : await presetOrFile(o.config!, data);
@@ -356,7 +415,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     fitted.notes.forEach((line) => stderr.write(`${line}\n`));
     growSchedule = fitted.schedule;
   }
-  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(o, null, 1)}\n`);
+  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(settings(o), null, 1)}\n`);
   const initialParams = start && !resuming ? await startingParams(config, start, o.seed, stderr) : null;
   if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${lib.dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}\n`);
   const progress = lib.consoleProgress({ logEvery: o.logEvery, stream: stderr });
@@ -367,6 +426,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     ...(tokenizer ? { tokenizer: tokenizer.toJSON() } : {}),
     task,
     ...lib.budgetSpec(budget),
+    ...(o.keepCheckpoints !== undefined ? { keepCheckpoints: o.keepCheckpoints } : {}),
     seed: o.seed,
     ...(growSchedule ? { growSchedule } : {}),
     ki: o.kiTeacher ? await kiSpec(o, config) : null,
@@ -375,10 +435,6 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   const r = await lib.trainUntil(spec, io.stop);
   if (r.interrupted) {
     stderr.write(`stopped at step ${r.step} of ${o.steps}${r.checkpointDir ? `; checkpoint ${r.checkpointDir}` : ''}; resume with: ligo train --out ${runDir}\n`);
-    return r;
-  }
-  if (r.resumedFrom && Number.isNaN(r.loss)) {
-    stderr.write(`nothing to do: ${runDir} has already reached step ${r.step} of ${o.steps}; raise --steps to train further\n`);
     return r;
   }
   const val = r.valLoss === null ? '' : `, validation loss ${r.valLoss.toFixed(4)}${r.valAccuracy === null ? '' : `, accuracy ${(100 * r.valAccuracy).toFixed(1)}%`}`;

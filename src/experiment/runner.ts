@@ -2,8 +2,9 @@
 // pretraining (shared by every method that grows from it or distils it), then per method its
 // growth (growth.ts) and the large model's training; then, when the spec asks, each method's
 // downstream fine-tuning from its final large model. A finished leg (done.json) is skipped; a
-// half-finished one continues: train() resumes from the leg's last checkpoint and a finished
-// growth is loaded, not redone. The directory is claimed for the spec first (claim.ts).
+// half-finished one continues: train() resumes from the leg's last checkpoint (a leg killed
+// before its first checkpoint trains again from step 0, saying so) and a finished growth is
+// loaded, not redone. The directory is claimed for the spec first (claim.ts).
 //
 // A spec with several seeds runs all of that once per seed, each seed in its own root
 // (layout.ts): the seed sets the small model's and scratch's initial weights, the data order,
@@ -22,7 +23,7 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
-import { acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { ExperimentError, claimDir, requireDirectoryPath } from './claim.ts';
@@ -260,6 +261,8 @@ interface LegTraining {
 function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
   const { budget: b } = leg;
   const observer = ctx.opts.observer?.(ctx.prefix + name);
+  // A leg is the spec's to reproduce: one with no checkpoint to resume starts over (its log is redone).
+  if (!latestCheckpointDir(leg.runDir) && loggedSteps(join(leg.runDir, LOG_FILE)) > 0) ctx.opts.log?.(`${name}: ${restartRun(leg.runDir)}`);
   const r = train({
     runDir: leg.runDir,
     config: leg.config,

@@ -36,6 +36,20 @@ interface Entry {
 // ---- reading ------------------------------------------------------------------------------
 
 export function readSafetensors(path: string): SafetensorsContents {
+  return withLayout(path, (fd, dataStart, entries, metadata) => {
+    const tensors = new Map<string, Tensor>();
+    for (const e of entries) tensors.set(e.key, readTensor(path, fd, dataStart, e));
+    return { tensors, metadata };
+  });
+}
+
+/** Checks a file's header against its size, as readSafetensors does (a truncated file fails), without reading the tensors. */
+export function checkSafetensors(path: string): void {
+  withLayout(path, () => undefined);
+}
+
+/** Opens the file, checks its header against its size, and hands `use` the layout. */
+function withLayout<T>(path: string, use: (fd: number, dataStart: number, entries: Entry[], metadata: Record<string, string>) => T): T {
   const fd = openForReading(path);
   try {
     const fileBytes = fs.fstatSync(fd).size;
@@ -46,9 +60,7 @@ export function readSafetensors(path: string): SafetensorsContents {
       .filter((key) => key !== METADATA_KEY)
       .map((key) => parseEntry(path, key, header[key], fileBytes - 8 - headerBytes));
     checkNoOverlap(path, entries);
-    const tensors = new Map<string, Tensor>();
-    for (const e of entries) tensors.set(e.key, readTensor(path, fd, 8 + headerBytes, e));
-    return { tensors, metadata };
+    return use(fd, 8 + headerBytes, entries, metadata);
   } catch (e) {
     throw asCheckpointError(path, e);
   } finally {

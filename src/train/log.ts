@@ -2,8 +2,12 @@
 // as it happens. Record types: 'start' (a fresh run), 'resume' (a run continued from a
 // checkpoint), 'train' (one per optimizer update) and 'eval' (validation). A resumed run first
 // truncates the log to its length at the checkpoint, so steps redone after a crash appear once.
+// loggedSteps reads how far a log got, so a run whose checkpoints are gone is not restarted over
+// it (checkpoint.ts refuseLostRun).
 
 import fs from 'node:fs';
+
+export const LOG_FILE = 'train.jsonl';
 
 export interface TrainRecord {
   type: 'train';
@@ -61,4 +65,19 @@ export function readRunLog(path: string): LogRecord[] {
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as LogRecord);
+}
+
+/** The last step a log's train records reached (0 when none, or no log); a line cut by a kill is skipped. */
+export function loggedSteps(path: string): number {
+  if (!fs.existsSync(path)) return 0;
+  let step = 0;
+  for (const line of fs.readFileSync(path, 'utf8').split('\n')) {
+    try {
+      const r = JSON.parse(line) as LogRecord;
+      if (r.type === 'train') step = Math.max(step, r.step);
+    } catch {
+      // an empty line, or one a kill cut short
+    }
+  }
+  return step;
 }

@@ -14,12 +14,14 @@
 // layers on the important tokens only. Each micro-batch's pass plan says which layers and tokens
 // it runs; the FLOPs then count what ran (flops.ts LayerTokens), in both conventions.
 //
-// Resuming: a run directory that holds a checkpoint continues from it: weights, optimizer
-// moments and step counts, the dropout RNG, the data position (and masking RNG), token
-// dropping's importance table, cumulative FLOPs and tokens; the log is cut back to the
-// checkpoint. With the same spec the resumed run reproduces the uninterrupted run's losses
-// exactly. trainUntil runs the same loop but yields to the event loop between updates, so a
-// signal (Ctrl-C) can stop it cleanly: a checkpoint at the step reached, then return.
+// Resuming: a run directory that holds a checkpoint continues from its newest usable one
+// (checkpoint.ts: a damaged newer one is skipped, saying why; a log with progress and no usable
+// checkpoint is refused): weights, optimizer moments and step counts, the dropout RNG, the data
+// position (and masking RNG), token dropping's importance table, cumulative FLOPs and tokens;
+// the log is cut back to the checkpoint. With the same spec the resumed run reproduces the
+// uninterrupted run's losses exactly. trainUntil runs the same loop but yields to the event loop
+// between updates, so a signal (Ctrl-C) can stop it cleanly: a checkpoint at the step reached,
+// then return.
 
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
@@ -28,18 +30,16 @@ import { modelFor, numLayers, outputClasses, tokenDropMiddle, type ForwardOption
 import type { GrowSchedule } from '../grow/types.ts';
 import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import type { AdamWConfig } from '../optim/adamw.ts';
-import { loadLatestTrainCheckpoint, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
+import { loadResumeCheckpoint, refuseLostRun, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
 import { acquireRunLock } from './lock.ts';
-import { RunLog, type EvalRecord, type TrainRecord } from './log.ts';
+import { LOG_FILE, RunLog, type EvalRecord, type TrainRecord } from './log.ts';
 import { evaluateMetrics, kiAlphaAt, objective, rampedParams, type KiSpec } from './objective.ts';
 import type { TrainObserver } from './progress.ts';
-import { checkSchedule, lrAt, type DecayKind } from './schedule.ts';
+import { checkSchedule, lrAt, type DecayKind, type ScheduleSpec } from './schedule.ts';
 import { isClassificationTask, type MicroBatch, type Task, type TaskFactory } from './tasks.ts';
 import { ParamUpdater } from './update.ts';
 import { checkLayerDrop, layerDropPlan, type LayerDropSpec } from './layer-drop.ts';
 import { TokenImportance, checkTokenDrop, keptPositions, type TokenDropSpec } from './token-drop.ts';
-
-export const LOG_FILE = 'train.jsonl';
 
 export interface TrainSpec {
   runDir: string;
@@ -62,6 +62,8 @@ export interface TrainSpec {
   evalEvery: number;
   /** Checkpoint every N updates (and at the end); 0: only at the end. */
   saveEvery: number;
+  /** Checkpoints kept, the newest (default checkpoint.ts DEFAULT_KEEP_CHECKPOINTS). */
+  keepCheckpoints?: number;
   seed: number;
   adam?: Partial<Pick<AdamWConfig, 'beta1' | 'beta2' | 'eps'>>;
   growSchedule?: GrowSchedule;
@@ -102,13 +104,16 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+const schedule = (s: TrainSpec): ScheduleSpec => ({ peakLr: s.lr, warmupSteps: s.warmupSteps, totalSteps: s.steps, decay: s.decay });
+
 function checkSpec(s: TrainSpec): void {
-  checkSchedule({ peakLr: s.lr, warmupSteps: s.warmupSteps, totalSteps: s.steps, decay: s.decay });
+  checkSchedule(schedule(s));
   const nonNegInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`train: ${name} must be a non-negative integer, got ${v}`);
   };
   nonNegInt('evalEvery', s.evalEvery);
   nonNegInt('saveEvery', s.saveEvery);
+  if (s.keepCheckpoints !== undefined && !(Number.isInteger(s.keepCheckpoints) && s.keepCheckpoints >= 1)) throw new RangeError(`train: keepCheckpoints must be a positive integer, got ${s.keepCheckpoints}`);
   if (!Number.isInteger(s.accumSteps) || s.accumSteps < 1) throw new RangeError(`train: accumSteps must be a positive integer, got ${s.accumSteps}`);
   if (s.ki && !(s.ki.alpha >= 0 && s.ki.alpha <= 1 && Number.isInteger(s.ki.steps) && s.ki.steps > 0)) throw new RangeError(`train: KI alpha must be in [0, 1] and steps a positive integer, got ${s.ki.alpha} and ${s.ki.steps}`);
   if (s.layerDrop) checkLayerDrop(s.layerDrop);
@@ -163,7 +168,8 @@ function* runLocked(spec: TrainSpec): Generator<number, TrainResult, boolean | u
   const { config } = spec;
   const model = modelFor(config);
   removeIncompleteCheckpoints(spec.runDir);
-  const ckpt = loadLatestTrainCheckpoint(spec.runDir);
+  const { ckpt, skipped } = loadResumeCheckpoint(spec.runDir);
+  if (!ckpt) refuseLostRun(spec.runDir, skipped);
   const start = ckpt ? ckpt.params : spec.initialParams ? copyParams(spec.initialParams) : new Map(model.flatten(model.initParams(config, spec.seed)));
   const tree = model.paramsFromFlat(config, start).params;
   const flat = model.flatten(tree);
@@ -176,8 +182,8 @@ function* runLocked(spec: TrainSpec): Generator<number, TrainResult, boolean | u
   const state: TrainState = ckpt?.state ?? { step: 0, lr: 0, optimizerSteps: {}, dropoutRng: [], data: null, flopsElectra: 0, flopsSixN: 0, tokens: 0, wallSeconds: 0, logBytes: 0 };
   const progress: Progress = { state, dropoutRng: ckpt ? Rng.fromState(ckpt.state.dropoutRng) : new Rng(hash32(spec.seed, 1)), importance: tokenImportance(spec, ckpt?.state ?? null), lastCheckpoint: ckpt?.dir ?? null, savedStep: state.step };
   const backend = T.getBackend().name; // a resume on another backend cannot reproduce the losses bit for bit
-  log.append(ckpt ? { type: 'resume', step: state.step, from: ckpt.dir, backend } : { type: 'start', step: 0, backend, model_type: config.model_type, task: task.kind, seed: spec.seed, steps: spec.steps, lr: spec.lr, batchSize: task.batchSize, accumSteps: spec.accumSteps, seqLen: task.seqLen });
-  spec.observer?.onStart?.({ startStep: state.step, totalSteps: spec.steps, resumedFrom: ckpt?.dir ?? null });
+  log.append(ckpt ? { type: 'resume', step: state.step, from: ckpt.dir, backend, ...(skipped.length > 0 ? { skipped } : {}) } : { type: 'start', step: 0, backend, model_type: config.model_type, task: task.kind, seed: spec.seed, steps: spec.steps, lr: spec.lr, batchSize: task.batchSize, accumSteps: spec.accumSteps, seqLen: task.seqLen });
+  spec.observer?.onStart?.({ startStep: state.step, totalSteps: spec.steps, resumedFrom: ckpt?.dir ?? null, lr: lrAt(schedule(spec), state.step), skipped });
   try {
     return { ...(yield* loop(spec, { tree, flat, updater, task, log, progress })), resumedFrom: ckpt?.dir ?? null };
   } finally {
@@ -229,7 +235,7 @@ function* loop(spec: TrainSpec, run: Run): Generator<number, Omit<TrainResult, '
       break;
     }
     const s = state.step;
-    const lr = lrAt({ peakLr: spec.lr, warmupSteps: spec.warmupSteps, totalSteps: spec.steps, decay: spec.decay }, s);
+    const lr = lrAt(schedule(spec), s);
     const alpha = spec.ki ? kiAlphaAt(spec.ki, s) : 0;
     const t0 = performance.now();
     const r = T.tidy(() => oneUpdate(spec, run, s, lr, alpha));
@@ -341,7 +347,7 @@ function save(spec: TrainSpec, run: Run, wallSeconds: number, stopping = false):
   const { state, dropoutRng, importance } = run.progress;
   const opt = run.updater.state();
   Object.assign(state, { optimizerSteps: opt.steps, dropoutRng: dropoutRng.state(), data: run.task.position(), wallSeconds, logBytes: run.log.bytes(), tokenImportance: importance?.state() });
-  const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } }, { stopping });
+  const dir = saveTrainCheckpoint(spec.runDir, { config: spec.config, params: run.flat, ...(spec.tokenizer !== undefined ? { tokenizer: spec.tokenizer } : {}), optimizer: opt.tensors, state: { ...state } }, { stopping, ...(spec.keepCheckpoints !== undefined ? { keep: spec.keepCheckpoints } : {}) });
   run.progress.lastCheckpoint = dir;
   run.progress.savedStep = state.step;
   spec.observer?.onCheckpoint?.(dir, state.step);

@@ -5,13 +5,16 @@
 // any moment leaves the terminal as it was.
 //
 // consoleProgress adapts the display to train()'s observer: loss, learning rate, tokens/s and the
-// last validation loss per step; resuming and checkpoints are said in both modes.
+// last validation loss per step; resuming (the learning rate it resumes at, damaged checkpoints
+// skipped) and checkpoints are said in both modes.
 
 import cliProgress from 'cli-progress';
 import type { EvalRecord, TrainRecord } from './log.ts';
+import type { SkippedCheckpoint } from './checkpoint.ts';
 
 export interface TrainObserver {
-  onStart?(info: { startStep: number; totalSteps: number; resumedFrom: string | null }): void;
+  /** `lr`: the learning rate of the first update to come; `skipped`: newer checkpoints that did not load. */
+  onStart?(info: { startStep: number; totalSteps: number; resumedFrom: string | null; lr: number; skipped: readonly SkippedCheckpoint[] }): void;
   onStep?(r: TrainRecord): void;
   onEval?(r: EvalRecord): void;
   onCheckpoint?(dir: string, step: number): void;
@@ -117,7 +120,8 @@ export function consoleProgress(opts: { logEvery: number; stream?: NodeJS.WriteS
   let val = '';
   return {
     onStart: (i) => {
-      display.note(i.resumedFrom ? `resuming at step ${i.startStep} of ${i.totalSteps} from ${i.resumedFrom}` : `training for ${plural(i.totalSteps, 'step')}`);
+      for (const c of i.skipped) display.note(`skipped checkpoint ${c.dir}: ${c.reason}; moved to ${c.movedTo}`);
+      display.note(i.resumedFrom ? `resuming at step ${i.startStep} of ${i.totalSteps} from ${i.resumedFrom}, learning rate ${i.lr.toExponential(2)}` : `training for ${plural(i.totalSteps, 'step')}`);
       display.start(i.totalSteps, i.startStep);
     },
     onStep: (r) => display.update(r.step, `loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokensPerSecond)} tok/s${val}`),
