@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { againstSeeded, computeSavings, firstReach, lineChartSvg, niceTicks, pairedDifference, pairedText, spread, svgToPng, tickLabels, titleLines, writeReport, type MethodSpread } from '../src/report/index.ts';
+import { aboveUnigramWarning, againstSeeded, computeSavings, savingsTables, firstReach, lineChartSvg, niceTicks, pairedDifference, pairedText, spread, svgToPng, tickLabels, titleLines, writeReport, type MethodSpread } from '../src/report/index.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -33,6 +33,16 @@ test('first reach interpolates linearly between validation points and takes the 
   close(r.wallSeconds, 5 + 5 * t, 'wall');
   assert.deepEqual(firstReach(curve([4]), 5), { step: 10, flopsElectra: 1e10, flopsSixN: 1.5e10, wallSeconds: 5 });
   assert.equal(firstReach(curve([7, 6]), 5), null);
+});
+
+test('savings where every model ends above the unigram line come after a plain warning', () => {
+  assert.equal(aboveUnigramWarning(6.665, 'scratch', [{ label: 'scratch', loss: 6.1 }, { label: 'ligo', loss: 6.0 }]), null);
+  assert.equal(aboveUnigramWarning(null, 'scratch', [{ label: 'scratch', loss: 7.2 }]), null);
+  assert.match(aboveUnigramWarning(6.665, 'scratch', [{ label: 'scratch', loss: 7.14 }, { label: 'ligo', loss: 7.4 }])!, /^WARNING: scratch, the reference, ends at or above the unigram \(no-context\) line 6\.665 \(scratch 7\.140, ligo 7\.400\): no model has learned more than token frequencies, so the savings below do not measure growth/);
+  assert.match(aboveUnigramWarning(6.665, 'scratch', [{ label: 'scratch', loss: 6.1 }, { label: 'mslt', loss: 6.7 }])!, /^WARNING: some methods end at or above .*\(mslt 6\.700\)/);
+  const s = computeSavings(curves, 'scratch', small);
+  assert.match(savingsTables(s, 4.9), /^WARNING: scratch, the reference, ends at or above the unigram \(no-context\) line 4\.900 \(scratch 5\.000, stackbert 5\.100\)[^\n]*\n\nTarget: /);
+  assert.doesNotMatch(savingsTables(s, 6), /WARNING/);
 });
 
 test("head start: the share of scratch's FLOPs at which scratch first reaches a method's first validation loss", () => {

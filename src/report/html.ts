@@ -34,7 +34,7 @@ import { lineChartSvg, type LineChart } from './chart.ts';
 import { differingRange, medianThroughput, readRun, trainingCharts, validationChart, type RunCurves } from './runs.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
-import { NOT_REACHED, finalLoss, flops, percent, seconds, smallCostText, targetText } from './table.ts';
+import { NOT_REACHED, aboveUnigramWarning, finalLoss, flops, percent, seconds, smallCostText, targetText } from './table.ts';
 import { HTML_SCRIPT } from './html-script.ts';
 import type { MethodSpread, Spread } from './spread.ts';
 
@@ -281,8 +281,10 @@ export function wallTimeNote(runs: RunCurves[], configs: Map<string, string>, s:
 function spreadSection(dir: string): string {
   const path = join(dir, 'results.json');
   if (!fs.existsSync(path)) return '';
-  const r = JSON.parse(fs.readFileSync(path, 'utf8')) as { unigramLoss?: number | null; seeds?: number[]; methods?: { label: string; spread?: MethodSpread }[] };
+  const r = JSON.parse(fs.readFileSync(path, 'utf8')) as { unigramLoss?: number | null; reference?: string; seeds?: number[]; methods?: { label: string; spread?: MethodSpread }[] };
   const out: string[] = [];
+  const warning = aboveUnigramWarning(r.unigramLoss ?? null, r.reference ?? 'scratch', (r.methods ?? []).map((m) => ({ label: m.label, loss: m.spread?.finalValLoss?.mean ?? null })));
+  if (warning) out.push(`<p class="warning"><strong>${escape(warning)}</strong></p>`);
   if (typeof r.unigramLoss === 'number') out.push(`<p>Unigram line: a model that ignores the context reaches validation loss ${r.unigramLoss.toFixed(4)}; losses near it mean the models have learned little beyond token frequencies.</p>`);
   const rows = (r.methods ?? []).filter((m) => m.spread);
   if (rows.length > 0 && (r.seeds?.length ?? 0) > 1) {

@@ -34,7 +34,7 @@ export { againstSeeded, type SeededResults } from './against-seeded.ts';
 export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, titleLines, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
-export { markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';
+export { aboveUnigramWarning, markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
 
 export const RESULTS_JSON = 'results.json';

@@ -80,10 +80,26 @@ export function unigramText(unigram: number | null, finals: { label: string; los
   return `Unigram (no-context) loss: ${unigram.toFixed(4)}${several ? ' (mean of the seeds\' lines)' : ''}, the cross-entropy of the validation targets under the training split's token (class) frequencies. Final loss below it, in nats${several ? ' (means)' : ''}; negative: above it: ${below.join(', ')}.`;
 }
 
+/**
+ * One plain sentence, to read before any percentage, when the reference or another method ends
+ * at or above the unigram (no-context) line: savings then measure how fast models learn token
+ * frequencies, not growth. Null when every method ends below the line or the line is unknown.
+ */
+export function aboveUnigramWarning(unigram: number | null, reference: string, finals: { label: string; loss: number | null }[]): string | null {
+  if (unigram === null) return null;
+  const above = finals.filter((f) => f.loss !== null && f.loss >= unigram);
+  if (above.length === 0) return null;
+  const names = above.map((f) => `${f.label} ${f.loss!.toFixed(3)}`).join(', ');
+  const refAbove = above.some((f) => f.label === reference);
+  return `WARNING: ${refAbove ? `${reference}, the reference, ends` : 'some methods end'} at or above the unigram (no-context) line ${unigram.toFixed(3)} (${names}): ${refAbove ? 'no model has learned more than token frequencies, so the savings below do not measure growth; train longer (or on more data) before reading them' : 'those models learned no more than token frequencies; read their rows as such'}.`;
+}
+
 /** The savings tables alone for one seed, with the unigram line when known (what `ligo demo` prints). */
 export function savingsTables(s: Savings, unigramLoss: number | null = null): string {
   const small = smallCostText(s);
+  const warning = aboveUnigramWarning(unigramLoss, s.reference, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss })));
   return [
+    ...(warning ? [warning, ''] : []),
     targetText(s),
     unigramText(unigramLoss, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss }))),
     '',
@@ -165,7 +181,9 @@ export function seedTables(s: SavingsSummary): string {
   const target = s.perSeed.some(givenTarget)
     ? `target: the given validation loss ${s.perSeed[0]!.targetLoss.toFixed(4)} for every seed; ${s.reference}'s final is ${spreadCell(s.methods.find((m) => m.label === s.reference)?.finalValLoss ?? null, finalLoss, lossSd)}, and a seed counts only where ${s.reference} reaches the target`
     : `target: that seed's ${s.reference} final validation loss`;
+  const warning = aboveUnigramWarning(unigram, s.reference, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss?.mean ?? null })));
   return [
+    ...(warning ? [warning, ''] : []),
     `Seeds: ${s.seeds.join(', ')}. Each seed's savings are measured against its own ${s.reference} run (${target}; cost = growth + large-model training until the loss first reaches it), then summarised as mean ± sd [min, max] over the ${n} seeds; costs and savings over the seeds that reached the target.`,
     unigramText(unigram, s.methods.map((m) => ({ label: m.label, loss: m.finalValLoss?.mean ?? null })), true),
     '',
