@@ -12,7 +12,6 @@
 // accumulator chains, one thread (12 FMAs per iteration in the compiled loop: a loop over
 // separately named accumulators that start equal can be folded by the compiler into one chain,
 // and then reports 2-3x the true rate).
-#include <immintrin.h>
 #include <time.h>
 
 #include <chrono>
@@ -72,24 +71,10 @@ static double cpuSeconds() {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-// Peak FMA rate: 12 independent chains of vector FMAs (enough to cover the FMA latency on every
-// current x86 core), W floats per vector. A macro, since each needs its own target attribute.
-#define LIGO_FMA_PEAK(NAME, TARGET, V, SET1, FMA, W)                      \
-  __attribute__((target(TARGET))) static double NAME() {                  \
-    constexpr long kIters = 20000000;                                     \
-    const V x = SET1(1.0000001f), y = SET1(0.999999f);                    \
-    V acc[12];                                                            \
-    for (auto& a : acc) a = x;                                            \
-    const double t0 = cpuSeconds();                                       \
-    for (long r = 0; r < kIters; r++)                                     \
-      _Pragma("GCC unroll 12") for (auto& a : acc) a = FMA(a, x, y);      \
-    const double t = cpuSeconds() - t0;                                   \
-    volatile float sink = 0;                                              \
-    for (auto& a : acc) sink = sink + a[0];                               \
-    return kIters * 12.0 * W * 2 / t / 1e9;                               \
-  }
-LIGO_FMA_PEAK(peakAvx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
-LIGO_FMA_PEAK(peakAvx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
+// Peak FMA rate of one core at each vector width: native/src/peak.cc, linked in (gemm_libs.sh).
+namespace ligo {
+double peakGflopsAt(int bits, long iters);
+}
 
 // Checks the library against a double-precision loop before timing it: odd sizes around tile and
 // vector widths, every transpose pair, padded leading dimensions, alpha and beta (beta 0 with a
@@ -132,9 +117,9 @@ int main() {
   check();
   if (getenv("CHECK_ONLY")) return 0;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 256-bit\",\"gflops\":%.1f}\n", kName, peakAvx2());
+    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 256-bit\",\"gflops\":%.1f}\n", kName, ligo::peakGflopsAt(256, 20000000));
   if (__builtin_cpu_supports("avx512f"))
-    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 512-bit\",\"gflops\":%.1f}\n", kName, peakAvx512());
+    printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 512-bit\",\"gflops\":%.1f}\n", kName, ligo::peakGflopsAt(512, 20000000));
   const Shape shapes[] = {
       {"1024^3 NN", 1, 1024, 1024, 1024, false, false},
       {"qkvo fwd NT 4096x768x768", 1, 4096, 768, 768, false, true},

@@ -9,10 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 out=$(mktemp -d)
-g++ -O2 -fopenmp -DUSE_OPENBLAS gemm_libs.cc -o "$out/openblas" -lopenblas
-g++ -O2 -fopenmp -DUSE_BLIS -I/usr/include/x86_64-linux-gnu/blis-openmp gemm_libs.cc -o "$out/blis" -lblis
-g++ -O2 -fopenmp -DUSE_DNNL gemm_libs.cc -o "$out/onednn" -ldnnl
-g++ -O2 -fopenmp -DUSE_LIGO gemm_libs.cc sgemm_own.cc -o "$out/ligo"
+g++ -O2 -fopenmp -DUSE_OPENBLAS gemm_libs.cc ../native/src/peak.cc -o "$out/openblas" -lopenblas
+g++ -O2 -fopenmp -DUSE_BLIS -I/usr/include/x86_64-linux-gnu/blis-openmp gemm_libs.cc ../native/src/peak.cc -o "$out/blis" -lblis
+g++ -O2 -fopenmp -DUSE_DNNL gemm_libs.cc ../native/src/peak.cc -o "$out/onednn" -ldnnl
+g++ -O2 -fopenmp -DUSE_LIGO gemm_libs.cc ../native/src/peak.cc sgemm_own.cc -o "$out/ligo"
 for kernel in avx512 avx2 portable; do
   if CHECK_ONLY=1 LIGO_SGEMM_KERNEL=$kernel "$out/ligo" 2>"$out/err"; then echo "ligo $kernel kernel: results check" >&2;
   elif grep -q "is not one of this CPU's kernels" "$out/err"; then echo "ligo $kernel kernel: not on this CPU" >&2;

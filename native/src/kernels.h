@@ -99,7 +99,9 @@ void unmapPages(void* p, size_t bytes);
 // peak.cc
 /** The widest vector (bits) the kernels use on this CPU: 512 (AVX-512), 256 (AVX2 + FMA), else 128. */
 int peakVectorBits();
-/** One core's fp32 FMA rate at that width over `iters` rounds of 12 vector FMAs, GFLOP/s of its CPU time; 0 off x86-64. */
+/** One core's fp32 FMA rate with `bits`-wide vectors (256 or 512) over `iters` rounds of 12 vector FMAs, GFLOP/s of its CPU time; 0 where the CPU lacks them. */
+double peakGflopsAt(int bits, long iters);
+/** peakGflopsAt the width of peakVectorBits. */
 double peakGflopsPerCore(long iters);
 
 }  // namespace ligo

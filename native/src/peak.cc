@@ -1,7 +1,8 @@
 // The machine's fp32 ceiling, measured in process: the fused multiply-add rate of one core with
 // the widest vectors the kernels use here (AVX-512 where the CPU has it, else AVX2 + FMA; the
 // dynamic dispatch of LIGO_SIMD picks the same widths). Benchmarks print every rate beside it
-// and as a share of it (bench/machine.ts), so a figure reads the same on any machine.
+// and as a share of it (bench/machine.ts), so a figure reads the same on any machine;
+// bench/gemm_libs.cc links this file for its per-width peaks.
 // Twelve independent chains of vector FMAs cover the FMA latency of current x86 cores; the time
 // is the calling thread's CPU time, so a loaded machine does not understate the core.
 
@@ -46,16 +47,20 @@ int peakVectorBits() {
   return 128;
 }
 
-double peakGflopsPerCore(long iters) {
-  const int bits = peakVectorBits();
-  return bits == 512 ? peakAvx512(iters) : bits == 256 ? peakAvx2(iters) : 0;
+double peakGflopsAt(int bits, long iters) {
+  if (bits == 512 && __builtin_cpu_supports("avx512f")) return peakAvx512(iters);
+  if (bits == 256 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peakAvx2(iters);
+  return 0;
 }
+
+double peakGflopsPerCore(long iters) { return peakGflopsAt(peakVectorBits(), iters); }
 
 }  // namespace ligo
 
 #else
 namespace ligo {
 int peakVectorBits() { return 0; }
+double peakGflopsAt(int, long) { return 0; }
 double peakGflopsPerCore(long) { return 0; }
 }  // namespace ligo
 #endif
