@@ -93,6 +93,33 @@ export interface Model<C, P, B> {
   trainDropout(config: C, rng: T.Rng): DropoutCtx;
 }
 
+/**
+ * labels shifted left by one (HF shifts inside GPT2LMHeadModel and LlamaForCausalLM), -100 at the
+ * last position: the next-token targets for logits [B, T, vocab] (int32 [B, T] in and out).
+ */
+export function shiftLabels(labels: Tensor): Tensor {
+  const [B, Tn] = labels.shape as [number, number];
+  const out = T.empty([B, Tn], 'int32');
+  const src = labels.i;
+  const dst = out.i;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < Tn; t++) dst[b * Tn + t] = t + 1 < Tn ? src[b * Tn + t + 1]! : -100;
+  }
+  return out;
+}
+
+/** What every causal LM's Model shares: next-token logits at every position, scored against the labels shifted left by one. */
+export function causalLm<C, P>(name: string, forward: (p: P, c: C, batch: TextBatch, opts?: ForwardOptions) => Tensor): Pick<Model<C, P, TextBatch>, 'forward' | 'lossLogits' | 'loss'> {
+  return {
+    forward,
+    lossLogits: (p, c, batch, targets, opts) => ({ logits: forward(p, c, batch, opts), targets }),
+    loss(p, c, batch, opts) {
+      const labels = requireLabels(`${name} loss`, batch.labels, batch.inputIds.shape);
+      return T.crossEntropy(forward(p, c, batch, opts), shiftLabels(labels));
+    },
+  };
+}
+
 /** transformers' ACT2FN for the names configs use. */
 export function activation(x: Tensor, name: HiddenAct): Tensor {
   switch (name) {

@@ -16,7 +16,7 @@ import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
-import { activation, checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
+import { activation, causalLm, checkIds, checkShaped, layerUses, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
 
 export interface GPT2BlockParams {
@@ -106,33 +106,13 @@ export function gpt2Forward(p: GPT2Params, c: GPT2Config, batch: TextBatch, opts
   return T.linear(h, tr.wte.weight, null, 'out_in'); // [B, T, vocab]
 }
 
-/**
- * labels shifted left by one (HF shifts inside GPT2LMHeadModel), -100 at the last position: the
- * next-token targets for logits [B, T, vocab] (int32 [B, T] in and out).
- */
-export function shiftLabels(labels: Tensor): Tensor {
-  const [B, Tn] = labels.shape as [number, number];
-  const out = T.empty([B, Tn], 'int32');
-  const src = labels.i;
-  const dst = out.i;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < Tn; t++) dst[b * Tn + t] = t + 1 < Tn ? src[b * Tn + t + 1]! : -100;
-  }
-  return out;
-}
-
 export const gpt2Model: Model<GPT2Config, GPT2Params, TextBatch> = {
   paramSpec: gpt2Spec,
   initParams(c, seed) {
     validateConfig(c);
     return initTree<GPT2Params>(gpt2Spec(c), new Rng(seed));
   },
-  forward: gpt2Forward,
-  lossLogits: (p, c, batch, targets, opts) => ({ logits: gpt2Forward(p, c, batch, opts), targets }),
-  loss(p, c, batch, opts) {
-    const labels = requireLabels('gpt2 loss', batch.labels, batch.inputIds.shape);
-    return T.crossEntropy(gpt2Forward(p, c, batch, opts), shiftLabels(labels));
-  },
+  ...causalLm('gpt2', gpt2Forward),
   paramsFromFlat(c, flat) {
     validateConfig(c);
     return loadTree<GPT2Params>(gpt2Spec(c), flat, loadRules, 'paramsFromFlat (gpt2)');

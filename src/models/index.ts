@@ -37,7 +37,8 @@ export {
   type BertSequenceClassificationParams,
   type BertBodyParams,
 } from './bert.ts';
-export { gpt2Model, gpt2Forward, shiftLabels, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
+export { gpt2Model, gpt2Forward, type GPT2Params, type GPT2BlockParams } from './gpt2.ts';
+export { shiftLabels } from './common.ts';
 export { vitModel, vitForward, type ViTParams, type ViTForImageClassificationParams, type DeiTWithTeacherParams } from './vit.ts';
 export { llamaModel, llamaForward, rotaryTables, type LlamaParams, type LlamaLayerParams } from './llama.ts';
 

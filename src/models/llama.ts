@@ -21,9 +21,8 @@ import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, flattenParams } from '../nn/index.ts';
 import { validateConfig, type LlamaConfig } from './config.ts';
-import { checkIds, checkShaped, layerUses, requireLabels, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
+import { causalLm, checkIds, checkShaped, layerUses, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, FIXED, initTree, loadTree, normalSpec, ParamSpec, produces, zerosSpec, type AxisRole, type LoadRules, type SpecTree } from './params.ts';
-import { shiftLabels } from './gpt2.ts';
 
 /** A torch.nn.Linear whose bias the config may leave out. */
 export interface ProjParams {
@@ -167,12 +166,7 @@ export const llamaModel: Model<LlamaConfig, LlamaParams, TextBatch> = {
     validateConfig(c);
     return initTree<LlamaParams>(llamaSpec(c), new Rng(seed));
   },
-  forward: llamaForward,
-  lossLogits: (p, c, batch, targets, opts) => ({ logits: llamaForward(p, c, batch, opts), targets }),
-  loss(p, c, batch, opts) {
-    const labels = requireLabels('llama loss', batch.labels, batch.inputIds.shape);
-    return T.crossEntropy(llamaForward(p, c, batch, opts), shiftLabels(labels));
-  },
+  ...causalLm('llama', llamaForward),
   paramsFromFlat(c, flat) {
     validateConfig(c);
     return loadTree<LlamaParams>(llamaSpec(c), flat, loadRules(c), 'paramsFromFlat (llama)');
