@@ -7,7 +7,8 @@
 // scratch's budget) and where the plots are. Everything goes under DIR (default ./ligo-demo),
 // named in the last lines; a second `ligo demo` continues or reuses what is done. The demo is one
 // seed on a short budget: its last lines set its savings beside RESULTS.md's seeded width+depth
-// row (the same growth, three seeds, a longer budget; read from docs/results when present).
+// row (the same growth over several paired seeds and a longer budget, with its paired verdicts;
+// read from docs/results when present).
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,7 @@ Examples:
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('pretrain a small BERT, grow it in width and depth with LiGO and bert2BERT, train the large models and scratch, and report the savings (about 10 minutes on 2 cores)')
+    .description('pretrain a small BERT, grow it in width and depth with LiGO and bert2BERT, train the large models and scratch, and report the savings (about 4 minutes on 2 cores)')
     .option('--out <dir>', 'output directory (resumable)', './ligo-demo')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (o: { out: string }) => {
@@ -38,10 +39,12 @@ export function registerDemo(program: Command): void {
     const png = report.files.filter((f) => f.endsWith('.png'));
     console.log(`\nplots: ${png.map((f) => `${o.out}/${f}`).join(', ')} (and .svg)`);
     console.log(`everything is in ${o.out}: results.md, results.json, plots/, and each run's logs and checkpoints`);
-    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over three seeds with a longer budget is the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
-    if (fs.existsSync(SEEDED)) {
+    const seeded = fs.existsSync(SEEDED) ? JSON.parse(fs.readFileSync(SEEDED, 'utf8')) : null;
+    const over = seeded ? `${seeded.seeds.length} ${seeded.pairedSeeds ? 'paired ' : ''}seeds` : 'several seeds';
+    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over ${over} with a longer budget is the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
+    if (seeded) {
       const { againstSeeded } = await import('../report/index.ts');
-      for (const line of againstSeeded(report.summary, JSON.parse(fs.readFileSync(SEEDED, 'utf8')))) console.log(line);
+      for (const line of againstSeeded(report.summary, seeded)) console.log(line);
     }
   });
 }
