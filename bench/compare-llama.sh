@@ -3,6 +3,9 @@
 # rounds of `npm run bench:llama` and bench/torch_llama_step.py at 1 and 2 threads (the faster
 # PyTorch kept per round), same config, batch and random ids distribution; prints every JSON line,
 # then the medians and the ratio, with the CPU. Run it alone (nothing else on the machine).
+# PyTorch at its best needs a real BLAS (bench/compare.sh): `apt-get install python3-torch
+# libopenblas0-pthread`; without OpenBLAS, Debian's torch runs netlib's reference BLAS (a few
+# GFLOP/s), and the ratio means nothing.
 #   SIZE=study|smollm STEPS=10 bash bench/compare-llama.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
