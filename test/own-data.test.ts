@@ -15,41 +15,12 @@ import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { DataError, ShardBuilder, TokenStream, TOKENIZER_SAMPLE_BYTES, ownCorpus, prepareCorpus, readDocuments, resolveDataFiles, sampleTrainingText, type OwnCorpus, type ReadOptions } from '../src/data/index.ts';
-import type { SpecialIds, Tokenizer } from '../src/tokenize/types.ts';
+import { HashTokenizer } from './hash-tokenizer.ts';
 import { parseSpec, readSpec } from '../src/experiment/index.ts';
 
 const LIGO = join(import.meta.dirname, '..', 'bin', 'ligo.js');
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-own-data-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** Words -> ids by a string hash (ids 0-4: pad, unk, cls, sep, mask). */
-class WordTokenizer implements Tokenizer {
-  readonly kind = 'wordpiece' as const;
-  readonly special: SpecialIds = { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 };
-  constructor(readonly vocabSize = 1000) {}
-  encode(text: string): number[] {
-    return text
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((w) => {
-        let h = 7;
-        for (const c of w) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
-        return 5 + (h % (this.vocabSize - 5));
-      });
-  }
-  decode(ids: readonly number[]): string {
-    return ids.join(' ');
-  }
-  idToToken(id: number): string {
-    return String(id);
-  }
-  tokenToId(): number | undefined {
-    return undefined;
-  }
-  toJSON(): unknown {
-    return { test: 'words', vocabSize: this.vocabSize };
-  }
-}
 
 let fileCount = 0;
 /** Writes `content` to a fresh path ending in `name` under tmp. */
@@ -172,7 +143,7 @@ test('the cache: built once, keyed by content (not path) and tokenizer; split by
   const cache = join(tmp, 'cache-key');
   const text = corpusText(400, 20);
   const a = ownCorpus([write('a.txt', text)]);
-  const tok = new WordTokenizer();
+  const tok = new HashTokenizer();
   const first = await prepareCorpus(a, tok, cache);
   assert.equal(first.train.reused, false);
   assert.equal(first.train.manifest.dtype, 'uint16');
@@ -185,9 +156,9 @@ test('the cache: built once, keyed by content (not path) and tokenizer; split by
   const copy = await prepareCorpus(ownCorpus([write('elsewhere.txt', text)]), tok, cache);
   assert.equal(copy.train.reused, true, 'the same bytes at another path reuse the cache');
   assert.equal(copy.train.dir, train.dir);
-  assert.equal((await prepareCorpus(a, new WordTokenizer(999), cache)).train.reused, false, 'another tokenizer');
+  assert.equal((await prepareCorpus(a, new HashTokenizer(999), cache)).train.reused, false, 'another tokenizer');
   assert.equal((await prepareCorpus(ownCorpus([write('b.txt', `${text}\n\nmore`)]), tok, cache)).train.reused, false, 'other content');
-  const wide = await prepareCorpus(a, new WordTokenizer(70_000), cache);
+  const wide = await prepareCorpus(a, new HashTokenizer(70_000), cache);
   assert.equal(wide.train.manifest.dtype, 'int32');
   const stream = new TokenStream(wide.train, { windowLength: 21, batchSize: 1 });
   assert.ok(stream.window(0).tokens.every((id) => id < 70_000));
@@ -199,16 +170,16 @@ test('--val-data: its documents validate and every --data document trains; the s
   const cache = join(tmp, 'cache-val');
   const data = write('t.jsonl', corpusText(50, 10).split('\n\n').map((t) => JSON.stringify({ text: t })).join('\n'));
   const val = write('v.txt', corpusText(3, 10, 7));
-  const p = await prepareCorpus(ownCorpus([data], { validation: [val] }), new WordTokenizer(), cache);
+  const p = await prepareCorpus(ownCorpus([data], { validation: [val] }), new HashTokenizer(), cache);
   assert.equal(p.train.manifest.docCount, 50);
   assert.equal(p.validation.manifest.docCount, 3);
-  assert.equal((await prepareCorpus(ownCorpus([data]), new WordTokenizer(), cache)).train.reused, false);
+  assert.equal((await prepareCorpus(ownCorpus([data]), new HashTokenizer(), cache)).train.reused, false);
 });
 
 test('the tokenizer sample is the training split\'s first documents, bounded in bytes', async () => {
   const path = write('s.txt', corpusText(300, 10));
   const all = await sampleTrainingText(ownCorpus([path]));
-  const split = await prepareCorpus(ownCorpus([path]), new WordTokenizer(), join(tmp, 'cache-sample'));
+  const split = await prepareCorpus(ownCorpus([path]), new HashTokenizer(), join(tmp, 'cache-sample'));
   assert.equal(all.length, split.train.manifest.docCount, 'the whole training split, when it is under the bound');
   const few = await sampleTrainingText(ownCorpus([path]), 200);
   assert.ok(few.length >= 3 && few.length <= 5 && few.every((d, i) => d === all[i]), `${few.length} documents`);
@@ -217,7 +188,7 @@ test('the tokenizer sample is the training split\'s first documents, bounded in 
 
 test('bad input, a corpus too small to split or shorter than a batch, Ctrl-C, a killed build: nothing left in the cache', async () => {
   const cache = join(tmp, 'cache-bad');
-  const tok = new WordTokenizer();
+  const tok = new HashTokenizer();
   const good = corpusText(200, 10).split('\n\n').map((t) => JSON.stringify({ text: t }));
   const bad = write('late.jsonl', [...good, '{"oops"'].join('\n'));
   await assert.rejects(prepareCorpus(ownCorpus([bad]), tok, cache), (e: Error) => e instanceof DataError && /late\.jsonl: line 201 is not JSON/.test(e.message));
@@ -235,7 +206,7 @@ test('bad input, a corpus too small to split or shorter than a batch, Ctrl-C, a 
 
 test('a document longer than a piece is tokenised in pieces cut at line breaks, with the same tokens', async () => {
   const dir = join(tmp, 'pieces');
-  const tok = new WordTokenizer();
+  const tok = new HashTokenizer();
   const long = Array.from({ length: 150_000 }, (_, i) => `word${i % 97} w${i % 13}`).join('\n'); // ~1.8 M characters
   const b = new ShardBuilder(dir, tok, { key: 'k', contentHash: 'c', shardTokens: 1 << 20 });
   b.add(long);
