@@ -32,12 +32,11 @@ fused c_attn [in, 3*out] Conv1D) it writes test/fixtures/ligo/<case>/:
 """
 import json
 import os
-import struct
 
 import torch
 from torch.nn.utils.stateless import functional_call  # torch 1.13 (Debian): no torch.func
 
-from make_model_fixtures import FIXTURES, build, randomize, save_state, text_inputs, tied_keys
+from make_model_fixtures import FIXTURES, build, randomize, save_state, text_inputs, tied_keys, write_safetensors
 
 OUT = os.path.join(os.path.dirname(FIXTURES), 'ligo')
 LIGO_FORMAT = 'ligo-operator/1'
@@ -276,20 +275,6 @@ def grow(params, small_state, large_keys, case):
 # ---- the fixtures ------------------------------------------------------------------------------------
 
 
-def write_operator(path, tensors, metadata):
-    """safetensors as ligo's saveLigoOperator writes it: float32 tensors, string metadata."""
-    header, chunks, offset = {'__metadata__': metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    head = json.dumps(header, separators=(',', ':')).encode()
-    head += b' ' * (-len(head) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(head)) + head + b''.join(chunks))
-
-
 def batch_for(c, g):
     """Two sequences of 8, the second padded; labels only on real tokens (ligo's batches never label padding)."""
     if c['model_type'] == 'bert':
@@ -357,9 +342,9 @@ def make(name, case, index):
         json.dump(inputs, f)
     metadata = {'format': LIGO_FORMAT, 'settings': json.dumps(settings_of(case)), 'small_config': json.dumps(case['small']),
                 'large_config': json.dumps(case['large'])}
-    write_operator(os.path.join(d, 'operator.safetensors'), params, metadata)
-    write_operator(os.path.join(d, 'large.safetensors'), grown, {'format': 'pt'})
-    write_operator(os.path.join(d, 'grads.safetensors'), {k: p.grad for k, p in params.items()}, {'format': 'pt'})
+    write_safetensors(os.path.join(d, 'operator.safetensors'), params, metadata)
+    write_safetensors(os.path.join(d, 'large.safetensors'), grown, {'format': 'pt'})
+    write_safetensors(os.path.join(d, 'grads.safetensors'), {k: p.grad for k, p in params.items()}, {'format': 'pt'})
     with open(os.path.join(d, 'reference.json'), 'w') as f:
         json.dump({'settings': settings_of(case), 'loss': loss.item(), 'operator': shapes}, f, indent=1)
     total = sum(os.path.getsize(os.path.join(d, fn)) for fn in os.listdir(d))

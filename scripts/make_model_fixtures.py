@@ -42,8 +42,9 @@ FIXTURES = os.path.join(ROOT, 'test', 'fixtures', 'models')
 DTYPES = {'F32': np.float32, 'F64': np.float64, 'I32': np.int32, 'F16': np.float16}
 
 
-def write_safetensors(path, tensors):
-    header, chunks, offset = {'__metadata__': {'format': 'pt'}}, [], 0
+def write_safetensors(path, tensors, metadata=None):
+    """float32 tensors under their names, with string `metadata` (default: PyTorch's {'format': 'pt'})."""
+    header, chunks, offset = {'__metadata__': metadata if metadata is not None else {'format': 'pt'}}, [], 0
     for name, t in tensors.items():
         data = t.detach().cpu().numpy().astype('<f4').tobytes()
         header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
