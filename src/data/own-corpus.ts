@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Tokenizer } from '../tokenize/types.ts';
+import { processAlive } from '../io/atomic.ts';
 import { DEFAULT_VALIDATION_FRACTION, isValidation } from './split.ts';
 import { DEFAULT_SHARD_TOKENS, ShardBuilder, findTokenShards, shardKey, type TokenShards } from './shards.ts';
 import { DEFAULT_READ_OPTIONS, DataError, readDocuments, resolveDataFiles, type DataFile, type ReadOptions } from './files.ts';
@@ -178,15 +179,6 @@ function sweepPartials(cacheDir: string): void {
   for (const name of fs.readdirSync(cacheDir)) {
     const pid = /\.partial-(\d+)-/.exec(name)?.[1];
     if (pid && !processAlive(Number(pid))) fs.rmSync(join(cacheDir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,6 +1,7 @@
 // Atomic file writes: the data goes to a temporary file in the target's directory, is flushed
 // to disk, then renamed over the target, so readers see either the old file or the complete
 // new one, never a partial write. The one place in the project that writes files atomically.
+// Also whether the process that owns a file still runs (a lock's or a partial build's pid).
 
 import fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -39,5 +40,15 @@ function syncDirectory(dir: string): void {
     // the file is already in place; only durability across a crash is weaker here
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Whether process `pid` still runs (a lock's owner, the builder of a partial directory): EPERM means it runs as another user. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -6,6 +6,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../io/atomic.ts';
 
 export const LOCK_FILE = 'lock';
 
@@ -16,15 +17,6 @@ export class RunLockedError extends Error {
 export interface RunLock {
   path: string;
   release(): void;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readOwner(path: string): number | null {
