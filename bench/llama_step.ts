@@ -10,14 +10,13 @@
 import * as T from '../src/tensor/index.ts';
 import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
 import { machine, shareOfPeak } from './machine.ts';
-import { modelFor, preset, type LlamaConfig } from '../src/models/index.ts';
+import { modelFor } from '../src/models/index.ts';
 import { trainFlopsPerStep } from '../src/flops.ts';
-import { LLAMA_SIZES } from './llama-sizes.ts';
+import { llamaSize } from './llama-sizes.ts';
 
-const size = (process.env.SIZE ?? 'study') as keyof typeof LLAMA_SIZES;
-if (!(size in LLAMA_SIZES)) throw new Error(`SIZE must be one of ${Object.keys(LLAMA_SIZES).join(', ')}, got ${size}`);
-const { B, Tn, vocab } = LLAMA_SIZES[size];
-const config = preset<LlamaConfig>(LLAMA_SIZES[size].preset, { vocab_size: vocab, bos_token_id: vocab - 1, eos_token_id: vocab - 1 });
+const size = process.env.SIZE ?? 'study';
+const { config, B, Tn } = llamaSize(size);
+const vocab = config.vocab_size;
 const steps = Number(process.env.STEPS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 2);
 
