@@ -193,7 +193,7 @@ export function headPlan(small: ModelConfig, large: ModelConfig): HeadPlan {
 
 export function requireHeadPlan(method: string, small: ModelConfig, large: ModelConfig, supported: HeadPlan[]): HeadPlan {
   const plan = headPlan(small, large);
-  if (small.model_type === 'llama' && small.num_key_value_heads !== small.num_attention_heads && (plan !== 'same' || dims(small).hidden !== dims(large).hidden)) {
+  if (small.model_type === 'llama' && small.num_key_value_heads !== small.num_attention_heads && plan !== 'same') {
     throw new GrowError(`${method} copies whole heads, and widening grouped-query attention (num_key_value_heads ${small.num_key_value_heads} < num_attention_heads ${small.num_attention_heads}) would copy key/value heads with their query groups, which is not implemented: grow depth only with ${method}, widen with --method ligo, or use configs with num_key_value_heads = num_attention_heads`);
   }
   if (supported.includes(plan)) return plan;
