@@ -86,6 +86,19 @@ test('JSON Lines (.jsonl, .json, .ndjson, .gz): the text field, or another with 
   assert.deepEqual(await docsOf([other], { textField: 'content' }), ['x y', 'z']);
 });
 
+test('a .json file holding one JSON array of records, read element by element (also .gz, across read chunks)', async () => {
+  const records = [{ text: 'first, with [brackets] and {braces}', id: 1 }, { text: 'quote " and \\ backslash' }, { meta: { nested: [1, 2] }, text: 'third' }];
+  assert.deepEqual(await docsOf([write('arr.json', `  \n${JSON.stringify(records, null, 2)}\n`)]), records.map((r) => r.text));
+  assert.deepEqual(await docsOf([write('arr.json.gz', gzipSync(JSON.stringify(records)))]), records.map((r) => r.text));
+  const long = Array.from({ length: 3 }, (_, i) => ({ text: `${'\u00e9'.repeat(400_000)}${i}` })); // 2.4 MB: elements cross the 1 MB chunks
+  assert.deepEqual(await docsOf([write('long.json', JSON.stringify(long))]), long.map((r) => r.text));
+  assert.deepEqual(await docsOf([write('lines.json', JSONL)]), ['doc one', 'doc two'], 'a .json file of JSON Lines is still read as lines');
+  assert.match(await dataError([write('arr-bad.json', '[{"text":"a"}, {"text": oops}]')]), /arr-bad\.json: element 2 of its JSON array is not JSON \(.*\)$/);
+  assert.match(await dataError([write('arr-field.json', '[{"text":"a"}, {"body":"b"}]')]), /arr-field\.json: element 2 of its JSON array has no "text" field; name the text field with --text-field$/);
+  assert.match(await dataError([write('arr-cut.json', '[{"text":"a"}, {"text":"b"')]), /arr-cut\.json: its JSON array never ends \(the file is cut short\?\)$/);
+  assert.match(await dataError([write('arr-after.json', '[{"text":"a"}] {"text":"b"}')]), /arr-after\.json: text after the end of its JSON array$/);
+});
+
 test('Parquet: the text column (or another), across row groups, snappy and gzip pages', async () => {
   const texts = Array.from({ length: 25 }, (_, i) => `row ${i}`);
   assert.deepEqual(await docsOf([write('d.parquet', parquet({ text: texts, id: texts.map((_, i) => i) }, { rowGroupSize: 10 }))]), texts);

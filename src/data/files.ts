@@ -8,7 +8,9 @@
 //     'paragraph' (the default: blocks separated by blank lines, so hard-wrapped prose stays
 //     whole), 'line', or 'document' (the whole file, read at once);
 //   - `.jsonl`, `.ndjson`, `.json`: JSON Lines, one object per line, the document in its string
-//     field `textField` (default 'text'); blank lines are skipped;
+//     field `textField` (default 'text'); blank lines are skipped. A `.json` file whose text starts
+//     with `[` is one JSON array of such objects instead (what `datasets`' to_json(lines=False)
+//     and many exports write), read element by element as a stream;
 //   - `.parquet`: the string column `textField` (HuggingFace datasets' shards), read a row group
 //     at a time with hyparquet (pure JavaScript, no dependencies, reads only the column's byte
 //     ranges) and its compressors (snappy, gzip, zstd, brotli, lz4). A `.parquet.gz` is refused:
@@ -133,7 +135,7 @@ export async function* readDocuments(file: DataFile, opts: ReadOptions = DEFAULT
 
 function textDocuments(file: DataFile, name: string, opts: ReadOptions, onBytes: (bytes: number) => void): AsyncGenerator<string> {
   const text = utf8Text(byteStream(file, name, onBytes), name, file.gzip);
-  if (file.format === 'json') return jsonDocuments(lines(text), name, opts.textField);
+  if (file.format === 'json') return jsonDocuments(text, name, opts.textField, file.path.replace(/\.gz$/, '').toLowerCase().endsWith('.json'));
   switch (opts.sampleBy) {
     case 'line':
       return texts(lines(text));
@@ -249,20 +251,95 @@ async function* whole(text: AsyncIterable<string>): AsyncGenerator<string> {
   yield parts.join('');
 }
 
-async function* jsonDocuments(ls: AsyncIterable<Line>, name: string, field: string): AsyncGenerator<string> {
-  for await (const l of ls) {
-    if (l.text.trim() === '') continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(l.text);
-    } catch (e) {
-      throw new DataError(`${name}: line ${l.number} is not JSON (${(e as Error).message}); expected one object per line`);
+/** A JSON Lines file's documents; with `arrays`, a file whose text starts with `[` is read as one JSON array. */
+async function* jsonDocuments(text: AsyncGenerator<string>, name: string, field: string, arrays: boolean): AsyncGenerator<string> {
+  const first = await text.next();
+  if (first.done) return;
+  const chunks = prepend(first.value, text);
+  if (arrays && first.value.trimStart().startsWith('[')) {
+    let index = 0;
+    for await (const element of arrayElements(chunks, name)) {
+      index++;
+      yield fieldOf(parseJson(element, () => `${name}: element ${index} of its JSON array is not JSON`), field, `${name}: element ${index} of its JSON array`);
     }
-    const value = typeof record === 'object' && record !== null && !Array.isArray(record) ? (record as Record<string, unknown>)[field] : undefined;
-    if (value === undefined) throw new DataError(`${name}: line ${l.number} has no "${field}" field${field === 'text' ? '; name the text field with --text-field' : ''}`);
-    if (typeof value !== 'string') throw new DataError(`${name}: line ${l.number}: "${field}" is ${value === null ? 'null' : typeof value}, not a string`);
-    yield value;
+    return;
   }
+  for await (const l of lines(chunks)) {
+    if (l.text.trim() === '') continue;
+    const where = `${name}: line ${l.number}`;
+    yield fieldOf(parseJson(l.text, () => `${where} is not JSON`, '; expected one object per line'), field, where);
+  }
+}
+
+async function* prepend(head: string, rest: AsyncIterable<string>): AsyncGenerator<string> {
+  yield head;
+  yield* rest;
+}
+
+function parseJson(text: string, where: () => string, hint = ''): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DataError(`${where()} (${(e as Error).message})${hint}`);
+  }
+}
+
+/** The record's string field `field`; `where` names the record in messages. */
+function fieldOf(record: unknown, field: string, where: string): string {
+  const value = typeof record === 'object' && record !== null && !Array.isArray(record) ? (record as Record<string, unknown>)[field] : undefined;
+  if (value === undefined) throw new DataError(`${where} has no "${field}" field${field === 'text' ? '; name the text field with --text-field' : ''}`);
+  if (typeof value !== 'string') throw new DataError(`${where}: "${field}" is ${value === null ? 'null' : typeof value}, not a string`);
+  return value;
+}
+
+const [OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE, QUOTE, BACKSLASH, COMMA] = [...'[]{}"\\,'].map((c) => c.charCodeAt(0));
+
+/**
+ * The source text of each element of the one JSON array `chunks` hold, in order, without holding
+ * more than one element: a scan that tracks nesting and strings. What is not an array (text after
+ * its end, an unterminated array) is a DataError; an element's own syntax is JSON.parse's to judge.
+ */
+async function* arrayElements(chunks: AsyncIterable<string>, name: string): AsyncGenerator<string> {
+  let depth = 0; // 1 inside the array, more inside an element
+  let inString = false;
+  let escaped = false;
+  let ended = false;
+  let element: string[] = [];
+  for await (const chunk of chunks) {
+    let start = 0; // where the current element's text in this chunk begins
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (ended) {
+        if (chunk[i]!.trim() !== '') throw new DataError(`${name}: text after the end of its JSON array`);
+        continue;
+      }
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+        if (depth++ === 0) start = i + 1;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (--depth === 0) {
+          element.push(chunk.slice(start, i));
+          const text = element.join('').trim();
+          if (text !== '') yield text;
+          element = [];
+          ended = true;
+        }
+      } else if (c === COMMA && depth === 1) {
+        element.push(chunk.slice(start, i));
+        yield element.join('').trim();
+        element = [];
+        start = i + 1;
+      }
+    }
+    if (!ended && depth > 0) element.push(chunk.slice(start));
+  }
+  if (!ended) throw new DataError(`${name}: its JSON array never ends (the file is cut short?)`);
 }
 
 /** The column's strings, a row group at a time. */
