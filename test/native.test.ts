@@ -8,7 +8,7 @@ import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../s
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError, nativePeak } from '../src/tensor/native.ts';
-import { NATIVE_FUNCTIONS, nativeSignatures, type NativeAddon } from '../src/tensor/native-abi.ts';
+import { NATIVE_FUNCTIONS, nativeSignatures, opEnumText, type NativeAddon } from '../src/tensor/native-abi.ts';
 import { referenceBackend as ref } from '../src/tensor/reference.ts';
 import { Rng, hash32 } from '../src/tensor/rng.ts';
 import { contiguousStrides } from '../src/tensor/ops/shape-util.ts';
@@ -83,6 +83,17 @@ ntest('the addon agrees with the boundary declared in native-abi.ts, and reports
   assert.throws(() => addon.declare({ ...nativeSignatures(), conv2d: 'x:f32 -> void' }), /conv2d: declared, but the addon has no such function/);
   const swapped = { ...nativeSignatures(), softmax: 'x:f32 cols:size rows:size out:f32 log:bool -> void' };
   assert.throws(() => addon.declare(swapped), /softmax: declared `x:f32 cols:size rows:size/);
+});
+
+ntest("the addon's op lists agree with backend.ts's enums, and a list that drifts is refused on one line", () => {
+  const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+  assert.equal(nativeSignatures().UnaryOp, 'Exp Log Sqrt Rsqrt Tanh Erf Neg GeluErf GeluTanh Pow Scale AddScalar Relu Silu');
+  const reordered = { ...nativeSignatures(), BinaryOp: 'Add Mul Sub Div' };
+  assert.throws(() => addon.declare(reordered), (e: Error) => /BinaryOp: declared `Add Mul Sub Div`, the addon reads `Add Sub Mul Div`$/.test(e.message) && !e.message.includes('\n'));
+  const { ReduceOp: _removed, ...missing } = nativeSignatures();
+  assert.throws(() => addon.declare(missing), /ReduceOp: not declared \(the addon has `Sum Max`\)/);
+  assert.equal(opEnumText({ A: 0, B: 1, 0: 'A', 1: 'B' }), 'A B');
+  assert.equal(opEnumText({ A: 0, B: 2, 0: 'A', 2: 'B' }), 'A undefined', 'a gap in the values cannot match a list of names');
 });
 
 ntest('backend identity', () => {

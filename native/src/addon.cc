@@ -4,9 +4,10 @@
 // the Backend interface of src/tensor/backend.ts.
 //
 // The boundary is declared once, in src/tensor/native-abi.ts: each function's parameters in
-// order as `name:kind`. kBindings below lists the same signature beside each binding, which
-// reads its arguments by those names (never by position, and only with the declared kind);
-// native.ts passes its table to `declare` at load, which throws on any difference.
+// order as `name:kind`, and each op enum's names in code order. kBindings below lists the same
+// signature beside each binding, which reads its arguments by those names (never by position,
+// and only with the declared kind), and kOpEnums the op lists of kernels.h; native.ts passes its
+// table to `declare` at load, which throws on any difference.
 #include <node_api.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -633,9 +635,24 @@ std::string stringValue(napi_env env, napi_value v) {
   return out;
 }
 
+/** An op enum as `declare` reads it: its names in code order, one space apart. */
+#define LIGO_WORD(name) " " #name
+struct OpEnum {
+  const char* name;
+  const char* names;
+};
+// (" Exp" " Log" ... is one literal; + 1 skips its leading space.)
+const OpEnum kOpEnums[] = {
+    {"UnaryOp", LIGO_UNARY_OPS(LIGO_WORD) + 1},
+    {"BinaryOp", LIGO_BINARY_OPS(LIGO_WORD) + 1},
+    {"ReduceOp", LIGO_REDUCE_OPS(LIGO_WORD) + 1},
+};
+#undef LIGO_WORD
+
 /**
- * declare({name: "a:f32 b:size -> void", ...}): throws an Error listing every function whose
- * declared signature differs from its binding's, is missing, or has no binding.
+ * declare({fill: "out:f32 value:num -> void", ..., UnaryOp: "Exp Log ...", ...}): throws an Error
+ * naming, on one line, every function whose declared signature differs from its binding's and
+ * every op enum whose declared names differ from kernels.h's, or that is missing or unknown here.
  */
 napi_value Declare(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -647,21 +664,26 @@ napi_value Declare(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "ligo_native.declare: expects an object of signatures");
     return nullptr;
   }
-  std::string diffs;
+  std::vector<std::string> diffs;
+  // What the addon has under each name: a binding's signature, or an op enum's names.
+  std::vector<std::pair<std::string, std::string>> has;
   for (const Binding& b : kBindings) {
     if (b.parsed.params.size() > Args::kMax)
-      diffs += std::string("\n  ") + b.name + ": " + std::to_string(b.parsed.params.size()) + " parameters, more than the " + std::to_string(Args::kMax) + " a call can read";
-    bool has = false;
-    napi_has_named_property(env, table, b.name, &has);
-    if (!has) {
-      diffs += std::string("\n  ") + b.name + ": not declared (the addon has `" + b.signature + "`)";
+      diffs.push_back(std::string(b.name) + ": " + std::to_string(b.parsed.params.size()) + " parameters, more than the " + std::to_string(Args::kMax) + " a call can read");
+    has.emplace_back(b.name, b.signature);
+  }
+  for (const OpEnum& e : kOpEnums) has.emplace_back(e.name, e.names);
+  for (const auto& [name, text] : has) {
+    bool present = false;
+    napi_has_named_property(env, table, name.c_str(), &present);
+    if (!present) {
+      diffs.push_back(name + ": not declared (the addon has `" + text + "`)");
       continue;
     }
     napi_value v;
-    napi_get_named_property(env, table, b.name, &v);
+    napi_get_named_property(env, table, name.c_str(), &v);
     const std::string declared = stringValue(env, v);
-    if (declared != b.signature)
-      diffs += std::string("\n  ") + b.name + ": declared `" + declared + "`, the addon reads `" + b.signature + "`";
+    if (declared != text) diffs.push_back(name + ": declared `" + declared + "`, the addon reads `" + text + "`");
   }
   napi_value names;
   napi_get_property_names(env, table, &names);
@@ -672,10 +694,13 @@ napi_value Declare(napi_env env, napi_callback_info info) {
     napi_get_element(env, names, i, &key);
     const std::string name = stringValue(env, key);
     bool found = false;
-    for (const Binding& b : kBindings) found = found || name == b.name;
-    if (!found) diffs += "\n  " + name + ": declared, but the addon has no such function";
+    for (const auto& h : has) found = found || name == h.first;
+    if (!found) diffs.push_back(name + ": declared, but the addon has no such function or op enum");
   }
-  if (!diffs.empty()) napi_throw_error(env, nullptr, ("ligo_native: the declared native boundary differs from the addon's:" + diffs).c_str());
+  if (diffs.empty()) return nullptr;
+  std::string message = "ligo_native: the declared native boundary differs from the addon's: ";
+  for (size_t i = 0; i < diffs.size(); i++) message += (i > 0 ? "; " : "") + diffs[i];
+  napi_throw_error(env, nullptr, message.c_str());
   return nullptr;
 }
 

@@ -7,10 +7,17 @@
 
 namespace ligo {
 
-// Op codes, mirroring the enums in src/tensor/backend.ts.
-enum class UnaryOp { Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Neg, GeluErf, GeluTanh, Pow, Scale, AddScalar, Relu, Silu, Count };
-enum class BinaryOp { Add, Sub, Mul, Div, Count };
-enum class ReduceOp { Sum, Max, Count };
+// Op codes: the enums of src/tensor/backend.ts, the same names in the same order (an op's code is
+// its position). Each list is written once, here, as an X-macro: it makes the enum, and the
+// addon's `declare` compares the names with the TypeScript enums at load (addon.cc kOpEnums), so
+// a list that drifts from backend.ts refuses to load instead of running the wrong op.
+#define LIGO_UNARY_OPS(X) X(Exp) X(Log) X(Sqrt) X(Rsqrt) X(Tanh) X(Erf) X(Neg) X(GeluErf) X(GeluTanh) X(Pow) X(Scale) X(AddScalar) X(Relu) X(Silu)
+#define LIGO_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div)
+#define LIGO_REDUCE_OPS(X) X(Sum) X(Max)
+#define LIGO_ENUMERATOR(name) name,
+enum class UnaryOp { LIGO_UNARY_OPS(LIGO_ENUMERATOR) Count };
+enum class BinaryOp { LIGO_BINARY_OPS(LIGO_ENUMERATOR) Count };
+enum class ReduceOp { LIGO_REDUCE_OPS(LIGO_ENUMERATOR) Count };
 
 constexpr int kMaxRank = 16;
 

@@ -24,102 +24,149 @@ constexpr float kTwoOverSqrtPi = 1.12837916709551257390f;  // 2/sqrt(pi)
 constexpr float kGeluTanhC = 0.79788456080286535588f;      // sqrt(2/pi)
 constexpr float kGeluTanhA = 0.044715f;
 
-/** Per-op cost relative to a plain copy, for the parallel threshold. */
-i64 unaryCost(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Neg: case UnaryOp::Scale: case UnaryOp::AddScalar: case UnaryOp::Relu: return 1;
-    case UnaryOp::Sqrt: case UnaryOp::Rsqrt: return 2;
-    default: return kCostTranscendental;
-  }
-}
-
 LIGO_SIMD void fillRange(float* out, i64 n, float value) {
   for (i64 i = 0; i < n; i++) out[i] = value;
 }
 
+// Unary ops: each op's forward y = f(x) beside its backward gx = gy f'(x), which may read the
+// input x and the output y; p is the op's param. The same functions as the rules of
+// src/tensor/reference.ts (UNARY), op for op, in float32: with vmath.h's vectorisable
+// exp/tanh/erf/sigmoid, and where noted in a form more accurate in float32.
+// `cost` is the work per element relative to a plain copy (the parallel threshold). Every
+// backward reads its inputs before gx is stored, so gx may alias any of them.
+namespace unary {
+
+struct Exp {
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) { return vexp(x); }
+  static LIGO_INLINE float backward(float gy, float, float y, float) { return gy * y; }
+};
+struct Log {
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) { return std::log(x); }
+  static LIGO_INLINE float backward(float gy, float x, float, float) { return gy / x; }
+};
+struct Sqrt {
+  static constexpr i64 cost = 2;
+  static LIGO_INLINE float forward(float x, float) { return std::sqrt(x); }
+  static LIGO_INLINE float backward(float gy, float, float y, float) { return gy * 0.5f / y; }
+};
+struct Rsqrt {
+  static constexpr i64 cost = 2;
+  static LIGO_INLINE float forward(float x, float) { return 1.0f / std::sqrt(x); }
+  static LIGO_INLINE float backward(float gy, float, float y, float) { return gy * -0.5f * y * y * y; }
+};
+struct Tanh {
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) { return vtanh(x); }
+  // (1 - y)(1 + y): no cancellation when |y| is near 1
+  static LIGO_INLINE float backward(float gy, float, float y, float) { return gy * ((1.0f - y) * (1.0f + y)); }
+};
+struct Erf {
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) { return verf(x); }
+  static LIGO_INLINE float backward(float gy, float x, float, float) { return gy * kTwoOverSqrtPi * vexp(-x * x); }
+};
+struct Neg {
+  static constexpr i64 cost = 1;
+  static LIGO_INLINE float forward(float x, float) { return -x; }
+  static LIGO_INLINE float backward(float gy, float, float, float) { return -gy; }
+};
+struct GeluErf {  // x Phi(x); derivative Phi(x) + x phi(x)
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) { return vgeluErf(x); }
+  static LIGO_INLINE float backward(float gy, float x, float, float) {
+    return gy * (vnormCdf(x) + x * vexp(-0.5f * x * x) * kInvSqrt2Pi);
+  }
+};
+struct GeluTanh {
+  // 0.5 x (1 + tanh u) = x sigmoid(2u), accurate in the left tail. With s = sigmoid(2u):
+  // 0.5 (1 + tanh u) = s and 0.5 (1 - tanh^2 u) = 2 s (1 - s).
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) {
+    float unused;
+    return x * vsigmoid(2.0f * kGeluTanhC * (x + kGeluTanhA * x * x * x), &unused);
+  }
+  static LIGO_INLINE float backward(float gy, float x, float, float) {
+    float c;
+    const float s = vsigmoid(2.0f * kGeluTanhC * (x + kGeluTanhA * x * x * x), &c);
+    const float du = kGeluTanhC * (1.0f + 3.0f * kGeluTanhA * x * x);
+    return gy * (s + 2.0f * x * s * c * du);
+  }
+};
+struct Pow {  // x^2 as a product; d/dx x^0 = 0 (not 0 * x^-1, which is NaN at 0)
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float p) { return p == 2.0f ? x * x : std::pow(x, p); }
+  static LIGO_INLINE float backward(float gy, float x, float, float p) {
+    return p == 0.0f ? gy * 0.0f : p == 2.0f ? gy * 2.0f * x : gy * p * std::pow(x, p - 1.0f);
+  }
+};
+struct Scale {
+  static constexpr i64 cost = 1;
+  static LIGO_INLINE float forward(float x, float p) { return x * p; }
+  static LIGO_INLINE float backward(float gy, float, float, float p) { return gy * p; }
+};
+struct AddScalar {
+  static constexpr i64 cost = 1;
+  static LIGO_INLINE float forward(float x, float p) { return x + p; }
+  static LIGO_INLINE float backward(float gy, float, float, float) { return gy; }
+};
+struct Relu {  // NaN propagates; the subgradient at 0 is 0
+  static constexpr i64 cost = 1;
+  static LIGO_INLINE float forward(float x, float) { return x <= 0.0f ? 0.0f : x; }
+  static LIGO_INLINE float backward(float gy, float x, float, float) { return x > 0.0f ? gy : 0.0f; }
+};
+struct Silu {  // x s; derivative s (1 + x (1 - s)), with 1 - s from vsigmoid (accurate where s is near 1)
+  static constexpr i64 cost = kCostTranscendental;
+  static LIGO_INLINE float forward(float x, float) {
+    float unused;
+    return x * vsigmoid(x, &unused);
+  }
+  static LIGO_INLINE float backward(float gy, float x, float, float) {
+    float c;
+    const float s = vsigmoid(x, &c);
+    return gy * (s * (1.0f + x * c));
+  }
+};
+
+}  // namespace unary
+
+/** Per-op cost relative to a plain copy, for the parallel threshold. */
+i64 unaryCost(UnaryOp op) {
+  switch (op) {
+#define LIGO_COST(name) case UnaryOp::name: return unary::name::cost;
+    LIGO_UNARY_OPS(LIGO_COST)
+#undef LIGO_COST
+    default: return 1;
+  }
+}
+
+template <class Op>
+LIGO_INLINE void unaryLoop(const float* x, float* out, i64 n, float p) {
+  for (i64 i = 0; i < n; i++) out[i] = Op::forward(x[i], p);
+}
+
+template <class Op>
+LIGO_INLINE void unaryBackwardLoop(const float* x, const float* y, const float* gy, float* gx, i64 n, float p) {
+  for (i64 i = 0; i < n; i++) gx[i] = Op::backward(gy[i], x[i], y[i], p);
+}
+
 LIGO_SIMD void unaryRange(UnaryOp op, const float* x, float* out, i64 n, float param) {
   switch (op) {
-    case UnaryOp::Exp: for (i64 i = 0; i < n; i++) out[i] = vexp(x[i]); break;
-    case UnaryOp::Log: for (i64 i = 0; i < n; i++) out[i] = std::log(x[i]); break;
-    case UnaryOp::Sqrt: for (i64 i = 0; i < n; i++) out[i] = std::sqrt(x[i]); break;
-    case UnaryOp::Rsqrt: for (i64 i = 0; i < n; i++) out[i] = 1.0f / std::sqrt(x[i]); break;
-    case UnaryOp::Tanh: for (i64 i = 0; i < n; i++) out[i] = vtanh(x[i]); break;
-    case UnaryOp::Erf: for (i64 i = 0; i < n; i++) out[i] = verf(x[i]); break;
-    case UnaryOp::Neg: for (i64 i = 0; i < n; i++) out[i] = -x[i]; break;
-    case UnaryOp::GeluErf: for (i64 i = 0; i < n; i++) out[i] = vgeluErf(x[i]); break;
-    case UnaryOp::GeluTanh:  // 0.5 x (1 + tanh u) = x sigmoid(2u), accurate in the left tail
-      for (i64 i = 0; i < n; i++) {
-        const float v = x[i];
-        float unused;
-        out[i] = v * vsigmoid(2.0f * kGeluTanhC * (v + kGeluTanhA * v * v * v), &unused);
-      }
-      break;
-    case UnaryOp::Pow:
-      if (param == 2.0f)
-        for (i64 i = 0; i < n; i++) out[i] = x[i] * x[i];
-      else
-        for (i64 i = 0; i < n; i++) out[i] = std::pow(x[i], param);
-      break;
-    case UnaryOp::Scale: for (i64 i = 0; i < n; i++) out[i] = x[i] * param; break;
-    case UnaryOp::AddScalar: for (i64 i = 0; i < n; i++) out[i] = x[i] + param; break;
-    case UnaryOp::Relu: for (i64 i = 0; i < n; i++) out[i] = x[i] <= 0.0f ? 0.0f : x[i]; break;  // NaN propagates
-    case UnaryOp::Silu:
-      for (i64 i = 0; i < n; i++) {
-        float unused;
-        out[i] = x[i] * vsigmoid(x[i], &unused);
-      }
-      break;
-    default: break;
+#define LIGO_FORWARD(name) case UnaryOp::name: return unaryLoop<unary::name>(x, out, n, param);
+    LIGO_UNARY_OPS(LIGO_FORWARD)
+#undef LIGO_FORWARD
+    default: return;
   }
 }
 
 LIGO_SIMD void unaryBackwardRange(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, i64 n,
                                   float param) {
   switch (op) {
-    case UnaryOp::Exp: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * y[i]; break;
-    case UnaryOp::Log: for (i64 i = 0; i < n; i++) gx[i] = gy[i] / x[i]; break;
-    case UnaryOp::Sqrt: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * 0.5f / y[i]; break;
-    case UnaryOp::Rsqrt: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * -0.5f * y[i] * y[i] * y[i]; break;
-    case UnaryOp::Tanh:  // (1 - y)(1 + y): no cancellation when |y| is near 1
-      for (i64 i = 0; i < n; i++) gx[i] = gy[i] * ((1.0f - y[i]) * (1.0f + y[i]));
-      break;
-    case UnaryOp::Erf: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * kTwoOverSqrtPi * vexp(-x[i] * x[i]); break;
-    case UnaryOp::Neg: for (i64 i = 0; i < n; i++) gx[i] = -gy[i]; break;
-    case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
-      for (i64 i = 0; i < n; i++) {
-        const float v = x[i];
-        gx[i] = gy[i] * (vnormCdf(v) + v * vexp(-0.5f * v * v) * kInvSqrt2Pi);
-      }
-      break;
-    case UnaryOp::GeluTanh:
-      // With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 0.5 (1 - tanh^2 u) = 2 s (1 - s).
-      for (i64 i = 0; i < n; i++) {
-        const float v = x[i];
-        float c;
-        const float s = vsigmoid(2.0f * kGeluTanhC * (v + kGeluTanhA * v * v * v), &c);
-        const float du = kGeluTanhC * (1.0f + 3.0f * kGeluTanhA * v * v);
-        gx[i] = gy[i] * (s + 2.0f * v * s * c * du);
-      }
-      break;
-    case UnaryOp::Pow:
-      if (param == 0.0f)  // d/dx x^0 = 0 (not 0 * x^-1, which is NaN at 0)
-        for (i64 i = 0; i < n; i++) gx[i] = gy[i] * 0.0f;
-      else if (param == 2.0f)
-        for (i64 i = 0; i < n; i++) gx[i] = gy[i] * 2.0f * x[i];
-      else
-        for (i64 i = 0; i < n; i++) gx[i] = gy[i] * param * std::pow(x[i], param - 1.0f);
-      break;
-    case UnaryOp::Scale: for (i64 i = 0; i < n; i++) gx[i] = gy[i] * param; break;
-    case UnaryOp::AddScalar: for (i64 i = 0; i < n; i++) gx[i] = gy[i]; break;
-    case UnaryOp::Relu: for (i64 i = 0; i < n; i++) gx[i] = x[i] > 0.0f ? gy[i] : 0.0f; break;
-    case UnaryOp::Silu:  // s (1 + x (1 - s)), with 1 - s from vsigmoid (accurate where s is near 1)
-      for (i64 i = 0; i < n; i++) {
-        float c;
-        const float s = vsigmoid(x[i], &c);
-        gx[i] = gy[i] * (s * (1.0f + x[i] * c));
-      }
-      break;
-    default: break;
+#define LIGO_BACKWARD(name) case UnaryOp::name: return unaryBackwardLoop<unary::name>(x, y, gy, gx, n, param);
+    LIGO_UNARY_OPS(LIGO_BACKWARD)
+#undef LIGO_BACKWARD
+    default: return;
   }
 }
 

@@ -12,7 +12,14 @@
 
 export type FloatArray = Float32Array | Float64Array;
 
-/** Unary elementwise functions; `param` is used by Pow (exponent), Scale (factor), AddScalar. */
+// The op enums. An op's code is its value: the kernels' `op` argument, also across the native
+// boundary, where kernels.h lists the same names in the same order and the addon checks them
+// against these at load (native-abi.ts).
+
+/**
+ * Unary elementwise functions, each one's forward and derivative in UNARY (reference.ts);
+ * `param` is Pow's exponent, Scale's factor, AddScalar's addend.
+ */
 export enum UnaryOp {
   Exp = 0,
   Log = 1,
@@ -21,13 +28,13 @@ export enum UnaryOp {
   Tanh = 4,
   Erf = 5,
   Neg = 6,
-  GeluErf = 7, // x * 0.5 * (1 + erf(x / sqrt(2)))
-  GeluTanh = 8, // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
-  Pow = 9, // x ** param
-  Scale = 10, // x * param
-  AddScalar = 11, // x + param
+  GeluErf = 7,
+  GeluTanh = 8,
+  Pow = 9,
+  Scale = 10,
+  AddScalar = 11,
   Relu = 12,
-  Silu = 13, // x * sigmoid(x)
+  Silu = 13,
 }
 
 export enum BinaryOp {

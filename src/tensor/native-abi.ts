@@ -1,17 +1,21 @@
 // The native boundary, declared once: every function the C++ addon (native/src/addon.cc)
-// exports, with its parameters in call order as `name:kind` and its result. From this table
+// exports, with its parameters in call order as `name:kind` and its result, and the op enums its
+// `op:int` parameters take (NATIVE_OP_ENUMS: backend.ts's UnaryOp, BinaryOp, ReduceOp, an op's
+// code being its value). From these
 //   - the TypeScript type of the addon is derived (NativeAddon below), and the compiler checks it
 //     against the Backend interface wherever native.ts passes an addon function straight through;
-//   - the addon checks it at load: native.ts hands the table to the addon's `declare`, which
-//     compares it with the parameter list each C++ binding reads (kBindings in addon.cc) and
-//     throws on any difference, so a mismatch fails loudly instead of reading wrong arguments.
+//   - the addon checks them at load: native.ts hands them to the addon's `declare`, which
+//     compares them with the parameter list each C++ binding reads (kBindings in addon.cc) and
+//     with the op lists of native/src/kernels.h (LIGO_UNARY_OPS, ...), and throws on any
+//     difference, so a mismatch fails loudly instead of reading wrong arguments or running the
+//     wrong op.
 // The C++ bindings read their arguments by these names, never by position.
 //
 // Kinds: f32 (Float32Array), f32? (Float32Array or null), i32 (Int32Array), i32? (Int32Array or
 // null), f32|i32 (either), num (any number), int (an integer), size (a non-negative integer),
 // u32, bool.
 
-import type { FloatArray } from './backend.ts';
+import { BinaryOp, ReduceOp, UnaryOp, type FloatArray } from './backend.ts';
 
 export const NATIVE_FUNCTIONS = {
   fill: { args: ['out:f32', 'value:num'], returns: 'void' },
@@ -97,7 +101,7 @@ type ReturnKind<R> = R extends 'number' ? number : R extends 'arraybuffer' ? Arr
 export type NativeAddon = {
   [F in NativeFunctionName]: (...args: ArgTypes<(typeof NATIVE_FUNCTIONS)[F]['args']>) => ReturnKind<(typeof NATIVE_FUNCTIONS)[F]['returns']>;
 } & {
-  /** Checks NATIVE_FUNCTIONS against the C++ bindings; throws an Error listing every difference. */
+  /** Checks nativeSignatures() against the C++ bindings and op lists; throws an Error naming every difference on one line. */
   declare(signatures: Record<string, string>): void;
 };
 
@@ -107,7 +111,19 @@ export function signatureText(name: NativeFunctionName): string {
   return `${f.args.join(' ')} -> ${f.returns}`.trimStart();
 }
 
-/** Every declaration, keyed by function name, for the addon's `declare`. */
+/** The op enums of the kernels' `op:int` parameters, by the names kernels.h gives their lists. */
+export const NATIVE_OP_ENUMS = { UnaryOp, BinaryOp, ReduceOp } as const;
+
+/** An op enum as the addon's `declare` reads it: its names in value order (values 0, 1, 2, ...; a gap reads `undefined`). */
+export function opEnumText(e: Record<string, string | number>): string {
+  const count = Object.values(e).filter((v) => typeof v === 'number').length;
+  return Array.from({ length: count }, (_, code) => String(e[code])).join(' ');
+}
+
+/** Every declaration for the addon's `declare`: each function's signature and each op enum's names, by name. */
 export function nativeSignatures(): Record<string, string> {
-  return Object.fromEntries((Object.keys(NATIVE_FUNCTIONS) as NativeFunctionName[]).map((n) => [n, signatureText(n)]));
+  return {
+    ...Object.fromEntries((Object.keys(NATIVE_FUNCTIONS) as NativeFunctionName[]).map((n) => [n, signatureText(n)])),
+    ...Object.fromEntries(Object.entries(NATIVE_OP_ENUMS).map(([name, e]) => [name, opEnumText(e)])),
+  };
 }

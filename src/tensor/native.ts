@@ -1,8 +1,8 @@
 // The native backend: the C++ addon in native/ (built with `npm run build:native`) behind the
 // Backend interface. Float32 only: a Float64Array argument makes the addon throw a TypeError.
-// The boundary (every function, its parameters and their kinds) is declared once, in
-// native-abi.ts. Typed arrays are handed to the addon as they are (it reads their data pointers),
-// so each call costs one N-API transition plus a few argument reads.
+// The boundary (every function, its parameters and their kinds, and the op enums) is declared
+// once, in native-abi.ts. Typed arrays are handed to the addon as they are (it reads their data
+// pointers), so each call costs one N-API transition plus a few argument reads.
 //
 // loadNativeBackend() returns null instead of throwing when the addon is missing or fails to
 // load; nativeLoadError() then says why.
@@ -44,7 +44,8 @@ function loadAddon(): NativeAddon | null {
     return (addon = null);
   }
   // An addon built from other sources (typically not rebuilt after a pull) would read wrong
-  // arguments: refuse it, saying how to fix it. test/native.test.ts fails on this, never skips.
+  // arguments or run the wrong op: refuse it, saying how to fix it. test/native.test.ts fails on
+  // this, never skips.
   try {
     loaded.declare(nativeSignatures());
   } catch (e) {

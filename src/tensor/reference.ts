@@ -125,6 +125,74 @@ const SQRT_2_OVER_PI = 0.7978845608028654; // sqrt(2 / pi)
 const GELU_C = 0.044715;
 
 // ---------------------------------------------------------------------------------------------
+// Unary ops: each op's forward y = f(x) beside its backward gx = gy * f'(x), which may read the
+// input x and the output y; p is the op's param (Pow's exponent, Scale's factor, AddScalar's
+// addend). native/src/kernels_elementwise.cc (namespace unary) writes the same rules in float32,
+// op for op. Every backward reads its inputs before gx is stored, so gx may alias any of them.
+// ---------------------------------------------------------------------------------------------
+
+interface UnaryRule {
+  forward(x: number, p: number): number;
+  backward(gy: number, x: number, y: number, p: number): number;
+}
+
+const UNARY: Record<UnaryOp, UnaryRule> = {
+  [UnaryOp.Exp]: { forward: (x) => Math.exp(x), backward: (gy, _x, y) => gy * y },
+  [UnaryOp.Log]: { forward: (x) => Math.log(x), backward: (gy, x) => gy / x },
+  [UnaryOp.Sqrt]: { forward: (x) => Math.sqrt(x), backward: (gy, _x, y) => (0.5 * gy) / y },
+  // d/dx x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
+  [UnaryOp.Rsqrt]: { forward: (x) => 1 / Math.sqrt(x), backward: (gy, _x, y) => -0.5 * gy * y * y * y },
+  [UnaryOp.Tanh]: { forward: (x) => Math.tanh(x), backward: (gy, _x, y) => gy * (1 - y * y) },
+  [UnaryOp.Erf]: { forward: (x) => erf(x), backward: (gy, x) => gy * TWO_OVER_SQRT_PI * Math.exp(-x * x) },
+  [UnaryOp.Neg]: { forward: (x) => -x, backward: (gy) => -gy },
+  // y = 0.5 x (1 + erf(x/sqrt2)); y' = 0.5 (1 + erf(x/sqrt2)) + x exp(-x^2/2) / sqrt(2 pi)
+  [UnaryOp.GeluErf]: {
+    forward: (x) => 0.5 * x * (1 + erf(x * INV_SQRT2)),
+    backward: (gy, x) => gy * (0.5 * (1 + erf(x * INV_SQRT2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI),
+  },
+  // y = 0.5 x (1 + t), t = tanh(u), u = c (x + a x^3); y' = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
+  [UnaryOp.GeluTanh]: {
+    forward: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
+    backward: (gy, x) => {
+      const x2 = x * x;
+      const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x2 * x));
+      return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x2));
+    },
+  },
+  // d/dx x^0 = 0 everywhere (not 0 * 0^-1 = NaN at x = 0).
+  [UnaryOp.Pow]: { forward: (x, p) => x ** p, backward: (gy, x, _y, p) => (p === 0 ? gy * 0 : gy * p * x ** (p - 1)) },
+  [UnaryOp.Scale]: { forward: (x, p) => x * p, backward: (gy, _x, _y, p) => gy * p },
+  [UnaryOp.AddScalar]: { forward: (x, p) => x + p, backward: (gy) => gy },
+  // NaN propagates (NaN <= 0 is false) and -0 becomes +0; the subgradient at 0 is 0 (PyTorch's).
+  [UnaryOp.Relu]: { forward: (x) => (x <= 0 ? 0 : x), backward: (gy, x) => (x > 0 ? gy : 0) },
+  // y = x s, s = sigmoid(x) (1 + e^-x overflows to inf for very negative x: y is -0, never NaN);
+  // y' = s (1 + x (1 - s))
+  [UnaryOp.Silu]: {
+    forward: (x) => x / (1 + Math.exp(-x)),
+    backward: (gy, x) => {
+      const s = 1 / (1 + Math.exp(-x));
+      return gy * (s * (1 + x * (1 - s)));
+    },
+  },
+};
+
+function unaryRule(kernel: string, op: UnaryOp): UnaryRule {
+  const rule = UNARY[op];
+  if (!rule) throw new RangeError(`${kernel}: unknown op ${op as number}`);
+  return rule;
+}
+
+function unary(op: UnaryOp, x: FloatArray, out: FloatArray, param: number): void {
+  const { forward } = unaryRule('unary', op);
+  for (let i = 0; i < x.length; i++) out[i] = forward(x[i], param);
+}
+
+function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, param: number): void {
+  const { backward } = unaryRule('unaryBackward', op);
+  for (let i = 0; i < x.length; i++) gx[i] = backward(gy[i], x[i], y[i], param);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Strided iteration helpers.
 // ---------------------------------------------------------------------------------------------
 
@@ -259,154 +327,6 @@ function matmul(a: FloatArray, b: FloatArray, c: FloatArray, args: MatmulArgs): 
         c[cRow + j] = beta === 0 ? v : v + beta * c[cRow + j]; // beta 0: C never read
       }
     }
-  }
-}
-
-function unary(op: UnaryOp, x: FloatArray, out: FloatArray, param: number): void {
-  const n = x.length;
-  switch (op) {
-    case UnaryOp.Exp:
-      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
-      break;
-    case UnaryOp.Log:
-      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
-      break;
-    case UnaryOp.Sqrt:
-      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
-      break;
-    case UnaryOp.Rsqrt:
-      for (let i = 0; i < n; i++) out[i] = 1 / Math.sqrt(x[i]);
-      break;
-    case UnaryOp.Tanh:
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
-      break;
-    case UnaryOp.Erf:
-      for (let i = 0; i < n; i++) out[i] = erf(x[i]);
-      break;
-    case UnaryOp.Neg:
-      for (let i = 0; i < n; i++) out[i] = -x[i];
-      break;
-    case UnaryOp.GeluErf:
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = 0.5 * v * (1 + erf(v * INV_SQRT2));
-      }
-      break;
-    case UnaryOp.GeluTanh:
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
-      }
-      break;
-    case UnaryOp.Pow:
-      for (let i = 0; i < n; i++) out[i] = x[i] ** param;
-      break;
-    case UnaryOp.Scale:
-      for (let i = 0; i < n; i++) out[i] = x[i] * param;
-      break;
-    case UnaryOp.AddScalar:
-      for (let i = 0; i < n; i++) out[i] = x[i] + param;
-      break;
-    case UnaryOp.Relu:
-      // NaN propagates (NaN <= 0 is false); -0 becomes +0.
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = v <= 0 ? 0 : v;
-      }
-      break;
-    case UnaryOp.Silu:
-      // 1 + e^-x overflows to inf for very negative x: silu is then -0, never NaN.
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = v / (1 + Math.exp(-v));
-      }
-      break;
-    default:
-      throw new RangeError(`unary: unknown op ${op as number}`);
-  }
-}
-
-function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, gy: FloatArray, gx: FloatArray, param: number): void {
-  // Every case reads x[i], y[i], gy[i] before writing gx[i], so gx may alias any input.
-  const n = x.length;
-  switch (op) {
-    case UnaryOp.Exp:
-      for (let i = 0; i < n; i++) gx[i] = gy[i] * y[i];
-      break;
-    case UnaryOp.Log:
-      for (let i = 0; i < n; i++) gx[i] = gy[i] / x[i];
-      break;
-    case UnaryOp.Sqrt:
-      for (let i = 0; i < n; i++) gx[i] = (0.5 * gy[i]) / y[i];
-      break;
-    case UnaryOp.Rsqrt:
-      // d/dx x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
-      for (let i = 0; i < n; i++) {
-        const v = y[i];
-        gx[i] = -0.5 * gy[i] * v * v * v;
-      }
-      break;
-    case UnaryOp.Tanh:
-      for (let i = 0; i < n; i++) {
-        const v = y[i];
-        gx[i] = gy[i] * (1 - v * v);
-      }
-      break;
-    case UnaryOp.Erf:
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        gx[i] = gy[i] * TWO_OVER_SQRT_PI * Math.exp(-v * v);
-      }
-      break;
-    case UnaryOp.Neg:
-      for (let i = 0; i < n; i++) gx[i] = -gy[i];
-      break;
-    case UnaryOp.GeluErf:
-      // 0.5 (1 + erf(x/sqrt2)) + x exp(-x^2/2) / sqrt(2 pi)
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        gx[i] = gy[i] * (0.5 * (1 + erf(v * INV_SQRT2)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
-      }
-      break;
-    case UnaryOp.GeluTanh:
-      // y = 0.5 x (1 + t), t = tanh(u), u = c (x + a x^3):
-      // y' = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        const v2 = v * v;
-        const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
-        gx[i] = gy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * v2));
-      }
-      break;
-    case UnaryOp.Pow:
-      if (param === 0) {
-        // d/dx x^0 = 0 everywhere (avoids 0 * 0^-1 = NaN at x = 0).
-        for (let i = 0; i < n; i++) gx[i] = gy[i] * 0;
-      } else {
-        const pm1 = param - 1;
-        for (let i = 0; i < n; i++) gx[i] = gy[i] * param * x[i] ** pm1;
-      }
-      break;
-    case UnaryOp.Scale:
-      for (let i = 0; i < n; i++) gx[i] = gy[i] * param;
-      break;
-    case UnaryOp.AddScalar:
-      for (let i = 0; i < n; i++) gx[i] = gy[i];
-      break;
-    case UnaryOp.Relu:
-      // Subgradient 0 at x = 0 (PyTorch's convention).
-      for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0;
-      break;
-    case UnaryOp.Silu:
-      // s (1 + x (1 - s)) with s = sigmoid(x)
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        const s = 1 / (1 + Math.exp(-v));
-        gx[i] = gy[i] * (s * (1 + v * (1 - s)));
-      }
-      break;
-    default:
-      throw new RangeError(`unaryBackward: unknown op ${op as number}`);
   }
 }
 
