@@ -3,7 +3,7 @@
 // defaults; function preservation within 1e-4 relative for every operator that claims it, on
 // BERT (post-LN), GPT-2 and ViT (pre-LN), width-only and width+depth where claimed; the stacking /
 // interpolation / insertion index rules; purity and seeding; refusals with their messages;
-// optimizer-state growth numbers.
+// optimizer-state growth numbers; grouped-query Llamas under the head-copying width operators.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ import { upscaleSources } from '../src/grow/solar.ts';
 
 const SMALL = { layers: 2, hidden: 32, heads: 2, ffn: 64 };
 
-/** llama: one key/value head per query head (width growth needs it); llama-gqa: two query heads per key/value head. */
+/** llama: one key/value head per query head; llama-gqa: two query heads per key/value head (more layouts: gqa below). */
 function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit' | 'llama' | 'llama-gqa'): ModelConfig {
   if (family === 'llama' || family === 'llama-gqa') {
     const kv = family === 'llama' ? 4 : 2;
@@ -200,7 +200,7 @@ test('deit: lemon and net2net preserve the distilled model', () => {
   assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4 }));
 });
 
-test('llama with grouped-query attention: the depth operators keep or copy it; width refusals name the reason', () => {
+test('llama with grouped-query attention: the depth operators keep or copy it; width refusals (RMSNorm, head size) name the reason', () => {
   const s = tiny('llama-gqa');
   assertPreserves('block-expansion', s, grown(s, { layers: 4 }));
   assertPreserves('lemon', s, grown(s, { layers: 3 }));
@@ -211,13 +211,94 @@ test('llama with grouped-query attention: the depth operators keep or copy it; w
   }
   const wider = grown(s, { hidden: 64, heads: 4 });
   assert.equal((wider as LlamaConfig).num_key_value_heads, 2, 'withDims keeps two query heads per key/value head');
-  refuses(() => getMethod('net2net').grow(params, s, wider, { seed: 0 }), /net2net copies whole heads, and widening grouped-query attention .* is not implemented: grow depth only with net2net, widen with --method ligo/);
+  assertPreserves('net2net', s, wider);
   const mha = tiny('llama');
   refuses(() => checkGrowable(mha, grown(mha, { hidden: 64 })), /llama width growth keeps head_dim \(rotary embeddings .*\): set the large num_attention_heads to 4 for head_dim 16/);
   const mhaParams = trainedLike(mha);
   refuses(() => getMethod('lemon').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /lemon cannot widen llama's hidden_size 32 -> 64 losslessly: .*RMSNorm/);
   refuses(() => getMethod('msg').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /msg cannot widen llama's hidden_size 32 -> 64/);
 });
+
+// ---- grouped-query attention under the head-copying width operators ------------------------------
+
+/** A Llama with `heads` query heads of size 8 over `kv` key/value heads (48 / 6 / 2: three per group). */
+function gqa(hidden: number, heads: number, kv: number, layers = 2): LlamaConfig {
+  return preset<LlamaConfig>('llama-tiny', { vocab_size: 40, max_position_embeddings: 16, bos_token_id: 39, eos_token_id: 39, num_hidden_layers: layers, hidden_size: hidden, num_attention_heads: heads, num_key_value_heads: kv, head_dim: 8, intermediate_size: 64 });
+}
+
+/** Grows, checks every large parameter's shape against the large config, and returns the logits' relative error. */
+function grownError(name: string, small: ModelConfig, large: ModelConfig, params = trainedLike(small)): number {
+  const r = grow(name, small, large, 3, undefined, params);
+  assert.deepEqual([...r.params.keys()].sort(), paramRoles(large).map((p) => p.key).sort(), `${name}: the large model's keys`);
+  for (const p of paramRoles(large)) assert.deepEqual([...r.params.get(p.key)!.shape], p.shape, `${name} ${p.key}`);
+  return relErr(logits(r.params, large), logits(params, small));
+}
+
+const layout = (c: LlamaConfig) => `${c.hidden_size}/${c.num_attention_heads}/${c.num_key_value_heads}`;
+
+{
+  const s = gqa(48, 6, 2);
+  const targets = [
+    gqa(96, 12, 4), // three query heads per key/value head kept (the default of withDims and ligo grow)
+    gqa(96, 12, 2), // six per key/value head: each old group fills half a new one
+    gqa(96, 12, 6), // two per key/value head: each old group of three spreads over two new ones
+    gqa(96, 12, 12), // one: multi-head attention
+    gqa(48, 6, 6), // key/value heads alone
+  ];
+  const applies = (name: string, large: LlamaConfig) =>
+    name === 'hypercloning' ? large.hidden_size !== s.hidden_size : name === 'lemon' ? large.hidden_size === s.hidden_size : true; // whole width multiples; RMSNorm: lemon keeps the residual width
+  for (const name of ['net2net', 'bert2bert-fpi', 'hypercloning', 'lemon']) {
+    const cases = targets.filter((t) => applies(name, t));
+    test(`llama grouped-query attention: ${name} keeps the logits (relative error 1e-5) for ${layout(s)} -> ${cases.map(layout).join(', ')}`, () => {
+      const params = trainedLike(s);
+      for (const large of cases) {
+        const err = grownError(name, s, large, params);
+        assert.ok(err <= 1e-5, `${name} ${layout(s)} -> ${layout(large)}: relative error ${err.toExponential(2)}`);
+      }
+    });
+  }
+
+  test('llama grouped-query attention: a new query head copies a query head of the group its key/value head copies', () => {
+    const params = trainedLike(s);
+    for (const [name, large] of [['net2net', gqa(96, 12, 6)], ['net2net', gqa(96, 12, 2)], ['hypercloning', gqa(96, 12, 4)], ['net2net', gqa(48, 6, 6)]] as const) {
+      const r = grow(name, s, large, 3, name === 'hypercloning' ? { noise: false } : undefined, params).params;
+      const share = s.hidden_size / large.hidden_size; // every residual neuron is copied large / small times, its consumers split
+      /** The one small head whose rows of `proj` new head `h2` copies (compared on the first copies of the residual neurons). */
+      const source = (proj: string, h2: number) => {
+        const key = `model.layers.0.self_attn.${proj}.weight`;
+        const row = (t: Tensor, h: number, i: number, width: number) => t.f[(h * 8 + Math.floor(i / s.hidden_size)) * width + (i % s.hidden_size)]!;
+        const smallHeads = params.get(key)!.shape[0]! / 8;
+        const found = Array.from({ length: smallHeads }, (_, h) => h).filter((h) =>
+          Array.from({ length: 8 * s.hidden_size }, (_, i) => i).every((i) => Math.abs(row(params.get(key)!, h, i, s.hidden_size) * share - row(r.get(key)!, h2, i, large.hidden_size)) < 1e-6),
+        );
+        assert.equal(found.length, 1, `${name} ${layout(large)} ${proj} head ${h2}: one source`);
+        return found[0]!;
+      };
+      const kvOf = (c: LlamaConfig, h: number) => Math.floor(h / (c.num_attention_heads / c.num_key_value_heads));
+      for (let h2 = 0; h2 < large.num_attention_heads; h2++) {
+        const q = source('q_proj', h2);
+        const kv = source('k_proj', kvOf(large, h2));
+        assert.equal(kvOf(s, q), kv, `${name} ${layout(large)}: query head ${h2} copies old head ${q} (group ${kvOf(s, q)}) but its key/value head copies ${kv}`);
+      }
+    }
+  });
+
+  test('llama grouped-query attention: bert2bert-aki and the composed methods grow it to the right shapes; hypercloning+block-expansion keeps the logits', () => {
+    const params = trainedLike(s);
+    const deep = gqa(96, 12, 4, 4);
+    for (const name of ['bert2bert-aki', 'net2net+g-stack', 'hypercloning+stackbert']) assert.ok(Number.isFinite(grownError(name, s, deep, params)));
+    const err = grownError('hypercloning+block-expansion', s, gqa(96, 12, 4, 3), params);
+    assert.ok(err <= 1e-5, `hypercloning+block-expansion: relative error ${err.toExponential(2)}`);
+  });
+
+  test('llama grouped-query attention: layouts no head copy can keep are refused, naming the numbers and a key/value head count that fits', () => {
+    const params = trainedLike(s);
+    refuses(() => grow('net2net', s, gqa(48, 6, 3), 3, undefined, params), /net2net copies query heads only within their key\/value head's group, and the small model's 2 groups of 3 query heads do not fit into 3 key\/value heads of 2 query heads each \(each group needs 2 of them, 4 in all\): set num_key_value_heads to 6 \(ligo grow --kv-heads 6\), or widen with --method ligo/);
+    const s12 = gqa(96, 12, 4);
+    refuses(() => grow('bert2bert-fpi', s12, gqa(112, 14, 7), 3, undefined, trainedLike(s12)), /bert2bert-fpi .* 4 groups of 3 query heads do not fit into 7 key\/value heads of 2 .*: set num_key_value_heads to 14/);
+    refuses(() => grow('msg', s, gqa(48, 6, 6), 3, undefined, params), /msg starts new key\/value heads fresh, so it cannot spread a group of 3 query heads over several key\/value heads \(6 query heads over 2 -> 6 over 6\)/);
+  });
+}
 
 for (const f of ['gpt2', 'vit', 'llama'] as const) {
   test(`${f}: block expansion inserts exact identity blocks`, () => {

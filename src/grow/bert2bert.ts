@@ -7,7 +7,8 @@
 // - AKI, advanced knowledge initialisation (§4.2): as FPI, but in layer l every new neuron (FFN
 //   unit or attention head: its incoming weights, bias and outgoing weights) is taken from layer
 //   l+1's FPI expansion; the top layer keeps its own. Not function-preserving.
-// Both support only more heads of the same size, as the paper does.
+// Both support only more heads of the same size, as the paper does; grouped-query attention (Llama)
+// is copied in key/value groups, as Net2Net does.
 
 import type { Tensor } from '../tensor/index.ts';
 import type { ModelConfig } from '../models/index.ts';

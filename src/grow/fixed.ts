@@ -43,7 +43,7 @@ export function growModel(small: Map<string, Tensor>, smallConfig: ModelConfig, 
   const mid = withDims(largeConfig, { layers: dims(smallConfig).layers });
   const s = dims(smallConfig);
   const l = dims(largeConfig);
-  const sameWidth = s.hidden === l.hidden && s.heads === l.heads && s.ffn === l.ffn;
+  const sameWidth = s.hidden === l.hidden && s.heads === l.heads && s.kvHeads === l.kvHeads && s.ffn === l.ffn;
   // At the same width every plan is the identity; skipping it keeps depth-only growth independent of head layouts (grouped-query k/v).
   const wide = growWidth(small, smallConfig, sameWidth || !plan ? () => null : plan, mode);
   return growDepth(wide, mid, largeConfig, sources);

@@ -5,7 +5,9 @@
 // side (W.repeat(n, n) / n). Their "noisy symmetric" variant adds noise to the input-side copies
 // that sums to zero over each neuron's copies (so the function is still preserved exactly) at a
 // set signal-to-noise ratio: option snrDb (default 10 dB, the paper's setting; noise: false for
-// plain cloning). Width only: layers must be equal.
+// plain cloning). Width only: layers must be equal. Grouped-query attention (Llama): key/value
+// heads are tiled, and each new query head copies one of the group its key/value head copies,
+// whole groups tiled when the query heads per key/value head are kept (docs/growth.md, Llama).
 
 import { Rng, type Tensor } from '../tensor/index.ts';
 import type { ModelConfig } from '../models/index.ts';
@@ -51,7 +53,7 @@ function addNoise(params: Map<string, Tensor>, lc: ModelConfig, plan: WidthPlan,
 
 export const hypercloning = fixedMethod({
   name: 'hypercloning',
-  description: 'HyperCloning: tile every neuron and head n times (W.repeat(n,n)/n) with zero-sum noise at snrDb; width multiples only',
+  description: 'HyperCloning: tile every neuron and head n times (W.repeat(n,n)/n; query heads within their key/value group) with zero-sum noise at snrDb; width multiples only',
   options: {
     snrDb: { default: DEFAULT_SNR_DB, expected: 'a number in [-100, 200]', meaning: 'signal-to-noise ratio (dB) of the zero-sum noise on input-side copies' },
     noise: { default: true, expected: 'true or false', meaning: 'add the noise (false: exact, symmetric copies)' },

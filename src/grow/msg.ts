@@ -11,6 +11,9 @@
 //   columns are fresh and masked;
 // - depth: a fully masked pre-LN block is x + 0 + 0 (exact), but a masked post-LN block outputs
 //   LayerNorm(0)-based zeros, so post-LN depth growth (bert, roberta) is refused.
+// - grouped-query attention (Llama): new key/value heads are fresh, so an old group of query
+//   heads must stay whole under its own key/value head; fewer query heads per key/value head in
+//   the large model is refused.
 // The fresh values are the large model's own HF initialisation drawn with ctx.seed.
 
 import { Rng, full, zeros, type Tensor } from '../tensor/index.ts';
@@ -59,6 +62,14 @@ function structureMasks(lc: ModelConfig, plan: WidthPlan, sources: LayerSource[]
   return masks;
 }
 
+function requireGroupsKept(sc: ModelConfig, lc: ModelConfig): void {
+  const s = dims(sc);
+  const l = dims(lc);
+  const r = s.heads / s.kvHeads;
+  if (l.heads / l.kvHeads >= r) return;
+  throw new GrowError(`msg starts new key/value heads fresh, so it cannot spread a group of ${r} query heads over several key/value heads (${s.heads} query heads over ${s.kvHeads} -> ${l.heads} over ${l.kvHeads}): keep at least ${r} query heads per key/value head, or use net2net`);
+}
+
 export const msg = fixedMethod({
   name: 'msg',
   description: 'MSG: new FFN units, heads and layers start masked (ramped 0 -> 1 over rampSteps); exact at ramp 0',
@@ -67,6 +78,7 @@ export const msg = fixedMethod({
   functionPreserving: true,
   optimizerState: 'new (masked) structure starts with zero moments; the rest as lemon\'s expansion (m with factor f, v with f^2)',
   check(sc, lc) {
+    requireGroupsKept(sc, lc);
     requireHeadPlan('msg', sc, lc, ['same', 'more-heads']);
     requireLayerNormForWidth('msg', sc, lc, 'hypercloning or net2net (whole multiples of hidden_size keep RMSNorm exactly)');
     if (lnPlacement(sc) === 'pre') return;

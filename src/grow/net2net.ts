@@ -4,9 +4,12 @@
 // handled head-wise so it stays preserving: with more heads (head_dim fixed) new heads copy whole
 // old heads; with wider heads (head count fixed) new dims copy dims of the same head, k carries
 // the 1/count share (q.k sums over the copies) and q is scaled by sqrt(d2/d1) for the softmax's
-// 1/sqrt(head_dim). Copies are drawn without replacement (counts differ by at most one), so
-// LayerNorm statistics over the hidden size are exact when it grows by a whole factor; for other
-// hidden sizes LayerNorm makes the result approximate (FFN and attention growth stay exact).
+// 1/sqrt(head_dim). Grouped-query attention (Llama) is copied in key/value groups: a new query
+// head copies a query head of the group whose key/value head its own copies (width.ts
+// attentionPicks; docs/growth.md, Llama). Copies are drawn without replacement (counts differ by
+// at most one), so LayerNorm statistics over the hidden size are exact when it grows by a whole
+// factor; for other hidden sizes LayerNorm makes the result approximate (FFN and attention growth
+// stay exact).
 // Depth: when L2 > L1 the widened model is stacked (StackBERT's rule), which is NOT
 // function-preserving; Net2DeeperNet's identity layers do not exist for LayerNorm transformers.
 
@@ -26,7 +29,7 @@ export function net2netPlan(small: ModelConfig, large: ModelConfig, ctx: Pick<Gr
 
 export const net2net = fixedMethod({
   name: 'net2net',
-  description: 'Net2Net: new neurons/heads copy random old ones, consumers divided by the copy count; depth by stacking',
+  description: 'Net2Net: new neurons/heads copy random old ones (query heads within their key/value group), consumers divided by the copy count; depth by stacking',
   grows: { depth: true, width: true },
   functionPreserving: true,
   optimizerState: 'copied like the weights; where a weight is divided by the copy count c, the first moment is divided by c and the second by c^2 (q scaled by f for wider heads: m by f, v by f^2)',

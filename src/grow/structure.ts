@@ -11,7 +11,7 @@
 //                                           produces that dimension, expand it like B; 'in': it
 //                                           consumes it, like A)
 //   paramRoleMap(config)                    the same, keyed by HF key
-//   dims(config) / withDims(config, d)      { layers, hidden, heads, headDim, ffn } and a config with some replaced
+//   dims(config) / withDims(config, d)      { layers, hidden, heads, kvHeads, headDim, ffn } and a config with some replaced
 //   layerKey(config, layer, module)         the HF key of `module` in transformer layer `layer`
 //   lnPlacement(config)                     'post' (bert, roberta) or 'pre' (gpt2, vit, deit)
 //   checkGrowable(small, large)             throws GrowError (one line: why, what to change)
@@ -72,21 +72,23 @@ export interface Dims {
   layers: number;
   hidden: number;
   heads: number;
+  /** Key/value heads: Llama's num_key_value_heads (grouped-query attention), else one per query head. */
+  kvHeads: number;
   headDim: number;
   ffn: number;
 }
 
 export function dims(c: ModelConfig): Dims {
-  if (c.model_type === 'gpt2') return { layers: c.n_layer, hidden: c.n_embd, heads: c.n_head, headDim: c.n_embd / c.n_head, ffn: c.n_inner ?? 4 * c.n_embd };
-  if (c.model_type === 'llama') return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, headDim: c.head_dim, ffn: c.intermediate_size };
-  return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, headDim: c.hidden_size / c.num_attention_heads, ffn: c.intermediate_size };
+  if (c.model_type === 'gpt2') return { layers: c.n_layer, hidden: c.n_embd, heads: c.n_head, kvHeads: c.n_head, headDim: c.n_embd / c.n_head, ffn: c.n_inner ?? 4 * c.n_embd };
+  if (c.model_type === 'llama') return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: c.head_dim, ffn: c.intermediate_size };
+  return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_attention_heads, headDim: c.hidden_size / c.num_attention_heads, ffn: c.intermediate_size };
 }
 
 /**
  * A copy of `c` with some of layers / hidden / heads / ffn replaced (HF field names set). A Llama
  * config keeps its query heads per key/value head and takes head_dim = hidden / heads.
  */
-export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim'>>): ModelConfig {
+export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim' | 'kvHeads'>>): ModelConfig {
   if (c.model_type === 'llama') {
     const group = c.num_attention_heads / c.num_key_value_heads;
     const l: LlamaConfig = { ...c };
@@ -140,7 +142,7 @@ const sameFields: Record<string, string[]> = {
 
 const family = (t: string) => (t === 'roberta' ? 'bert' : t === 'deit' ? 'vit' : t);
 
-const dimFields = (c: ModelConfig): Record<keyof Omit<Dims, 'headDim'>, string> =>
+const dimFields = (c: ModelConfig): Record<keyof Omit<Dims, 'headDim' | 'kvHeads'>, string> =>
   c.model_type === 'gpt2' ? { layers: 'n_layer', hidden: 'n_embd', heads: 'n_head', ffn: 'n_inner' } : { layers: 'num_hidden_layers', hidden: 'hidden_size', heads: 'num_attention_heads', ffn: 'intermediate_size' };
 
 /** Throws a one-line GrowError when `small` cannot grow into `large`, saying what to change. */
@@ -167,8 +169,8 @@ export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
  * Llama: the operators here treat q/k/v/o as hidden-sized (heads x head_dim = hidden_size); width
  * grows the number of heads at a fixed head_dim (rotary embeddings pair the dimensions of each
  * head by position within it, so whole heads are the unit that can be copied); key/value heads
- * only grow. Which operators widen grouped-query attention is theirs to say (requireHeadPlan: the
- * head-copying ones do not yet; LiGO's learned width matrices map any head counts).
+ * only grow. The head-copying operators copy query heads within key/value groups
+ * (requireHeadPlan; width.ts attentionPicks); LiGO's learned width matrices map any head counts.
  */
 function checkLlamaGrowable(small: LlamaConfig, large: LlamaConfig): void {
   for (const c of [small, large]) {
@@ -193,15 +195,34 @@ export function headPlan(small: ModelConfig, large: ModelConfig): HeadPlan {
 
 export function requireHeadPlan(method: string, small: ModelConfig, large: ModelConfig, supported: HeadPlan[]): HeadPlan {
   const plan = headPlan(small, large);
-  if (small.model_type === 'llama' && small.num_key_value_heads !== small.num_attention_heads && plan !== 'same') {
-    throw new GrowError(`${method} copies whole heads, and widening grouped-query attention (num_key_value_heads ${small.num_key_value_heads} < num_attention_heads ${small.num_attention_heads}) would copy key/value heads with their query groups, which is not implemented: grow depth only with ${method}, widen with --method ligo, or use configs with num_key_value_heads = num_attention_heads`);
+  if (!supported.includes(plan)) {
+    const s = dims(small);
+    const l = dims(large);
+    const f = dimFields(large);
+    const fix = plan === 'wider-heads' ? `keep head size ${s.headDim} by setting ${f.heads} to ${l.hidden / s.headDim}` : `keep ${f.heads} ${s.heads}`;
+    throw new GrowError(`${method} supports ${supported.filter((p) => p !== 'same').join(' and ')} attention growth, not ${plan} (${s.heads}x${s.headDim} -> ${l.heads}x${l.headDim}): ${fix}, or use --method net2net`);
   }
-  if (supported.includes(plan)) return plan;
+  requireKvGroupsFit(method, small, large);
+  return plan;
+}
+
+/**
+ * Grouped-query attention under a head-copying operator (docs/growth.md, Llama): a new query head
+ * must attend with a copy of the key/value head its source attended with, so each of the small
+ * model's KV groups of r query heads has to fit into the new groups (r' query heads each) whose
+ * key/value heads copy its own. With key/value heads copied as evenly as possible that is
+ * floor(KV'/KV) r' >= r, and no head copy preserves the function otherwise (KV' < KV ceil(r/r')).
+ */
+function requireKvGroupsFit(method: string, small: ModelConfig, large: ModelConfig): void {
   const s = dims(small);
   const l = dims(large);
-  const f = dimFields(large);
-  const fix = plan === 'wider-heads' ? `keep head size ${s.headDim} by setting ${f.heads} to ${l.hidden / s.headDim}` : `keep ${f.heads} ${s.heads}`;
-  throw new GrowError(`${method} supports ${supported.filter((p) => p !== 'same').join(' and ')} attention growth, not ${plan} (${s.heads}x${s.headDim} -> ${l.heads}x${l.headDim}): ${fix}, or use --method net2net`);
+  const r = s.heads / s.kvHeads;
+  const fits = (kv: number) => Math.floor(kv / s.kvHeads) * (l.heads / kv) >= r;
+  if (fits(l.kvHeads)) return;
+  let kv = l.kvHeads;
+  while (l.heads % kv !== 0 || !fits(kv)) kv++; // the next count that fits: at the latest kv = l.heads (one query head per group)
+  const need = Math.ceil(r / (l.heads / l.kvHeads));
+  throw new GrowError(`${method} copies query heads only within their key/value head's group, and the small model's ${s.kvHeads} groups of ${r} query heads do not fit into ${l.kvHeads} key/value heads of ${l.heads / l.kvHeads} query heads each (each group needs ${need} of them, ${need * s.kvHeads} in all): set num_key_value_heads to ${kv} (ligo grow --kv-heads ${kv}), or widen with --method ligo`);
 }
 
 export function requireSameWidth(method: string, small: ModelConfig, large: ModelConfig): void {

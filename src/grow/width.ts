@@ -1,6 +1,6 @@
 // Width growth shared by the fixed operators: which old neuron each new one copies (Net2Net,
 // Chen et al. 2016 §3.1; bert2BERT's head-wise FPI, Chen et al. 2022 §4.1; HyperCloning's
-// tiling), how consumers split a copied neuron's contribution, and LEMON's residual-stream
+// tiling; grouped-query attention's heads in key/value groups), how consumers split a copied neuron's contribution, and LEMON's residual-stream
 // expansion for pre-LN models (Wang et al. 2024 §4.1). Operators describe a `WidthPlan`
 // (an AxisMap per parameter axis); `growWidth` applies it. The index arithmetic itself is in
 // structure.ts (expandAxis).
@@ -26,7 +26,7 @@ export function growWidth(small: Map<string, Tensor>, smallConfig: ModelConfig, 
 
 // ---- which old neuron each new one copies -------------------------------------------------
 
-/** New index -> old index, identity on the first `old` entries; `fresh` marks the new ones. */
+/** New index -> old index (-1: none); `fresh` marks new structure (all but each old index's first copy, mostly the entries past the old size). */
 export interface Picks {
   src: Int32Array;
   fresh: Uint8Array;
@@ -61,8 +61,47 @@ export const nonePicker: Picker = (oldSize, newSize) => identityThen(oldSize, ne
 
 const plainPicks = (src: Int32Array, oldSize: number): Picks => ({ src, fresh: Uint8Array.from(src, (_, j) => (j >= oldSize ? 1 : 0)) });
 
-/** Neurons of the q/k/v axes (heads * headDim): whole heads copied, or dims within each head. */
-export function attentionPicks(plan: HeadPlan, s: Dims, l: Dims, pick: Picker): Picks {
+/** Every dim of each picked head: neurons of a heads x headDim axis. */
+function headNeurons(h: Picks, headDim: number): Picks {
+  const src = Int32Array.from({ length: h.src.length * headDim }, (_, j) => {
+    const old = h.src[Math.floor(j / headDim)]!;
+    return old < 0 ? -1 : old * headDim + (j % headDim);
+  });
+  return { src, fresh: Uint8Array.from(src, (_, j) => h.fresh[Math.floor(j / headDim)]!) };
+}
+
+/**
+ * Key/value heads as `pick` copies them; query heads from the group of their key/value head's
+ * source (docs/growth.md, Llama): the slots of old group j are the query heads of the new groups
+ * whose key/value heads copy j, in order; the first r take the group's r old heads in order, the
+ * rest copy them, whole groups tiled when the group size is kept, else as `pick` chooses.
+ * requireHeadPlan has checked that every old group fits. Without grouped-query attention (one
+ * head per group) this is `pick` over the heads.
+ */
+function groupedHeads(s: Dims, l: Dims, pick: Picker): { query: Picks; kv: Picks } {
+  const r = s.heads / s.kvHeads;
+  const r2 = l.heads / l.kvHeads;
+  const kvSrc = pick(s.kvHeads, l.kvHeads);
+  const query = { src: new Int32Array(l.heads).fill(-1), fresh: new Uint8Array(l.heads).fill(1) };
+  const within = r2 === r ? tilePicker : pick;
+  for (let g = 0; g < s.kvHeads; g++) {
+    const slots = [...kvSrc.keys()].filter((j) => kvSrc[j] === g).flatMap((j) => Array.from({ length: r2 }, (_, i) => j * r2 + i));
+    within(r, slots.length).forEach((t, n) => {
+      query.src[slots[n]!] = t < 0 ? -1 : g * r + t;
+      query.fresh[slots[n]!] = n >= r ? 1 : 0;
+    });
+  }
+  return { query, kv: plainPicks(kvSrc, s.kvHeads) };
+}
+
+/** The picks of one attention layer: the query heads' axis (q, and o_proj's input) and the key/value heads' axis (k, v). */
+export interface AttentionPicks {
+  query: Picks;
+  kv: Picks;
+}
+
+/** Neurons of the attention axes: whole heads copied (in key/value groups), or dims within each head. */
+export function attentionPicks(plan: HeadPlan, s: Dims, l: Dims, pick: Picker): AttentionPicks {
   if (plan === 'wider-heads') {
     const src = new Int32Array(l.heads * l.headDim);
     const fresh = new Uint8Array(src.length);
@@ -73,21 +112,17 @@ export function attentionPicks(plan: HeadPlan, s: Dims, l: Dims, pick: Picker): 
         fresh[h * l.headDim + j] = j >= s.headDim ? 1 : 0;
       });
     }
-    return { src, fresh };
+    return { query: { src, fresh }, kv: { src, fresh } }; // no grouped-query attention: only Llama has it, and its heads keep their size
   }
-  const heads = pick(s.heads, l.heads);
-  const src = Int32Array.from({ length: l.heads * l.headDim }, (_, j) => {
-    const h = heads[Math.floor(j / l.headDim)]!;
-    return h < 0 ? -1 : h * s.headDim + (j % l.headDim);
-  });
-  return plainPicks(src, s.heads * s.headDim);
+  const heads = groupedHeads(s, l, pick);
+  return { query: headNeurons(heads.query, l.headDim), kv: headNeurons(heads.kv, l.headDim) };
 }
 
 /** Every picked neuron of a model: the residual stream, and per layer the FFN and attention. */
 export interface Neurons {
   hidden: Picks;
   ffn: Picks[];
-  attn: Picks[];
+  attn: AttentionPicks[];
 }
 
 /** Draws in a fixed order (hidden, then per layer ffn, attention) so a seed fixes everything. */
@@ -96,7 +131,7 @@ export function pickNeurons(small: ModelConfig, large: ModelConfig, plan: HeadPl
   const l = dims(large);
   const hidden = plainPicks(hiddenPick(s.hidden, l.hidden), s.hidden);
   const ffn: Picks[] = [];
-  const attn: Picks[] = [];
+  const attn: AttentionPicks[] = [];
   for (let i = 0; i < s.layers; i++) {
     ffn.push(plainPicks(pick(s.ffn, l.ffn), s.ffn));
     attn.push(attentionPicks(plan, s, l, pick));
@@ -162,13 +197,15 @@ interface RoleMaps {
   in: AxisMap;
 }
 
-function attentionMaps(spec: CopyPlanSpec, p: Picks): Record<'q' | 'k' | 'v' | 'qkv', AxisMap> & { vIn: AxisMap } {
-  const n = dims(spec.small).hidden;
-  const q = outMap(p, n, queryFactor(spec));
+function attentionMaps(spec: CopyPlanSpec, p: AttentionPicks): Record<'q' | 'k' | 'v' | 'qkv' | 'o', AxisMap> {
+  const s = dims(spec.small);
+  const nq = s.heads * s.headDim;
+  const nkv = s.kvHeads * s.headDim;
+  const q = outMap(p.query, nq, queryFactor(spec));
   // Wider heads: q.k sums over the copies of each dim, so k carries the copy's share.
-  const k = spec.plan === 'wider-heads' ? inMap(p, n, spec.split) : outMap(p, n);
-  const v = outMap(p, n);
-  return { q, k, v, qkv: concatMaps([q, k, v]), vIn: inMap(p, n, spec.split) };
+  const k = spec.plan === 'wider-heads' ? inMap(p.kv, nkv, spec.split) : outMap(p.kv, nkv);
+  const v = outMap(p.kv, nkv);
+  return { q, k, v, qkv: concatMaps([q, k, v]), o: inMap(p.query, nq, spec.split) };
 }
 
 /** The plan that copies neurons on the output side and splits them on the input side. */
@@ -184,9 +221,8 @@ export function copyPlan(spec: CopyPlanSpec): WidthPlan {
     const layer = info.layer!;
     if (role === 'ffn') return ffn[layer]![side];
     const a = attn[layer]!;
-    if (role === 'v') return side === 'in' ? a.vIn : a.v;
-    if (role === 'o') return a.vIn; // an output projection's input, laid out as the value heads
-    if (role === 'q' || role === 'k' || role === 'qkv') return a[role];
+    if (role === 'v' && side === 'in') return a.o; // BERT's, GPT-2's, ViT's output projection reads the attention output as 'v'
+    if (role === 'q' || role === 'k' || role === 'v' || role === 'qkv' || role === 'o') return a[role];
     return null;
   };
 }
