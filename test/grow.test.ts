@@ -422,6 +422,20 @@ test('bert2bert-aki: new neurons of layer l come from layer l+1, the top layer k
   assert.deepEqual(w(aki, 1), w(fpi, 1));
 });
 
+test('bert2bert-aki on llama: a new head\'s q/k/v rows and its o_proj columns all come from layer l+1', () => {
+  const s = gqa(48, 6, 2);
+  const large = gqa(96, 12, 4);
+  const params = trainedLike(s);
+  const fpi = grow('bert2bert-fpi', s, large, 3, undefined, params).params;
+  const aki = grow('bert2bert-aki', s, large, 3, undefined, params).params;
+  const t = (p: Map<string, Tensor>, l: number, proj: string) => p.get(layerKey(large, l, `self_attn.${proj}.weight`))!;
+  const cols = (x: Tensor, from: number, to: number) => Array.from(x.f).filter((_, i) => i % x.shape[1]! >= from && i % x.shape[1]! < to);
+  assert.deepEqual(t(aki, 0, 'q_proj').f.slice(48 * 96), t(fpi, 1, 'q_proj').f.slice(48 * 96), 'new query heads');
+  assert.deepEqual(t(aki, 0, 'k_proj').f.slice(16 * 96), t(fpi, 1, 'k_proj').f.slice(16 * 96), 'new key/value heads');
+  assert.deepEqual(cols(t(aki, 0, 'o_proj'), 48, 96), cols(t(fpi, 1, 'o_proj'), 48, 96), 'new query heads\' o_proj columns');
+  assert.deepEqual(cols(t(aki, 0, 'o_proj'), 0, 48), cols(t(fpi, 0, 'o_proj'), 0, 48), 'old query heads\' o_proj columns');
+});
+
 // ---- refusals ----------------------------------------------------------------------------------
 
 function refuses(fn: () => unknown, pattern: RegExp): void {

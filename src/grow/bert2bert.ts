@@ -19,7 +19,7 @@ import { growWidth, type WidthPlan } from './width.ts';
 import { growDepth, stackSources } from './depth.ts';
 import { net2netPlan } from './net2net.ts';
 
-const INTERNAL = new Set(['q', 'k', 'v', 'qkv', 'ffn']);
+const INTERNAL = new Set(['q', 'k', 'v', 'qkv', 'o', 'ffn']); // 'o': Llama's o_proj input, a new head's outgoing weights
 
 /** AKI: in each layer but the top, entries of new FFN units / heads come from the layer above. */
 function takeNewNeuronsFromNextLayer(wide: Map<string, Tensor>, mid: ModelConfig, plan: WidthPlan): Map<string, Tensor> {
