@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ExperimentError, GROWTH_FILE, SpecError, grownDir, legDir, parseSpec, readSpec, runExperiment, smallDir, specHash, trainDir, type GrowthRecord } from '../src/experiment/index.ts';
+import { ExperimentError, GROWTH_FILE, SpecError, grownDir, legDir, parseSpec, prepareExperimentData, readSpec, runExperiment, smallDir, specHash, trainDir, type GrowthRecord } from '../src/experiment/index.ts';
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
 import { LIGO_OPERATOR_FILE, layoutFor, ligoCostFlops, readLigoOperator } from '../src/grow/ligo.ts';
 import { bert, tinySpec, tinyTraining as training } from './run-fixtures.ts';
@@ -33,8 +33,6 @@ test('spec validation: one-line errors that name the field', () => {
   specError((s) => s.methods.push({ name: 'ligo' }), /^spec\.methods\[2\]\.label: 'ligo' is used twice/);
   specError((s) => (s.methods = [{ name: 'ligo' }]), /^spec\.methods: needs exactly one plain \{ "name": "scratch" \}/);
   specError((s) => (s.methods[0].options = { steps: 2 }), /^spec\.methods\[0\]\.options: scratch takes no options/);
-  specError((s) => (s.methods[1].options = { stpes: 2 }), /^spec\.methods\[1\]: ligo: unknown option 'stpes'/);
-  specError((s) => s.methods.push({ name: 'stackbert' }) && (s.large.config = bert(2, 64)), /^spec\.methods\[2\]: stackbert grows depth only, but hidden_size changes 32 -> 64/);
   specError((s) => (s.large.config = bert(0)), /^spec\.large\.config: bert config: /);
   specError((s) => (s.small.config = bert(3)), /^spec\.large\.config: cannot shrink num_hidden_layers from 3 to 2/);
   specError((s) => (s.seqLen = 64), /^spec\.seqLen: .*longer than the model's 32 positions/);
@@ -42,9 +40,26 @@ test('spec validation: one-line errors that name the field', () => {
   specError((s) => (s.data = 'mnist'), /^spec\.tokenizer: mnist is image data: leave tokenizer out/);
   specError((s) => (s.methods[1].training = { warmupSteps: 99 }), /^spec\.methods\[1\]\.training\.warmupSteps: warmupSteps 99 is longer than the run's steps 4: warmup must end by the last update$/);
   specError((s) => (s.methods[1].training = { stesp: 1 }), /^spec\.methods\[1\]\.training\.stesp: unknown field/);
-  specError((s) => s.methods.push({ name: 'stackbert+ligo' }), /^spec\.methods\[2\]: 'stackbert\+ligo': stackbert does not grow the width/);
   specError((s) => s.methods.push({ name: 'net2net+stak' }), /^spec\.methods\[2\]\.name: must be one of stackbert, .*, got "stak"$/);
   specError((s) => (s.methods[0].ki = { alpha: 2 }), /^spec\.methods\[0\]\.ki\.alpha: must be a number in \[0, 1\], got 2$/);
+});
+
+test("parsing a spec only parses: its growth methods are tried when the experiment starts, before anything is written", async () => {
+  const cases: [(s: Record<string, any>) => void, RegExp][] = [
+    [(s) => (s.methods[1].options = { stpes: 2 }), /^spec\.methods\[1\]: ligo: unknown option 'stpes'/],
+    [(s) => s.methods.push({ name: 'stackbert' }) && (s.large.config = bert(2, 64)), /^spec\.methods\[2\]: stackbert grows depth only, but hidden_size changes 32 -> 64/],
+    [(s) => s.methods.push({ name: 'stackbert+ligo' }), /^spec\.methods\[2\]: 'stackbert\+ligo': stackbert does not grow the width/],
+  ];
+  const dir = join(tmp, 'refused');
+  for (const [mutate, message] of cases) {
+    const s = tinySpec();
+    mutate(s);
+    const spec = parseSpec(s);
+    const refused = (e: Error) => e instanceof SpecError && message.test(e.message) && !e.message.includes('\n');
+    assert.throws(() => runExperiment(spec, dir), refused, message.source);
+    await assert.rejects(prepareExperimentData(spec, dir), refused, message.source);
+    assert.ok(!fs.existsSync(dir), 'refused before the run directory is made');
+  }
 });
 
 test('spec defaults are filled in; the hash ignores key order and changes with any value', () => {

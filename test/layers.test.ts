@@ -16,11 +16,11 @@ function tsFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-/** Every relative module a file names: static imports and re-exports (type-only too) and dynamic import(). */
-function importsOf(file: string): string[] {
+/** Every relative module a file names: static imports and re-exports (type-only ones too unless `types` is false) and dynamic import(). */
+function importsOf(file: string, types = true): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  const patterns = [/^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
-  const specs = patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]!));
+  const patterns = [/^\s*(?:import|export)\b(\s*type\b)?[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import()\s*['"]([^'"]+)['"]/gm, /\bimport\(()\s*['"]([^'"]+)['"]\s*\)/g];
+  const specs = patterns.flatMap((re) => [...text.matchAll(re)].filter((m) => types || !m[1]).map((m) => m[2]!));
   return specs.filter((s) => s.startsWith('.')).map((s) => relative(src, resolve(dirname(file), s)));
 }
 
@@ -56,6 +56,7 @@ test('the import parser sees static, type-only, re-exported and dynamic imports'
   assert.ok(ligo.includes('optim/adamw.ts'), ligo.join(', '));
   assert.ok(ligo.includes('grow/ligo-io.ts'));
   assert.ok(importsOf(join(src, 'train', 'loop.ts')).includes('grow/types.ts'));
+  assert.ok(!importsOf(join(src, 'train', 'loop.ts'), false).includes('grow/types.ts'), 'loop.ts imports types only from grow/types.ts');
   assert.ok(importsOf(join(src, 'cli', 'grow.ts')).includes('grow/index.ts'));
   assert.ok(importsOf(join(src, 'models', 'index.ts')).includes('models/bert.ts'), 'a re-export over several lines');
 });
@@ -88,4 +89,35 @@ test('the registry module alone knows every method, LiGO included', () => {
   assert.ok(methodNames().includes('ligo'), methodNames().join(', '));
   assert.equal(getMethod('ligo').needsData, true);
   assert.ok(methodNames().includes('stackbert'));
+});
+
+/** One import cycle of `graph` (module -> the modules it imports) as [a, b, ..., a], or null. */
+function findCycle(graph: Map<string, string[]>): string[] | null {
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (at: string): string[] | null => {
+    if (path.includes(at)) return [...path.slice(path.indexOf(at)), at];
+    if (done.has(at)) return null;
+    path.push(at);
+    for (const next of graph.get(at) ?? []) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    done.add(at);
+    return null;
+  };
+  for (const start of graph.keys()) {
+    const cycle = visit(start);
+    if (cycle) return cycle;
+  }
+  return null;
+}
+
+test('no import cycle among the files of src/, inside a layer or across (type-only imports, erased when compiled, aside)', () => {
+  assert.deepEqual(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['b']]])), ['b', 'c', 'b'], 'the search finds a cycle');
+  assert.equal(findCycle(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]])), null);
+  const graph = new Map(tsFiles(src).map((file) => [relative(src, file), importsOf(file, false)]));
+  const cycle = findCycle(graph);
+  assert.equal(cycle, null, `src/ imports in a cycle: ${cycle?.join(' -> ')}`);
 });

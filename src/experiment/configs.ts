@@ -4,7 +4,7 @@
 // positions vs seqLen) and for growability
 // (small -> large). Errors are SpecErrors naming the spec field.
 
-import { configFromJSON, isCausalLm, preset, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig } from '../models/index.ts';
+import { TEXT_VOCAB, configFromJSON, isCausalLm, preset, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig } from '../models/index.ts';
 import { checkGrowable } from '../grow/index.ts';
 import { checkDataFits, classificationConfigFor, dataLabel, imageDataNames, isImageData, textDataNames, type TrainData } from '../train/index.ts';
 import { SpecError, fail, type Obj } from './fields.ts';
@@ -56,6 +56,11 @@ export function resolveModels(spec: ExperimentSpec, vocab: VocabInfo): Experimen
   const down = spec.downstream;
   if (down) at('spec.downstream', () => checkDataFits(downstreamConfig(large, down.data), down.data, down.seqLen));
   return { small, large };
+}
+
+/** The configs' vocabulary before the tokenizer exists: the spec's vocabSize, or a stand-in size for a tokenizer file. */
+export function standInVocab(spec: ExperimentSpec): VocabInfo {
+  return { size: spec.tokenizer && 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB };
 }
 
 /** The large config as fine-tuned downstream: with Brown genres' classification head for text. */

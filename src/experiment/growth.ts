@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
-import { modelFor, type Batch, type ModelConfig } from '../models/index.ts';
+import type { Batch, ModelConfig } from '../models/index.ts';
 import { getMethod, loadGrowSchedule, saveGrown, type GrowContext, type GrowResult, type GrowSchedule } from '../grow/index.ts';
 import { GROWTH_FILE, grownDir, readJsonIfExists, writeJson, type GrowthRecord } from './layout.ts';
 import type { MethodSpec } from './spec.ts';
@@ -73,16 +73,4 @@ function runGrowth(method: MethodSpec, input: GrowInput, onProgress?: GrowContex
   } finally {
     batches?.close();
   }
-}
-
-/**
- * Spec-time check of a method against the configs, before anything trains: the growth runs on
- * freshly initialised small weights (fixed operators are cheap copies); learned operators run with
- * steps 0, which checks their options and layout without learning.
- */
-export function checkMethod(method: MethodSpec, smallConfig: ModelConfig, largeConfig: ModelConfig, seed: number): void {
-  const grow = getMethod(method.name);
-  const model = modelFor(smallConfig);
-  const small = new Map(model.flatten(model.initParams(smallConfig, seed)));
-  grow.grow(small, smallConfig, largeConfig, { seed, options: grow.needsData ? { ...method.options, steps: 0 } : method.options });
 }

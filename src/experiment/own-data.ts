@@ -1,18 +1,21 @@
 // Own data in an experiment (spec.data names files): before runExperiment, which is synchronous,
 // the corpus is tokenised into the shared token cache (src/train/own-data.ts), with the spec's
 // tokenizer file or one trained on the corpus's sample and saved as DIR/tokenizer.json, the
-// tokenizer every leg then uses. The directory is claimed for the spec first, as runExperiment
-// claims it, so a directory of another spec is refused before anything is written.
+// tokenizer every leg then uses. The spec's growth methods are checked first (check.ts) and the
+// directory claimed for the spec, as runExperiment does, so a bad method or a directory of
+// another spec is refused before anything is written.
 
 import { loadTokenizer } from '../tokenize/index.ts';
 import { defaultTokenCacheDir, ownDataTokenizer, prepareOwnData } from '../train/index.ts';
 import type { PreparedCorpus } from '../data/index.ts';
+import { checkMethods } from './check.ts';
 import { claimDir, requireDirectoryPath } from './claim.ts';
 import { at, resolveModels } from './configs.ts';
 import type { ExperimentSpec } from './spec.ts';
 
 /** The spec's own data, tokenised (null for a built-in dataset): pass it to runExperiment as RunOptions.prepared. */
 export async function prepareExperimentData(spec: ExperimentSpec, dir: string, io: { stream?: NodeJS.WriteStream; signal?: AbortSignal; cacheDir?: string } = {}): Promise<PreparedCorpus | null> {
+  checkMethods(spec);
   const { data, tokenizer: tok } = spec;
   if (typeof data === 'string' || !tok) return null;
   requireDirectoryPath(dir);

@@ -4,7 +4,8 @@
 // downstream fine-tuning from its final large model. A finished leg (done.json) is skipped; a
 // half-finished one continues: train() resumes from the leg's last checkpoint (a leg killed
 // before its first checkpoint trains again from step 0, saying so) and a finished growth is
-// loaded, not redone. The directory is claimed for the spec first (claim.ts).
+// loaded, not redone. First the spec's growth methods are tried on its configs (check.ts), then
+// the directory is claimed for the spec (claim.ts).
 //
 // A spec with several seeds runs all of that once per seed, each seed in its own root
 // (layout.ts): the seed sets the small model's and scratch's initial weights, the data order,
@@ -26,6 +27,7 @@ import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type Pre
 import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
 import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
+import { checkMethods } from './check.ts';
 import { ExperimentError, claimDir, requireDirectoryPath } from './claim.ts';
 import { growOnce, type GrowInput, type Grown } from './growth.ts';
 import { DONE_FILE, downstreamDir, legDir, readJsonIfExists, seedRoots, smallDir, trainDir, writeJson, type DoneRecord } from './layout.ts';
@@ -68,6 +70,7 @@ interface Context {
 }
 
 export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOptions = {}): ExperimentRun {
+  checkMethods(spec);
   requireDirectoryPath(dir);
   const lock = acquireRunLock(dir);
   try {

@@ -1,7 +1,9 @@
 // The experiment spec: a JSON file naming the data, the tokenizer, a small and a large model with
 // their training budgets, and the methods to compare (scratch plus growth operators by registry
 // name). `parseSpec` checks every field (one-line SpecError naming it) and fills the defaults, so
-// the normalised spec, and its hash, say everything a run does. Example: experiments/demo.json.
+// the normalised spec, and its hash, say everything a run does; it only parses: the growth
+// methods are tried on the configs when the experiment starts (check.ts). Example:
+// experiments/demo.json.
 //
 //   {
 //     "name": "demo", "data": "sotu", "tokenizer": { "vocabSize": 4096 }, "seqLen": 64,
@@ -41,9 +43,7 @@ import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, budget
 import { ownCorpus, sampleByChoices, type ImageDatasetName, type OwnCorpus } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
 import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
-import { TEXT_VOCAB } from '../models/index.ts';
-import { at, resolveModels } from './configs.ts';
-import { checkMethod } from './growth.ts';
+import { at, resolveModels, standInVocab } from './configs.ts';
 
 export { SpecError };
 
@@ -315,13 +315,13 @@ function kiSpec(v: unknown, path: string, largeSteps: number): MethodSpec['ki'] 
 }
 
 /**
- * Spec-time check of the configs and of every growth method against them (checkMethod), before
- * anything trains. A tokenizer file's vocabulary is not known yet: a stand-in size is used.
+ * Spec-time check of the configs against the data and each other, and of token dropping against
+ * them: checks of fields, nothing grown or trained. The growth methods are checked when the
+ * experiment starts (check.ts).
  */
 function checkModels(spec: ExperimentSpec): void {
-  const { small, large } = resolveModels(spec, { size: spec.tokenizer && 'vocabSize' in spec.tokenizer ? spec.tokenizer.vocabSize : TEXT_VOCAB });
+  const { small, large } = resolveModels(spec, standInVocab(spec));
   spec.methods.forEach((m, i) => {
-    if (m.name !== SCRATCH) at(`spec.methods[${i}]`, () => checkMethod(m, small, large, spec.seed));
     const { tokenDrop } = methodBudget(spec.large.training, m);
     if (tokenDrop) at(`spec.methods[${i}].training.tokenDrop`, () => checkTokenDrop(large, tokenDrop));
   });

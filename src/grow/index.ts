@@ -3,7 +3,7 @@
 
 export type * from './types.ts';
 export * from './structure.ts';
-export { fixedMethods, getMethod, methodNames, registerMethod } from './registry.ts';
+export { checkMethod, fixedMethods, getMethod, methodNames, registerMethod } from './registry.ts';
 export { COMPOSE } from './compose.ts';
 export { growAdamState, type AdamMoments } from './optimizer-state.ts';
 export type { FixedMethod } from './fixed.ts';

@@ -1,7 +1,8 @@
 // Growth methods by name: the fixed operators and LiGO, all registered here, so importing this
 // module alone knows every method; registerMethod adds more. A name 'A+B' composes two of them
-// (compose.ts).
+// (compose.ts). checkMethod tries a method on two configs before anything is trained or read.
 
+import { modelFor, type ModelConfig } from '../models/index.ts';
 import type { GrowMethod } from './types.ts';
 import { GrowError } from './structure.ts';
 import type { FixedMethod } from './fixed.ts';
@@ -38,6 +39,20 @@ export function getMethod(name: string): GrowMethod {
 
 export function methodNames(): string[] {
   return [...methods.keys()];
+}
+
+/**
+ * Checks a method, its options and the two configs by growing freshly initialised small weights:
+ * fixed operators are cheap copies; learned operators run with steps 0, which checks their
+ * options and layout without data or learning. Throws the method's own error (a GrowError naming
+ * the option or the dimension). For callers to run before any data work or training (an
+ * experiment when it starts, `ligo grow`); parsing a spec does not grow.
+ */
+export function checkMethod(name: string, options: Record<string, unknown>, smallConfig: ModelConfig, largeConfig: ModelConfig, seed: number): void {
+  const grow = getMethod(name);
+  const model = modelFor(smallConfig);
+  const small = new Map(model.flatten(model.initParams(smallConfig, seed)));
+  grow.grow(small, smallConfig, largeConfig, { seed, options: grow.needsData ? { ...options, steps: 0 } : options });
 }
 
 for (const m of [...fixedMethods, ligo]) registerMethod(m);
