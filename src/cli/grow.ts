@@ -175,7 +175,7 @@ async function runGrow(o: GrowOptions): Promise<void> {
   const smallConfig = configFromJSON(small.config);
   const large = await targetConfig(o, smallConfig);
   const [ds, dl] = [grow.dims(smallConfig), grow.dims(large)];
-  if (ds.layers === dl.layers && ds.hidden === dl.hidden && ds.heads === dl.heads && ds.ffn === dl.ffn) {
+  if (ds.layers === dl.layers && ds.hidden === dl.hidden && ds.heads === dl.heads && ds.kvHeads === dl.kvHeads && ds.ffn === dl.ffn) {
     throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
   grow.checkGrowable(smallConfig, large);
