@@ -2,8 +2,8 @@
 // JSON Lines corpus of MB megabytes (default 1024) of Zipf-distributed words in paragraphs, trains
 // a WordPiece tokenizer (vocabulary 8192) on its first 8 MB, then measures, one thread each:
 //   - encode: MB/s of text through our tokenizer's encode() and through the peer's on the same
-//     documents (the first 32 MB) and the same tokenizer.json: @huggingface/tokenizers (the pure
-//     JavaScript port; the Rust `tokenizers` binding is used instead when it is installed);
+//     documents (the first 32 MB) and the same tokenizer.json: HuggingFace's Rust tokenizer when
+//     a binding is installed (see peer()), else @huggingface/tokenizers (the JavaScript port);
 //   - build: the whole prepareCorpus (read, UTF-8 check, JSON parse, split, tokenise, write
 //     shards) in MB/s, with the process's peak RSS after it, and the cache's size;
 //   - reuse: the second prepareCorpus on the same content (hashing only);
@@ -82,18 +82,33 @@ function seconds<T>(f: () => T): [T, number] {
   return [r, (performance.now() - t0) / 1000];
 }
 
-/** The peer tokenizer on the same tokenizer.json: the Rust binding when installed, else @huggingface/tokenizers. */
-async function peer(tokenizerPath: string): Promise<{ name: string; encode: (text: string) => unknown }> {
-  try {
-    const rust = (await import('tokenizers' as string)) as { Tokenizer: { fromFile(p: string): { encode(t: string): Promise<unknown> } } };
-    const t = rust.Tokenizer.fromFile(tokenizerPath);
-    return { name: 'tokenizers (Rust)', encode: (text) => t.encode(text) };
-  } catch {
-    const { Tokenizer } = await import('@huggingface/tokenizers');
-    const json = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8')) as object;
-    const t = new Tokenizer(json, {});
-    return { name: '@huggingface/tokenizers (JavaScript)', encode: (text) => t.encode(text, { add_special_tokens: false }) };
+/**
+ * The peer tokenizer on the same tokenizer.json: HuggingFace's Rust `tokenizers` through a Node
+ * binding when one is installed (npm's `tokenizers` has no Linux binaries since 0.13; the
+ * `@anush008/tokenizers` build of the same crate has: `npm install --no-save
+ * @anush008/tokenizers@0.6.0`), called with encodeBatch on batches of 1,000 documents
+ * (RAYON_NUM_THREADS=1 keeps it to one core, as ours); else @huggingface/tokenizers (the pure
+ * JavaScript port).
+ */
+async function peer(tokenizerPath: string): Promise<{ name: string; encodeAll: (docs: string[]) => Promise<void> }> {
+  type Rust = { Tokenizer: { fromFile(p: string): { encodeBatch(t: string[], o: { addSpecialTokens: boolean }): Promise<unknown[]> } } };
+  for (const pkg of ['tokenizers', '@anush008/tokenizers']) {
+    try {
+      const t = ((await import(pkg)) as Rust).Tokenizer.fromFile(tokenizerPath);
+      return {
+        name: `${pkg} (Rust, RAYON_NUM_THREADS=${process.env.RAYON_NUM_THREADS ?? 'unset'})`,
+        encodeAll: async (docs) => {
+          for (let i = 0; i < docs.length; i += 1000) await t.encodeBatch(docs.slice(i, i + 1000), { addSpecialTokens: false });
+        },
+      };
+    } catch {
+      // not installed: try the next
+    }
   }
+  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const json = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8')) as object;
+  const t = new Tokenizer(json, {});
+  return { name: '@huggingface/tokenizers (JavaScript)', encodeAll: async (docs) => docs.forEach((d) => t.encode(d, { add_special_tokens: false })) };
 }
 
 function trainingTokensPerSecond(shards: { train: TokenShards; validation: TokenShards }, tokenizer: Tokenizer, runDir: string): number {
@@ -121,7 +136,7 @@ async function main(): Promise<void> {
   const [, ours] = seconds(() => sample.forEach((d) => tokenizer.encode(d)));
   const other = await peer(tokenizerPath);
   const t0 = performance.now();
-  for (const d of sample) await other.encode(d);
+  await other.encodeAll(sample);
   const theirs = (performance.now() - t0) / 1000;
 
   const cache = join(dir, 'cache');
