@@ -83,6 +83,8 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     ['gpt2, more heads', gpt2(), gpt2({ n_embd: 24, n_head: 3 }), gpt2({ n_embd: 24, n_head: 3, n_layer: 3 })],
     ['vit, wider heads', vit(), vit({ hidden_size: 32, intermediate_size: 48 }), vit({ hidden_size: 32, intermediate_size: 48, num_hidden_layers: 4 })],
     ['llama, more heads', llama(), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48 }), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48, num_hidden_layers: 3 })],
+    ['llama (grouped-query), more heads in key/value groups', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), llama({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 4, intermediate_size: 48 }), llama({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 4, intermediate_size: 48, num_hidden_layers: 3 })],
+    ['llama (grouped-query), 2 -> 1 query heads per key/value head', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), llama({ hidden_size: 24, num_attention_heads: 6, num_key_value_heads: 6, head_dim: 4, intermediate_size: 48 }), llama({ hidden_size: 24, num_attention_heads: 6, num_key_value_heads: 6, head_dim: 4, intermediate_size: 48, num_hidden_layers: 3 })],
   ];
   for (const [name, sc, wide, wideDeep] of wider) {
     test(`${name}: width matrices from Net2Net's copies (inputs divided by counts) == Net2Net, also when deepened`, () => {
