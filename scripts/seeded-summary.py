@@ -12,6 +12,9 @@ every seed of the other) beside it, or alone for older runs whose seeds were not
     python3 scripts/seeded-summary.py runs/seeded-bert-width-depth [runs/seeded-...]
     python3 scripts/seeded-summary.py --lead RUN...   one summary-table row per run: LiGO (the
         method labelled `ligo`) against every other grown method
+    python3 scripts/seeded-summary.py --sweep RUN      a sweep (experiments/sweep-*.json): each
+        variant against the method it varies, paired: a label 'ligo-X' against 'ligo', 'aki-X'
+        against 'bert2bert-aki', 'staged-X' against 'staged-net2net'
 """
 import json
 import sys
@@ -103,11 +106,58 @@ def lead(run_dir):
     return f"| {r['experiment']} | {fmt(saved('ligo'), pct)} | {best_text} | {'; '.join(verdicts)} |"
 
 
+SWEEP_BASES = {"ligo-": "ligo", "aki-": "bert2bert-aki", "staged-": "staged-net2net"}
+
+
+def sweep(run_dir):
+    r = json.loads((Path(run_dir) / "results.json").read_text())
+    if not r.get("pairedSeeds"):
+        sys.exit(f"{run_dir}: its seeds are not paired; a sweep compares variants seed by seed")
+    spreads = {m["label"]: m["spread"] for m in r["methods"]}
+    pairs = {(c["a"], c["b"]): c for c in r.get("comparisons", [])}
+
+    def diff(a, b):
+        c = pairs.get((a, b))
+        if c and c.get("paired"):
+            return c["paired"], 1
+        c = pairs.get((b, a))
+        return (c["paired"], -1) if c and c.get("paired") else (None, 1)
+
+    def signed(d, sign, savings):
+        if d is None or d["mean"] is None:
+            return "–"
+        f = (lambda v: f"{100 * sign * v:+.1f}") if savings else (lambda v: f"{sign * v:+.4f}")
+        lo, hi = (d["low"], d["high"]) if sign > 0 else (d["high"], d["low"])
+        interval = f" [{f(lo)}, {f(hi)}]" if lo is not None else ""
+        better = d["aBetter"] if sign > 0 else d["compared"] - d["aBetter"]
+        v = d["verdict"] if sign > 0 else {"ahead": "behind", "behind": "ahead"}.get(d["verdict"], d["verdict"])
+        mark = {"ahead": " **better**", "behind": " **worse**"}.get(v, "")
+        return f"{f(d['mean'])}{interval} ({better}/{d['compared']}){mark}"
+
+    out = [f"### {r['experiment']} (seeds {', '.join(map(str, r['seeds']))}; unigram line {r['unigramLoss']:.3f})", ""]
+    out.append("| method | reached | saved (small paid) | final val loss | head start | operator's share | against | Δ savings, points [95%] (better in) | Δ final loss, nats [95%] (lower in) |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+    for label, s in spreads.items():
+        base = next((b for p, b in SWEEP_BASES.items() if label.startswith(p) and b != label and b in spreads), None)
+        share = s["growthShare"]["flopsElectra"]
+        d, sign = diff(label, base) if base else (None, 1)
+        out.append(
+            f"| {label} | {s['reached']} / {s['seeds']} | {fmt(s['savingsWithoutSmall']['flopsElectra'], pct)} | {fmt(s['finalValLoss'], loss)} | "
+            f"{fmt(s.get('headStart'), pct) if label != r['reference'] else '–'} | {pct(share['mean']) if share and share['mean'] > 0 else '–'} | {base or '–'} | "
+            f"{signed(d['savings'], sign, True) if d else '–'} | {signed(d['finalValLoss'], sign, False) if d else '–'} |"
+        )
+    out.append("")
+    out.append("Δ: the variant minus the method it varies, seed by seed (lower final loss is better; a savings difference counts only seeds where both reached scratch's final loss); **better**/**worse** when the paired 95% interval excludes zero.")
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if not args:
         sys.exit(__doc__)
     if args[0] == "--lead":
         print("\n".join(lead(d) for d in args[1:]))
+    elif args[0] == "--sweep":
+        print("\n".join(sweep(d) for d in args[1:]))
     else:
         print("\n".join(summary(d) for d in args))
