@@ -5,7 +5,8 @@
 
 import { Command } from 'commander';
 import { UsageError, guarded } from './common.ts';
-import type { GrowMethod } from '../grow/index.ts';
+import { dims, getMethod, methodNames, type GrowMethod } from '../grow/index.ts';
+import { modelFor, preset, presetNames, specEntries } from '../models/index.ts';
 
 /** A value as typed after --option NAME= (text plain, the rest JSON). */
 const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -32,7 +33,6 @@ export function registerCatalog(program: Command): void {
     .argument('[name]', 'one method')
     .addHelpText('after', '\nExamples:\n  ligo methods\n  ligo methods ligo');
   guarded(methods, async (name: string | undefined) => {
-    const { getMethod, methodNames } = await import('../grow/index.ts');
     if (name !== undefined && !methodNames().includes(name)) throw new UsageError(`unknown growth method '${name}': use one of ${methodNames().join(', ')}`);
     console.log((name ? [name] : methodNames()).map((n) => methodHelp(getMethod(n))).join('\n\n'));
   });
@@ -42,8 +42,6 @@ export function registerCatalog(program: Command): void {
     .description('list the model presets (for --config and --to) with their sizes and parameter counts')
     .addHelpText('after', '\nExample:\n  ligo presets');
   guarded(presets, async () => {
-    const { modelFor, preset, presetNames, specEntries } = await import('../models/index.ts');
-    const { dims } = await import('../grow/index.ts');
     const rows = presetNames.map((name) => {
       const c = preset(name);
       const d = dims(c);

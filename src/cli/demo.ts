@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { guarded } from './common.ts';
 import { runAndReport } from './experiment.ts';
+import { readSpec } from '../experiment/index.ts';
+import { againstSeeded } from '../report/index.ts';
 
 export const DEMO_SPEC = fileURLToPath(new URL('../../experiments/demo.json', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../RESULTS.md', import.meta.url));
@@ -32,7 +34,6 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'output directory (resumable)', './ligo-demo')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (o: { out: string }) => {
-    const { readSpec } = await import('../experiment/index.ts');
     const spec = readSpec(DEMO_SPEC);
     process.stderr.write(`ligo demo: ${DEMO_SPEC} into ${o.out}; finished steps are kept, so it can be stopped and run again\n`);
     const report = await runAndReport(spec, o.out);
@@ -43,7 +44,6 @@ export function registerDemo(program: Command): void {
     const over = seeded ? `${seeded.seeds.length} ${seeded.pairedSeeds ? 'paired ' : ''}seeds` : 'several seeds';
     console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over ${over} with a longer budget is the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
     if (seeded) {
-      const { againstSeeded } = await import('../report/index.ts');
       for (const line of againstSeeded(report.summary, seeded)) console.log(line);
     }
   });

@@ -6,8 +6,9 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { expectDirectory, guarded } from './common.ts';
-import type { ExperimentSpec, RunOptions } from '../experiment/index.ts';
-import type { Report } from '../report/index.ts';
+import { prepareExperimentData, readSpec, runExperiment, specHash, type ExperimentSpec, type RunOptions } from '../experiment/index.ts';
+import { consoleProgress, stepDisplay } from '../train/index.ts';
+import { writeReport, type Report } from '../report/index.ts';
 
 const EXAMPLE = `
 Example:
@@ -22,7 +23,6 @@ export function registerExperiment(program: Command): void {
     .option('--out <dir>', 'run directory (default: runs/NAME-HASH from the spec); a second run continues or reuses it')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (specPath: string, o: { out?: string }) => {
-    const { readSpec, specHash } = await import('../experiment/index.ts');
     const spec = readSpec(specPath);
     if (o.out) expectDirectory('--out', o.out);
     await runAndReport(spec, o.out ?? join('runs', `${spec.name}-${specHash(spec)}`));
@@ -35,8 +35,7 @@ const elapsed = (t0: number) => {
 };
 
 /** Progress on stderr: a line per leg, and train()'s and LiGO's steps on the display every long command uses. */
-async function progress(t0: number): Promise<RunOptions> {
-  const { consoleProgress, stepDisplay } = await import('../train/index.ts');
+function progress(t0: number): RunOptions {
   let growing: ReturnType<typeof stepDisplay> | null = null;
   return {
     log: (line) => process.stderr.write(`[${elapsed(t0)}] ${line}\n`),
@@ -54,18 +53,16 @@ async function progress(t0: number): Promise<RunOptions> {
 
 /** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written. */
 export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
-  const { prepareExperimentData, runExperiment } = await import('../experiment/index.ts');
   const t0 = performance.now();
   const prepared = await prepareExperimentData(spec, dir);
-  const run = runExperiment(spec, dir, { ...(await progress(t0)), ...(prepared ? { prepared } : {}) });
-  const report = await printReport(dir, { html: true });
+  const run = runExperiment(spec, dir, { ...progress(t0), ...(prepared ? { prepared } : {}) });
+  const report = printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
   return report;
 }
 
 /** Writes the report of `dir` (with the HTML page when asked) and prints its tables and files. */
-export async function printReport(dir: string, opts: { html?: boolean } = {}): Promise<Report> {
-  const { writeReport } = await import('../report/index.ts');
+export function printReport(dir: string, opts: { html?: boolean } = {}): Report {
   const report = writeReport(dir, { html: opts.html === true });
   console.log(report.tables);
   console.log(`\nwrote ${report.files.map((f) => join(dir, f)).join(', ')}`);
