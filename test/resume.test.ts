@@ -90,7 +90,8 @@ test('killed while writing a checkpoint (and a second run refused by the lock): 
 
   const second = await start(out).exit;
   assert.equal(second.code, 1, second.stderr);
-  assert.match(second.stderr, new RegExp(`in use by process ${run.child.pid}`));
+  const owner = JSON.parse(fs.readFileSync(join(out, 'lock'), 'utf8')).pid; // the command's process, which bin/ligo.js started
+  assert.match(second.stderr, new RegExp(`in use by process ${owner}`));
 
   run.child.kill('SIGKILL');
   assert.equal((await run.exit).signal, 'SIGKILL');

@@ -33,13 +33,41 @@ export function describeError(e: unknown): { message: string; usage: boolean } {
   return { message: String(err.message ?? e).split('\n')[0]!, usage };
 }
 
+/** Commander's "error: unknown option '--stpes'\n(Did you mean --steps?)" as "NAME: error: unknown option '--stpes' (did you mean --steps?)". */
+export function oneLineError(str: string, name: string): string {
+  const [first, ...rest] = str.trim().split('\n');
+  const hint = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  return `${first!.replace(/^error:/, `${name}: error:`)}${hint ? ` (${hint[0]!.toLowerCase()}${hint.slice(1)})` : ''}`;
+}
+
+/** The candidate closest to `word` by edit distance, when close enough to be a typo (a third of its letters, 1 to 3 edits); else null. */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  const distance = (a: string, b: string) => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const best = candidates.map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best.c : null;
+}
+
+/** '--config bert-tinny is neither a preset nor a file: did you mean bert-tiny? (`ligo presets` lists the presets)'. */
+export function notPresetOrFile(flag: string, name: string, presets: readonly string[]): string {
+  const near = closest(name, presets);
+  return `${flag} ${name} is neither a preset nor a file${near ? `: did you mean ${near}?` : ''} (\`ligo presets\` lists the presets)`;
+}
+
 /** Wires one-line errors and exit codes into a command; `run` receives commander's action arguments. */
 export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => Promise<void>): Command {
   const name = `ligo ${cmd.name()}`;
   cmd
     .showHelpAfterError(false)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0]!.replace(/^error:/, `${name}: error:`) + '\n') })
+    .configureOutput({ outputError: (str, write) => write(`${oneLineError(str, name)}\n`) })
     .action(async (...args: unknown[]) => {
       try {
         await run(...(args as A));

@@ -37,6 +37,7 @@ export function registerDemo(program: Command): void {
     const spec = readSpec(DEMO_SPEC);
     process.stderr.write(`ligo demo: ${DEMO_SPEC} into ${o.out}; finished steps are kept, so it can be stopped and run again\n`);
     const report = await runAndReport(spec, o.out);
+    if (!report) return; // stopped by Ctrl-C
     const png = report.files.filter((f) => f.endsWith('.png'));
     console.log(`\nplots: ${png.map((f) => `${o.out}/${f}`).join(', ')} (and .svg)`);
     console.log(`everything is in ${o.out}: results.md, results.json, plots/, and each run's logs and checkpoints`);

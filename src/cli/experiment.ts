@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { expectDirectory, guarded } from './common.ts';
+import { listenForInterrupt, signalExitCode } from './interrupt.ts';
 import { prepareExperimentData, readSpec, runExperiment, specHash, type ExperimentSpec, type RunOptions } from '../experiment/index.ts';
 import { consoleProgress, stepDisplay } from '../train/index.ts';
 import { writeReport, type Report } from '../report/index.ts';
@@ -51,10 +52,29 @@ function progress(t0: number): RunOptions {
   };
 }
 
-/** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written. */
-export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report> {
+const STOPPED = Symbol('stopped');
+
+/** Tokenising the spec's own data, which Ctrl-C stops (nothing cached, exit code 130); the legs after it run to the end or die with the signal. */
+async function stoppable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T | typeof STOPPED> {
+  const interrupt = listenForInterrupt({ first: 'stopping the tokenising (nothing is cached); press Ctrl-C again to quit at once', second: 'quit; nothing was cached' });
+  try {
+    return await work(interrupt.signal);
+  } catch (e) {
+    const signal = interrupt.received();
+    if (!signal || e !== interrupt.signal.reason) throw e;
+    process.stderr.write('stopped while tokenising (nothing was cached); run the same command again to start over\n');
+    process.exitCode = signalExitCode(signal);
+    return STOPPED;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written; null when Ctrl-C stopped it first. */
+export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report | null> {
   const t0 = performance.now();
-  const prepared = await prepareExperimentData(spec, dir);
+  const prepared = await stoppable((signal) => prepareExperimentData(spec, dir, { signal }));
+  if (prepared === STOPPED) return null;
   const run = runExperiment(spec, dir, { ...progress(t0), ...(prepared ? { prepared } : {}) });
   const report = printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);

@@ -19,8 +19,9 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { UsageError, expectDirectory, guarded, intAtLeast, removeIfFailed } from './common.ts';
+import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, removeIfFailed } from './common.ts';
 import { methodHelp } from './catalog.ts';
+import { listenForInterrupt, signalExitCode } from './interrupt.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { dataNames, textDataNames, imageDataNames, type DataName } from '../train/data-names.ts';
@@ -106,7 +107,7 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
     const d = dims(p);
     large = withDims(small, { layers: d.layers, hidden: d.hidden, heads: d.heads, ffn: d.ffn });
   } else if (o.to) {
-    if (!fs.existsSync(o.to)) throw new UsageError(`--to ${o.to} is neither a preset (${presetNames.join(', ')}) nor a file`);
+    if (!fs.existsSync(o.to)) throw new UsageError(notPresetOrFile('--to', o.to, presetNames));
     large = configFromJSON(JSON.parse(fs.readFileSync(o.to, 'utf8')));
   }
   large = withDims(large, { ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.heads ? { heads: o.heads } : {}), ...(o.ffn ? { ffn: o.ffn } : {}) });
@@ -119,7 +120,7 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
 }
 
 /** ctx.batches for the large model's own loss, and the data they come from. */
-async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null): Promise<NonNullable<GrowContext['batches']>> {
+async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null, signal: AbortSignal): Promise<NonNullable<GrowContext['batches']>> {
   if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} or your own files for text; ${imageDataNames.join(', ')} for images)`);
   const data = ownCorpusOf(o.data, o) ?? (o.data as DataName);
   const lib = await import('../train/index.ts');
@@ -133,28 +134,29 @@ async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson
       const { tokenizerFromJSON } = await import('../tokenize/index.ts');
       const tokenizer = tokenizerFromJSON(tokenizerJson, join(o.from, 'tokenizer.json'));
       lib.checkTokenizerFits(large, tokenizer);
-      const corpus = typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), shape);
-      factory = lib.corpusTask(large, corpus, tokenizer, o.out, shape);
+      const corpus = typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), shape, { signal });
+      factory = lib.corpusTask(large, corpus, tokenizer, o.out, shape, undefined, signal);
     }
   } catch (e) {
-    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+    throw e instanceof UsageError || signal.aborted ? e : new UsageError((e as Error).message);
   }
   const task = factory(null);
   return () => task.next().batch;
 }
 
-/** The operator's steps on the progress display every long command uses, after a line saying what learns. */
-async function progress(what: string): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
+/** The operator's steps on the progress display every long command uses, after a line saying what learns; `signal` stops them (after the current step). */
+async function progress(what: string, signal: AbortSignal): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
   const { stepDisplay } = await import('../train/progress.ts');
   let display: ReturnType<typeof stepDisplay> | null = null;
   return {
     onProgress: (step, total, loss) => {
       if (!display) {
         display = stepDisplay({ label: 'growing: step', logEvery: Math.max(1, Math.round(total / 20)) });
-        display.note(`${what}: ${total} operator steps`);
-        display.start(total, 0);
+        display.note(`${what}: ${total} operator step${total === 1 ? '' : 's'}`);
+        display.start(total, step); // its rate counts from here: the time of this first step is not known
       }
       display.update(step, `loss ${loss.toFixed(4)}`);
+      signal.throwIfAborted();
     },
     stop: () => display?.stop(),
   };
@@ -179,20 +181,34 @@ async function runGrow(o: GrowOptions): Promise<void> {
     throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
   grow.checkGrowable(smallConfig, large);
-  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${[o.data].flat().join(' ')}` : ''}`);
+  const interrupt = listenForInterrupt({ first: 'stopping after the current step; nothing will be written; press Ctrl-C again to quit at once', second: 'quit; nothing was written', remove: [fs.existsSync(o.out) ? join(o.out, 'token-cache') : o.out].filter((p) => !fs.existsSync(p)) });
+  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${[o.data].flat().join(' ')}` : ''}`, interrupt.signal);
   const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
   const started = performance.now();
-  const { result, tensors, written } = await removeIfFailed(o.out, () => false, async () => {
-    if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer);
-    let result;
-    try {
-      result = method.grow(small.tensors, smallConfig, large, ctx);
-    } finally {
-      bar.stop();
-    }
-    const saved = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
-    return { result, tensors: saved.tensors, written: saved.files };
-  });
+  let grown;
+  try {
+    grown = await removeIfFailed(o.out, () => false, async () => {
+      if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer, interrupt.signal);
+      let result;
+      try {
+        result = method.grow(small.tensors, smallConfig, large, ctx);
+      } finally {
+        bar.stop();
+      }
+      interrupt.signal.throwIfAborted();
+      const saved = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
+      return { result, tensors: saved.tensors, written: saved.files };
+    });
+  } catch (e) {
+    const signal = interrupt.received();
+    if (!signal || e !== interrupt.signal.reason) throw e;
+    process.stderr.write(`stopped; nothing was written to ${o.out}; run the same command again to grow\n`);
+    process.exitCode = signalExitCode(signal);
+    return;
+  } finally {
+    interrupt.dispose();
+  }
+  const { result, tensors, written } = grown;
   const seconds = (performance.now() - started) / 1000;
   console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
   if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.electra.toExponential(3)} FLOPs (ELECTRA convention), ${result.cost.flops.sixN.toExponential(3)} (6N), ${result.cost.wallSeconds.toFixed(1)} s`);

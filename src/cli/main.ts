@@ -11,6 +11,8 @@ import { registerReport } from './report.ts';
 import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
 import { registerCatalog } from './catalog.ts';
+import { oneLineError } from './common.ts';
+import { endOnBrokenPipe } from './interrupt.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
@@ -26,13 +28,6 @@ async function growHelpMethod(args: string[]) {
   }
 }
 
-/** "error: unknown command 'x'\n(Did you mean y?)" as "ligo: error: unknown command 'x' (did you mean y?)". */
-const oneLine = (str: string) => {
-  const [first, ...rest] = str.trim().split('\n');
-  const hint = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
-  return `${first!.replace(/^error:/, 'ligo: error:')}${hint ? ` (${hint[0]!.toLowerCase()}${hint.slice(1)})` : ''}`;
-};
-
 const program = new Command()
   .name('ligo')
   .description(pkg.description)
@@ -40,7 +35,7 @@ const program = new Command()
   .showHelpAfterError(false)
   // Usage errors of the program itself (no command, an unknown one): one line, exit code 2, as for every command.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-  .configureOutput({ outputError: (str, write) => write(`${oneLine(str)}; run \`ligo --help\` for usage\n`) });
+  .configureOutput({ outputError: (str, write) => write(`${oneLineError(str, 'ligo')}; run \`ligo --help\` for usage\n`) });
 
 program
   .command('backend')
@@ -58,4 +53,5 @@ registerDemo(program);
 registerInspect(program);
 registerCatalog(program);
 
+endOnBrokenPipe();
 await program.parseAsync(process.argv);

@@ -17,7 +17,7 @@
 // GPT-2 presets take the trained tokenizer's end-of-text id as bos/eos.
 //
 // The flags describe a TrainingBudget (src/train/budget.ts, the type experiment specs use too),
-// with its defaults: validation every steps/20 updates and a checkpoint every steps/5.
+// with its defaults: validation every steps/20 updates (at least 10) and a checkpoint every steps/5.
 //
 // Ctrl-C (or SIGTERM) stops after the current update: a checkpoint at the step reached, the run
 // directory unlocked, one line with the command that resumes, exit code 130 (143). A second
@@ -50,14 +50,14 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError, expectDirectory, guarded, intAtLeast, numberIn, removeIfFailed } from './common.ts';
-import { listenForInterrupt, signalExitCode } from './interrupt.ts';
+import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, numberIn, removeIfFailed } from './common.ts';
+import { listenForInterrupt, signalExitCode, type StopPlan } from './interrupt.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { isCausalLm, type ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
-import type { KiSpec, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
+import type { KiSpec, TeacherKind, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
 import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
 import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
 import { imageDataNames, trainDataNames, type TrainData, type TrainDataName } from '../train/data-names.ts';
@@ -180,13 +180,13 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <x>', 'AdamW decoupled weight decay (not on biases and LayerNorm weights)', numberIn(0, 1, false), D.weightDecay)
     .option('--clip <x>', 'global gradient-norm clip; 0 turns clipping off', numberIn(0, 1e6, false), D.clip)
     .option('--accum <n>', 'micro-batches per update (gradient accumulation)', intAtLeast(1), D.accum)
-    .option('--eval-every <n>', 'validate every N updates (0: only at the end) (default: steps/20)', intAtLeast(0))
+    .option('--eval-every <n>', 'validate every N updates (0: only at the end) (default: steps/20, at least 10)', intAtLeast(0))
     .option('--eval-batches <n>', 'validation micro-batches', intAtLeast(1), D.evalBatches)
     .option('--save-every <n>', 'checkpoint every N updates (0: only at the end; Ctrl-C also saves) (default: steps/5)', intAtLeast(0))
     .option('--log-every <n>', 'progress line every N updates when stderr is not a terminal', intAtLeast(1), D.logEvery)
     .option('--keep-checkpoints <k>', 'checkpoints to keep, the newest (a resume falls back to the one before when the newest does not load)', intAtLeast(1), D.keepCheckpoints)
     .option('--seed <n>', 'seed for init (also of a fresh classification head), data order, masking and dropout', intAtLeast(0), D.seed)
-    .option('--ki-teacher <dir>', 'knowledge inheritance: distil from this (smaller) checkpoint')
+    .option('--ki-teacher <dir>', 'knowledge inheritance: learn from this smaller checkpoint\'s predictions (same model family and tokenizer; a larger one is plain distillation)')
     .option('--ki-alpha <x>', 'initial weight of the distillation loss', numberIn(0, 1, false), D.kiAlpha)
     .option('--ki-steps <n>', 'updates over which the KI weight decays to 0 (default: --steps)', intAtLeast(1))
     .option('--layer-drop', 'progressive layer dropping: skip layers per micro-batch, deeper ones and later in training more often')
@@ -283,7 +283,7 @@ async function presetOrFile(name: string, data: TrainData): Promise<{ config: Mo
     const config = image && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
     return { config, isPreset: true };
   }
-  if (!fs.existsSync(name)) throw new UsageError(`--config ${name} is neither a preset (${presetNames.join(', ')}) nor a file`);
+  if (!fs.existsSync(name)) throw new UsageError(notPresetOrFile('--config', name, presetNames));
   return { config: usage(() => configFromJSON(JSON.parse(fs.readFileSync(name, 'utf8')))), isPreset: false };
 }
 
@@ -307,9 +307,9 @@ async function runTrain(command: Command): Promise<void> {
   const runDir = command.opts<{ out: string }>().out;
   expectDirectory('--out', runDir);
   const { resumeState } = await import('../train/checkpoint.ts');
-  const interrupt = listenForInterrupt();
+  const interrupt = listenForInterrupt(stopPlan(runDir, false, []));
   try {
-    const r = await runTrainOptions(mergeWithSaved(command, runDir, command.opts().restart ? null : resumeState(runDir)), runDir, { stop: interrupt.signal });
+    const r = await runTrainOptions(mergeWithSaved(command, runDir, command.opts().restart ? null : resumeState(runDir)), runDir, { stop: interrupt.signal, plan: interrupt.plan });
     const signal = interrupt.received();
     if (r?.interrupted && signal) process.exitCode = signalExitCode(signal);
   } catch (e) {
@@ -322,6 +322,12 @@ async function runTrain(command: Command): Promise<void> {
   }
 }
 
+/** What Ctrl-C does while preparing and while training `runDir`; a quit removes `remove` (the lock, a run directory this call created). */
+function stopPlan(runDir: string, training: boolean, remove: string[]): StopPlan {
+  if (!training) return { first: 'stopping the preparation (nothing more is tokenised or cached); press Ctrl-C again to quit at once', second: 'quit; nothing was cached; run the same command again to start over', remove };
+  return { first: 'stopping after the current step and saving a checkpoint; press Ctrl-C again to quit at once without saving', second: `quit without saving; resume from the last checkpoint with: ligo train --out ${runDir}`, remove };
+}
+
 /**
  * `ligo train` after flag parsing: checks the flags, says what a resume changes (or that it has
  * nothing to do: then it returns null and changes no file), locks RUN_DIR, prepares config,
@@ -329,7 +335,7 @@ async function runTrain(command: Command): Promise<void> {
  * summary on `stdout` and progress on `stderr`. Throws on usage errors; a run directory this
  * call created is removed when it fails before training starts.
  */
-export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal } = {}): Promise<TrainResult | null> {
+export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal; plan?: (p: StopPlan) => void } = {}): Promise<TrainResult | null> {
   checkCombination(o);
   const lib = await import('../train/index.ts');
   const at = o.restart ? null : lib.resumeState(runDir);
@@ -342,10 +348,16 @@ export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { 
     if (changes.length > 0) (io.stderr ?? process.stderr).write(`${runDir}: resuming with ${changes.join(', ')}\n`);
   }
   let started = false;
+  const created = !fs.existsSync(runDir);
   return removeIfFailed(runDir, () => started, async () => {
     const lock = lib.acquireRunLock(runDir);
+    io.plan?.(stopPlan(runDir, false, created ? [runDir] : [lock.path]));
+    const onStart = () => {
+      started = true;
+      io.plan?.(stopPlan(runDir, true, [lock.path]));
+    };
     try {
-      return await prepareAndTrain(o, runDir, lib, { stderr: io.stderr ?? process.stderr, stdout: io.stdout ?? process.stdout, stop: io.stop ?? new AbortController().signal, onStart: () => (started = true) });
+      return await prepareAndTrain(o, runDir, lib, { stderr: io.stderr ?? process.stderr, stdout: io.stdout ?? process.stdout, stop: io.stop ?? new AbortController().signal, onStart });
     } finally {
       lock.release();
     }
@@ -373,7 +385,7 @@ interface TrainIo {
   onStart(): void;
 }
 
-const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, words = `${word}s`) => `${n.toLocaleString('en')} ${n === 1 ? word : words}`;
 
 async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
   const { stderr } = io;
@@ -388,6 +400,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   const tokenDrop = o.tokenDrop === undefined ? null : { keepRatio: o.tokenDrop };
   if (tokenDrop) usage(() => lib.checkTokenDrop(config, tokenDrop));
   if (o.kiTeacher) o.kiSteps ??= o.steps; // fixed when the run starts, so a resume with more --steps keeps the KI schedule
+  const evalDefaulted = o.evalEvery === undefined;
   const budget = budgetOf(o);
   // Resolved once, so a resume with more --steps keeps the run's cadence.
   o.evalEvery = budget.evalEvery;
@@ -407,7 +420,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     if (chosen.isPreset && o.tokenizer) config = { ...config, vocab_size: tokenizer.vocabSize } as ModelConfig;
     usage(() => lib.checkTokenizerFits(config, tokenizer!));
     if (lib.isClassificationData(data)) task = lib.brownGenreTask(tokenizer, shape);
-    else task = lib.corpusTask(config, typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), o, { stream: stderr, signal: io.stop }), tokenizer, runDir, shape, note);
+    else task = lib.corpusTask(config, typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), o, { stream: stderr, signal: io.stop }), tokenizer, runDir, shape, note, io.stop);
   }
   let growSchedule: GrowSchedule | null = null;
   if (start?.growSchedule) {
@@ -415,9 +428,13 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     fitted.notes.forEach((line) => stderr.write(`${line}\n`));
     growSchedule = fitted.schedule;
   }
+  const ki = o.kiTeacher ? await kiSpec(o, config, tokenizer) : null;
   writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(settings(o), null, 1)}\n`);
   const initialParams = start && !resuming ? await startingParams(config, start, o.seed, stderr) : null;
-  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${lib.dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}\n`);
+  const options = activeOptions(o, budget, ki, growSchedule, evalDefaulted);
+  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${lib.dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}; ${options.join('; ')}\n`);
+  else stderr.write(`${runDir}: ${options.join('; ')}\n`);
+  if (ki?.kind === 'distillation') stderr.write(`--ki-teacher ${o.kiTeacher} (${plural(ki.teacherParameters, 'parameter')}) is larger than the student (${plural(ki.studentParameters, 'parameter')}): this is plain knowledge distillation, not knowledge inheritance (which learns from a smaller model)\n`);
   const progress = lib.consoleProgress({ logEvery: o.logEvery, stream: stderr });
   const spec: TrainSpec = {
     runDir,
@@ -429,7 +446,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
     ...(o.keepCheckpoints !== undefined ? { keepCheckpoints: o.keepCheckpoints } : {}),
     seed: o.seed,
     ...(growSchedule ? { growSchedule } : {}),
-    ki: o.kiTeacher ? await kiSpec(o, config) : null,
+    ki: ki?.spec ?? null,
     observer: { ...progress, onStart: (info) => (io.onStart(), progress.onStart?.(info)) },
   };
   const r = await lib.trainUntil(spec, io.stop);
@@ -442,12 +459,31 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof i
   return r;
 }
 
+/**
+ * What the run's budget and options make training do, for its start line: the validation cadence,
+ * then every active option that changes training (KI or distillation, layer drop, token drop, a
+ * grown model's MSG ramp or MSLT freeze, accumulation, no clipping).
+ */
+function activeOptions(o: TrainRunOptions, b: TrainingBudget, ki: Teacher | null, grown: GrowSchedule | null, evalDefaulted: boolean): string[] {
+  const every = b.evalEvery === 0 ? 'validation at the end' : `validation every ${plural(b.evalEvery, 'step')}`;
+  return [
+    `${every} on ${plural(o.evalBatches, 'batch', 'batches')}${evalDefaulted ? ' (the default; --eval-every sets it)' : ''}`,
+    ...(ki ? [`${ki.kind === 'distillation' ? 'distillation' : 'KI'} from ${o.kiTeacher} (alpha ${o.kiAlpha} falling to 0 over ${plural(ki.spec.steps, 'step')})`] : []),
+    ...(b.layerDrop ? [`progressive layer drop (theta-bar ${b.layerDrop.thetaBar}, gamma ${b.layerDrop.gamma})`] : []),
+    ...(b.tokenDrop ? [`token drop (keep ratio ${b.tokenDrop.keepRatio})`] : []),
+    ...(grown?.maskRamp ? [`MSG mask ramp over ${plural(grown.maskRamp.steps, 'step')}`] : []),
+    ...(grown?.freeze ? [`MSLT: ${plural(grown.freeze.keys.length, 'tensor')} frozen until step ${grown.freeze.untilStep}`] : []),
+    ...(o.accum > 1 ? [`gradient accumulation over ${o.accum} micro-batches`] : []),
+    ...(o.clip === 0 ? ['no gradient clipping'] : []),
+  ];
+}
+
 /** 'BertForMaskedLM 2L-32H-2A-64F (105,408 parameters), from DIR' for the run's first line. */
 async function modelLine(config: ModelConfig, from: string | null): Promise<string> {
-  const { modelFor, specEntries } = await import('../models/index.ts');
+  const { parameterCount } = await import('../train/index.ts');
   const { dims } = await import('../grow/index.ts');
   const d = dims(config);
-  const parameters = specEntries(modelFor(config).paramSpec(config)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = parameterCount(config);
   return `training ${config.architectures[0] ?? config.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${plural(parameters, 'parameter')}) ${from ? `from ${from}` : 'from scratch'}`;
 }
 
@@ -474,10 +510,22 @@ async function startingParams(config: ModelConfig, start: ModelDir, seed: number
   return new Map(model.flatten(loaded.params));
 }
 
-async function kiSpec(o: TrainRunOptions, student: ModelConfig): Promise<KiSpec> {
-  const { modelFor, outputClasses: classes } = await import('../models/index.ts');
+interface Teacher {
+  spec: KiSpec;
+  kind: TeacherKind;
+  teacherParameters: number;
+  studentParameters: number;
+}
+
+/** The --ki-teacher model, checked against the student (src/train/teacher.ts: a mismatch is a usage error). */
+async function kiSpec(o: TrainRunOptions, student: ModelConfig, studentTokenizer: Tokenizer | null): Promise<Teacher> {
+  const { modelFor } = await import('../models/index.ts');
+  const { tokenizerFromJSON } = await import('../tokenize/index.ts');
+  const { parameterCount, teacherKind } = await import('../train/index.ts');
   const teacher = await loadModelDir(o.kiTeacher!);
-  if (classes(teacher.config) !== classes(student)) throw new UsageError(`--ki-teacher ${o.kiTeacher} has ${classes(teacher.config)} output classes but the model has ${classes(student)}: teacher and student must share the vocabulary (or label set)`);
+  const tokenizerFile = join(teacher.dir, 'tokenizer.json');
+  const tokenizer = teacher.tokenizer === null ? null : usage(() => tokenizerFromJSON(teacher.tokenizer, tokenizerFile));
+  const kind = usage(() => teacherKind(o.kiTeacher!, { config: teacher.config, tokenizer, tokenizerFile }, { config: student, tokenizer: studentTokenizer }));
   const params = modelFor(teacher.config).paramsFromFlat(teacher.config, teacher.tensors).params;
-  return { teacherConfig: teacher.config, teacherParams: params, alpha: o.kiAlpha, steps: o.kiSteps ?? o.steps };
+  return { spec: { teacherConfig: teacher.config, teacherParams: params, alpha: o.kiAlpha, steps: o.kiSteps ?? o.steps }, kind, teacherParameters: parameterCount(teacher.config), studentParameters: parameterCount(student) };
 }

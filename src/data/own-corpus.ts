@@ -127,14 +127,15 @@ export async function prepareCorpus(c: OwnCorpus, tokenizer: Tokenizer, cacheDir
   const files = corpusFiles(c);
   const total = [...files.train, ...(files.validation ?? [])].reduce((n, f) => n + fs.statSync(f.path).size, 0);
   const shardTokens = opts.shardTokens ?? DEFAULT_SHARD_TOKENS;
-  const key = shardKey(tokenizer, await contentHash(files, c.read, (done) => opts.progress?.('hashing', done, total)), shardTokens);
+  const key = shardKey(tokenizer, await contentHash(files, c.read, (done) => (opts.signal?.throwIfAborted(), opts.progress?.('hashing', done, total))), shardTokens);
   const dir = join(cacheDir, key.slice(0, 16));
   const found = findSplits(dir, key);
   if (found) return checked({ label, ...found }, opts.minTokens ?? 0, null);
   sweepPartials(cacheDir);
+  const signal = opts.signal ? { signal: opts.signal } : {};
   const partial = `${dir}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const builders = { train: new ShardBuilder(join(partial, 'train'), tokenizer, { key: `${key}:train`, contentHash: key, shardTokens }), validation: new ShardBuilder(join(partial, 'validation'), tokenizer, { key: `${key}:validation`, contentHash: key, shardTokens }) };
+    const builders = { train: new ShardBuilder(join(partial, 'train'), tokenizer, { key: `${key}:train`, contentHash: key, shardTokens, ...signal }), validation: new ShardBuilder(join(partial, 'validation'), tokenizer, { key: `${key}:validation`, contentHash: key, shardTokens, ...signal }) };
     for await (const d of documents(files, c.read, (done) => opts.progress?.('tokenising', done, total))) {
       opts.signal?.throwIfAborted();
       (d.validation ? builders.validation : builders.train).add(d.text);

@@ -71,16 +71,21 @@ export function separatorId(tokenizer: Tokenizer): number {
   return id;
 }
 
-export function buildTokenShards(docs: readonly { id: string; text: string }[], tokenizer: Tokenizer, cacheDir: string, opts: { shardTokens?: number } = {}): TokenShards {
+export function buildTokenShards(docs: readonly { id: string; text: string }[], tokenizer: Tokenizer, cacheDir: string, opts: { shardTokens?: number; signal?: AbortSignal } = {}): TokenShards {
   const shardTokens = opts.shardTokens ?? DEFAULT_SHARD_TOKENS;
   const contentHash = documentsHash(docs);
   const key = shardKey(tokenizer, contentHash, shardTokens);
   const dir = join(cacheDir, key.slice(0, 16));
   const cached = findTokenShards(dir, key);
   if (cached) return cached;
-  const builder = new ShardBuilder(dir, tokenizer, { key, contentHash, shardTokens });
-  for (const d of docs) builder.add(d.text);
-  return { dir, manifest: builder.finish(), reused: false };
+  try {
+    const builder = new ShardBuilder(dir, tokenizer, { key, contentHash, shardTokens, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for (const d of docs) builder.add(d.text);
+    return { dir, manifest: builder.finish(), reused: false };
+  } catch (e) {
+    if (opts.signal?.aborted) fs.rmSync(dir, { recursive: true, force: true }); // stopped: nothing cached
+    throw e;
+  }
 }
 
 export const DEFAULT_SHARD_TOKENS = 1 << 22;
@@ -110,7 +115,7 @@ export class ShardBuilder {
   constructor(
     private readonly dir: string,
     private readonly tokenizer: Tokenizer,
-    private readonly meta: { key: string; contentHash: string; shardTokens: number },
+    private readonly meta: { key: string; contentHash: string; shardTokens: number; signal?: AbortSignal },
   ) {
     this.sep = separatorId(tokenizer);
     fs.mkdirSync(dir, { recursive: true });
@@ -127,9 +132,10 @@ export class ShardBuilder {
     return this.docs;
   }
 
-  /** Appends a document's tokens and the separator. */
+  /** Appends a document's tokens and the separator; throws the abort reason once meta.signal aborts (checked before every piece). */
   add(text: string): void {
     for (let at = 0; at < text.length; ) {
+      this.meta.signal?.throwIfAborted();
       const end = pieceEnd(text, at);
       this.tokens += this.writer.push(this.tokenizer.encode(text.slice(at, end)));
       at = end;

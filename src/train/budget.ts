@@ -36,8 +36,8 @@ export interface TrainingBudget {
 /** Defaults of the fields that do not depend on `steps`. */
 export const BUDGET_DEFAULTS = { batchSize: 32, lr: 1e-4, warmupSteps: 0, decay: 'linear', weightDecay: 0.01, clipNorm: 1, accumSteps: 1 } as const satisfies Partial<TrainingBudget>;
 
-/** Default validation cadence: 20 points on the curve. */
-export const defaultEvalEvery = (steps: number): number => Math.max(1, Math.round(steps / 20));
+/** Default validation cadence: 20 points on the curve, but not more often than every 10 updates (a short run would validate at every step). */
+export const defaultEvalEvery = (steps: number): number => Math.min(steps, Math.max(10, Math.round(steps / 20)));
 /** Default checkpoint cadence: 5 checkpoints per run. */
 export const defaultSaveEvery = (steps: number): number => Math.max(1, Math.round(steps / 5));
 

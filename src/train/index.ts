@@ -6,6 +6,7 @@ export * from '../optim/adamw.ts';
 export * from './schedule.ts';
 export * from './tasks.ts';
 export * from './objective.ts';
+export * from './teacher.ts';
 export * from './layer-drop.ts';
 export * from './token-drop.ts';
 export * from './update.ts';

@@ -29,7 +29,10 @@ function formatSeconds(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
-/** Steps per second and seconds left, from the steps done in this session. */
+/** Seconds of this session before a rate or an ETA is shown: the first steps' timing (a step or two in microseconds, or one slow first step) would say nothing. */
+const PACE_AFTER_SECONDS = 1;
+
+/** Steps per second and time left, from the steps done in this session; unknown ('-', '?') for its first PACE_AFTER_SECONDS. */
 class Pace {
   private readonly t0 = performance.now();
   constructor(
@@ -38,16 +41,16 @@ class Pace {
     private readonly unit: string | null = null,
   ) {}
   private seconds = () => (performance.now() - this.t0) / 1000;
+  private known = (step: number) => step > this.startStep && this.seconds() >= PACE_AFTER_SECONDS;
   rate(step: number): string {
+    if (!this.known(step)) return '-';
     const done = step - this.startStep;
-    if (done <= 0) return '-';
     const perStep = this.seconds() / done;
     if (this.unit) return `${(1 / perStep).toFixed(1)} ${this.unit}/s`;
     return perStep >= 1 ? `${perStep.toFixed(1)} s/step` : `${(1 / perStep).toFixed(1)} steps/s`;
   }
   eta(step: number): string {
-    const done = step - this.startStep;
-    return formatSeconds(done > 0 ? (this.seconds() * (this.totalSteps - step)) / done : Number.NaN);
+    return formatSeconds(this.known(step) ? (this.seconds() * (this.totalSteps - step)) / (step - this.startStep) : Number.NaN);
   }
 }
 
@@ -68,7 +71,7 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
   let total = 0;
   if (stream.isTTY) {
     // Lines are cut at the terminal's width (most important first), never wrapped.
-    const bar = new cliProgress.SingleBar({ stream, format: `${opts.label} {value}/{total} |{bar}| eta {eta} | {metrics} | {rate}`, barsize: (stream.columns ?? 80) < 120 ? 10 : 20, hideCursor: false, linewrap: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar({ stream, format: `${opts.label} {value}/{total} |{bar}| eta {left} | {metrics} | {rate}`, barsize: (stream.columns ?? 80) < 120 ? 10 : 20, hideCursor: false, linewrap: true }, cliProgress.Presets.shades_classic);
     let running = false;
     let last = { step: 0, metrics: '' };
     return {
@@ -76,12 +79,12 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
         total = t;
         pace = new Pace(at, t, opts.unit);
         last = { step: at, metrics: '-' };
-        bar.start(t, at, { metrics: '-', rate: '-', eta: '?' });
+        bar.start(t, at, { metrics: '-', rate: '-', left: '?' });
         running = true;
       },
       update: (step, metrics) => {
         last = { step, metrics };
-        if (running) bar.update(step, { metrics, rate: pace.rate(step), eta: pace.eta(step) });
+        if (running) bar.update(step, { metrics, rate: pace.rate(step), left: pace.eta(step) });
       },
       note: (line) => {
         if (running) {
@@ -104,7 +107,8 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
     },
     update: (step, metrics) => {
       if (step % opts.logEvery !== 0 && step !== total) return;
-      stream.write(`${opts.label} ${step}/${total} ${metrics} ${pace.rate(step)} eta ${pace.eta(step)}\n`);
+      const rate = pace.rate(step);
+      stream.write(`${opts.label} ${step}/${total}${metrics ? ` ${metrics}` : ''}${rate === '-' ? '' : ` ${rate} eta ${pace.eta(step)}`}\n`);
     },
     note: (line) => void stream.write(`${line}\n`),
     stop: () => {},

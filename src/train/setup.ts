@@ -128,20 +128,22 @@ export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): v
 }
 
 /** The task for a text corpus (a built-in one, tokenised into RUN_DIR/token-cache, or a user's, prepared): masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
-export function corpusTask(config: ModelConfig, data: CorpusName | PreparedCorpus, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}): TaskFactory {
+export function corpusTask(config: ModelConfig, data: CorpusName | PreparedCorpus, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}, signal?: AbortSignal): TaskFactory {
   return textTask({
     kind: isCausalLm(config) ? 'causal-lm' : 'masked-lm',
-    ...(typeof data === 'string' ? builtInShards(data, tokenizer, runDir, note) : { train: data.train, validation: data.validation }),
+    ...(typeof data === 'string' ? builtInShards(data, tokenizer, runDir, note, signal) : { train: data.train, validation: data.validation }),
     tokenizer,
     ...shape,
   });
 }
 
-function builtInShards(data: CorpusName, tokenizer: Tokenizer, runDir: string, note: (line: string) => void): { train: TokenShards; validation: TokenShards } {
+/** `signal` stops the tokenising (throwing its reason; nothing is cached). */
+function builtInShards(data: CorpusName, tokenizer: Tokenizer, runDir: string, note: (line: string) => void, signal?: AbortSignal): { train: TokenShards; validation: TokenShards } {
   const split = splitDocuments(loadCorpus(data));
   const cache = join(runDir, 'token-cache');
   if (!fs.existsSync(cache)) note(`tokenising ${data} (${split.train.length + split.validation.length} documents; cached in ${cache})`);
-  return { train: buildTokenShards(split.train, tokenizer, cache), validation: buildTokenShards(split.validation, tokenizer, cache) };
+  const opts = signal ? { signal } : {};
+  return { train: buildTokenShards(split.train, tokenizer, cache, opts), validation: buildTokenShards(split.validation, tokenizer, cache, opts) };
 }
 
 /** The task for MNIST or Fashion-MNIST: training split to train, test split to validate. */
