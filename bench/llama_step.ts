@@ -41,7 +41,7 @@ for (let i = 0; i < steps; i++) {
 }
 const sec = median(times);
 const usage = process.resourceUsage();
-const flops = trainFlopsPerStep(config, { batchSize: B, seqLen: Tn }).sixN;
+const flops = trainFlopsPerStep(config, { batchSize: B, seqLen: Tn }).flopsSixN;
 console.log(JSON.stringify({
   bench: 'llama_step', size, backend: getBackend().name, machine: machine(), steps, parameters: flat.reduce((n, [, t]) => n + t.size, 0),
   medianStepSeconds: +sec.toFixed(4), tokensPerSecond: Math.round((B * Tn) / sec), gflopsPerSecond: +(flops / sec / 1e9).toFixed(1), shareOfPeak: shareOfPeak(flops / sec / 1e9),

@@ -55,7 +55,7 @@ marks.push(mark());
 const o = parseLigoOptions({ steps });
 const layout = layoutFor(smallConfig, largeConfig, { mode: o.mode, tieInputs: o.tieInputs, order: o.order });
 // One operator step's 6N FLOPs: LiGO's recorded cost of a one-step run less its final build.
-const stepFlops = ligoCostFlops(layout, largeConfig, [{ batchSize: B, seqLen: Tn }]).sixN - applyFlops(layout);
+const stepFlops = ligoCostFlops(layout, largeConfig, [{ batchSize: B, seqLen: Tn }]).flopsSixN - applyFlops(layout);
 function interval(a: Mark, b: Mark, flops: number) {
   const seconds = (b.at - a.at) / 1000;
   return {
@@ -79,7 +79,7 @@ console.log(JSON.stringify({
   firstStep: interval(marks[0]!, marks[1]!, stepFlops),
   laterStepsMedian: later[Math.floor(later.length / 2)],
   build: interval(marks[marks.length - 2]!, marks[marks.length - 1]!, applyFlops(layout)),
-  totalTflops6N: +(result.cost!.flops.sixN / 1e12).toFixed(2),
+  totalTflops6N: +(result.cost!.flopsSixN / 1e12).toFixed(2),
   peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   peakLiveTensorMB: Math.round(memoryStats().peakLiveBytes / 2 ** 20),
   pooledMB: Math.round(poolStats().bytes / 2 ** 20),

@@ -64,11 +64,32 @@ export const ROTARY_FLOPS = 3;
 /** ELECTRA's output_frac: the share of MLM positions that reach the output softmax. */
 export const MLM_OUTPUT_FRACTION = 0.15625;
 
-/** Training FLOPs in both conventions. */
-export interface TrainFlops {
-  electra: number;
-  sixN: number;
+/**
+ * What training (or a growth operator) cost: FLOPs in both conventions and wall seconds. The one
+ * cost type, under the names every record uses (train.jsonl, done.json, grow.json, results.json):
+ * a run's cumulative cost, a growth's, the savings' costs to a target.
+ */
+export interface Cost {
+  flopsElectra: number;
+  flopsSixN: number;
+  wallSeconds: number;
 }
+
+/** FLOPs alone, both conventions: a Cost without its wall time (what a config's training step costs). */
+export type TrainFlops = Omit<Cost, 'wallSeconds'>;
+
+export const zeroCost: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
+
+export function addFlops(a: TrainFlops, b: TrainFlops): TrainFlops {
+  return { flopsElectra: a.flopsElectra + b.flopsElectra, flopsSixN: a.flopsSixN + b.flopsSixN };
+}
+
+export function addCost(a: Cost, b: Cost): Cost {
+  return { ...addFlops(a, b), wallSeconds: a.wallSeconds + b.wallSeconds };
+}
+
+/** Only the cost fields of a record that holds more (a log record, done.json). */
+export const costOf = (r: Cost): Cost => ({ flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds });
 
 /** Named forward-pass terms (FLOPs per example); their sum is the forward cost. */
 export type FlopsTerms = Record<string, number>;
@@ -305,20 +326,20 @@ export function sixNTerms(config: ModelConfig, seqLen: number, layerTokens: Laye
 /** Training FLOPs of one example (one sequence or image), both conventions; layerTokens as electraForwardTerms. */
 export function trainFlopsPerExample(config: ModelConfig, seqLen: number, layerTokens: LayerTokens = allLayerTokens(config, seqLen)): TrainFlops {
   const six = sixNTerms(config, seqLen, layerTokens);
-  return { electra: 2 * total(electraForwardTerms(config, seqLen, { layerTokens })), sixN: six.matmul + six.attention };
+  return { flopsElectra: 2 * total(electraForwardTerms(config, seqLen, { layerTokens })), flopsSixN: six.matmul + six.attention };
 }
 
 /** Training FLOPs per token (per example / tokens per example), both conventions. */
 export function trainFlopsPerToken(config: ModelConfig, seqLen: number): TrainFlops {
   const f = trainFlopsPerExample(config, seqLen);
   const n = tokensPerExample(config, seqLen);
-  return { electra: f.electra / n, sixN: f.sixN / n };
+  return { flopsElectra: f.flopsElectra / n, flopsSixN: f.flopsSixN / n };
 }
 
-/** Forward-only FLOPs of batchSize examples (a KI teacher's cost per step): electra = train / 2, 6N = train / 3. */
+/** Forward-only FLOPs of batchSize examples (a KI teacher's cost per step): ELECTRA = train / 2, 6N = train / 3. */
 export function forwardFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number }): TrainFlops {
   const f = trainFlopsPerExample(config, shape.seqLen);
-  return { electra: (shape.batchSize * f.electra) / 2, sixN: (shape.batchSize * f.sixN) / 3 };
+  return { flopsElectra: (shape.batchSize * f.flopsElectra) / 2, flopsSixN: (shape.batchSize * f.flopsSixN) / 3 };
 }
 
 /**
@@ -327,5 +348,5 @@ export function forwardFlopsPerStep(config: ModelConfig, shape: { batchSize: num
  */
 export function trainFlopsPerStep(config: ModelConfig, shape: { batchSize: number; seqLen: number; layerTokens?: LayerTokens }): TrainFlops {
   const f = trainFlopsPerExample(config, shape.seqLen, shape.layerTokens);
-  return { electra: shape.batchSize * f.electra, sixN: shape.batchSize * f.sixN };
+  return { flopsElectra: shape.batchSize * f.flopsElectra, flopsSixN: shape.batchSize * f.flopsSixN };
 }

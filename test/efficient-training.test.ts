@@ -164,7 +164,7 @@ test('an interrupted run with layer and token dropping resumes with the same cho
   assert.deepEqual(finalWeights(interrupted.runDir), finalWeights(whole.runDir));
   const full = trainFlopsPerStep(config, { batchSize: 8, seqLen: 24 });
   const last = curve(whole.runDir).filter((r) => r[0] !== 'eval').at(-1)!;
-  assert.ok((last[4] as number) < 6 * full.sixN && (last[3] as number) < 6 * full.electra, 'layers and tokens were dropped');
+  assert.ok((last[4] as number) < 6 * full.flopsSixN && (last[3] as number) < 6 * full.flopsElectra, 'layers and tokens were dropped');
   const state = JSON.parse(fs.readFileSync(join(latestCheckpointDir(whole.runDir)!, 'state.json'), 'utf8'));
   assert.equal(state.tokenImportance.length, config.vocab_size);
 });
@@ -189,7 +189,7 @@ test("the loop's 6N FLOPs of every update equal the engine's matmul FLOPs under 
     const labelled = expectedRows + (engine - logged) / headRow;
     assert.ok(Number.isInteger(labelled) && labelled >= 1 && labelled <= 4 * 24, `engine ${engine} vs logged ${logged}: ${labelled} labelled rows`);
   }
-  assert.ok(counted.at(-1)![0] < 6 * trainFlopsPerStep(config, { batchSize: 8, seqLen: 24 }).sixN, 'layers and tokens were dropped');
+  assert.ok(counted.at(-1)![0] < 6 * trainFlopsPerStep(config, { batchSize: 8, seqLen: 24 }).flopsSixN, 'layers and tokens were dropped');
 });
 
 test('refused: token dropping on GPT-2, sequence classification or fewer than 3 layers; out-of-range keep ratio, theta-bar and gamma', () => {

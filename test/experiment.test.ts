@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ExperimentError, GROWTH_FILE, SpecError, grownDir, legDir, parseSpec, prepareExperimentData, readSpec, runExperiment, smallDir, specHash, trainDir, type GrowthRecord } from '../src/experiment/index.ts';
+import { ExperimentError, GROWTH_FILE, SpecError, grownDir, legDir, parseSpec, prepareExperimentData, readSpec, runExperiment, smallDir, specHash, trainDir } from '../src/experiment/index.ts';
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
 import { LIGO_OPERATOR_FILE, layoutFor, ligoCostFlops, readLigoOperator } from '../src/grow/ligo.ts';
+import { GROW_FILE, readGrowRecord } from '../src/grow/index.ts';
 import { bert, tinySpec, tinyTraining as training } from './run-fixtures.ts';
 
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-experiment-'));
@@ -86,15 +87,25 @@ test('the runner runs each leg once, then reuses them: a second call trains noth
   const spec = parseSpec(tinySpec());
   const first = runExperiment(spec, dir);
   assert.deepEqual(first.ran, ['small', 'scratch', 'ligo']);
-  const growth = JSON.parse(fs.readFileSync(join(legDir(dir, 'ligo'), GROWTH_FILE), 'utf8')) as GrowthRecord;
+  assert.ok(!fs.existsSync(join(legDir(dir, 'ligo'), GROWTH_FILE)), 'the growth cost is written once, to grow.json');
+  const record = readGrowRecord(grownDir(legDir(dir, 'ligo')))!;
+  const growth = record.cost;
   assert.equal(growth.operatorSteps, 2);
+  assert.equal(growth.operatorLosses?.length, 2);
+  // Its provenance: every option resolved, the target, data, tokenizer, batch and length, the code.
+  assert.deepEqual(record.optionsGiven, { steps: 2 });
+  assert.deepEqual([record.options.steps, record.options.lr, record.options.mode, record.options.depthInit], [2, 1e-3, 'code', 'stackbert_noisy']);
+  assert.deepEqual([record.data, record.batchSize, record.seqLen, record.fromStep], ['moby-dick', training.batchSize, spec.seqLen, 4]);
+  assert.deepEqual(record.target, JSON.parse(fs.readFileSync(join(grownDir(legDir(dir, 'ligo')), 'config.json'), 'utf8')));
+  assert.equal(record.tokenizer?.vocabSize, 256);
+  assert.match(record.code?.version ?? '', /^\d+\.\d+\.\d+/);
   assert.ok(growth.wallSeconds > 0);
   const operator = readLigoOperator(join(grownDir(legDir(dir, 'ligo')), LIGO_OPERATOR_FILE));
   assert.deepEqual([operator.largeConfig.model_type, operator.settings.mode], ['bert', 'code'], 'the learned operator is saved beside the grown checkpoint');
   // Its cost as recorded: two operator steps on the large model's own batches (4 x 16), exactly.
   const layout = layoutFor(operator.smallConfig, operator.largeConfig, operator.settings);
   const expected = ligoCostFlops(layout, operator.largeConfig, [0, 1].map(() => ({ batchSize: training.batchSize, seqLen: spec.seqLen })));
-  assert.deepEqual([growth.flopsElectra, growth.flopsSixN], [expected.electra, expected.sixN]);
+  assert.deepEqual([growth.flopsElectra, growth.flopsSixN], [expected.flopsElectra, expected.flopsSixN]);
   for (const runDir of legs(dir)) {
     const records = readRunLog(join(runDir, LOG_FILE));
     assert.equal(records.filter((r) => r.type === 'train').length, 4);
@@ -112,7 +123,7 @@ test('a leg interrupted mid-training resumes from its checkpoint; its growth and
   const spec = parseSpec(tinySpec());
   const crash = { onStep: (r: { step: number }) => { if (r.step === 3) throw new Error('simulated crash'); } };
   assert.throws(() => runExperiment(spec, dir, { observer: (leg) => (leg === 'ligo' ? crash : undefined) }), /simulated crash/);
-  const growthFile = join(legDir(dir, 'ligo'), GROWTH_FILE);
+  const growthFile = join(grownDir(legDir(dir, 'ligo')), GROW_FILE);
   const grownAt = fs.statSync(growthFile).mtimeMs;
   const finished = legs(dir).slice(0, 2).map(logText);
   const lines: string[] = [];

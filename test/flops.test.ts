@@ -21,8 +21,8 @@ test('ELECTRA convention: BERT-Base (12L-768H, vocab 30522), T = 128, equals the
   const output = 2 * h * v + 2 * h * h + h + 8 * h + 5 * h + 5 * v + 2 * v;
   const perToken = 2 * (L * block + embedding + 0.15625 * output);
   assert.equal(MLM_OUTPUT_FRACTION, 0.15625);
-  assert.ok(rel(trainFlopsPerToken(c, s).electra, perToken) < 1e-12);
-  assert.ok(rel(trainFlopsPerStep(c, { batchSize: 256, seqLen: s }).electra, 256 * s * perToken) < 1e-12);
+  assert.ok(rel(trainFlopsPerToken(c, s).flopsElectra, perToken) < 1e-12);
+  assert.ok(rel(trainFlopsPerStep(c, { batchSize: 256, seqLen: s }).flopsElectra, 256 * s * perToken) < 1e-12);
   const terms = electraForwardTerms(c, s);
   assert.deepEqual(Object.keys(terms), ['embeddings', 'blocks', 'output']);
 });
@@ -30,7 +30,7 @@ test('ELECTRA convention: BERT-Base (12L-768H, vocab 30522), T = 128, equals the
 test("ELECTRA convention reproduces the ELECTRA paper's BERT-Base pre-training cost (6.4e19 FLOPs)", () => {
   // ELECTRA Table 1: BERT-Base, 1M steps of 256 x 512 tokens.
   const c = preset('bert-12L-768H', { vocab_size: 30522 });
-  const flops = 1e6 * trainFlopsPerStep(c, { batchSize: 256, seqLen: 512 }).electra;
+  const flops = 1e6 * trainFlopsPerStep(c, { batchSize: 256, seqLen: 512 }).flopsElectra;
   assert.ok(Math.abs(flops / 6.4e19 - 1) < 0.01, `${flops.toExponential(3)}`);
 });
 
@@ -39,7 +39,7 @@ test('6N convention: BERT-Base closed form (6 x matmul params per token + 12 L T
   const [h, i, T, v, L] = [768, 3072, 128, 30522, 12];
   const matmulParams = L * (4 * h * h + 2 * h * i);
   const headParams = MLM_OUTPUT_FRACTION * (h * h + v * h); // the MLM head on the labelled share of the positions
-  assert.equal(trainFlopsPerToken(c, T).sixN, 6 * (matmulParams + headParams) + 12 * L * T * h);
+  assert.equal(trainFlopsPerToken(c, T).flopsSixN, 6 * (matmulParams + headParams) + 12 * L * T * h);
 });
 
 test('ELECTRA convention: GPT-2 puts every position through the output; ViT only CLS through the classifier', () => {
@@ -87,30 +87,30 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
   const counted = countedStepFlops(bert, ids(rng, B, T, 97, true));
   const s = sixNTerms(bert, T);
   assert.equal(counted, B * (s.matmul + s.attention));
-  assert.equal(counted, B * trainFlopsPerExample(bert, T).sixN);
+  assert.equal(counted, B * trainFlopsPerExample(bert, T).flopsSixN);
 
   const roberta = preset<BertConfig>('roberta-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, max_position_embeddings: 40 });
-  assert.equal(countedStepFlops(roberta, ids(rng, B, T, 97, true)), B * trainFlopsPerExample(roberta, T).sixN);
+  assert.equal(countedStepFlops(roberta, ids(rng, B, T, 97, true)), B * trainFlopsPerExample(roberta, T).flopsSixN);
 
   for (const base of [bert, roberta]) {
     const cls = sequenceClassificationConfig(base, ['a', 'b', 'c']);
     const batch = { inputIds: ids(rng, B, T, 97, false).inputIds, labels: tensor([0, 2, 1], [B], 'int32') };
-    assert.equal(countedStepFlops(cls, batch), B * trainFlopsPerExample(cls, T).sixN, `${base.model_type} sequence classification`);
+    assert.equal(countedStepFlops(cls, batch), B * trainFlopsPerExample(cls, T).flopsSixN, `${base.model_type} sequence classification`);
   }
 
   const gpt2 = preset('gpt2-tiny', { vocab_size: 89, n_embd: 32, n_inner: 40, n_head: 4, n_positions: 32, bos_token_id: 88, eos_token_id: 88 });
-  assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(gpt2, T).sixN);
+  assert.equal(countedStepFlops(gpt2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(gpt2, T).flopsSixN);
 
   // Llama: grouped-query k/v at the key/value heads' width, the gated feed-forward's three products, an untied lm_head.
   const llama = preset<LlamaConfig>('llama-tiny', { vocab_size: 89, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, max_position_embeddings: 32, bos_token_id: 88, eos_token_id: 88 });
-  assert.equal(countedStepFlops(llama, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(llama, T).sixN);
+  assert.equal(countedStepFlops(llama, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(llama, T).flopsSixN);
 
   for (const name of ['vit-tiny', 'deit-tiny-distilled']) {
     const vit = preset<ViTConfig>(name, { hidden_size: 24, intermediate_size: 40, num_attention_heads: 3, num_hidden_layers: 2, image_size: 8, patch_size: 4, num_channels: 2, num_labels: 5 });
     const pixels = tensor(Array.from({ length: B * 2 * 64 }, () => rng.normal()), [B, 2, 8, 8]);
     const labels = tensor([0, 3, 4], [B], 'int32');
     const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24;
-    assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels }), B * (trainFlopsPerExample(vit, 0).sixN - noInputGrad), name);
+    assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels }), B * (trainFlopsPerExample(vit, 0).flopsSixN - noInputGrad), name);
   }
 });
 
@@ -137,7 +137,7 @@ test('layer usage, 6N convention: equals the engine matmul FLOPs with skipped la
   const uses = (runs: boolean[]): LayerUse[] => runs.map((run, i) => ({ run, keepProb: 1 - 0.1 * i }));
   const keep = tensor([0, 1, 4, 9, 15, 2, 3, 5, 7, 8, 0, 6, 10, 11, 12], [B, 5], 'int32');
   const batch = ids(rng, B, T, 97, true);
-  const perExample = (c: ModelConfig, layerTokens: number[]) => B * trainFlopsPerExample(c, T, layerTokens).sixN;
+  const perExample = (c: ModelConfig, layerTokens: number[]) => B * trainFlopsPerExample(c, T, layerTokens).flopsSixN;
   assert.equal(countedStepFlops(bertSmall, batch, { layers: uses([true, false, true, true]) }), perExample(bertSmall, [T, 0, T, T]));
   assert.equal(countedStepFlops(bertSmall, batch, { tokenKeep: keep }), perExample(bertSmall, [T, T, 5, T]));
   assert.equal(countedStepFlops(bertSmall, batch, { tokenKeep: keep, layers: uses([false, true, false, true]) }), perExample(bertSmall, [0, T, 0, T]));
@@ -149,5 +149,5 @@ test('layer usage, 6N convention: equals the engine matmul FLOPs with skipped la
   const pixels = tensor(Array.from({ length: B * 2 * 64 }, () => rng.normal()), [B, 2, 8, 8]);
   const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24; // as above: pixels take no gradient
   const S = vitPatches(vit) + 1;
-  assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels: tensor([0, 3, 4], [B], 'int32') }, { layers: uses([true, true, false]) }), B * (trainFlopsPerExample(vit, 0, [S, S, 0]).sixN - noInputGrad));
+  assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels: tensor([0, 3, 4], [B], 'int32') }, { layers: uses([true, true, false]) }), B * (trainFlopsPerExample(vit, 0, [S, S, 0]).flopsSixN - noInputGrad));
 });

@@ -264,7 +264,7 @@ test('ligo report RUN RUN --html: a summary on stdout and the page of the runs\'
 
 test('the wall-time note: same model at throughputs more than 15% apart, or wall-time savings far from FLOPs savings', async () => {
   const { wallTimeNote } = await import('../src/report/html.ts');
-  const run = (label: string, tps: number) => ({ label, dir: label, evals: [], backends: [], train: [1, 2, 3].map((step) => ({ type: 'train' as const, step, loss: 1, lr: 1, gradNorm: 1, tokens: 0, tokensPerSecond: tps, flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 })) });
+  const run = (label: string, tps: number) => ({ label, dir: label, evals: [], backends: [], resumes: [], train: [1, 2, 3].map((step) => ({ type: 'train' as const, step, loss: 1, lr: 1, gradNorm: 1, tokens: 0, tokensPerSecond: tps, flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 })) });
   const models = new Map([['a', 'M'], ['b', 'M'], ['c', 'N']]);
   assert.equal(wallTimeNote([run('a', 1000), run('b', 1100), run('c', 5000)], models, null), '', 'within 15%; another model may differ');
   assert.match(wallTimeNote([run('a', 1000), run('b', 1200)], models, null), /b and a train the same model at 1200 and 1000 tokens\/s \(median\)/);

@@ -11,8 +11,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TRAIN_DEFAULTS, runTrainOptions, type TrainRunOptions } from '../src/cli/train.ts';
-import { getMethod, saveGrowRecord, withDims, type GrowResult } from '../src/grow/index.ts';
-import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.ts';
+import { getMethod, runGrowth, saveGrown, withDims, type GrowResult } from '../src/grow/index.ts';
+import { loadCheckpoint } from '../src/io/checkpoint.ts';
 import { modelFor, preset, type BertConfig, type ModelConfig } from '../src/models/index.ts';
 import { loadCorpus, splitDocuments } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -34,11 +34,9 @@ const smallParams = new Map(modelFor(small).flatten(modelFor(small).initParams(s
 /** Grows `small` with the library and writes what `ligo grow` writes: the checkpoint, tokenizer and grow.json. */
 function grownDir(name: string, method: string, large: ModelConfig, options: Record<string, unknown>): { dir: string; result: GrowResult } {
   const dir = join(tmp, name);
-  const result = getMethod(method).grow(smallParams, small, large, { seed: 1, options });
-  const model = modelFor(large);
-  saveCheckpoint(dir, { config: large, tensors: model.flatten(model.paramsFromFlat(large, result.params).params), tokenizer: tokenizer.toJSON() });
-  saveGrowRecord(dir, { method, from: 'small', seed: 1, options, functionPreserving: getMethod(method).functionPreserving }, result.schedule);
-  return { dir, result };
+  const grown = runGrowth(getMethod(method), smallParams, small, large, { seed: 1, options });
+  saveGrown(dir, getMethod(method), large, grown, { from: 'small', fromCheckpoint: 'small', fromStep: null, seed: 1, optionsGiven: options, tokenizerJson: tokenizer.toJSON(), data: null, batchSize: null, seqLen: null });
+  return { dir, result: grown.result };
 }
 
 /** The flags of `ligo train --from DIR --data DATA --out RUN_DIR ...` (the others at their defaults). */

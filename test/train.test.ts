@@ -59,7 +59,7 @@ test('a tiny BERT learns: the mean loss of the last 5 of 30 updates is well belo
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)) - 0.3, `losses ${losses.map((l) => l.toFixed(2)).join(' ')}`);
   assert.ok(r.valLoss !== null && Number.isFinite(r.valLoss));
   const perStep = trainFlopsPerStep(s.config, { batchSize: 8, seqLen: 32 });
-  assert.deepEqual([r.flopsElectra, r.flopsSixN], [30 * perStep.electra, 30 * perStep.sixN]);
+  assert.deepEqual([r.flopsElectra, r.flopsSixN], [30 * perStep.flopsElectra, 30 * perStep.flopsSixN]);
 });
 
 test('gradient accumulation: 2 micro-batches of 4 equal one batch of 8 (same windows, same masks)', () => {

@@ -172,8 +172,9 @@ async function runGrow(o: GrowOptions): Promise<void> {
   expectDirectory('--out', o.out);
   if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
   const method: GrowMethod = grow.getMethod(o.method);
-  const { resolveCheckpointDir } = await import('../train/index.ts');
-  const small = loadCheckpoint(resolveCheckpointDir(o.from));
+  const { checkpointStep, resolveCheckpointDir } = await import('../train/index.ts');
+  const smallDir = resolveCheckpointDir(o.from);
+  const small = loadCheckpoint(smallDir);
   const smallConfig = configFromJSON(small.config);
   const large = await targetConfig(o, smallConfig);
   const [ds, dl] = [grow.dims(smallConfig), grow.dims(large)];
@@ -189,15 +190,16 @@ async function runGrow(o: GrowOptions): Promise<void> {
   try {
     grown = await removeIfFailed(o.out, () => false, async () => {
       if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer, interrupt.signal);
-      let result;
+      let run;
       try {
-        result = method.grow(small.tensors, smallConfig, large, ctx);
+        run = grow.runGrowth(method, small.tensors, smallConfig, large, ctx);
       } finally {
         bar.stop();
       }
       interrupt.signal.throwIfAborted();
-      const saved = grow.saveGrown(o.out, large, result, small.tokenizer, { method: method.name, from: o.from, seed: o.seed, options: ctx.options ?? {}, functionPreserving: method.functionPreserving });
-      return { result, tensors: saved.tensors, written: saved.files };
+      const data = method.needsData && o.data ? { data: grow.dataRecord(ownCorpusOf(o.data, o) ?? (o.data as string)), batchSize: o.batchSize, seqLen: o.seqLen } : { data: null, batchSize: null, seqLen: null };
+      const saved = grow.saveGrown(o.out, method, large, run, { from: o.from, fromCheckpoint: smallDir, fromStep: checkpointStep(smallDir), seed: o.seed, optionsGiven: ctx.options ?? {}, tokenizerJson: small.tokenizer, ...data });
+      return { ...run, tensors: saved.tensors, written: saved.files };
     });
   } catch (e) {
     const signal = interrupt.received();
@@ -208,10 +210,10 @@ async function runGrow(o: GrowOptions): Promise<void> {
   } finally {
     interrupt.dispose();
   }
-  const { result, tensors, written } = grown;
+  const { result, cost, tensors, written } = grown;
   const seconds = (performance.now() - started) / 1000;
   console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
-  if (result.cost) console.log(`operator cost: ${result.cost.steps} steps, ${result.cost.flops.electra.toExponential(3)} FLOPs (ELECTRA convention), ${result.cost.flops.sixN.toExponential(3)} (6N), ${result.cost.wallSeconds.toFixed(1)} s`);
+  if (result.cost) console.log(`operator cost: ${cost.operatorSteps} steps, ${cost.flopsElectra.toExponential(3)} FLOPs (ELECTRA convention), ${cost.flopsSixN.toExponential(3)} (6N), ${cost.wallSeconds.toFixed(1)} s (grow.json)`);
   if (result.schedule?.freeze) console.log(`schedule: ${result.schedule.freeze.keys.length} tensors frozen until step ${result.schedule.freeze.untilStep} (grow.json)`);
   if (result.schedule?.maskRamp) console.log(`schedule: new structure masked, ramped 0 -> 1 over ${result.schedule.maskRamp.steps} steps (${grow.MASKS_FILE})`);
   if (result.schedule?.lrHint) console.log(`hint: ${result.schedule.lrHint}`);

@@ -4,15 +4,21 @@
 // DIR/report.html, one self-contained page (the table, interactive charts, training curves, the
 // configs) to open in a browser. --target LOSS prints the tables measured to that validation
 // loss instead of the reference's final one (e.g. a baseline's final loss: what it costs each
-// method to get there), leaving the files as they are.
+// method to get there), leaving the files as they are. --json prints results.json's content
+// (measured to --target when given) and writes nothing.
 //
-// `ligo report RUN [RUN...] [--html]` on `ligo train` run directories prints a summary of each
-// run (steps, last losses, FLOPs, wall time); --html writes the page of their curves (validation
-// and training loss, learning rate, gradient norm, throughput per step) and the differences
-// between their settings into the first RUN's report.html.
+// `ligo report RUN [RUN...]` on `ligo train` / `ligo grow` runs (src/report/plain-runs.ts): a
+// summary of each run (steps, last losses, FLOPs, wall time, in progress or finished, resumes),
+// its lineage (grown from what, by which method, at what cost), and the savings against the run
+// trained from scratch (or --reference RUN), each run charged its growth operators and, with
+// --charge-small, its small model's training; --target LOSS as for experiments. Runs on
+// different data or with different tokenizers are refused. --html writes the page of their
+// curves (x in steps, FLOPs or wall time), lineages and settings: RUN/report.html for one run;
+// for several, --out DIR/report.html, by default a new folder beside them named after them
+// (report-A+B+C), never inside one of them. --json prints it all as JSON and writes nothing.
 
 import fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { UsageError, guarded, numberIn } from './common.ts';
@@ -23,32 +29,53 @@ Examples:
   ligo report ./ligo-demo
   ligo report ./ligo-demo --html     (then open ./ligo-demo/report.html)
   ligo report ./ligo-demo --target 6.5   (what each method needs to reach that validation loss, e.g. a baseline's final one)
-  ligo report runs/bert-mini runs/bert-more --html   (\`ligo train\` runs: their curves on one page, runs/bert-mini/report.html)`;
+  ligo report ./ligo-demo --json     (results.json's content on stdout; nothing written)
+  ligo report runs/small runs/large-ligo runs/large-scratch   (\`ligo train\`/\`ligo grow\` runs: lineage and savings against the scratch run)
+  ligo report runs/small runs/large-ligo runs/large-scratch --charge-small --html   (charging the small model; the page goes to runs/report-small+large-ligo+large-scratch/)`;
+
+interface ReportFlags {
+  html?: boolean;
+  target?: number;
+  json?: boolean;
+  out?: string;
+  chargeSmall?: boolean;
+  reference?: string;
+}
 
 export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
-    .description("re-derive an experiment's savings table (results.md, results.json) and plots from its run directory, or summarise and plot `ligo train` runs")
+    .description("re-derive an experiment's savings table (results.md, results.json) and plots from its run directory, or report `ligo train`/`ligo grow` runs: their lineage, savings and curves")
     .argument('<dirs...>', 'a run directory written by `ligo experiment` or `ligo demo`, or one or more `ligo train` run directories')
-    .option('--html', 'also write report.html (into DIR, or the first RUN): one self-contained page with the tables, interactive charts and the configs')
-    .option('--target <loss>', 'experiments: print the tables measured to this validation loss instead (files unchanged)', numberIn(0, 1e6, true))
+    .option('--html', 'also write report.html: into DIR (an experiment) or RUN (one run); for several runs into --out')
+    .option('--out <dir>', 'training runs: the folder for report.html (implies --html; default for several runs: a new folder beside them, named after them)')
+    .option('--target <loss>', 'measure the savings to this validation loss instead of the reference\'s final one (printed only; files unchanged)', numberIn(0, 1e6, true))
+    .option('--json', 'print the report as JSON (experiments: results.json\'s content) and write nothing')
+    .option('--charge-small', "training runs: charge each run its small model's training (up to the step grown) besides its growth; default: shown, not charged, as the experiment's first table and the paper count it")
+    .option('--reference <run>', 'training runs: the run to measure savings against (default: the one trained from scratch)')
     .addHelpText('after', EXAMPLE);
-  guarded(cmd, async (dirs: string[], o: { html?: boolean; target?: number }) => {
+  guarded(cmd, async (dirs: string[], o: ReportFlags) => {
     const { SPEC_FILE } = await import('../experiment/index.ts');
     for (const d of dirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a directory: give an experiment's or a training run's directory`);
+    if (o.json && (o.html || o.out)) throw new UsageError('--json prints the report and writes nothing; leave out --html and --out');
     const experiments = dirs.filter((d) => fs.existsSync(join(d, SPEC_FILE)));
     if (experiments.length > 0) {
       if (dirs.length > 1) throw new UsageError(`${experiments[0]} is an experiment: report it on its own (its page compares its methods)`);
+      const runOnly = (['out', 'chargeSmall', 'reference'] as const).find((k) => o[k] !== undefined);
+      if (runOnly) throw new UsageError(`--${runOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for \`ligo train\` runs; ${dirs[0]} is an experiment, whose report goes into it`);
       await reportExperiment(dirs[0]!, o);
       return;
     }
-    if (o.target !== undefined) throw new UsageError('--target measures an experiment\'s savings; these are training runs');
-    await reportRuns(dirs, o.html === true);
+    await reportRuns(dirs, o);
   });
 }
 
-async function reportExperiment(dir: string, o: { html?: boolean; target?: number }): Promise<void> {
-  const { HTML_REPORT, readCurves, reportTables, summariseRun } = await import('../report/index.ts');
+async function reportExperiment(dir: string, o: ReportFlags): Promise<void> {
+  const { HTML_REPORT, readCurves, reportData, reportTables, summariseRun } = await import('../report/index.ts');
+  if (o.json) {
+    console.log(JSON.stringify(reportData(dir, o.target).json, null, 2));
+    return;
+  }
   if (o.target !== undefined) {
     if (o.html) throw new UsageError('--target prints tables only; run --html without it');
     console.log(reportTables(summariseRun(readCurves(dir), o.target))); // every seed, at the one target
@@ -58,31 +85,39 @@ async function reportExperiment(dir: string, o: { html?: boolean; target?: numbe
   if (o.html) console.log(`open ${pathToFileURL(resolve(dir, HTML_REPORT)).href} in a browser`);
 }
 
-async function reportRuns(dirs: string[], html: boolean): Promise<void> {
-  const { readRun } = await import('../report/runs.ts');
+/** Where a page of several runs goes by default: a new folder named after them, beside them (in their common parent), or in the working directory when that parent is inside one of them. */
+export function defaultReportDir(dirs: string[], labels: string[]): string {
+  const abs = dirs.map((d) => resolve(d));
+  let parent = dirname(abs[0]!);
+  while (!abs.every((d) => d.startsWith(parent + sep))) parent = dirname(parent);
+  const inside = abs.some((d) => parent === d || parent.startsWith(d + sep));
+  const name = `report-${labels.map((l) => l.replace(/[^A-Za-z0-9._-]+/g, '-')).join('+')}`.slice(0, 120);
+  const at = join(inside ? process.cwd() : parent, name);
+  const rel = relative(process.cwd(), at);
+  return rel.startsWith('..') ? at : rel || basename(at);
+}
+
+async function reportRuns(dirs: string[], o: ReportFlags): Promise<void> {
   const { runLabels, runsReport, HTML_REPORT } = await import('../report/html.ts');
-  const { latestCheckpointDir, LOG_FILE } = await import('../train/index.ts');
+  const { plainReportJson, plainReportText, readPlainRuns } = await import('../report/index.ts');
+  const { LOG_FILE } = await import('../train/index.ts');
+  for (const d of dirs) if (!fs.existsSync(join(d, LOG_FILE))) throw new UsageError(`${d} holds no experiment (no spec.json) and no training run (no ${LOG_FILE}): give the directory \`ligo experiment\` or \`ligo train --out\` wrote`);
   const labels = runLabels(dirs);
-  const runs = dirs.map((d, i) => {
-    const r = readRun(d, labels[i]!);
-    if (!r) throw new UsageError(`${d} holds no experiment (no spec.json) and no training run (no ${LOG_FILE}): give the directory \`ligo experiment\` or \`ligo train --out\` wrote`);
-    return r;
-  });
-  const readJson = (path: string | null) => (path && fs.existsSync(path) ? (JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, unknown>) : null);
-  const settings = dirs.map((d) => readJson(join(d, 'run.json')) ?? {});
-  const configs = dirs.map((d) => {
-    const ckpt = latestCheckpointDir(d);
-    return readJson(ckpt && join(ckpt, 'config.json'));
-  });
-  const width = Math.max(3, ...runs.map((r) => r.label.length));
-  console.log(`${'run'.padEnd(width)}  steps  train loss  val loss  FLOPs (ELECTRA)  wall time`);
-  for (const r of runs) {
-    const last = r.train.at(-1);
-    const val = r.evals.at(-1);
-    console.log(`${r.label.padEnd(width)}  ${String(last?.step ?? 0).padStart(5)}  ${(last ? last.loss.toFixed(4) : '-').padStart(10)}  ${(val ? val.valLoss.toFixed(4) : '-').padStart(8)}  ${(last ? last.flopsElectra.toExponential(3) : '-').padStart(15)}  ${last ? `${last.wallSeconds.toFixed(1)} s` : '-'}`);
+  const report = readPlainRuns(dirs, labels, { chargeSmall: o.chargeSmall === true, ...(o.target !== undefined ? { target: o.target } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}) });
+  if (o.json) {
+    console.log(JSON.stringify(plainReportJson(report), null, 2));
+    return;
   }
-  if (!html) return;
-  const path = join(dirs[0]!, HTML_REPORT);
-  fs.writeFileSync(path, runsReport(runs, settings, configs, `ligo report ${dirs.join(' ')} --html`));
+  console.log(plainReportText(report));
+  if (!o.html && o.out === undefined) return;
+  const outDir = o.out ?? (dirs.length === 1 ? dirs[0]! : defaultReportDir(dirs, labels));
+  const abs = resolve(outDir);
+  const inside = dirs.length > 1 && dirs.find((d) => abs === resolve(d) || abs.startsWith(resolve(d) + sep));
+  if (inside) throw new UsageError(`--out ${outDir} is inside the run ${inside}: a page of several runs goes into a folder of its own`);
+  if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} is a file; give a folder for report.html`);
+  fs.mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, HTML_REPORT);
+  const command = `ligo report ${dirs.join(' ')}${o.chargeSmall ? ' --charge-small' : ''}${o.reference ? ` --reference ${o.reference}` : ''}${o.target !== undefined ? ` --target ${o.target}` : ''} --html${o.out ? ` --out ${o.out}` : ''}`;
+  fs.writeFileSync(path, runsReport(report, command));
   console.log(`\nwrote ${path}\nopen ${pathToFileURL(resolve(path)).href} in a browser`);
 }

@@ -1,29 +1,33 @@
-// One growth method's growth, done once per experiment: the grown checkpoint (with grow.json
-// and its training instructions) goes to LEG/grown and the operator's cost to LEG/growth.json,
-// written last; a later run loads both instead of growing again.
+// One growth method's growth, done once per experiment: the grown checkpoint goes to LEG/grown
+// with grow.json (src/grow/record.ts: provenance and cost, written last); a later run loads it
+// instead of growing again.
 //
-// Cost charged to the method (docs/growth.md, "FLOPs"): the measured wall time of
-// the growth call, and the operator's FLOPs in both conventions as the method reports them
-// (LiGO: its steps run the large model forward and backward plus building the weights from M,
-// ligoCostFlops). Fixed operators cost 0 FLOPs.
+// Cost charged to the method (docs/growth.md, "FLOPs"): the measured wall time of the growth
+// call, and the operator's FLOPs in both conventions as the method reports them (LiGO: its steps
+// run the large model forward and backward plus building the weights from M, ligoCostFlops).
+// Fixed operators cost 0 FLOPs. Run directories made before grow.json held the cost keep it in
+// LEG/growth.json; legGrowth reads that file where it exists, so their reports stay as they were.
 
-import fs from 'node:fs';
 import { join } from 'node:path';
+import fs from 'node:fs';
 import type { Tensor } from '../tensor/index.ts';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import type { Batch, ModelConfig } from '../models/index.ts';
-import { getMethod, loadGrowSchedule, saveGrown, type GrowContext, type GrowResult, type GrowSchedule } from '../grow/index.ts';
-import { GROWTH_FILE, grownDir, readJsonIfExists, writeJson, type GrowthRecord } from './layout.ts';
+import { getMethod, loadGrowSchedule, readGrowRecord, runGrowth, saveGrown, type GrowContext, type GrowData, type GrowSchedule, type GrowthCost } from '../grow/index.ts';
+import { GROWTH_FILE, grownDir, readJsonIfExists } from './layout.ts';
 import type { MethodSpec } from './spec.ts';
 
 export interface GrowInput {
   smallConfig: ModelConfig;
   smallParams: Map<string, Tensor>;
-  /** Where the small weights came from (recorded in grow.json). */
+  /** The small checkpoint grown, and its training step (recorded in grow.json). */
   smallDir: string;
+  smallStep: number | null;
   largeConfig: ModelConfig;
   seed: number;
   tokenizerJson: unknown;
+  /** The data a learning method's batches come from, their size and length (recorded in grow.json). */
+  data: GrowData;
   /** The large model's training batches, for methods that learn (LiGO); opened only when needed. */
   openBatches(): { next(step: number): Batch; close(): void };
 }
@@ -31,7 +35,7 @@ export interface GrowInput {
 export interface Grown {
   params: Map<string, Tensor>;
   schedule: GrowSchedule | null;
-  cost: GrowthRecord;
+  cost: GrowthCost;
 }
 
 export interface GrowHooks {
@@ -39,9 +43,17 @@ export interface GrowHooks {
   onProgress?: GrowContext['onProgress'];
 }
 
+/** A leg's growth cost: growth.json in run directories made before grow.json held it, else the grown checkpoint's grow.json; null before the growth is done. */
+export function legGrowth(legPath: string): GrowthCost | null {
+  const legacy = readJsonIfExists<GrowthCost>(join(legPath, GROWTH_FILE));
+  if (legacy) return legacy;
+  const record = readGrowRecord(grownDir(legPath));
+  return record && record.code !== null ? record.cost : null; // grow.json without `code`: written before the cost moved there
+}
+
 /** The grown model of `method`, grown now or loaded from an earlier run. */
 export function growOnce(legPath: string, method: MethodSpec, input: GrowInput, hooks: GrowHooks = {}): Grown {
-  const done = readJsonIfExists<GrowthRecord>(join(legPath, GROWTH_FILE));
+  const done = legGrowth(legPath);
   const dir = grownDir(legPath);
   if (done) {
     hooks.log?.(`grown by ${method.name} in an earlier run (${dir})`);
@@ -49,28 +61,16 @@ export function growOnce(legPath: string, method: MethodSpec, input: GrowInput, 
   }
   hooks.log?.(`growing with ${method.name}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  const operatorLosses: number[] = [];
-  const { result, wallSeconds } = runGrowth(method, input, (step, total, loss) => {
-    operatorLosses[step - 1] = loss;
-    hooks.onProgress?.(step, total, loss);
-  });
-  const grow = getMethod(method.name);
-  const { tensors } = saveGrown(dir, input.largeConfig, result, input.tokenizerJson, { method: grow.name, from: input.smallDir, seed: input.seed, options: method.options, functionPreserving: grow.functionPreserving });
-  const flops = result.cost?.flops ?? { electra: 0, sixN: 0 };
-  const cost: GrowthRecord = { method: method.name, operatorSteps: result.cost?.steps ?? 0, flopsElectra: flops.electra, flopsSixN: flops.sixN, wallSeconds, ...(operatorLosses.length > 0 ? { operatorLosses } : {}), ...(result.selection ? { operatorSelection: result.selection } : {}) };
-  writeJson(join(legPath, GROWTH_FILE), cost);
-  return { params: new Map(tensors), schedule: result.schedule ?? null, cost };
-}
-
-function runGrowth(method: MethodSpec, input: GrowInput, onProgress?: GrowContext['onProgress']): { result: GrowResult; wallSeconds: number } {
   const grow = getMethod(method.name);
   const batches = grow.needsData ? input.openBatches() : null;
-  const ctx: GrowContext = { seed: input.seed, options: method.options, ...(batches ? { batches: (step: number) => batches.next(step) } : {}), ...(onProgress ? { onProgress } : {}) };
-  const started = performance.now();
+  const ctx: GrowContext = { seed: input.seed, options: method.options, ...(batches ? { batches: (step: number) => batches.next(step) } : {}), ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) };
+  let grown;
   try {
-    const result = grow.grow(input.smallParams, input.smallConfig, input.largeConfig, ctx);
-    return { result, wallSeconds: (performance.now() - started) / 1000 };
+    grown = runGrowth(grow, input.smallParams, input.smallConfig, input.largeConfig, ctx);
   } finally {
     batches?.close();
   }
+  const source = { from: input.smallDir, fromCheckpoint: input.smallDir, fromStep: input.smallStep, seed: input.seed, optionsGiven: method.options, tokenizerJson: input.tokenizerJson, ...(grow.needsData ? input.data : { data: null, batchSize: null, seqLen: null }) };
+  const { tensors } = saveGrown(dir, grow, input.largeConfig, grown, source);
+  return { params: new Map(tensors), schedule: grown.result.schedule ?? null, cost: grown.cost };
 }

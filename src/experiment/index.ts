@@ -8,4 +8,5 @@ export { ExperimentError, claimDir, firstDifference, readSpecRecord } from './cl
 export { runExperiment, type ExperimentRun, type RunOptions } from './runner.ts';
 export { prepareExperimentData } from './own-data.ts';
 export * from './layout.ts';
+export { legGrowth } from './growth.ts';
 export { UNIGRAM_FILE, unigramCrossEntropy, type UnigramRecord } from './unigram.ts';

@@ -3,8 +3,10 @@
 //   DIR/spec.json               the normalised spec and its hash (a run directory holds one spec)
 //   DIR/tokenizer.json          the experiment's tokenizer;  DIR/token-cache/: token shards
 //   DIR/small/train/            the small model's pretraining (a train() run directory)
-//   DIR/legs/LABEL/grown/       the grown checkpoint (+ grow.json) of a growth method
-//   DIR/legs/LABEL/growth.json  the growth's cost; written last, so it marks the growth done
+//   DIR/legs/LABEL/grown/       the grown checkpoint of a growth method, with grow.json (src/grow/record.ts):
+//                               its provenance and cost, written last, so it marks the growth done
+//   DIR/legs/LABEL/growth.json  in run directories made before grow.json held the cost: that cost
+//                               (read, never written: growth.ts legGrowth)
 //   DIR/legs/LABEL/train/       the large model's training (a train() run directory)
 //   DIR/legs/LABEL/downstream/  the spec's downstream fine-tuning of the leg's final model (train/, done.json)
 //   DIR/{small,legs/LABEL}/done.json   the leg's final numbers; present once the leg is finished
@@ -18,6 +20,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
+import type { Cost } from '../flops.ts';
 import { specSeeds, type ExperimentSpec } from './spec.ts';
 
 export const SPEC_FILE = 'spec.json';
@@ -29,24 +32,6 @@ export interface SpecRecord {
   spec: ExperimentSpec;
 }
 
-/** Costs in both FLOP conventions and wall time. */
-export interface Cost {
-  flopsElectra: number;
-  flopsSixN: number;
-  wallSeconds: number;
-}
-
-export const zeroCost: Cost = { flopsElectra: 0, flopsSixN: 0, wallSeconds: 0 };
-
-/** growth.json: what the operator itself cost (LiGO's steps); zero FLOPs for fixed operators. */
-export interface GrowthRecord extends Cost {
-  method: string;
-  operatorSteps: number;
-  /** A learned operator's training loss per step (the report draws it); absent for fixed operators. */
-  operatorLosses?: number[];
-  /** LiGO with keepBest: the held-out losses measured and the step whose operator was used. */
-  operatorSelection?: { heldOutLosses: { step: number; loss: number }[]; keptStep: number };
-}
 
 /** done.json: a finished leg's final numbers. */
 export interface DoneRecord extends Cost {

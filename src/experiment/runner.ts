@@ -24,8 +24,8 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
-import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
-import { getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
+import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { dataRecord, getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { checkMethods } from './check.ts';
 import { ExperimentError, claimDir, requireDirectoryPath } from './claim.ts';
@@ -215,9 +215,11 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
     smallConfig: ctx.models.small,
     smallParams: smallWeights(ctx),
     smallDir: latestCheckpointDir(trainDir(smallDir(ctx.root)))!,
+    smallStep: resumeState(trainDir(smallDir(ctx.root)))?.step ?? null,
     largeConfig: large,
     seed: ctx.seed,
     tokenizerJson: ctx.tokenizer?.toJSON() ?? null,
+    data: { data: dataRecord(ctx.spec.data), batchSize: training.batchSize, seqLen: ctx.spec.seqLen },
     openBatches: () => {
       const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.seed, 101))(null);
       return { next: () => task.next().batch, close: () => task.close() };

@@ -7,4 +7,4 @@ export { checkMethod, fixedMethods, getMethod, methodNames, registerMethod } fro
 export { COMPOSE } from './compose.ts';
 export { growAdamState, type AdamMoments } from './optimizer-state.ts';
 export type { FixedMethod } from './fixed.ts';
-export { GROW_FILE, MASKS_FILE, loadGrowSchedule, saveGrowRecord, saveGrown, type GrowRecord } from './record.ts';
+export { GROW_FILE, MASKS_FILE, dataRecord, loadGrowSchedule, readGrowRecord, resolvedOptions, runGrowth, saveGrowRecord, saveGrown, tokenizerId, type GrowData, type GrowRecord, type GrowSource, type GrowthCost, type TokenizerId } from './record.ts';

@@ -69,19 +69,19 @@ export interface HeldOutCost {
  */
 export function ligoCostFlops(layout: LigoLayout, largeConfig: ModelConfig, shapes: Shape[], heldOut: HeldOutCost = { evaluations: 0, shapes: [] }): TrainFlops {
   const build = applyFlops(layout);
-  const cost = { electra: build, sixN: build };
+  const cost = { flopsElectra: build, flopsSixN: build };
   for (const s of shapes) {
     const step = trainFlopsPerStep(largeConfig, s);
-    cost.electra += step.electra + 2 * build;
-    cost.sixN += step.sixN + 3 * build;
+    cost.flopsElectra += step.flopsElectra + 2 * build;
+    cost.flopsSixN += step.flopsSixN + 3 * build;
   }
   for (let e = 0; e < heldOut.evaluations; e++) {
-    cost.electra += build;
-    cost.sixN += build;
+    cost.flopsElectra += build;
+    cost.flopsSixN += build;
     for (const s of heldOut.shapes) {
       const forward = forwardFlopsPerStep(largeConfig, s);
-      cost.electra += forward.electra;
-      cost.sixN += forward.sixN;
+      cost.flopsElectra += forward.flopsElectra;
+      cost.flopsSixN += forward.flopsSixN;
     }
   }
   return cost;
@@ -189,9 +189,9 @@ export function learnLigo(small: Map<string, Tensor>, smallConfig: ModelConfig, 
   const log = trainOperator(layout, operator, stacks, o, ctx);
   const grown = materialise(layout, operator, stacks);
   const heldOut = { evaluations: log.selection?.heldOutLosses.length ?? 0, shapes: log.heldOutShapes };
-  const cost = { steps: o.steps, wallSeconds: (performance.now() - started) / 1000, flops: ligoCostFlops(layout, largeConfig, log.shapes, heldOut) };
+  const cost = { ...ligoCostFlops(layout, largeConfig, log.shapes, heldOut), wallSeconds: (performance.now() - started) / 1000, steps: o.steps };
   const artifacts = [{ file: LIGO_OPERATOR_FILE, write: (path: string) => saveLigoOperator(path, operator) }];
-  return { operator, result: { params: grown, cost, artifacts, ...(log.selection ? { selection: log.selection } : {}) }, losses: log.losses };
+  return { operator, result: { params: grown, cost, options: { ...o }, artifacts, ...(log.selection ? { selection: log.selection } : {}) }, losses: log.losses };
 }
 
 /** Where a grown checkpoint keeps the LiGO operator that built it (readLigoOperator loads it). */

@@ -7,7 +7,7 @@
 
 import type { Tensor } from '../tensor/index.ts';
 import type { AxisRole, Batch, ModelConfig, ParamKind } from '../models/index.ts';
-import type { TrainFlops } from '../flops.ts';
+import type { Cost } from '../flops.ts';
 
 export type { AxisRole, ParamKind } from '../models/index.ts';
 
@@ -39,8 +39,10 @@ export interface GrowSchedule {
 export interface GrowResult {
   params: Map<string, Tensor>;
   schedule?: GrowSchedule;
-  /** Extra cost spent by the operator itself (LiGO's steps), for FLOPs accounting in both conventions. */
-  cost?: { flops: TrainFlops; wallSeconds: number; steps: number };
+  /** Extra cost spent by the operator itself (LiGO's steps: its FLOPs in both conventions, its wall time), and its steps. */
+  cost?: Cost & { steps: number };
+  /** The options the method ran with, defaults filled, when it resolves them itself (LiGO: initFrom sets others); absent: its listed defaults with the given ones applied (record.ts resolvedOptions). */
+  options?: Record<string, unknown>;
   /** Files a method saves beside the grown checkpoint (LiGO: its learned operator), by file name. */
   artifacts?: { file: string; write(path: string): void }[];
   /** A learned operator chosen on held-out batches (LiGO's keepBest): each measurement and the step kept (0: the initial operator). */

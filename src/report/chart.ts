@@ -6,7 +6,8 @@
 // plot where it hides no line, else right of the plot), and a title, wrapped to the width. Text
 // uses DejaVu Sans, which the PNG renderer (png.ts) needs installed. Optional: a y range (lines
 // clipped to the plot; the HTML report's zoom) and a marker per series (a diamond with hover
-// text, e.g. where a method reaches the target).
+// text, e.g. where a method reaches the target), and vertical dotted event lines per series (where
+// a run was resumed).
 // Classes and data-label / data-i attributes (series groups, points, legend entries, x axis) let
 // the HTML report (html.ts) script the same SVG: hover, hiding a method, reading the x axis.
 
@@ -18,6 +19,8 @@ export interface Series {
   band?: { lower: number[]; upper: number[] };
   /** A point to mark on the line (e.g. where it reaches the target), with its hover text. */
   marker?: { x: number; y: number; title: string };
+  /** Vertical dotted lines in the series' colour at these x (e.g. where a run was resumed), with their hover text. */
+  events?: { x: number; title: string }[];
 }
 
 export interface LineChart {
@@ -139,7 +142,8 @@ function seriesLines(c: LineChart, f: Frame, clip: string | null): string[] {
     const label = escape(s.label);
     const m = s.marker;
     const mark = m ? [`<path class="marker" d="M${num(f.x(m.x))} ${num(f.y(m.y) - 7)}l6 7l-6 7l-6 -7z" fill="#fff" stroke="${color}" stroke-width="2"><title>${escape(m.title)}</title></path>`] : [];
-    return [`<g class="series-group" data-label="${label}"${clip ? ` clip-path="url(#${clip})"` : ''}>`, ...band(s, f, color), `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, ...mark, '</g>'];
+    const events = (s.events ?? []).map((e) => `<line class="event" x1="${num(f.x(e.x))}" y1="${f.top}" x2="${num(f.x(e.x))}" y2="${f.bottom}" stroke="${color}" stroke-width="1.5" stroke-dasharray="1 3"><title>${escape(e.title)}</title></line>`);
+    return [`<g class="series-group" data-label="${label}"${clip ? ` clip-path="url(#${clip})"` : ''}>`, ...band(s, f, color), ...events, `<polyline class="series" data-label="${label}" fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`, ...markers, ...mark, '</g>'];
   });
 }
 

@@ -1,6 +1,6 @@
 // Reading an experiment's results back from its run directory (layout in src/experiment/layout.ts):
 // the spec, each method's validation curve from its train.jsonl 'eval' records, its growth cost
-// (growth.json), the small model's pretraining cost (its final 'eval' record: all its training
+// (legGrowth: grow.json, or growth.json in older run directories), the small model's pretraining cost (its final 'eval' record: all its training
 // FLOPs, and its wall time up to then), and the unigram reference line (unigram.json), for each
 // seed. Methods whose training has not started are left out, and seeds whose reference (scratch)
 // has no results yet.
@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { LOG_FILE, readRunLog, type EvalRecord } from '../train/index.ts';
-import { ExperimentError, GROWTH_FILE, UNIGRAM_FILE, isReference, legDir, readJsonIfExists, readSpecRecord, seedRoots, smallDir, trainDir, usesSmall, zeroCost, type ExperimentSpec, type GrowthRecord, type UnigramRecord } from '../experiment/index.ts';
+import { ExperimentError, UNIGRAM_FILE, isReference, legDir, legGrowth, readJsonIfExists, readSpecRecord, seedRoots, smallDir, trainDir, usesSmall, type ExperimentSpec, type UnigramRecord } from '../experiment/index.ts';
+import { costOf, zeroCost } from '../flops.ts';
 import type { Cost, MethodCurve, Savings, ValPoint } from './savings.ts';
 import type { LineChart, Series } from './chart.ts';
 
@@ -37,8 +38,6 @@ export interface ExperimentCurves {
   seeds: SeedCurves[];
 }
 
-const costOf = (r: Cost): Cost => ({ flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds });
-
 function evalRecords(runDir: string): EvalRecord[] | null {
   const path = join(runDir, LOG_FILE);
   if (!fs.existsSync(path)) return null;
@@ -62,7 +61,7 @@ function readSeed(spec: ExperimentSpec, seed: number, root: string): SeedCurves 
     const evals = evalRecords(trainDir(leg));
     if (!evals || evals.length === 0) continue;
     const points: ValPoint[] = evals.map((e) => ({ step: e.step, valLoss: e.valLoss, ...costOf(e) }));
-    const growth = readJsonIfExists<GrowthRecord>(join(leg, GROWTH_FILE));
+    const growth = legGrowth(leg);
     curves.push({ label: m.label, method: m.name, points, growth: growth ? costOf(growth) : zeroCost, usesSmall: usesSmall(m) });
   }
   const smallEval = evalRecords(trainDir(smallDir(root)))?.at(-1);

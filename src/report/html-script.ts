@@ -2,7 +2,8 @@
 // nothing fetched. It reads the embedded JSON (#report-data) and scripts the SVG charts that
 // lineChartSvg drew (series groups, points and legend entries carry data-label / data-i):
 //   - a figure's toggles show the ELECTRA or the 6N chart, at the range where the lines differ or
-//     the full range;
+//     the full range; the page's x-axis switch shows every run chart against steps, FLOPs or
+//     wall time;
 //   - clicking (or Enter / Space on) a legend entry hides or shows that method in every chart;
 //   - hovering near a point shows its method, step, validation loss, FLOPs and wall time.
 // Kept as a string (the project's TypeScript has no DOM types); test/report-html.test.ts runs it
@@ -28,18 +29,28 @@ export const HTML_SCRIPT = String.raw`
     current = null;
   }
 
-  // A figure's toggles (the FLOP convention: data-key "axis"; the y range: "range"): the wrap
-  // shown is the one whose data-axis / data-range match every checked choice.
+  // A figure's toggles (the FLOP convention: data-key "axis"; the y range: "range") and the
+  // page's (the x axis of the run curves: "x", in .page-controls): the wrap shown is the one
+  // whose data-axis / data-range / data-x match every checked choice.
+  function checked(root, chosen) {
+    each('input[type="radio"][data-key]:checked', function (input) { chosen[input.getAttribute('data-key')] = input.value; }, root);
+  }
+  var updates = [];
   each('figure.chart', function (fig) {
     function update() {
       var chosen = {};
-      each('input[type="radio"][data-key]:checked', function (input) { chosen[input.getAttribute('data-key')] = input.value; }, fig);
+      each('.page-controls', function (c) { checked(c, chosen); });
+      checked(fig, chosen);
       each('.svg-wrap', function (w) {
         w.hidden = Object.keys(chosen).some(function (k) { return w.hasAttribute('data-' + k) && w.getAttribute('data-' + k) !== chosen[k]; });
       }, fig);
       hideTooltip();
     }
+    updates.push(update);
     each('input[type="radio"][data-key]', function (input) { input.addEventListener('change', update); }, fig);
+  });
+  each('.page-controls input[type="radio"][data-key]', function (input) {
+    input.addEventListener('change', function () { updates.forEach(function (u) { u(); }); });
   });
 
   // Legend entries: hide or show a method everywhere.

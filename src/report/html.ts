@@ -29,9 +29,12 @@ import { CONFIG_FILE } from '../io/checkpoint.ts';
 import { dataLabel, latestCheckpointDir } from '../train/index.ts';
 import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
 import { dims } from '../grow/index.ts';
-import { GROWTH_FILE, legDir, methodBudget, readJsonIfExists, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { DONE_FILE, legDir, legGrowth, methodBudget, resolveModels, seedRoots, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { runStatus, shownPath, statusText, type RunStatus } from './lineage.ts';
+import { charged, methodOf, type PlainReport, type PlainRun } from './plain-runs.ts';
+import { codeVersion, type CodeVersion } from '../io/version.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
-import { differingRange, medianThroughput, readRun, trainingCharts, validationChart, type RunCurves } from './runs.ts';
+import { X_AXES, X_AXIS_NAMES, differingRange, medianThroughput, readRun, trainingCharts, validationChart, type CurveAxes, type RunCurves } from './runs.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
 import { costKeys, type Cost, type MethodSavings, type Savings } from './savings.ts';
 import { NOT_REACHED, aboveUnigramWarning, finalLoss, flops, percent, seconds, smallCostText, targetText } from './table.ts';
@@ -87,13 +90,14 @@ function costCells(cost: Cost | null, saved: Cost | null): string {
   return MEASURES.map((m) => `<td class="num">${m.format(cost[m.key])}</td>${savedCell(saved[m.key])}`).join('');
 }
 
-function tableRow(m: MethodSavings, reference: string): string {
+function tableRow(m: MethodSavings, reference: string, unfinished: ReadonlyMap<string, RunStatus>): string {
   const step = m.reach ? `<td class="num">${Math.round(m.reach.step)}</td>` : `<td class="not-reached">${NOT_REACHED}</td>`;
-  const name = `${escape(m.label)}${m.method !== m.label ? ` <span class="method">(${escape(m.method)})</span>` : ''}${m.label === reference ? ' <span class="ref">reference</span>' : ''}`;
+  const status = unfinished.get(m.label);
+  const name = `${escape(m.label)}${m.method !== m.label ? ` <span class="method">(${escape(m.method)})</span>` : ''}${m.label === reference ? ' <span class="ref">reference</span>' : ''}${status ? ` <span class="ref in-progress">${escape(statusText(status))}</span>` : ''}`;
   return `<tr data-label="${escape(m.label)}"><th scope="row">${name}</th><td class="num">${finalLoss(m.finalValLoss)}</td>${step}${costCells(m.costWithoutSmall, m.savingsWithoutSmall)}${costCells(m.costWithSmall, m.savingsWithSmall)}</tr>`;
 }
 
-function savingsTable(s: Savings): string {
+function savingsTable(s: Savings, unfinished: ReadonlyMap<string, RunStatus>): string {
   const groups = ['small model already trained', "small model's pretraining charged"];
   const measureHeads = MEASURES.map((m) => `<th colspan="2" scope="colgroup">${m.title}</th>`).join('');
   const pairHeads = MEASURES.map(() => '<th scope="col">cost</th><th scope="col">saved</th>').join('');
@@ -105,7 +109,7 @@ function savingsTable(s: Savings): string {
     `<tr>${pairHeads}${pairHeads}</tr>`,
     '</thead>',
     '<tbody>',
-    ...s.methods.map((m) => tableRow(m, s.reference)),
+    ...s.methods.map((m) => tableRow(m, s.reference, unfinished)),
     '</tbody>',
     '</table></div>',
   ].join('\n');
@@ -121,8 +125,16 @@ function growthList(e: ExperimentCurves): string {
 const AXIS_NAMES: Record<CostAxis, string> = { flopsElectra: 'ELECTRA', flopsSixN: '6N', wallSeconds: 'wall time' };
 const AXIS_ARIA: Record<CostAxis, string> = { flopsElectra: 'training FLOPs (ELECTRA convention)', flopsSixN: 'training FLOPs (6N convention)', wallSeconds: 'wall time' };
 
+/**
+ * Chart sizes in px, drawn at about the size the page shows them at 1,280 px (so text keeps its
+ * size): 'wide' fills the page's width, 'half' shares a row with another.
+ */
+const SIZES = { wide: { widthPx: 1180, heightPx: 460 }, half: { widthPx: 590, heightPx: 400 } } as const;
+type Size = keyof typeof SIZES;
+
 /** One chart as SVG wraps: at the range where the lines differ (shown first) and at the full range. */
-function chartWraps(c: LineChart, aria: string, attrs: Record<string, string>, hidden: boolean, cls = 'chart-svg'): { html: string; zoomed: boolean } {
+function chartWraps(chart: LineChart, aria: string, attrs: Record<string, string>, hidden: boolean, cls = 'chart-svg', size: Size = 'wide'): { html: string; zoomed: boolean } {
+  const c = { ...SIZES[size], ...chart };
   const range = differingRange(c);
   const wrap = (chart: LineChart, r: string, off: boolean) => {
     const svg = lineChartSvg(chart).replace('<svg ', `<svg class="${cls}" role="img" aria-label="${escape(aria)}" `);
@@ -139,10 +151,23 @@ function rangeToggle(id: string): string {
 }
 
 /** A figure with a y-range toggle when zoomed, and `controls` before it. */
-function figure(id: string, wraps: { html: string; zoomed: boolean }[], controls = ''): string {
+function figure(id: string, wraps: { html: string; zoomed: boolean }[], controls = '', size: Size = 'wide'): string {
   const zoomed = wraps.some((w) => w.zoomed);
-  return [`<figure class="chart" id="${id}">`, `<div class="controls">${controls}${zoomed ? rangeToggle(id) : ''}</div>`, ...wraps.map((w) => w.html), '</figure>'].join('\n');
+  return [`<figure class="chart ${size}" id="${id}">`, `<div class="controls">${controls}${zoomed ? rangeToggle(id) : ''}</div>`, ...wraps.map((w) => w.html), '</figure>'].join('\n');
 }
+
+/**
+ * A radio group choosing which of a figure's wraps show (the script shows the wraps whose
+ * data-KEY matches every checked choice): the experiment chart's FLOP convention (key 'axis',
+ * in its figure) and the x axis of the run curves (key 'x', once for the page, above them).
+ */
+function choice(key: string, name: string, label: string, options: readonly { value: string; text: string }[]): string {
+  const inputs = options.map((o, i) => `<label><input type="radio" name="${name}" data-key="${key}" value="${o.value}"${i === 0 ? ' checked' : ''}> ${escape(o.text)}</label>`).join('');
+  return `<span role="radiogroup" aria-label="${escape(label)}">${escape(label)}: ${inputs}</span> `;
+}
+
+/** The page's x-axis switch for the run curves (runFigures). */
+const X_SWITCH = `<div class="controls page-controls">${choice('x', 'x-axis', 'x axis', X_AXES.map((x) => ({ value: x, text: X_AXIS_NAMES[x] })))}</div>`;
 
 /** The loss chart on `axis` with a diamond where each method reaches the target. */
 function markedLossChart(e: ExperimentCurves, s: Savings, axis: CostAxis): LineChart {
@@ -152,21 +177,21 @@ function markedLossChart(e: ExperimentCurves, s: Savings, axis: CostAxis): LineC
 }
 
 function charts(e: ExperimentCurves, s: Savings): string {
-  const toggle = (['flopsElectra', 'flopsSixN'] as const)
-    .map((axis, i) => `<label><input type="radio" name="flops-convention" data-key="axis" value="${axis}"${i === 0 ? ' checked' : ''}> ${AXIS_NAMES[axis]}</label>`)
-    .join('');
+  const toggle = choice('axis', 'flops-convention', 'FLOP convention', (['flopsElectra', 'flopsSixN'] as const).map((axis) => ({ value: axis, text: AXIS_NAMES[axis] })));
   const wraps = (axis: CostAxis, hidden: boolean) => chartWraps(markedLossChart(e, s, axis), `validation loss vs ${AXIS_ARIA[axis]}`, { axis }, hidden);
-  return [
-    figure('chart-flops', [wraps('flopsElectra', false), wraps('flopsSixN', true)], `<span role="radiogroup" aria-label="FLOP convention">FLOP convention: ${toggle}</span> `),
-    figure('chart-wall', [wraps('wallSeconds', false)]),
-  ].join('\n');
+  return [figure('chart-flops', [wraps('flopsElectra', false), wraps('flopsSixN', true)], toggle), figure('chart-wall', [wraps('wallSeconds', false)])].join('\n');
 }
 
-/** Figures of per-step charts (runs.ts), ids prefixed. */
-function runFigures(prefix: string, charts: { id: string; chart: LineChart }[]): string {
-  return charts
-    .filter((c) => c.chart.series.some((se) => se.points.length > 0))
-    .map((c) => figure(`${prefix}-${c.id}`, [chartWraps(c.chart, c.chart.title, {}, false, 'run-svg')]))
+/**
+ * Figures of run curves (runs.ts), ids prefixed: each chart drawn on every x axis (X_SWITCH
+ * picks one), each run's `offsets` (its growth) charged before its first step on the cost axes.
+ */
+function runFigures(prefix: string, make: (axes: CurveAxes) => { id: string; chart: LineChart }[], offsets: ReadonlyMap<string, Cost>, size: Size): string {
+  const byAxis = X_AXES.map((x) => ({ x, charts: make({ x, offsets }) }));
+  return byAxis[0]!.charts
+    .map((c, i) => ({ id: c.id, perAxis: byAxis.map((a) => ({ x: a.x, chart: a.charts[i]!.chart })) }))
+    .filter((c) => c.perAxis[0]!.chart.series.some((se) => se.points.length > 0))
+    .map((c) => figure(`${prefix}-${c.id}`, c.perAxis.map((a) => chartWraps(a.chart, `${a.chart.title} vs ${X_AXIS_NAMES[a.x]}`, { x: a.x }, a.x !== 'step', 'run-svg', size)), '', size))
     .join('\n');
 }
 
@@ -210,7 +235,14 @@ td.not-reached { text-align: center; color: var(--muted); font-style: italic; }
 .ref { font-size: 11px; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; }
 ul.growth { margin: 4px 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-figure.chart { margin: 0; flex: 1 1 720px; max-width: 880px; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
+figure.chart { margin: 0; flex: 1 1 100%; min-width: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
+figure.chart.half { flex: 1 1 calc(50% - 8px); min-width: 440px; }
+.page-controls { margin: 4px 0 10px; }
+#runs-table td:nth-child(2), #runs-table td.status { white-space: normal; }
+td.status.running, td.status.stopped, .in-progress { color: #8a5a00; }
+ul.lineage > li { margin: 6px 0; }
+details.options { border: none; padding: 0; margin: 2px 0; }
+details.options summary { font-weight: normal; color: var(--muted); }
 .controls { font-size: 13px; margin: 0 0 4px 8px; min-height: 24px; }
 .controls label { margin-left: 10px; cursor: pointer; }
 .svg-wrap svg { display: block; width: 100%; height: auto; }
@@ -233,7 +265,10 @@ table.differences td { font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 path.marker { pointer-events: all; }
 `;
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** 'ligo 0.1.0 (commit abc1234)'. */
+function versionText(v: CodeVersion | null): string {
+  return v ? `ligo ${v.version}${v.commit ? ` (commit ${v.commit.slice(0, 10)})` : ''}` : 'an older ligo (version not recorded)';
+}
 
 /** 'BertForMaskedLM 4L-192H-3A-768F (1,234,567 parameters)' for an HF config. */
 function modelName(config: Record<string, unknown>): string {
@@ -246,7 +281,7 @@ function modelName(config: Record<string, unknown>): string {
 /** Date, ligo version, backends from the logs, the command. */
 function metadata(runs: RunCurves[], command: string): string {
   const backends = [...new Set(runs.flatMap((r) => r.backends))];
-  const parts = [`generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by ligo ${VERSION}`, `backend ${backends.length > 0 ? backends.join(', ') : 'unknown'} (from the logs)`, `command: <code>${escape(command)}</code>`];
+  const parts = [`generated ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by ${versionText(codeVersion())}`, `backend ${backends.length > 0 ? backends.join(', ') : 'unknown'} (from the logs)`, `command: <code>${escape(command)}</code>`];
   return `<p class="meta">${parts.join(' · ')}</p>`;
 }
 
@@ -354,6 +389,8 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
   const methods = e.curves.length < e.spec.methods.length ? `${e.curves.length} of ${e.spec.methods.length} methods with results so far` : `${e.spec.methods.length} methods`;
   const small = readRun(trainDir(smallDir(dir)), 'small');
   const large = e.spec.methods.map((m) => readRun(trainDir(legDir(dir, m.label)), m.label)).filter((r): r is RunCurves => r !== null);
+  const unfinished = unfinishedLegs(dir, e.spec);
+  const growth = new Map(e.curves.map((c) => [c.label, c.growth]));
   const models = new Map(legs.filter((l) => l.config).map((l) => [l.leg, modelName(l.config!)]));
   const smallModel = models.get('small');
   const largeModels = [...new Set(legs.filter((l) => l.method).map((l) => models.get(l.leg)).filter((m): m is string => m !== undefined))];
@@ -362,9 +399,10 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     `<p class="meta">spec ${escape(e.hash)} · data ${escape(dataLabel(e.spec.data))} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
     metadata([...(small ? [small] : []), ...large], `ligo experiment SPEC --out ${dir}   (spec ${e.spec.name}, hash ${e.hash})`),
     `<p id="models">Models: small ${escape(smallModel ?? 'not known yet')}, grown into large ${escape(largeModels.join(' / ') || 'not known yet')}.</p>`,
+    inProgressNote(unfinished),
     '<h2>Savings</h2>',
     `<p>${escape(targetText(s))}</p>`,
-    savingsTable(s),
+    savingsTable(s, unfinished),
     `<p>The small model's pretraining (${escape(smallCostText(s))}) is charged to the methods that use it (grow from it or distil it). Negative savings: more expensive than ${escape(s.reference)}.</p>`,
     growthList(e),
     wallTimeNote(large, models, s),
@@ -373,9 +411,11 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     `<p class="muted">Each method's costs include its growth (the small model's pretraining is not charged here). Dashed: ${escape(s.reference)}'s final loss, the savings target; a diamond marks where a method reaches it. The y axis first shows the range where the lines differ (toggle: full range). Hover a point for its numbers; click a legend entry to hide or show a method.</p>`,
     `<div class="charts">\n${charts(e, s)}\n</div>`,
     '<h2>Training curves of the large models</h2>',
-    `<div class="charts">\n${runFigures('large', trainingCharts(large, 'large models'))}\n</div>`,
-    operatorSection(dir, e.spec),
-    ...(small ? ["<h2>The small model's pretraining</h2>", `<div class="charts">\n${runFigures('small', [{ id: 'val', chart: validationChart([small], 'small model') }, trainingCharts([small], 'small model')[0]!])}\n</div>`] : []),
+    `<p class="muted">Per update; on the FLOPs and wall-time axes each method's growth comes before its first step. Dotted vertical lines: where a leg was resumed.</p>`,
+    X_SWITCH,
+    `<div class="charts">\n${runFigures('large', (axes) => trainingCharts(large, 'large models', axes), growth, 'half')}\n</div>`,
+    operatorSection(e.spec.methods.map((m) => ({ label: m.label, losses: legGrowth(legDir(dir, m.label))?.operatorLosses }))),
+    ...(small ? ["<h2>The small model's pretraining</h2>", `<div class="charts">\n${runFigures('small', (axes) => [{ id: 'val', chart: validationChart([small], 'small model', axes) }, trainingCharts([small], 'small model', axes)[0]!], new Map(), 'half')}\n</div>`] : []),
     '<h2>Configuration</h2>',
     '<p>Settings that differ between the legs (model config, training budget, method):</p>',
     differencesTable(legs.map((l) => ({ label: l.leg, settings: { model: l.config ?? {}, training: l.training, ...(l.method ? { method: { name: l.method.name, options: l.method.options, ki: l.method.ki } } : {}) } }))),
@@ -383,40 +423,94 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
   ], data);
 }
 
-/** Learned operators' training loss per step, from growth.json's `operatorLosses` when the growth recorded them; '' otherwise. */
-function operatorSection(dir: string, spec: ExperimentSpec): string {
-  const series = spec.methods.flatMap((m) => {
-    const losses = readJsonIfExists<{ operatorLosses?: number[] }>(join(legDir(dir, m.label), GROWTH_FILE))?.operatorLosses;
-    return Array.isArray(losses) && losses.length > 0 ? [{ label: m.label, points: losses.map((l, i): [number, number] => [i + 1, l]) }] : [];
-  });
+/** Which legs have not finished (no done.json), with their status (running, or stopped at a step), by label ('small' for the small model). */
+function unfinishedLegs(dir: string, spec: ExperimentSpec): Map<string, RunStatus> {
+  const root = seedRoots(spec, dir)[0]!.root;
+  const legs = [{ label: 'small', path: smallDir(root), steps: spec.small.training.steps }, ...spec.methods.map((m) => ({ label: m.label, path: legDir(root, m.label), steps: methodBudget(spec.large.training, m).steps }))];
+  return new Map(legs.filter((l) => !fs.existsSync(join(l.path, DONE_FILE))).map((l) => [l.label, runStatus(trainDir(l.path), l.steps)]));
+}
+
+function inProgressNote(unfinished: ReadonlyMap<string, RunStatus>): string {
+  if (unfinished.size === 0) return '';
+  const legs = [...unfinished].map(([label, st]) => `${label} (${st.state === 'running' ? 'running' : st.step === 0 ? 'not started' : 'stopped'} at step ${st.step}${st.steps !== null ? ` of ${st.steps}` : ''})`);
+  return `<p class="note" id="in-progress"><b>In progress</b>: ${escape(legs.join(', '))}. Their numbers are as far as they got; run the experiment again to finish them.</p>`;
+}
+
+/** Learned operators' training loss per step, from the growth's `operatorLosses` when it recorded them; '' otherwise. */
+function operatorSection(growths: { label: string; losses: number[] | undefined }[]): string {
+  const series = growths.flatMap(({ label, losses }) => (Array.isArray(losses) && losses.length > 0 ? [{ label, points: losses.map((l, i): [number, number] => [i + 1, l]) }] : []));
   if (series.length === 0) return '';
   const chart: LineChart = { title: "operator learning: the large model's loss", xLabel: 'operator step', yLabel: 'training loss', series };
   return `<h2>The operators' learning</h2>\n<div class="charts">\n${figure('operator', [chartWraps(chart, chart.title, {}, false, 'run-svg')])}\n</div>`;
 }
 
-/** The page of plain training runs (`ligo report RUN...`): curves, a summary, their settings' differences. */
-export function runsReport(runs: RunCurves[], settings: Record<string, unknown>[], configs: (Record<string, unknown> | null)[], command: string): string {
-  const models = new Map(runs.flatMap((r, i) => (configs[i] ? [[r.label, modelName(configs[i]!)] as const] : [])));
-  const title = runs.length === 1 ? `Training run ${runs[0]!.label}` : `Training runs ${runs.map((r) => r.label).join(', ')}`;
-  const row = (r: RunCurves) => {
-    const last = r.train.at(-1);
-    const val = r.evals.at(-1);
-    return `<tr data-label="${escape(r.label)}"><th scope="row">${escape(r.label)}</th><td>${escape(models.get(r.label) ?? '–')}</td><td class="num">${last?.step ?? 0}</td><td class="num">${last ? last.loss.toFixed(4) : '–'}</td><td class="num">${val ? val.valLoss.toFixed(4) : '–'}</td><td class="num">${last ? flops(last.flopsElectra) : '–'}</td><td class="num">${last ? seconds(last.wallSeconds) : '–'}</td></tr>`;
+/** The config.json of a run's newest checkpoint, or null before it has one. */
+function runConfig(dir: string): Record<string, unknown> | null {
+  const ckpt = latestCheckpointDir(dir);
+  const file = ckpt && join(ckpt, CONFIG_FILE);
+  return file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : null;
+}
+
+const costText = (c: Cost) => `${flops(c.flopsElectra)} FLOPs (ELECTRA), ${flops(c.flopsSixN)} (6N), ${seconds(c.wallSeconds)}`;
+
+/** A grown run's lineage: each link (method, options as run, operator steps and cost, the small model and its training), and the options in full. */
+function lineageItem(r: PlainRun): string {
+  const links = r.chain.slice(1).map((n) => {
+    if (n.kind === 'checkpoint') return `<li>from the checkpoint <code>${escape(shownPath(n.dir))}</code> (where it came from is not recorded)</li>`;
+    if (n.kind === 'trained') return `<li>from <code>${escape(shownPath(n.dir))}</code> at step ${n.step}, trained on ${escape(n.data === null ? 'unknown data' : [n.data].flat().join(' '))}${n.from ? ` starting from <code>${escape(n.from)}</code>` : ' from scratch'}: ${escape(costText(n.cost))}</li>`;
+    const g = n.record;
+    const data = g.data !== null ? ` on ${escape([g.data].flat().join(' '))} (batch ${g.batchSize}, sequence length ${g.seqLen})` : '';
+    const options = `<details class="options"><summary>options${g.code === null ? ' (as given: this older grow.json has no defaults)' : ', every one as run'}</summary><pre>${json(g.options)}</pre></details>`;
+    return `<li><code>${escape(shownPath(n.dir))}</code>: grown by <b>${escape(g.method)}</b> from <code>${escape(g.fromCheckpoint ? shownPath(g.fromCheckpoint) : g.from)}</code>${data}, seed ${g.seed}; ${g.cost.operatorSteps > 0 ? `${g.cost.operatorSteps} operator steps, ` : ''}${escape(costText(g.cost))}; by ${escape(versionText(g.code))}${options}</li>`;
+  });
+  return `<li><b>${escape(r.label)}</b> <span class="muted">(${escape(methodOf(r))})</span>: growth ${escape(costText(r.growth))}; small model ${escape(costText(r.small))}<ul>${links.join('')}</ul></li>`;
+}
+
+function runsSavings(report: PlainReport): string {
+  if (!report.savings) return `<p>${escape(report.noSavings!)}</p>`;
+  const s = report.savings;
+  return [
+    `<p>${escape(targetText(s))}</p>`,
+    savingsTable(s, new Map()),
+    `<p>Each run is charged its growth (every operator in its lineage); the second group also charges the training of the small model it grew from, up to the step grown${report.chargeSmall ? ' (--charge-small: the one the printed table and the charts use)' : ' (--charge-small makes it the printed one)'}. Negative savings: more expensive than ${escape(s.reference)}.</p>`,
+  ].join('\n');
+}
+
+/** The page of plain training runs (`ligo report RUN...`): status, savings, lineage, curves (x in steps, FLOPs or wall time), their settings. */
+export function runsReport(report: PlainReport, command: string): string {
+  const runs = report.runs.map((r) => r.curves);
+  const configs = report.runs.map((r) => runConfig(r.dir));
+  const models = new Map(report.runs.flatMap((r, i) => (configs[i] ? [[r.label, modelName(configs[i]!)] as const] : [])));
+  const unfinished = report.runs.filter((r) => r.status.state !== 'finished');
+  const title = `${runs.length === 1 ? `Training run ${runs[0]!.label}` : `Training runs ${runs.map((r) => r.label).join(', ')}`}${unfinished.length > 0 ? ' (in progress)' : ''}`;
+  const offsets = new Map(report.runs.map((r) => [r.label, charged(r, report.chargeSmall)]));
+  const row = (r: PlainRun) => {
+    const last = r.curves.train.at(-1);
+    const val = r.curves.evals.at(-1);
+    const resumed = r.curves.resumes.length > 0 ? `; resumed at step ${r.curves.resumes.join(', ')}` : '';
+    const small = r.smallOf.length > 0 ? `small model of ${r.smallOf.join(', ')}` : methodOf(r);
+    return `<tr data-label="${escape(r.label)}"><th scope="row">${escape(r.label)}</th><td>${escape(models.get(r.label) ?? '–')}</td><td>${escape(small)}</td><td class="num">${last?.step ?? 0}</td><td class="num">${last ? last.loss.toFixed(4) : '–'}</td><td class="num">${val ? val.valLoss.toFixed(4) : '–'}</td><td class="num">${last ? flops(last.flopsElectra) : '–'}</td><td class="num">${last ? seconds(last.wallSeconds) : '–'}</td><td class="status ${r.status.state}">${escape(statusText(r.status) + resumed)}</td></tr>`;
   };
+  const grown = report.runs.filter((r) => r.chain.length > 1);
+  const operators = grown.flatMap((r) => r.chain.flatMap((n) => (n.kind === 'grown' ? [{ label: r.label, losses: n.record.cost.operatorLosses }] : [])));
   return page(`ligo report: ${runs.map((r) => r.label).join(', ')}`, [
     `<h1>${escape(title)}</h1>`,
     metadata(runs, command),
-    '<div class="table-wrap"><table id="runs-table"><thead><tr><th scope="col">run</th><th scope="col">model</th><th scope="col">steps</th><th scope="col">last training loss</th><th scope="col">last validation loss</th><th scope="col">FLOPs (ELECTRA)</th><th scope="col">wall time</th></tr></thead><tbody>',
-    ...runs.map(row),
+    unfinished.length > 0 ? `<p class="note" id="in-progress"><b>In progress</b>: ${escape(unfinished.map((r) => `${r.label} (${statusText(r.status)})`).join(', '))}. Its numbers are as far as it got.</p>` : '',
+    '<div class="table-wrap"><table id="runs-table"><thead><tr><th scope="col">run</th><th scope="col">model</th><th scope="col">made by</th><th scope="col">steps</th><th scope="col">last training loss</th><th scope="col">last validation loss</th><th scope="col">FLOPs (ELECTRA)</th><th scope="col">wall time</th><th scope="col">status</th></tr></thead><tbody>',
+    ...report.runs.map(row),
     '</tbody></table></div>',
-    wallTimeNote(runs, models, null),
+    wallTimeNote(runs, models, report.savings),
+    ...(runs.length > 1 ? ['<h2>Savings</h2>', runsSavings(report)] : []),
+    ...(grown.length > 0 ? ['<h2>Lineage</h2>', `<ul class="lineage" id="lineage">${grown.map(lineageItem).join('')}</ul>`, operatorSection(operators)] : []),
     '<h2>Curves</h2>',
-    '<p class="muted">Per step. The y axis first shows the range where the lines differ (toggle: full range); click a legend entry to hide or show a run.</p>',
-    `<div class="charts">\n${runFigures('run', [{ id: 'val', chart: validationChart(runs, 'runs') }, ...trainingCharts(runs, 'runs')])}\n</div>`,
-    ...(runs.length > 1 ? ['<h2>Settings that differ</h2>', differencesTable(runs.map((r, i) => ({ label: r.label, settings: { flags: settings[i] ?? {}, model: configs[i] ?? {} } })))] : []),
+    `<p class="muted">Per update. On the FLOPs and wall-time axes a grown run's growth${report.chargeSmall ? " and its small model's training" : ''} comes before its first step. Dotted vertical lines: where a run was resumed. The y axis of several runs first shows the range where they differ (toggle: full range); click a legend entry to hide or show a run.</p>`,
+    X_SWITCH,
+    `<div class="charts">\n${runFigures('run', (axes) => [{ id: 'val', chart: validationChart(runs, 'runs', axes) }], offsets, 'wide')}\n${runFigures('run', (axes) => trainingCharts(runs, 'runs', axes), offsets, 'half')}\n</div>`,
+    ...(runs.length > 1 ? ['<h2>Settings that differ</h2>', differencesTable(report.runs.map((r, i) => ({ label: r.label, settings: { flags: r.flags ?? {}, model: configs[i] ?? {} } })))] : []),
     '<h2>Settings</h2>',
-    ...runs.map((r, i) => `<details><summary>${escape(r.label)} <span class="muted">(${escape(r.dir)})</span></summary>\n<h4>run.json</h4><pre>${json(settings[i] ?? {})}</pre>\n<h4>model config</h4><pre>${json(configs[i] ?? {})}</pre>\n</details>`),
-  ], { curves: [], runs: runs.map((r) => ({ label: r.label, dir: r.dir })) });
+    ...report.runs.map((r, i) => `<details><summary>${escape(r.label)} <span class="muted">(${escape(r.dir)})</span></summary>\n<h4>run.json</h4><pre>${json(r.flags ?? {})}</pre>\n<h4>model config</h4><pre>${json(configs[i] ?? {})}</pre>\n</details>`),
+  ], { curves: [], runs: report.runs.map((r) => ({ label: r.label, dir: r.dir, status: r.status })) });
 }
 
 /** Runs' labels on a page: the last parts of their paths, as few as tell them apart (runs/a, x/train and y/train: a, x/train, y/train). */

@@ -36,6 +36,8 @@ export { lineChartSvg, niceTicks, tickLabels, titleLines, type LineChart, type S
 export { svgToPng } from './png.ts';
 export { aboveUnigramWarning, markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
+export { lineage, lineageCost, lineageLines, runStatus, statusText, type LineageNode, type RunStatus } from './lineage.ts';
+export { charged, methodOf, plainReportJson, plainReportText, readPlainRuns, type PlainReport, type PlainRun } from './plain-runs.ts';
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_MD = 'results.md';
@@ -93,18 +95,30 @@ export interface ReportOptions {
   html?: boolean;
 }
 
+const PLOTS: { name: string; axis: 'flopsElectra' | 'wallSeconds' }[] = [
+  { name: 'loss-vs-flops', axis: 'flopsElectra' },
+  { name: 'loss-vs-wall-time', axis: 'wallSeconds' },
+];
+const plotFiles = PLOTS.flatMap((p) => [join(PLOTS_DIR, `${p.name}.svg`), join(PLOTS_DIR, `${p.name}.png`)]);
+
+/** results.json's whole content for DIR, computed from its logs (`ligo report DIR --json` prints it; writeReport writes it). targetLoss: measured to that loss instead. */
+export function reportData(dir: string, targetLoss?: number) {
+  const e = readCurves(dir);
+  const summary = summariseRun(e, targetLoss);
+  const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
+  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(e, dir, e.spec.downstream.methods) : [] };
+  return { e, summary, downstream, json: { ...resultsJson(e, summary), growth, ...(downstream.data ? { downstream } : {}), plots: plotFiles } };
+}
+
 /**
  * Computes the savings from DIR's logs and writes results.json, results.md and the plots into
  * DIR, and report.html when asked: every file shows the one savings computation made here.
  */
 export function writeReport(dir: string, opts: ReportOptions = {}): Report {
-  const e = readCurves(dir);
-  const summary = summariseRun(e);
+  const { e, summary, downstream, json } = reportData(dir);
   const { seed: _seed, unigramLoss: _unigram, ...savings } = summary.perSeed[0]!;
-  const plots = [...writePlot(dir, 'loss-vs-flops', lossChart(e, savings, 'flopsElectra')), ...writePlot(dir, 'loss-vs-wall-time', lossChart(e, savings, 'wallSeconds'))];
-  const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
-  const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(e, dir, e.spec.downstream.methods) : [] };
-  writeJson(join(dir, RESULTS_JSON), { ...resultsJson(e, summary), growth, ...(downstream.data ? { downstream } : {}), plots });
+  const plots = PLOTS.flatMap((p) => writePlot(dir, p.name, lossChart(e, savings, p.axis)));
+  writeJson(join(dir, RESULTS_JSON), json);
   fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, summary, e.seeds, plots, downstream));
   const files = [RESULTS_JSON, RESULTS_MD, ...plots];
   if (opts.html) {

@@ -8,7 +8,7 @@
 // reaches the target has no cost and no savings ("not reached"). The growth's cost is also
 // given in proportion: as a share of the reference's whole large-model training (its budget).
 
-import type { Cost } from '../experiment/index.ts';
+import type { Cost } from '../flops.ts';
 
 export type { Cost };
 
@@ -28,6 +28,8 @@ export interface MethodCurve {
   growth: Cost;
   /** Whether the method used the small model (so its pretraining can be charged). */
   usesSmall: boolean;
+  /** The small model's pretraining to charge this method, when it is not the one of computeSavings' `small` (plain runs: each run's own lineage). */
+  smallCost?: Cost;
 }
 
 export interface Reach extends Cost {
@@ -101,7 +103,7 @@ export function computeSavings(curves: readonly MethodCurve[], referenceLabel: s
   const withCosts = curves.map((c) => {
     const reach = firstReach(c.points, target);
     const without = reach ? add(map((k) => reach[k]), c.growth) : null;
-    return { c, reach, without, with: without && c.usesSmall ? add(without, small) : without };
+    return { c, reach, without, with: without && c.usesSmall ? add(without, c.smallCost ?? small) : without };
   });
   const ref = withCosts.find((w) => w.c === reference)!;
   const saved = (cost: Cost | null, base: Cost | null) => (cost && base ? map((k) => 1 - cost[k] / base[k]) : null);

@@ -171,6 +171,11 @@ function readTrainState(dir: string): TrainState {
   }
 }
 
+/** The training step a checkpoint directory was saved at (its state.json), or null for a checkpoint saved outside training (a grown one). */
+export function checkpointStep(dir: string): number | null {
+  return fs.existsSync(join(dir, STATE_FILE)) ? readTrainState(dir).step : null;
+}
+
 /**
  * The state (step, last learning rate, ...) of the checkpoint a run would resume from, or null:
  * the newest whose files pass the checks that need no tensor read (state.json and config.json

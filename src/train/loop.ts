@@ -28,7 +28,7 @@ import * as T from '../tensor/index.ts';
 import { Rng, hash32, type Tensor } from '../tensor/index.ts';
 import { modelFor, numLayers, outputClasses, tokenDropMiddle, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
-import { forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
+import { addFlops, forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import type { AdamWConfig } from '../optim/adamw.ts';
 import { loadResumeCheckpoint, refuseLostRun, removeIncompleteCheckpoints, saveTrainCheckpoint, type TrainState } from './checkpoint.ts';
 import { acquireRunLock } from './lock.ts';
@@ -240,8 +240,8 @@ function* loop(spec: TrainSpec, run: Run): Generator<number, Omit<TrainResult, '
     const t0 = performance.now();
     const r = T.tidy(() => oneUpdate(spec, run, s, lr, alpha));
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm)) throw diverged(spec, s + 1, r, run.progress.lastCheckpoint, lr);
-    const flops = addFlops(r.flops ?? perStep, alpha > 0 ? teacherPerStep : null);
-    Object.assign(state, { step: s + 1, lr, flopsElectra: state.flopsElectra + flops.electra, flopsSixN: state.flopsSixN + flops.sixN, tokens: state.tokens + tokensPerStep });
+    const flops = alpha > 0 && teacherPerStep ? addFlops(r.flops ?? perStep, teacherPerStep) : (r.flops ?? perStep);
+    Object.assign(state, { step: s + 1, lr, ...addFlops(state, flops), tokens: state.tokens + tokensPerStep });
     loss = r.loss;
     const record: TrainRecord = { type: 'train', step: state.step, loss: r.loss, lr, gradNorm: r.gradNorm, tokens: state.tokens, tokensPerSecond: tokensPerStep / ((performance.now() - t0) / 1000), flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), ...(spec.ki ? { kiLoss: r.kiLoss, kiAlpha: alpha } : {}) };
     run.log.append(record);
@@ -251,10 +251,6 @@ function* loop(spec: TrainSpec, run: Run): Generator<number, Omit<TrainResult, '
     if (last || (spec.saveEvery > 0 && state.step % spec.saveEvery === 0)) save(spec, run, wall());
   }
   return { step: state.step, loss, valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, flopsElectra: state.flopsElectra, flopsSixN: state.flopsSixN, wallSeconds: wall(), checkpointDir: run.progress.lastCheckpoint, interrupted };
-}
-
-function addFlops(a: TrainFlops, b: TrainFlops | null): TrainFlops {
-  return b ? { electra: a.electra + b.electra, sixN: a.sixN + b.sixN } : a;
 }
 
 /** The parameter tree the forward pass uses at update `step` (MSG ramps applied while ramping). */
@@ -307,7 +303,10 @@ function oneUpdate(spec: TrainSpec, run: Run, step: number, lr: number, alpha: n
   micro.forEach((mb, k) => {
     T.tidy(() => {
       const plan = passPlan(spec, run, step, k, mb);
-      if (plan) flops = addFlops(trainFlopsPerStep(spec.config, { batchSize: run.task.batchSize, seqLen: run.task.seqLen, layerTokens: plan.layerTokens }), flops);
+      if (plan) {
+        const pass = trainFlopsPerStep(spec.config, { batchSize: run.task.batchSize, seqLen: run.task.seqLen, layerTokens: plan.layerTokens });
+        flops = flops ? addFlops(flops, pass) : pass;
+      }
       const { grads } = T.valueAndGrad(() => {
         const parts = objective(spec.config, treeAt(spec, run, step), mb, { dropout: model.trainDropout(spec.config, progress.dropoutRng), ...plan?.forward }, ki);
         progress.importance?.update(parts.logits, parts.targets);
