@@ -5,6 +5,7 @@
 import { modelFor, type ModelConfig } from '../models/index.ts';
 import type { GrowMethod } from './types.ts';
 import { GrowError } from './structure.ts';
+import { noteMethod } from './known.ts';
 import type { FixedMethod } from './fixed.ts';
 import { stackbert } from './stack.ts';
 import { interpolation } from './interpolate.ts';
@@ -27,6 +28,7 @@ const methods = new Map<string, GrowMethod>();
 export function registerMethod(method: GrowMethod): void {
   if (methods.has(method.name)) throw new GrowError(`growth method ${method.name} is registered twice`);
   methods.set(method.name, method);
+  noteMethod(method.name, method.grows);
 }
 
 /** A registered method, or 'A+B' composed of two (compose.ts). */

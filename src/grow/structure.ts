@@ -25,6 +25,7 @@
 
 import { modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import type { ParamRole } from './types.ts';
+import { methodsGrowing } from './known.ts';
 
 export type { AxisSide };
 
@@ -233,14 +234,14 @@ export function requireSameWidth(method: string, small: ModelConfig, large: Mode
     throw new GrowError(`${method} grows depth only, but num_key_value_heads changes ${small.num_key_value_heads} -> ${large.num_key_value_heads}: keep it at ${small.num_key_value_heads} or use --method ligo`);
   }
   for (const k of ['hidden', 'heads', 'ffn'] as const) {
-    if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use a width method (net2net, bert2bert-fpi, bert2bert-aki, lemon, hypercloning, msg, ligo; ligo methods lists them)`);
+    if (s[k] !== l[k]) throw new GrowError(`${method} grows depth only, but ${f[k]} changes ${s[k]} -> ${l[k]}: keep it at ${s[k]} or use ${methodsGrowing('width')}`);
   }
 }
 
 export function requireSameDepth(method: string, small: ModelConfig, large: ModelConfig): void {
   const s = dims(small).layers;
   const l = dims(large).layers;
-  if (s !== l) throw new GrowError(`${method} grows width only, but ${dimFields(large).layers} changes ${s} -> ${l}: keep it at ${s} or use a depth method (stackbert, lemon, block-expansion, ligo)`);
+  if (s !== l) throw new GrowError(`${method} grows width only, but ${dimFields(large).layers} changes ${s} -> ${l}: keep it at ${s} or use ${methodsGrowing('depth')}`);
 }
 
 export * from './axis-map.ts';
