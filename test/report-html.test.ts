@@ -9,8 +9,9 @@
 // models' training curves and the small model's pretraining, tables the settings that differ, and
 // lists the configs; on the hand-written run (fixture), its table says what results.md says, "not
 // reached" included, and a results.json with seeds and the unigram line shows their spread.
-// `ligo report RUN RUN --html` on two training runs writes their page of curves; the wall-time
-// note appears when throughputs or savings disagree. Screenshots:
+// `ligo report RUN RUN --html` on two training runs writes their page of curves into a folder of
+// its own, charts at the 1,280 px page's width, the x-axis switch moving every run chart between
+// steps, FLOPs and wall time; the wall-time note appears when throughputs or savings disagree. Screenshots:
 // test-artifacts/report.png, test-artifacts/report-runs.png.
 
 import assert from 'node:assert/strict';
@@ -165,7 +166,7 @@ test('report.html in Chromium: table, charts, FLOP toggle, legend, hover, config
     assert.match(await wall.locator('path.marker title').first().textContent() ?? '', /reaches the target at /);
     // Models, metadata, training curves, the small model's pretraining, the differences table.
     assert.match(await page.locator('#models').innerText(), /^Models: small BertForMaskedLM 1L-\d+H-\d+A-\d+F \([\d,]+ parameters\), grown into large BertForMaskedLM 2L-/);
-    assert.match(await page.locator('p.meta').nth(1).innerText(), /^generated \d{4}-\d\d-\d\dT.* by ligo \d+\.\d+\.\d+ · backend (native|reference) \(from the logs\) · command: ligo experiment /);
+    assert.match(await page.locator('p.meta').nth(1).innerText(), /^generated \d{4}-\d\d-\d\dT.* by ligo \d+\.\d+\.\d+( \(commit [0-9a-f]{10}\))? · backend (native|reference) \(from the logs\) · command: ligo experiment /);
     for (const id of ['large-train-loss', 'large-lr', 'large-grad-norm', 'large-throughput', 'small-val', 'small-train-loss', 'operator']) {
       assert.equal(await page.locator(`#${id} .svg-wrap:not([hidden]) polyline.series`).count() > 0, true, `${id} has lines`);
     }
@@ -235,22 +236,35 @@ test('a results.json with seeds and the unigram line, a growth.json with the ope
     assert.match(await page.locator('body').innerText(), /Unigram line: a model that ignores the context reaches validation loss 7\.2500/);
     assert.deepEqual(await page.$$eval('#spread-table tbody tr', (trs) => trs.map((tr) => tr.textContent)), [`${results.methods[1].label}2 / 35.500 ± 0.100 [5.400, 5.600]2.00e+12 ± 1.00e+11 [1.90e+12, 2.10e+12]25.0% ± 5.0% [20.0%, 30.0%]2.0% ± 0.0% [2.0%, 2.0%]`]);
     assert.deepEqual(await page.locator('#operator .svg-wrap:not([hidden]) polyline.series').evaluateAll((ls) => ls.map((l) => [l.getAttribute('data-label'), l.getAttribute('points')!.split(' ').length])), [['ligo', 4]]);
+    assert.match(await page.locator('#in-progress').innerText(), /^In progress: small \(stopped at step 40 of 40\)|^In progress: small \(not started at step 0 of 40\), scratch/, 'legs without done.json are in progress');
+    assert.equal(await page.locator('#savings-table .in-progress').count(), 4, 'and say so in their rows');
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
   }
 });
 
-test('ligo report RUN RUN --html: a summary on stdout and the page of the runs\' curves', { skip }, async () => {
+test('ligo report RUN RUN --html: a summary on stdout and the page of the runs\' curves, in a folder of its own, at the page\'s width, x in steps, FLOPs or wall time', { skip }, async () => {
   const runs = ['scratch', 'ki'].map((l) => join(realRun, 'legs', l, 'train'));
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), 'report', ...runs, '--html'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^run +steps +train loss +val loss +FLOPs \(ELECTRA\) +wall time$/m);
-  assert.deepEqual(r.stdout.split('\n').filter((l) => / +8 +\d+\.\d{4} +\d+\.\d{4} /.test(l)).map((l) => l.split(' ')[0]), ['scratch/train', 'ki/train'], 'one line per run, labelled by as much of its path as tells them apart');
-  const { page, errors } = await open(join(runs[0]!, HTML_REPORT));
+  assert.match(r.stdout, /^run +steps +train loss +val loss +FLOPs \(ELECTRA\) +wall time +status$/m);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => / +8 +\d+\.\d{4} +\d+\.\d{4} .* finished$/.test(l)).map((l) => l.split(' ')[0]), ['scratch/train', 'ki/train'], 'one line per run, labelled by as much of its path as tells them apart');
+  const pageDir = join(realRun, 'legs', 'report-scratch-train+ki-train');
+  assert.ok(runs.every((d) => !fs.existsSync(join(d, HTML_REPORT))), 'a page of several runs goes into none of them');
+  const { page, errors } = await open(join(pageDir, HTML_REPORT));
   try {
     assert.equal(await page.locator('#runs-table tbody tr').count(), 2);
     for (const id of ['run-val', 'run-train-loss', 'run-lr', 'run-grad-norm', 'run-throughput']) assert.equal(await page.locator(`#${id} .svg-wrap:not([hidden]) polyline.series`).count(), 2, id);
+    const width = async (id: string) => (await page.locator(`#${id} .svg-wrap:not([hidden]) svg`).boundingBox())!.width;
+    assert.ok((await width('run-val')) > 1100, `the validation chart fills the 1,280 px page: ${await width('run-val')} px`);
+    assert.ok((await width('run-lr')) > 540, `two training charts share a row: ${await width('run-lr')} px`);
+    const xTitle = () => page.locator('#run-val .svg-wrap:not([hidden]) text.x-title').textContent();
+    assert.equal(await xTitle(), 'step');
+    await page.locator('.page-controls input[value="flopsElectra"]').check();
+    assert.match((await xTitle()) ?? '', /^FLOPs, growth \+ training \(ELECTRA convention\)/);
+    assert.match((await page.locator('#run-lr .svg-wrap:not([hidden]) text.x-title').textContent()) ?? '', /ELECTRA/, 'the switch moves every run chart');
+    await page.locator('.page-controls input[value="step"]').check();
     assert.equal(await page.getByText('No setting differs between them.').count(), 1, 'two legs of one experiment: same model, no run.json');
     const legend = page.locator('#run-lr .svg-wrap:not([hidden]) .legend-entry').first();
     await legend.click();
