@@ -2,7 +2,7 @@
 // at once, even while the command is inside a step that blocks (a checkpoint write held by the
 // test hook LIGO_TEST_PAUSE_IN_CHECKPOINT), saying it stops after the current step and that a
 // second Ctrl-C quits without saving; the second quits with a message, no lock, and an earlier
-// checkpoint from which the printed resume command runs. `ligo grow` stops LiGO's operator steps
+// checkpoint from which the printed resume command runs; killing `ligo` itself ends the command. `ligo grow` stops LiGO's operator steps
 // and its tokenising the same way and leaves no --out; tokenising your own data in `ligo train`
 // stops with nothing cached. A reader that goes away (`ligo ... | head`) ends a command cleanly:
 // exit code 141, no stack trace, no lock.
@@ -76,6 +76,27 @@ test('train: the first Ctrl-C is answered while a step still runs; the second qu
   const resumed = await start(m[1]!.split(' ').slice(1)).exit; // the printed command, `ligo` being bin/ligo.js
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /^resuming at step 6 of 24 /m);
+});
+
+test('ligo killed with SIGKILL: the command it runs ends too (within a step), its lock left as a killed run leaves it', async () => {
+  const out = join(tmp, 'killed');
+  const run = start(trainArgs(out, 100_000));
+  await waitFor('a few steps', () => /^step 3\//m.test(run.stderr()), run);
+  const command = JSON.parse(fs.readFileSync(join(out, 'lock'), 'utf8')).pid as number;
+  run.child.kill('SIGKILL');
+  await run.exit;
+  const alive = () => {
+    try {
+      process.kill(command, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const t0 = Date.now();
+  while (alive() && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!alive(), `process ${command} still runs`);
+  assert.ok(fs.existsSync(join(out, 'lock')));
 });
 
 const words = ['whale', 'sea', 'ship', 'captain', 'harpoon', 'sail', 'deck', 'storm', 'island', 'voyage'];

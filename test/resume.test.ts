@@ -35,11 +35,30 @@ interface Exit {
 }
 
 function start(out: string, env: Record<string, string> = {}, extra: string[] = []): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [...args(out), ...extra], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...args(out), ...extra], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // its own process group: killGroup kills ligo and the command it runs
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
   return { child, exit };
+}
+
+/**
+ * SIGKILL to the run's process group: bin/ligo.js and the process it runs the command in (as a
+ * crash or the OOM killer would end them); resolves once the group is gone (the command's process
+ * is reaped by init, a moment after bin/ligo.js).
+ */
+async function killGroup(run: { child: ChildProcess; exit: Promise<Exit> }): Promise<Exit> {
+  process.kill(-run.child.pid!, 'SIGKILL');
+  const exit = await run.exit;
+  const groupAlive = () => {
+    try {
+      return process.kill(-run.child.pid!, 0);
+    } catch {
+      return false;
+    }
+  };
+  while (groupAlive()) await new Promise((r) => setTimeout(r, 5));
+  return exit;
 }
 
 async function waitFor(what: string, cond: () => boolean, exit: Promise<Exit>): Promise<void> {
@@ -93,8 +112,7 @@ test('killed while writing a checkpoint (and a second run refused by the lock): 
   const owner = JSON.parse(fs.readFileSync(join(out, 'lock'), 'utf8')).pid; // the command's process, which bin/ligo.js started
   assert.match(second.stderr, new RegExp(`in use by process ${owner}`));
 
-  run.child.kill('SIGKILL');
-  assert.equal((await run.exit).signal, 'SIGKILL');
+  assert.equal((await killGroup(run)).signal, 'SIGKILL');
   assert.ok(names(out).includes('step-000006') && !names(out).includes('step-000012'), `checkpoints: ${names(out).join(', ')}`);
   assert.ok(fs.existsSync(join(out, 'lock')), 'a killed run leaves its lock behind');
   await finish(out);
@@ -106,8 +124,7 @@ test('killed between checkpoints after the first one: resume reproduces the loss
   const out = join(tmp, 'killed-after-first');
   const run = start(out, { LIGO_TEST_PAUSE_IN_CHECKPOINT: '18' }); // never finishes on its own
   await waitFor('the first checkpoint', () => names(out).includes('step-000006'), run.exit);
-  run.child.kill('SIGKILL');
-  assert.equal((await run.exit).signal, 'SIGKILL');
+  assert.equal((await killGroup(run)).signal, 'SIGKILL');
   await finish(out);
   assertSameCurve(out);
 });
@@ -230,8 +247,7 @@ test('newest checkpoint truncated: the resume skips it, saying why, continues fr
   const out = join(tmp, 'truncated');
   const run = start(out, { LIGO_TEST_PAUSE_IN_CHECKPOINT: '18' });
   await waitFor('the pause inside the step-18 checkpoint', () => pausedIn(out), run.exit);
-  run.child.kill('SIGKILL');
-  await run.exit;
+  await killGroup(run);
   assert.deepEqual(names(out).filter((n) => n.startsWith('step-')), ['step-000006', 'step-000012']);
   const model = join(ckptRoot(out), 'step-000012', 'model.safetensors');
   fs.truncateSync(model, fs.statSync(model).size - 100);

@@ -14,6 +14,8 @@
 // yield to the event loop (LiGO's operator steps, tokenising) stop at their next check. At the
 // second the supervisor kills this process, removes what the plan names and says `second`.
 // A signal sent to this process itself (a terminal's Ctrl-C reaches both) is the same request.
+// When the supervisor is gone (killed with SIGKILL), this process ends the same way at its next
+// check or within half a second (followSupervisor), as it would have without a supervisor.
 //
 // Without a supervisor (the library, `node src/cli/main.ts`) this process prints the first line
 // when the signal reaches JavaScript and puts the signals back to their default, so a second one
@@ -32,6 +34,18 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const SUPERVISOR = process.env.LIGO_SUPERVISOR || null;
 const PLAN_FILE = 'interrupt.json';
 const STOP_FILE = 'stop';
+
+/** The supervisor's pid while it runs (this process's parent then), or null without one. */
+const supervisorPid = SUPERVISOR ? process.ppid : null;
+/** Ends this process as its killed supervisor ended. */
+const endIfOrphaned = () => {
+  if (supervisorPid !== null && process.ppid !== supervisorPid) process.kill(process.pid, 'SIGKILL');
+};
+
+/** Ends this process when the supervisor is killed (see the header); nothing without a supervisor. */
+export function followSupervisor(): void {
+  if (supervisorPid !== null) setInterval(endIfOrphaned, 500).unref();
+}
 
 /** The stop requests of the interrupts listening now (a broken pipe stops them). */
 const listening = new Set<(s: NodeJS.Signals) => void>();
@@ -69,6 +83,7 @@ export function listenForInterrupt(initial: StopPlan): Interrupt {
   };
   const stopFile = SUPERVISOR ? join(SUPERVISOR, STOP_FILE) : null;
   const poll = () => {
+    endIfOrphaned();
     if (!got && stopFile && fs.existsSync(stopFile)) stop((fs.readFileSync(stopFile, 'utf8').trim() || 'SIGINT') as NodeJS.Signals);
   };
   const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;

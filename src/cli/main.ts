@@ -12,7 +12,7 @@ import { registerDemo } from './demo.ts';
 import { registerInspect } from './inspect.ts';
 import { registerCatalog } from './catalog.ts';
 import { oneLineError } from './common.ts';
-import { endOnBrokenPipe } from './interrupt.ts';
+import { endOnBrokenPipe, followSupervisor } from './interrupt.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
@@ -54,4 +54,5 @@ registerInspect(program);
 registerCatalog(program);
 
 endOnBrokenPipe();
+followSupervisor();
 await program.parseAsync(process.argv);
