@@ -97,7 +97,7 @@ test('ligo: learns its operator on the data for the given steps, saves it, and t
   const r = ligo('--from', bertDir, '--method', 'ligo', '--layers', '3', '--hidden', '48', '--heads', '3', '--ffn', '96', '--data', 'moby-dick', '--batch-size', '4', '--seq-len', '16', '--option', 'steps=3', '--out', out('ligo'));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /into 3L-48H-3A-96F .* with ligo, seed 0/);
-  assert.match(r.stdout, /wrote .*: model\.safetensors, config\.json, tokenizer\.json, grow\.json, ligo-operator\.safetensors/);
+  assert.match(r.stdout, /wrote .*: model\.safetensors, config\.json, tokenizer\.json, ligo-operator\.safetensors, grow\.json/);
   const grown = loadCheckpoint(out('ligo'));
   const largeConfig = configFromJSON(grown.config);
   const op = readLigoOperator(join(out('ligo'), LIGO_OPERATOR_FILE));
@@ -114,7 +114,8 @@ test('ligo: learns its operator on the data for the given steps, saves it, and t
   });
   const record = JSON.parse(fs.readFileSync(join(out('ligo'), 'grow.json'), 'utf8'));
   assert.equal(record.method, 'ligo');
-  assert.equal(record.cost.steps, 3);
+  assert.equal(record.cost.operatorSteps, 3);
   const flops = ligoCostFlops(layout, largeConfig, Array.from({ length: 3 }, () => ({ batchSize: 4, seqLen: 16 })));
-  assert.deepEqual(record.cost.flops, flops, 'the operator steps are charged at the batch shape given');
+  assert.deepEqual({ flopsElectra: record.cost.flopsElectra, flopsSixN: record.cost.flopsSixN }, flops, 'the operator steps are charged at the batch shape given');
+  assert.deepEqual([record.data, record.batchSize, record.seqLen, record.optionsGiven.steps, record.options.steps, record.options.lr], ['moby-dick', 4, 16, 3, 3, 1e-3], 'what the operator learned on, every option resolved');
 });
