@@ -14,14 +14,17 @@
 //   - every loss chart twice, at the y range where the lines differ (shown first) and at the
 //     full range, with a toggle; a diamond marks where each method reaches the target;
 //   - the large models' training curves per step (training loss, learning rate, gradient norm,
-//     throughput; runs.ts), a learned operator's loss per step when growth.json records it
-//     (`operatorLosses`), and the small model's pretraining;
+//     throughput; runs.ts) against steps, FLOPs or wall time (one switch for the page), resumes
+//     marked, a learned operator's loss per step when its growth recorded it (`operatorLosses`),
+//     and the small model's pretraining; legs still running or stopped are labelled in progress;
 //   - the configuration: a table of the fields that differ between legs, then the spec and per
 //     leg its model config (the config.json of its latest checkpoint, or resolved from the spec
 //     while it has none) and its training budget, in collapsible sections.
 //
-// runsReport is the page of plain `ligo train` runs (`ligo report RUN...`): their validation and
-// training curves, a summary table, and the differences between their run.json settings.
+// runsReport is the page of plain `ligo train` / `ligo grow` runs (`ligo report RUN...`,
+// plain-runs.ts): a summary table with each run's status, the savings against the scratch run,
+// each grown run's lineage (method, options as run, operator steps and cost, the small model),
+// their validation and training curves on the same x-axis switch, and their settings.
 
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
