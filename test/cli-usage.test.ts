@@ -93,7 +93,7 @@ test('ligo grow --method ligo at tiny size: learns the operator with progress on
   const r = ligo('grow', '--from', smallDir, '--method', 'ligo', '--layers', '4', '--hidden', '32', '--heads', '4', '--ffn', '64', '--data', 'moby-dick', '--batch-size', '2', '--seq-len', '16', '--option', 'steps=4', '--option', 'mode=full', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^growing bert 2L-16H-2A-32F into 4L-32H-4A-64F with ligo on moby-dick: 4 operator steps$/m);
-  assert.match(r.stderr, /^growing: step 4\/4 loss \d+\.\d{4} /m);
+  assert.match(r.stderr, /^growing: step 4\/4 loss \d+\.\d{4}( \d+\.\d (steps\/s|s\/step) eta \S+)?$/m); // a rate and ETA once the steps have taken a second
   assert.match(r.stdout, /^grew bert 2L-16H-2A-32F .* into 4L-32H-4A-64F .* with ligo, seed 0/m);
   assert.match(r.stdout, /^operator cost: 4 steps, /m);
   const record = JSON.parse(fs.readFileSync(join(out, 'grow.json'), 'utf8')) as { method: string; options: Record<string, unknown> };
