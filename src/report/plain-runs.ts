@@ -91,7 +91,7 @@ function plainSavings(runs: PlainRun[], opts: PlainOptions): { savings: Savings 
     if (!reference) throw new ExperimentError(`--reference ${opts.reference} is not one of the runs given`);
     if (reference.curves.evals.length === 0) throw new ExperimentError(`--reference ${opts.reference} has no validation results yet`);
   } else {
-    const scratch = compared.filter((r) => r.chain.length === 1);
+    const scratch = compared.filter((r) => r.chain.length === 1 && !r.flags?.from); // a --from whose path is gone is not scratch
     if (scratch.length === 1) reference = scratch[0];
     else {
       const why = scratch.length === 0 ? 'no run among them was trained from scratch' : `${scratch.map((r) => r.label).join(' and ')} were all trained from scratch`;
@@ -112,10 +112,11 @@ function plainSavings(runs: PlainRun[], opts: PlainOptions): { savings: Savings 
   return { savings: computeSavings(curves, reference!.label, zeroCost, opts.target), noSavings: null };
 }
 
-/** How the run's model was made: the (first) growth method in its lineage, 'scratch', or 'continued' (trained on from another run). */
+/** How the run's model was made: the (first) growth method in its lineage, 'scratch', 'continued' (trained on from another run), or where run.json says it started when that path is not found from the working directory. */
 export function methodOf(r: PlainRun): string {
   for (const n of r.chain) if (n.kind === 'grown') return n.record.method;
-  return r.chain.length > 1 ? 'continued' : 'scratch';
+  if (r.chain.length > 1) return 'continued';
+  return r.flags?.from ? `from ${r.flags.from} (not found from here)` : 'scratch';
 }
 
 /** What a run is charged besides its own training: its growth, and its small model's training when charged. */
