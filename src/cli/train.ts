@@ -19,10 +19,15 @@
 // The flags describe a TrainingBudget (src/train/budget.ts, the type experiment specs use too),
 // with its defaults: validation every steps/20 updates (at least 10) and a checkpoint every steps/5.
 //
-// Ctrl-C (or SIGTERM) stops after the current update: a checkpoint at the step reached, the run
-// directory unlocked, one line with the command that resumes, exit code 130 (143). A second
-// Ctrl-C ends the process at once (the last complete checkpoint stays valid). A run that fails
-// before training starts removes the run directory it created.
+// Ctrl-C (or SIGTERM) is answered at once (src/cli/interrupt.ts) and stops after the current
+// update: a checkpoint at the step reached, the run directory unlocked, one line with the command
+// that resumes, exit code 130 (143). A second Ctrl-C quits at once without saving, saying so: no
+// lock is left and the last complete checkpoint stays valid. A run that fails before training
+// starts removes the run directory it created.
+//
+// --ki-teacher DIR must share the student's model family and tokenizer (src/train/teacher.ts);
+// a larger teacher is plain distillation, said so. The start line names the validation cadence
+// and every active option that changes training.
 //
 // `--data brown-genre` fine-tunes on Brown genre classification: a masked-LM BERT/RoBERTa
 // (checkpoint or preset) gets a fresh sequence-classification head over the 15 genres (seeded by

@@ -1,4 +1,4 @@
-// Training: the loop (train), its schedule, tasks, objective (KI, MSG ramps), optimizer update,
+// Training: the loop (train), its schedule, tasks, objective (KI, MSG ramps) and which KI teacher fits (teacher.ts), optimizer update,
 // progressive layer dropping and token dropping, checkpoints, run lock, JSONL log and progress
 // display. AdamW itself lives in src/optim/adamw.ts (re-exported here).
 

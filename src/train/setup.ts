@@ -127,7 +127,7 @@ export function checkTokenizerFits(config: ModelConfig, tokenizer: Tokenizer): v
   if (config.model_type === 'roberta' && tokenizer.special.pad !== config.pad_token_id) throw new Error(`roberta: the tokenizer's pad id ${tokenizer.special.pad} differs from the config's pad_token_id ${config.pad_token_id}`);
 }
 
-/** The task for a text corpus (a built-in one, tokenised into RUN_DIR/token-cache, or a user's, prepared): masked LM (BERT, RoBERTa) or causal LM (GPT-2). */
+/** The task for a text corpus (a built-in one, tokenised into RUN_DIR/token-cache, or a user's, prepared): masked LM (BERT, RoBERTa) or causal LM (GPT-2); `signal` stops the tokenising. */
 export function corpusTask(config: ModelConfig, data: CorpusName | PreparedCorpus, tokenizer: Tokenizer, runDir: string, shape: BatchShape, note: (line: string) => void = () => {}, signal?: AbortSignal): TaskFactory {
   return textTask({
     kind: isCausalLm(config) ? 'causal-lm' : 'masked-lm',
