@@ -96,10 +96,12 @@ test('ligo grow --method ligo at tiny size: learns the operator with progress on
   assert.match(r.stderr, /^growing: step 4\/4 loss \d+\.\d{4}( \d+\.\d (steps\/s|s\/step) eta \S+)?$/m); // a rate and ETA once the steps have taken a second
   assert.match(r.stdout, /^grew bert 2L-16H-2A-32F .* into 4L-32H-4A-64F .* with ligo, seed 0/m);
   assert.match(r.stdout, /^operator cost: 4 steps, /m);
-  const record = JSON.parse(fs.readFileSync(join(out, 'grow.json'), 'utf8')) as { method: string; options: Record<string, unknown> };
+  const record = JSON.parse(fs.readFileSync(join(out, 'grow.json'), 'utf8')) as { method: string; options: Record<string, unknown>; optionsGiven: Record<string, unknown> };
   assert.equal(record.method, 'ligo');
-  assert.deepEqual(record.options, { steps: 4, mode: 'full' });
+  assert.deepEqual(record.optionsGiven, { steps: 4, mode: 'full' }, 'the options as typed');
+  const defaults = Object.fromEntries(Object.entries(getMethod('ligo').options ?? {}).map(([k, o]) => [k, o.default]));
+  assert.deepEqual(record.options, { ...defaults, steps: 4, mode: 'full' }, 'every option as the operator ran, defaults filled');
   const inspect = ligo('inspect', out);
   assert.equal(inspect.code, 0, inspect.stderr);
-  assert.match(inspect.stdout, /^grown +by ligo from .*operator 4 steps/m);
+  assert.match(inspect.stdout, /^lineage +grown-ligo: grown by ligo from small on moby-dick \(batch 2, sequence 16\), seed 0 with steps=4 mode="full", \d+ more at their defaults .*cost 4 operator steps, /m);
 });
