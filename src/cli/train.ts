@@ -58,6 +58,7 @@ import { Command, Option } from 'commander';
 import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, numberIn, removeIfFailed } from './common.ts';
 import { listenForInterrupt, signalExitCode, type StopPlan } from './interrupt.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { plural } from '../train/progress.ts';
 import { isCausalLm, type ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
 import type { Tensor } from '../tensor/index.ts';
@@ -390,7 +391,6 @@ interface TrainIo {
   onStart(): void;
 }
 
-const plural = (n: number, word: string, words = `${word}s`) => `${n.toLocaleString('en')} ${n === 1 ? word : words}`;
 
 async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
   const { stderr } = io;

@@ -24,7 +24,7 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
-import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec } from '../train/index.ts';
+import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec, plural } from '../train/index.ts';
 import { dataRecord, getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { checkMethods } from './check.ts';
@@ -174,7 +174,7 @@ function requireSharedValidation(ctx: Context): void {
 
 function trainSmall(ctx: Context): DoneRecord {
   const { training } = ctx.spec.small;
-  ctx.opts.log?.(`small: pretraining for ${training.steps} steps`);
+  ctx.opts.log?.(`small: pretraining for ${plural(training.steps, 'step')}`);
   return trainLeg(ctx, 'small', { runDir: trainDir(smallDir(ctx.root)), config: ctx.models.small, budget: training });
 }
 
@@ -182,7 +182,7 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
   const legPath = legDir(ctx.root, m.label);
   const grown = m.name === SCRATCH ? null : grow(ctx, m, legPath);
   const training = methodBudget(ctx.spec.large.training, m);
-  ctx.opts.log?.(`${m.label}: training the large model for ${training.steps} steps${m.ki ? ` with knowledge inheritance (alpha ${m.ki.alpha}, ${m.ki.steps} steps)` : ''}`);
+  ctx.opts.log?.(`${m.label}: training the large model for ${plural(training.steps, 'step')}${m.ki ? ` with knowledge inheritance (alpha ${m.ki.alpha}, ${plural(m.ki.steps, 'step')})` : ''}`);
   return trainLeg(ctx, m.label, {
     runDir: trainDir(legPath),
     config: ctx.models.large,
@@ -199,7 +199,7 @@ function fineTune(ctx: Context, m: MethodSpec): DoneRecord {
   const down = ctx.spec.downstream!;
   const legPath = legDir(ctx.root, m.label);
   const from = latestCheckpointDir(trainDir(legPath))!;
-  ctx.opts.log?.(`${m.label}: fine-tuning on ${down.data} for ${down.training.steps} steps from ${from}`);
+  ctx.opts.log?.(`${m.label}: fine-tuning on ${down.data} for ${plural(down.training.steps, 'step')} from ${from}`);
   const config = downstreamConfig(ctx.models.large, down.data);
   const model = modelFor(config);
   const loaded = model.paramsFromFlat(config, loadCheckpoint(from).tensors, { seed: ctx.seed });

@@ -28,6 +28,7 @@ import { CONFIG_FILE, CheckpointError, MODEL_FILE, loadCheckpoint, saveCheckpoin
 import { checkSafetensors, readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { LOG_FILE, loggedSteps } from './log.ts';
+import { plural } from './progress.ts';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 /** Checkpoints a run keeps (the newest ones), so one damaged checkpoint does not lose the run. */
@@ -233,7 +234,7 @@ export function refuseLostRun(runDir: string, skipped: readonly SkippedCheckpoin
   if (steps === 0) return;
   const root = join(runDir, CHECKPOINTS_DIR);
   const found = skipped.length > 0 ? `holds no usable checkpoint (${skipped.map((c) => `${c.reason}; moved to ${c.movedTo}`).join('; ')})` : fs.existsSync(root) ? 'holds no complete checkpoint' : 'does not exist';
-  throw new CheckpointError(`${log} records ${steps} steps but ${root} ${found}: nothing to resume from; start over with \`ligo train --out ${runDir} --restart\` (deletes its checkpoints and log), or keep them and use another --out`);
+  throw new CheckpointError(`${log} records ${plural(steps, 'step')} but ${root} ${found}: nothing to resume from; start over with \`ligo train --out ${runDir} --restart\` (deletes its checkpoints and log), or keep them and use another --out`);
 }
 
 /** Deletes a run's checkpoints and log (call while holding the run lock), so it starts from step 0; says what it deleted. */
@@ -244,7 +245,7 @@ export function restartRun(runDir: string): string {
   const steps = loggedSteps(log);
   const deleted = [
     ...(fs.existsSync(root) ? [`${root} (${checkpoints.length === 0 ? 'no complete checkpoint' : `${checkpoints.length} checkpoint${checkpoints.length === 1 ? '' : 's'}, the newest at step ${checkpoints[0]!.step}`})`] : []),
-    ...(fs.existsSync(log) ? [`${log} (${steps} steps)`] : []),
+    ...(fs.existsSync(log) ? [`${log} (${plural(steps, 'step')})`] : []),
   ];
   fs.rmSync(root, { recursive: true, force: true }); // checkpoints first: a kill between the two leaves a log that refuses, not a checkpoint without its log
   fs.rmSync(log, { force: true });

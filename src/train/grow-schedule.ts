@@ -5,6 +5,7 @@
 
 import { modelFor, specEntries, type ModelConfig } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/types.ts';
+import { plural } from './progress.ts';
 
 /**
  * `schedule` (read from `from`, for the messages) for a run of `config` over `steps` updates;
@@ -30,7 +31,7 @@ export function scheduleForRun(schedule: GrowSchedule, from: string, config: Mod
     dropped += schedule.maskRamp.masks.size - masks.size;
     if (masks.size > 0) {
       out.maskRamp = { masks, steps: schedule.maskRamp.steps };
-      notes.push(`grow schedule (${from}): new structure in ${masks.size} tensors is ramped in over ${schedule.maskRamp.steps} steps`);
+      notes.push(`grow schedule (${from}): new structure in ${masks.size} tensors is ramped in over ${plural(schedule.maskRamp.steps, 'step')}`);
     }
   }
   if (dropped > 0) notes.push(`grow schedule: ${dropped} of its keys are not in the ${config.architectures[0] ?? config.model_type} model and are left out`);

@@ -115,7 +115,8 @@ export function stepDisplay(opts: { label: string; logEvery: number; stream?: No
   };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** `1 step`, `1,100 steps`: a count with its noun, singular for one (the one place messages count things). */
+export const plural = (n: number, word: string, words = `${word}s`) => `${n.toLocaleString('en')} ${n === 1 ? word : words}`;
 
 /** train()'s progress on `stream` (stderr by default) through stepDisplay. */
 export function consoleProgress(opts: { logEvery: number; stream?: NodeJS.WriteStream }): TrainObserver {
