@@ -3,7 +3,7 @@
 // report.html's metadata names it (docs/growth.md, "What a grown checkpoint records").
 
 import fs from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface CodeVersion {
@@ -24,17 +24,20 @@ function readIfExists(path: string): string | null {
 }
 
 /** The commit HEAD names: a detached sha, or its branch's ref (loose or packed). */
-function headCommit(root: string): string | null {
+export function headCommit(root: string): string | null {
   let gitDir = join(root, '.git');
-  const file = readIfExists(gitDir); // a worktree or submodule: "gitdir: PATH"
-  if (file?.startsWith('gitdir: ')) gitDir = join(root, file.slice(8).trim());
+  const file = readIfExists(gitDir); // a worktree or submodule: "gitdir: PATH", absolute or relative to root
+  if (file?.startsWith('gitdir: ')) gitDir = resolve(root, file.slice(8).trim());
   const head = readIfExists(join(gitDir, 'HEAD'))?.trim();
   if (!head) return null;
   if (!head.startsWith('ref: ')) return /^[0-9a-f]{40}$/.test(head) ? head : null;
   const ref = head.slice(5);
-  const loose = readIfExists(join(gitDir, ref))?.trim();
+  // a worktree keeps its HEAD but shares the branches of the repository's common directory
+  const common = readIfExists(join(gitDir, 'commondir'))?.trim();
+  const refsDir = common ? resolve(gitDir, common) : gitDir;
+  const loose = readIfExists(join(refsDir, ref))?.trim();
   if (loose) return loose;
-  const packed = readIfExists(join(gitDir, 'packed-refs'))?.split('\n').find((l) => l.endsWith(` ${ref}`));
+  const packed = readIfExists(join(refsDir, 'packed-refs'))?.split('\n').find((l) => l.endsWith(` ${ref}`));
   return packed?.split(' ')[0] ?? null;
 }
 
