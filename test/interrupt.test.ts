@@ -4,7 +4,8 @@
 // second Ctrl-C quits without saving; the second quits with a message, no lock, and an earlier
 // checkpoint from which the printed resume command runs; killing `ligo` itself ends the command. `ligo grow` stops LiGO's operator steps
 // and its tokenising the same way and leaves no --out; tokenising your own data in `ligo train`
-// stops with nothing cached. A reader that goes away (`ligo ... | head`) ends a command cleanly:
+// stops with nothing cached. `ligo experiment` stops a training leg as `ligo train` does (the
+// printed command resumes it) and a LiGO growth as `ligo grow` does, keeping finished legs. A reader that goes away (`ligo ... | head`) ends a command cleanly:
 // exit code 141, no stack trace, no lock.
 
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ import { modelFor, preset } from '../src/models/index.ts';
 import { withDims } from '../src/grow/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { CHECKPOINTS_DIR } from '../src/train/index.ts';
+import { DONE_FILE, grownDir, legDir, trainDir } from '../src/experiment/index.ts';
+import { bert, tinySpec, tinyTraining } from './run-fixtures.ts';
 
 const repo = join(import.meta.dirname, '..');
 const tmp = fs.mkdtempSync(join(os.tmpdir(), 'ligo-interrupt-'));
@@ -176,4 +179,74 @@ test('a reader that goes away (| head): exit 141 without a stack trace; a traini
   assert.equal(r.code, 141);
   assert.ok(!fs.existsSync(join(out, 'lock')), 'no lock is left');
   assert.ok(checkpoints(out).some((n) => /^step-\d+$/.test(n)), `a checkpoint at the step reached: ${checkpoints(out).join(', ')}`);
+});
+
+// `ligo experiment` on a tiny spec (scratch, and LiGO with an operator that would run for ever).
+const experimentSpec = (name: string, large: Record<string, unknown>, methods: unknown[] = [{ name: 'scratch' }]) => {
+  const path = join(tmp, `${name}.json`);
+  fs.writeFileSync(path, JSON.stringify({ ...tinySpec(), name, large: { config: bert(2), training: { ...tinyTraining, ...large } }, methods }));
+  return path;
+};
+const scratchRun = (out: string) => trainDir(legDir(out, 'scratch'));
+const locks = (out: string) => [join(out, 'lock'), join(scratchRun(out), 'lock')].filter((p) => fs.existsSync(p));
+const resumeLine = (stderr: string) => /resume with: (ligo experiment (\S+) --out (\S+))$/.exec(stderr.trim().split('\n').at(-1)!);
+
+test('experiment: Ctrl-C in a training leg stops after the current step with a checkpoint, no lock and no done.json (exit 130); the printed command resumes it', async () => {
+  const spec = experimentSpec('exp-stop', { steps: 100_000, evalEvery: 50_000, saveEvery: 50_000 });
+  const out = join(tmp, 'exp-stop');
+  const run = start(['experiment', spec, '--out', out]);
+  await waitFor('a few steps of the scratch leg', () => /^step 25\//m.test(run.stderr()), run);
+  run.child.kill('SIGINT');
+  const r = await run.exit;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, new RegExp(`^${FIRST}$`, 'm'));
+  const m = resumeLine(r.stderr);
+  assert.ok(m, `last line: ${r.stderr.trim().split('\n').at(-1)}`);
+  assert.deepEqual([m[2], m[3]], [spec, out]);
+  const step = Number(/stopped scratch at step (\d+); checkpoint /.exec(r.stderr)?.[1]);
+  assert.ok(step >= 25, r.stderr);
+  assert.deepEqual(checkpoints(scratchRun(out)), [`step-${String(step).padStart(6, '0')}`]);
+  assert.deepEqual(locks(out), [], 'no lock is left');
+  assert.ok(!fs.existsSync(join(legDir(out, 'scratch'), DONE_FILE)), 'the leg is not marked done');
+
+  const again = start(m[1]!.split(' ').slice(1));
+  await waitFor('the resume', () => new RegExp(`^resuming at step ${step} of 100,?000 `, 'm').test(again.stderr()), again);
+  again.child.kill('SIGINT');
+  assert.equal((await again.exit).code, 130);
+});
+
+test('experiment: a second Ctrl-C quits at once with no lock and an earlier checkpoint, from which the printed command finishes the run', async () => {
+  const spec = experimentSpec('exp-twice', { steps: 24, evalEvery: 6, saveEvery: 6 });
+  const out = join(tmp, 'exp-twice');
+  const run = start(['experiment', spec, '--out', out], { LIGO_TEST_PAUSE_IN_CHECKPOINT: '12' });
+  await waitFor('the pause inside the step-12 checkpoint', () => pausedIn(scratchRun(out)), run);
+  run.child.kill('SIGINT');
+  await waitFor('the answer to the first Ctrl-C', () => run.stderr().includes(FIRST), run);
+  assert.ok(pausedIn(scratchRun(out)), 'answered while the command was still inside its step');
+  run.child.kill('SIGINT');
+  const r = await run.exit;
+  assert.equal(r.signal, 'SIGINT', r.stderr);
+  const last = r.stderr.trim().split('\n').at(-1)!;
+  assert.equal(last, `ligo: quit without saving; resume from the last checkpoint with: ligo experiment ${spec} --out ${out}`);
+  assert.deepEqual(locks(out), [], 'no lock is left');
+  assert.ok(checkpoints(scratchRun(out)).includes('step-000006'), checkpoints(scratchRun(out)).join(', '));
+  const resumed = await start(['experiment', spec, '--out', out]).exit;
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /^resuming at step 6 of 24 /m);
+  assert.ok(fs.existsSync(join(legDir(out, 'scratch'), DONE_FILE)));
+});
+
+test("experiment: Ctrl-C during LiGO's operator steps stops after the current one, writes no grown model and keeps the finished legs (exit 130)", async () => {
+  const spec = experimentSpec('exp-grow', {}, [{ name: 'scratch' }, { name: 'ligo', options: { steps: 1_000_000 } }]);
+  const out = join(tmp, 'exp-grow');
+  const run = start(['experiment', spec, '--out', out]);
+  await waitFor('the growth', () => /\] ligo: growing with ligo$/m.test(run.stderr()), run);
+  run.child.kill('SIGINT');
+  const r = await run.exit;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /^ligo: stopping ligo's growth after the current operator step \(nothing of it is written\); press Ctrl-C again to quit at once$/m);
+  assert.equal(r.stderr.trim().split('\n').at(-1), `stopped before ligo trained (a growth in progress is redone); resume with: ligo experiment ${spec} --out ${out}`);
+  assert.ok(!fs.existsSync(grownDir(legDir(out, 'ligo'))), 'no grown model');
+  assert.ok(fs.existsSync(join(legDir(out, 'scratch'), DONE_FILE)), 'the scratch leg stays done');
+  assert.ok(!fs.existsSync(join(out, 'lock')));
 });

@@ -36,7 +36,7 @@ export function registerDemo(program: Command): void {
   guarded(cmd, async (o: { out: string }) => {
     const spec = readSpec(DEMO_SPEC);
     process.stderr.write(`ligo demo: ${DEMO_SPEC} into ${o.out}; finished steps are kept, so it can be stopped and run again\n`);
-    const report = await runAndReport(spec, o.out);
+    const report = await runAndReport(spec, o.out, `ligo demo --out ${o.out}`);
     if (!report) return; // stopped by Ctrl-C
     const png = report.files.filter((f) => f.endsWith('.png'));
     console.log(`\nplots: ${png.map((f) => `${o.out}/${f}`).join(', ')} (and .svg)`);

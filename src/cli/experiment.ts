@@ -2,12 +2,17 @@
 // report (src/report; report.html included): savings table on stdout, progress on stderr. The run directory defaults
 // to runs/NAME-HASH (the spec's name and hash); running again continues or reuses what is done.
 // Also what the other experiment commands (demo, report) share: running a spec and printing its report.
+//
+// Ctrl-C (src/cli/interrupt.ts) is answered at once and stops the run where it is: tokenising
+// (nothing cached), a leg's training (after the current step, with a checkpoint there), a learned
+// growth (after the current operator step; the growth is redone), or between legs; it exits 130
+// and prints the command that resumes. A second Ctrl-C quits at once, removing the locks held.
 
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { expectDirectory, guarded } from './common.ts';
-import { listenForInterrupt, signalExitCode } from './interrupt.ts';
-import { prepareExperimentData, readSpec, runExperiment, specHash, type ExperimentSpec, type RunOptions } from '../experiment/index.ts';
+import { listenForInterrupt, signalExitCode, type StopPlan } from './interrupt.ts';
+import { prepareExperimentData, readSpec, runExperiment, specHash, type ExperimentRun, type ExperimentSpec, type LegPhase, type RunOptions, type StoppedLeg } from '../experiment/index.ts';
 import { consoleProgress, stepDisplay } from '../train/index.ts';
 import { writeReport, type Report } from '../report/index.ts';
 
@@ -26,7 +31,8 @@ export function registerExperiment(program: Command): void {
   guarded(cmd, async (specPath: string, o: { out?: string }) => {
     const spec = readSpec(specPath);
     if (o.out) expectDirectory('--out', o.out);
-    await runAndReport(spec, o.out ?? join('runs', `${spec.name}-${specHash(spec)}`));
+    const dir = o.out ?? join('runs', `${spec.name}-${specHash(spec)}`);
+    await runAndReport(spec, dir, `ligo experiment ${specPath} --out ${dir}`);
   });
 }
 
@@ -52,30 +58,48 @@ function progress(t0: number): RunOptions {
   };
 }
 
-const STOPPED = Symbol('stopped');
+/** What a first and a second Ctrl-C do in each phase of the run; `resume` is the command that continues it. */
+function stopPlan(phase: LegPhase | 'tokenising' | 'starting', resume: string): StopPlan {
+  const quitAtOnce = 'press Ctrl-C again to quit at once';
+  if (phase === 'tokenising') return { first: `stopping the tokenising (nothing is cached); ${quitAtOnce}`, second: 'quit; nothing was cached' };
+  if (phase === 'starting') return { first: `stopping before the first leg; ${quitAtOnce}`, second: `quit; run it again with: ${resume}` };
+  if (phase.kind === 'growing') return { first: `stopping ${phase.leg}'s growth after the current operator step (nothing of it is written); ${quitAtOnce}`, second: `quit; ${phase.leg}'s growth is redone when you run: ${resume}`, remove: phase.locks };
+  return { first: `stopping after the current step and saving a checkpoint; ${quitAtOnce} without saving`, second: `quit without saving; resume from the last checkpoint with: ${resume}`, remove: phase.locks };
+}
 
-/** Tokenising the spec's own data, which Ctrl-C stops (nothing cached, exit code 130); the legs after it run to the end or die with the signal. */
-async function stoppable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T | typeof STOPPED> {
-  const interrupt = listenForInterrupt({ first: 'stopping the tokenising (nothing is cached); press Ctrl-C again to quit at once', second: 'quit; nothing was cached' });
+/** The line after a clean stop. */
+function stoppedLine(s: StoppedLeg, resume: string): string {
+  const where = s.step === null ? `stopped before ${s.leg} trained (a growth in progress is redone)` : `stopped ${s.leg} at step ${s.step}${s.checkpointDir ? `; checkpoint ${s.checkpointDir}` : ''}`;
+  return `${where}; resume with: ${resume}\n`;
+}
+
+/**
+ * Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the
+ * files written; null when Ctrl-C stopped it first (exit code 130; `resume`, the command that
+ * continues it, is printed).
+ */
+export async function runAndReport(spec: ExperimentSpec, dir: string, resume: string): Promise<Report | null> {
+  const t0 = performance.now();
+  const interrupt = listenForInterrupt(stopPlan('tokenising', resume));
+  let run: ExperimentRun;
   try {
-    return await work(interrupt.signal);
+    const prepared = await prepareExperimentData(spec, dir, { signal: interrupt.signal });
+    interrupt.plan(stopPlan('starting', resume));
+    run = runExperiment(spec, dir, { ...progress(t0), ...(prepared ? { prepared } : {}), stop: interrupt.signal, onPhase: (phase) => interrupt.plan(stopPlan(phase, resume)) });
   } catch (e) {
     const signal = interrupt.received();
     if (!signal || e !== interrupt.signal.reason) throw e;
-    process.stderr.write('stopped while tokenising (nothing was cached); run the same command again to start over\n');
+    process.stderr.write(`stopped while tokenising (nothing was cached); run it again with: ${resume}\n`);
     process.exitCode = signalExitCode(signal);
-    return STOPPED;
+    return null;
   } finally {
     interrupt.dispose();
   }
-}
-
-/** Runs the spec in `dir`, writes the report (report.html too), prints the savings tables and the files written; null when Ctrl-C stopped it first. */
-export async function runAndReport(spec: ExperimentSpec, dir: string): Promise<Report | null> {
-  const t0 = performance.now();
-  const prepared = await stoppable((signal) => prepareExperimentData(spec, dir, { signal }));
-  if (prepared === STOPPED) return null;
-  const run = runExperiment(spec, dir, { ...progress(t0), ...(prepared ? { prepared } : {}) });
+  if (run.stopped) {
+    process.stderr.write(stoppedLine(run.stopped, resume));
+    process.exitCode = signalExitCode(interrupt.received() ?? 'SIGINT');
+    return null;
+  }
   const report = printReport(dir, { html: true });
   process.stderr.write(`[${elapsed(t0)}] done: ${run.ran.length} legs run, ${run.reused.length} reused (${run.reused.join(', ') || 'none'})\n`);
   return report;

@@ -5,7 +5,7 @@
 export { SpecError, SCRATCH, isReference, methodBudget, parseSpec, readSpec, specHash, specSeeds, usesSmall, type ExperimentSpec, type MethodSpec, type ModelSpec, type TokenizerSpec, type TrainingBudget } from './spec.ts';
 export { resolveModels, type ExperimentModels } from './configs.ts';
 export { ExperimentError, claimDir, firstDifference, readSpecRecord } from './claim.ts';
-export { runExperiment, type ExperimentRun, type RunOptions } from './runner.ts';
+export { runExperiment, type ExperimentRun, type LegPhase, type RunOptions, type StoppedLeg } from './runner.ts';
 export { prepareExperimentData } from './own-data.ts';
 export * from './layout.ts';
 export { legGrowth } from './growth.ts';

@@ -16,6 +16,12 @@
 // seed by seed (report/paired.ts). Each seed root also gets the unigram reference line
 // (unigram.ts), computed once, which records that validation seed; a seed root of an older run
 // that masked its own validation set is refused rather than continued on another one.
+//
+// Stopping (RunOptions.stop, Ctrl-C in `ligo experiment`): the signal is read before each leg,
+// before each training step (train() then writes a checkpoint at the step reached) and after each
+// of a learned operator's steps (a growth stopped halfway writes nothing and is redone). The run
+// then returns with `stopped` saying where; no done.json is written for that leg, so running again
+// resumes it from its checkpoint.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +30,7 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
-import { LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec, plural } from '../train/index.ts';
+import { LOCK_FILE, LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec, plural } from '../train/index.ts';
 import { dataRecord, getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { checkMethods } from './check.ts';
@@ -43,6 +49,24 @@ export interface RunOptions {
   onGrowProgress?: GrowContext['onProgress'];
   /** Own data (spec.data names files): the corpus prepareExperimentData tokenised. */
   prepared?: PreparedCorpus;
+  /** Stops the run (see the header). */
+  stop?: AbortSignal;
+  /** Told as a leg starts growing or training, with the lock files this process then holds (a caller that quits at once removes them). */
+  onPhase?: (phase: LegPhase) => void;
+}
+
+export interface LegPhase {
+  /** The leg's name, as in ExperimentRun.ran. */
+  leg: string;
+  kind: 'growing' | 'training';
+  locks: string[];
+}
+
+/** Where a stopped run stopped: the leg, and the step its training reached with the checkpoint written there (null: stopped before it trained). */
+export interface StoppedLeg {
+  leg: string;
+  step: number | null;
+  checkpointDir: string | null;
 }
 
 export interface ExperimentRun {
@@ -51,6 +75,8 @@ export interface ExperimentRun {
   /** Legs that trained (or grew) in this call, and legs found finished ('seed S/LEG' with several seeds). */
   ran: string[];
   reused: string[];
+  /** Set when RunOptions.stop stopped the run; the legs after it did not run. */
+  stopped: StoppedLeg | null;
 }
 
 interface Context {
@@ -78,9 +104,10 @@ export function runExperiment(spec: ExperimentSpec, dir: string, opts: RunOption
     const tokenizer = experimentTokenizer(spec, dir);
     const models = resolveModels(spec, vocabInfo(spec, tokenizer));
     if (tokenizer) at('spec.tokenizer', () => [models.small, models.large].forEach((c) => checkTokenizerFits(c, tokenizer)));
-    const run: ExperimentRun = { dir, hash, ran: [], reused: [] };
+    const run: ExperimentRun = { dir, hash, ran: [], reused: [], stopped: null };
     const roots = seedRoots(spec, dir);
     for (const { seed, root } of roots) {
+      if (run.stopped) break;
       const prefix = roots.length > 1 ? `seed ${seed}/` : '';
       const log = opts.log && prefix ? (line: string) => opts.log!(`seed ${seed}: ${line}`) : opts.log;
       const ctx: Context = { spec, dir, root, seed, prefix, models, tokenizer, opts: { ...opts, ...(log ? { log } : {}) }, run, smallWeights: null };
@@ -148,16 +175,28 @@ function trainingShards(ctx: Context): TokenShards {
   return typeof data === 'string' ? buildTokenShards(splitDocuments(loadCorpus(data)).train, ctx.tokenizer!, join(ctx.dir, 'token-cache')) : data.train;
 }
 
-function runLeg(ctx: Context, leg: string, legPath: string, trainLeg: () => DoneRecord): void {
+/** Runs a leg unless it is done or the run was stopped; `trainLeg` returns null when the stop signal stopped its training (it then sets run.stopped). */
+function runLeg(ctx: Context, leg: string, legPath: string, trainLeg: () => DoneRecord | null): void {
   const done = join(legPath, DONE_FILE);
   const name = ctx.prefix + leg;
+  if (ctx.run.stopped) return;
   if (fs.existsSync(done)) {
     ctx.opts.log?.(`${leg}: finished in an earlier run (${done})`);
     ctx.run.reused.push(name);
     return;
   }
+  const { stop } = ctx.opts;
+  if (stop?.aborted) return void (ctx.run.stopped = { leg: name, step: null, checkpointDir: null });
   requireSharedValidation(ctx);
-  writeJson(done, trainLeg());
+  let record: DoneRecord | null;
+  try {
+    record = trainLeg();
+  } catch (e) {
+    if (!stop?.aborted || e !== stop.reason) throw e;
+    return void (ctx.run.stopped = { leg: name, step: null, checkpointDir: null }); // a learned operator stopped: nothing of its growth was written
+  }
+  if (!record) return;
+  writeJson(done, record);
   ctx.run.ran.push(name);
 }
 
@@ -172,13 +211,13 @@ function requireSharedValidation(ctx: Context): void {
   throw new ExperimentError(`${ctx.root} was started by an older ligo that masked seed ${ctx.seed}'s validation set with that seed; seeds now share the experiment's (seed ${ctx.spec.seed}), so its unfinished legs cannot continue: run the spec into a new --out directory (\`ligo report\` still reads this one)`);
 }
 
-function trainSmall(ctx: Context): DoneRecord {
+function trainSmall(ctx: Context): DoneRecord | null {
   const { training } = ctx.spec.small;
   ctx.opts.log?.(`small: pretraining for ${plural(training.steps, 'step')}`);
   return trainLeg(ctx, 'small', { runDir: trainDir(smallDir(ctx.root)), config: ctx.models.small, budget: training });
 }
 
-function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
+function trainMethod(ctx: Context, m: MethodSpec): DoneRecord | null {
   const legPath = legDir(ctx.root, m.label);
   const grown = m.name === SCRATCH ? null : grow(ctx, m, legPath);
   const training = methodBudget(ctx.spec.large.training, m);
@@ -195,7 +234,7 @@ function trainMethod(ctx: Context, m: MethodSpec): DoneRecord {
 }
 
 /** The spec's downstream fine-tuning of a method's final large model (a fresh head for Brown genres). */
-function fineTune(ctx: Context, m: MethodSpec): DoneRecord {
+function fineTune(ctx: Context, m: MethodSpec): DoneRecord | null {
   const down = ctx.spec.downstream!;
   const legPath = legDir(ctx.root, m.label);
   const from = latestCheckpointDir(trainDir(legPath))!;
@@ -225,7 +264,13 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
       return { next: () => task.next().batch, close: () => task.close() };
     },
   };
-  return growOnce(legPath, m, input, { log: (line) => ctx.opts.log?.(`${m.label}: ${line}`), ...(ctx.opts.onGrowProgress ? { onProgress: ctx.opts.onGrowProgress } : {}) });
+  ctx.opts.onPhase?.({ leg: ctx.prefix + m.label, kind: 'growing', locks: [join(ctx.dir, LOCK_FILE)] });
+  const { onGrowProgress, stop } = ctx.opts;
+  const onProgress: GrowContext['onProgress'] = (step, total, loss) => {
+    onGrowProgress?.(step, total, loss);
+    stop?.throwIfAborted();
+  };
+  return growOnce(legPath, m, input, { log: (line) => ctx.opts.log?.(`${m.label}: ${line}`), onProgress });
 }
 
 /** Staged training: the small model's final Adam state, grown by the method exactly as its weights were. */
@@ -263,9 +308,10 @@ interface LegTraining {
   task?: TaskFactory;
 }
 
-function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
+function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord | null {
   const { budget: b } = leg;
   const observer = ctx.opts.observer?.(ctx.prefix + name);
+  ctx.opts.onPhase?.({ leg: ctx.prefix + name, kind: 'training', locks: [join(ctx.dir, LOCK_FILE), join(leg.runDir, LOCK_FILE)] });
   // A leg is the spec's to reproduce: one with no checkpoint to resume starts over (its log is redone).
   if (!latestCheckpointDir(leg.runDir) && loggedSteps(join(leg.runDir, LOG_FILE)) > 0) ctx.opts.log?.(`${name}: ${restartRun(leg.runDir)}`);
   const r = train({
@@ -280,6 +326,10 @@ function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord {
     ki: leg.ki ?? null,
     initialOptimizer: leg.initialOptimizer ?? null,
     ...(observer ? { observer } : {}),
-  });
+  }, ctx.opts.stop);
+  if (r.interrupted) {
+    ctx.run.stopped = { leg: ctx.prefix + name, step: r.step, checkpointDir: r.checkpointDir };
+    return null;
+  }
   return { step: r.step, valLoss: r.valLoss, ...(r.valAccuracy !== null ? { valAccuracy: r.valAccuracy } : {}), flopsElectra: r.flopsElectra, flopsSixN: r.flopsSixN, wallSeconds: r.wallSeconds };
 }

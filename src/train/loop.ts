@@ -19,9 +19,9 @@
 // checkpoint is refused): weights, optimizer moments and step counts, the dropout RNG, the data
 // position (and masking RNG), token dropping's importance table, cumulative FLOPs and tokens;
 // the log is cut back to the checkpoint. With the same spec the resumed run reproduces the
-// uninterrupted run's losses exactly. trainUntil runs the same loop but yields to the event loop
-// between updates, so a signal (Ctrl-C) can stop it cleanly: a checkpoint at the step reached,
-// then return.
+// uninterrupted run's losses exactly. Both train and trainUntil stop cleanly when their stop
+// signal is aborted (a checkpoint at the step reached, then return); trainUntil also yields to the
+// event loop between updates, so a signal handler (Ctrl-C) can abort it.
 
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
@@ -89,7 +89,7 @@ export interface TrainResult {
   wallSeconds: number;
   checkpointDir: string | null;
   resumedFrom: string | null;
-  /** Stopped by trainUntil's signal before `steps` (a checkpoint at `step` was written). */
+  /** Stopped by the stop signal (train, trainUntil) before `steps` (a checkpoint at `step` was written). */
   interrupted: boolean;
 }
 
@@ -131,10 +131,15 @@ interface Progress {
   savedStep: number;
 }
 
-export function train(spec: TrainSpec): TrainResult {
+/**
+ * Trains to `spec.steps`, or until `stop` is aborted: read before each update without yielding to
+ * the event loop (a stop request that only a JavaScript signal handler would see needs trainUntil);
+ * then a checkpoint at the step reached and `interrupted: true`, as in trainUntil.
+ */
+export function train(spec: TrainSpec, stop?: AbortSignal): TrainResult {
   const run = trainSteps(spec);
   for (;;) {
-    const n = run.next(false);
+    const n = run.next(stop?.aborted ?? false);
     if (n.done) return n.value;
   }
 }
