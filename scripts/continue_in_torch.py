@@ -54,7 +54,7 @@ def newest_checkpoint(run_dir):
 
 def loss_sum(model_type, logits, labels):
     """Sum of the per-target cross-entropies and the number of targets (HF's conventions)."""
-    if model_type in ('gpt2', 'llama'):  # GPT2LMHeadModel and LlamaForCausalLM shift: logits at t score labels[t + 1]
+    if model_type in ('gpt2', 'llama', 'qwen2'):  # GPT2LMHeadModel, LlamaForCausalLM and Qwen2ForCausalLM shift: logits at t score labels[t + 1]
         logits, labels = logits[:, :-1, :], labels[:, 1:]
     flat = labels.reshape(-1)
     total = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), flat, ignore_index=-100, reduction='sum')

@@ -2,17 +2,19 @@
 """Reference fixtures for src/models, from plain-PyTorch re-implementations of HuggingFace's
 BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
 RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification,
-DeiTForImageClassificationWithTeacher and LlamaForCausalLM (transformers'
-modeling_bert/roberta/gpt2/vit/deit/llama.py: same module names, so state_dict() gives HF's
+DeiTForImageClassificationWithTeacher, LlamaForCausalLM and Qwen2ForCausalLM (transformers'
+modeling_bert/roberta/gpt2/vit/deit/llama/qwen2.py: same module names, so state_dict() gives HF's
 keys; same forward math, except that Llama's eager softmax runs in the model's dtype where HF
-upcasts it to float32, which changes nothing for a float32 model). transformers itself is not
-installed here.
+upcasts it to float32, which changes nothing for a float32 model; Qwen2 is Llama's code with
+biases on q/k/v only). transformers itself is not installed here.
 
   /usr/bin/python3 scripts/make_model_fixtures.py
       writes test/fixtures/models/<name>/{model.safetensors, config.json, inputs.json, logits.json}
       for name in bert, roberta, gpt2, vit, deit, bert-cls, roberta-cls, llama (grouped-query
       attention, untied lm_head), llama-tied (one key/value head, tied embeddings, q/k/v/o and
-      feed-forward biases, rope_theta 500000): tiny configs, seeded
+      feed-forward biases, rope_theta 500000), qwen2 (grouped-query attention, untied, head_dim left
+      out as Qwen2's config.json files leave it), qwen2-tied (one key/value head, tied embeddings,
+      head_dim 8 given, so q is narrower than hidden_size): tiny configs, seeded
       float32 weights, logits and loss computed in float64. model.safetensors holds what HF's
       save_pretrained would write (tied copies and non-persistent buffers left out). Each
       fixture has its own seeds, so adding one leaves the others' files unchanged.
@@ -514,7 +516,19 @@ class ImageClassifier(nn.Module):
     def loss(self, logits, inputs):
         return F.cross_entropy(logits, torch.tensor(inputs['labels']))
 
-# ---- Llama (modeling_llama.py) ------------------------------------------------------------------
+# ---- Llama (modeling_llama.py) and Qwen2 (modeling_qwen2.py) ------------------------------------
+
+
+def head_dim(c):
+    """getattr(config, 'head_dim', hidden_size // num_attention_heads), as Qwen2Attention reads it."""
+    return c.get('head_dim') or c['hidden_size'] // c['num_attention_heads']
+
+
+def llama_biases(c):
+    """Which linear layers have biases: LlamaConfig's attention_bias and mlp_bias, or Qwen2's q/k/v only."""
+    if c['model_type'] == 'qwen2':
+        return dict(qkv=True, o=False, mlp=False)
+    return dict(qkv=c['attention_bias'], o=c['attention_bias'], mlp=c['mlp_bias'])
 
 
 class LlamaRMSNorm(nn.Module):
@@ -528,7 +542,7 @@ class LlamaRMSNorm(nn.Module):
 
 def llama_rotary(c, T, dtype):
     """LlamaRotaryEmbedding (default rope type): float32 angles, cos/sin cast to the model's dtype."""
-    D = c['head_dim']
+    D = head_dim(c)
     inv_freq = 1.0 / (c['rope_theta'] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
     freqs = (inv_freq[None, :, None] @ torch.arange(T).float()[None, None, :]).transpose(1, 2)[0]  # [T, D/2]
     emb = torch.cat((freqs, freqs), dim=-1)
@@ -543,14 +557,14 @@ def rotate_half(x):
 class LlamaAttention(nn.Module):
     def __init__(self, c):
         super().__init__()
-        C, H, KV, D, b = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], c['head_dim'], c['attention_bias']
+        C, H, KV, D, b = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], head_dim(c), llama_biases(c)
         self.c = c
-        self.q_proj, self.k_proj, self.v_proj = nn.Linear(C, H * D, bias=b), nn.Linear(C, KV * D, bias=b), nn.Linear(C, KV * D, bias=b)
-        self.o_proj = nn.Linear(H * D, C, bias=b)
+        self.q_proj, self.k_proj, self.v_proj = nn.Linear(C, H * D, bias=b['qkv']), nn.Linear(C, KV * D, bias=b['qkv']), nn.Linear(C, KV * D, bias=b['qkv'])
+        self.o_proj = nn.Linear(H * D, C, bias=b['o'])
 
     def forward(self, x, cos, sin, mask):
         B, T, _ = x.shape
-        H, KV, D = self.c['num_attention_heads'], self.c['num_key_value_heads'], self.c['head_dim']
+        H, KV, D = self.c['num_attention_heads'], self.c['num_key_value_heads'], head_dim(self.c)
         q = self.q_proj(x).view(B, T, H, D).transpose(1, 2)
         k = self.k_proj(x).view(B, T, KV, D).transpose(1, 2)
         v = self.v_proj(x).view(B, T, KV, D).transpose(1, 2)
@@ -567,7 +581,7 @@ class LlamaAttention(nn.Module):
 class LlamaMLP(nn.Module):
     def __init__(self, c):
         super().__init__()
-        C, I, b = c['hidden_size'], c['intermediate_size'], c['mlp_bias']
+        C, I, b = c['hidden_size'], c['intermediate_size'], llama_biases(c)['mlp']
         self.gate_proj, self.up_proj, self.down_proj = nn.Linear(C, I, bias=b), nn.Linear(C, I, bias=b), nn.Linear(I, C, bias=b)
 
     def forward(self, x):
@@ -622,7 +636,7 @@ def build(c):
     kind = c['model_type']
     if kind in ('bert', 'roberta'):
         model = SequenceClassification(c) if is_sequence_classification(c) else MaskedLM(c)
-    elif kind == 'llama':
+    elif kind in ('llama', 'qwen2'):
         model = LlamaForCausalLM(c)
     else:
         model = GPT2LMHeadModel(c) if kind == 'gpt2' else ImageClassifier(c)
@@ -688,9 +702,15 @@ def configs():
                  tie_word_embeddings=False, bos_token_id=47, eos_token_id=47, pad_token_id=None, use_cache=True)
     llama_tied = dict(llama, num_attention_heads=2, num_key_value_heads=1, head_dim=16, intermediate_size=56, rope_theta=500000.0, attention_bias=True,
                       mlp_bias=True, tie_word_embeddings=True, rms_norm_eps=1e-5)
+    # Qwen2Config's fields as save_pretrained writes them (sliding_window null when use_sliding_window is false).
+    qwen2 = dict(model_type='qwen2', architectures=['Qwen2ForCausalLM'], vocab_size=48, hidden_size=32, intermediate_size=40, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, hidden_act='silu', max_position_embeddings=16, initializer_range=0.02, rms_norm_eps=1e-6,
+                 use_cache=True, tie_word_embeddings=False, rope_theta=1000000.0, rope_scaling=None, use_sliding_window=False, sliding_window=None,
+                 max_window_layers=2, attention_dropout=0.0, bos_token_id=47, eos_token_id=47)
+    qwen2_tied = dict(qwen2, num_attention_heads=2, num_key_value_heads=1, head_dim=8, intermediate_size=56, rope_theta=10000.0, tie_word_embeddings=True)
     # New fixtures go at the end: seeds follow the position.
     return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit, 'bert-cls': bert_cls, 'roberta-cls': roberta_cls,
-            'llama': llama, 'llama-tied': llama_tied}
+            'llama': llama, 'llama-tied': llama_tied, 'qwen2': qwen2, 'qwen2-tied': qwen2_tied}
 
 
 def inputs_for(name, c, g):
@@ -700,7 +720,7 @@ def inputs_for(name, c, g):
         return out
     if name in ('bert', 'roberta'):
         return text_inputs(g, c['vocab_size'], c['pad_token_id'], 2, 8, [0, 3], name == 'bert')
-    if name in ('gpt2', 'llama', 'llama-tied'):
+    if name in ('gpt2', 'llama', 'llama-tied', 'qwen2', 'qwen2-tied'):
         return text_inputs(g, c['vocab_size'], c['eos_token_id'], 2, 8, [0, 2], False)
     px = torch.randn(2, c['num_channels'], c['image_size'], c['image_size'], generator=g, dtype=torch.float64).float()
     return {'pixel_values': px.tolist(), 'labels': [1, 4]}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference training states in llm.c's manner: for the BERT (masked LM), GPT-2 and Llama fixtures of
+"""Reference training states in llm.c's manner: for the BERT (masked LM), GPT-2, Llama and Qwen2 fixtures of
 make_model_fixtures.py (test/fixtures/models/<name>: weights, config, inputs), PyTorch computes
 in float64, dropout off, on the fixture batch with the labels of padded positions removed (as
 ligo's batches never label padding; HF's BERT embeddings have a padding_idx, which zeroes the
@@ -27,7 +27,7 @@ import torch
 from make_model_fixtures import FIXTURES, load_checkpoint, tied_keys, write_safetensors
 
 OUT = os.path.join(os.path.dirname(FIXTURES), 'train')
-NAMES = ['bert', 'gpt2', 'llama', 'llama-tied']
+NAMES = ['bert', 'gpt2', 'llama', 'llama-tied', 'qwen2', 'qwen2-tied']
 # Keep in step with test/train-reference.test.ts.
 PEAK_LR, WARMUP, STEPS, WEIGHT_DECAY, CLIP_NORM, EPS = 1e-2, 3, 10, 0.1, 3.0, 1e-6
 
