@@ -3,7 +3,7 @@
 // two-seed run (per-seed savings against each seed's own scratch, mean/sd/min/max, "ahead beyond
 // the seed spread" only without overlap, the band and the unigram line in the SVG); a tiny
 // two-seed spec run end to end (each seed its own legs and unigram.json; mean and spread
-// reported); and a causal LM's unigram line recomputed by hand from its token windows. (Image
+// reported); a two-seed run in progress, whose report names each seed's unfinished legs; and a causal LM's unigram line recomputed by hand from its token windows. (Image
 // data's line, the class prior, is checked in experiment-methods.test.ts.)
 
 import assert from 'node:assert/strict';
@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, specHash, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
-import { compareSpreads, lineChartSvg, pairedDifference, pairedText, readCurves, reportTables, spread, studentTCdf, studentTQuantile, summarise, summariseRun, writeReport } from '../src/report/index.ts';
+import { DONE_FILE, SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, seedRoots, smallDir, specHash, trainDir, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
+import { compareSpreads, lineChartSvg, methodProgress, pairedDifference, pairedText, readCurves, reportTables, spread, studentTCdf, studentTQuantile, summarise, summariseRun, unfinishedLegs, writeReport } from '../src/report/index.ts';
+import { LOG_FILE } from '../src/train/index.ts';
 import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
 import { loadTokenizer } from '../src/tokenize/index.ts';
 import { tinySpec, tinyTraining, writeFakeRun } from './run-fixtures.ts';
@@ -161,6 +162,31 @@ test('a given target (ligo report --target) applies to every seed of a multi-see
   const tables = reportTables(summary);
   assert.match(tables, /^Seeds: 0, 1\. Each seed's savings are measured against its own scratch run \(target: the given validation loss 5\.1000 for every seed; scratch's final is 5\.0250 ± 0\.0354 \[5\.0000, 5\.0500\]/);
   assert.match(reportTables(summariseRun(readCurves(dir))), /target: that seed's scratch final validation loss/);
+});
+
+test('a multi-seed run in progress: the tables, results.md and results.json name every unfinished leg of every seed, and a method says which of its seeds are not done', () => {
+  const dir = writeFakeRun(join(tmp, 'fake-seeds-progress'), [0, 1]);
+  const [seed0, seed1] = seedRoots(readCurves(dir).spec, dir).map((r) => r.root);
+  const finish = (legPath: string) => fs.writeFileSync(join(legPath, DONE_FILE), JSON.stringify({ step: 40, valLoss: 5, flopsElectra: 4e10, flopsSixN: 6e10, wallSeconds: 20 }));
+  for (const label of ['scratch', 'ligo', 'stackbert', 'ki']) finish(legDir(seed0!, label));
+  [smallDir(seed0!), smallDir(seed1!), legDir(seed1!, 'scratch')].forEach(finish);
+  fs.appendFileSync(join(trainDir(legDir(seed1!, 'ligo')), LOG_FILE), `${JSON.stringify({ type: 'train', step: 20, loss: 6, lr: 1e-3, gradNorm: 1, tokens: 100, tokensPerSecond: 10, flopsElectra: 2e10, flopsSixN: 3e10, wallSeconds: 10 })}\n`);
+  const line = 'In progress: seed 1: ligo (stopped at step 20 of 40), stackbert (not started), ki (not started). Their numbers are as far as they got; run the experiment again to finish them.';
+  const { tables } = writeReport(dir);
+  assert.equal(tables.split('\n')[0], line);
+  assert.ok(read(join(dir, 'results.md')).includes(`\n${line}\n`));
+  assert.deepEqual(JSON.parse(read(join(dir, 'results.json'))).inProgress, [
+    { seed: 1, leg: 'ligo', state: 'stopped', step: 20, steps: 40 },
+    { seed: 1, leg: 'stackbert', state: 'not started', step: 0, steps: 40 },
+    { seed: 1, leg: 'ki', state: 'not started', step: 0, steps: 40 },
+  ]);
+  const legs = unfinishedLegs(dir, readCurves(dir).spec);
+  assert.equal(methodProgress(legs, 'ligo'), 'in progress: seed 1 stopped at step 20 of 40');
+  assert.equal(methodProgress(legs, 'scratch'), null, 'both seeds of scratch are done');
+
+  for (const label of ['ligo', 'stackbert', 'ki']) finish(legDir(seed1!, label));
+  assert.doesNotMatch(writeReport(dir).tables, /In progress/);
+  assert.deepEqual(JSON.parse(read(join(dir, 'results.json'))).inProgress, []);
 });
 
 test('a one-seed run directory without unigram.json still reports, saying the line is not recorded', () => {

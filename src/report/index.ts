@@ -13,7 +13,9 @@
 // seed's savings as before (targetLoss, small, and each method's MethodSavings fields), with
 // several `pairedSeeds` (whether the seeds scored one validation set), `perSeed` (each seed's
 // savings and unigram loss) and `comparisons` (per pair: the range verdicts, and `paired`, the
-// per-seed differences with their mean, 95% interval, sign count and verdict). Then growth (the first seed's growth costs), downstream, plots.
+// per-seed differences with their mean, 95% interval, sign count and verdict). Then growth (the first seed's growth costs), downstream, plots,
+// and `inProgress`: every leg of every seed still to finish (legs.ts), which the tables' first
+// sentence also names.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ import { lineChartSvg, type LineChart } from './chart.ts';
 import { HTML_REPORT, htmlReport } from './html.ts';
 import { svgToPng } from './png.ts';
 import { markdownReport, reportTables, type DownstreamRow } from './table.ts';
+import { inProgressJson, inProgressText, unfinishedLegs } from './legs.ts';
 
 export * from './savings.ts';
 export { lossChart, meanUnigram, pairedSeeds, readCurves, type CostAxis, type ExperimentCurves, type SeedCurves } from './curves.ts';
@@ -37,6 +40,7 @@ export { svgToPng } from './png.ts';
 export { aboveUnigramWarning, markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';
 export { inspectCheckpoint, summaryLines, type CheckpointSummary } from './inspect.ts';
 export { lineage, lineageCost, lineageLines, runStatus, statusText, type LineageNode, type RunStatus } from './lineage.ts';
+export { inProgressText, legStateText, methodProgress, unfinishedLegs, type UnfinishedLeg } from './legs.ts';
 export { charged, methodOf, plainReportJson, plainReportText, readPlainRuns, type PlainReport, type PlainRun } from './plain-runs.ts';
 
 export const RESULTS_JSON = 'results.json';
@@ -107,7 +111,8 @@ export function reportData(dir: string, targetLoss?: number) {
   const summary = summariseRun(e, targetLoss);
   const growth = Object.fromEntries(e.curves.map((c) => [c.label, c.growth]));
   const downstream = { data: e.spec.downstream?.data ?? null, rows: e.spec.downstream ? downstreamRows(e, dir, e.spec.downstream.methods) : [] };
-  return { e, summary, downstream, json: { ...resultsJson(e, summary), growth, ...(downstream.data ? { downstream } : {}), plots: plotFiles } };
+  const unfinished = unfinishedLegs(dir, e.spec);
+  return { e, summary, downstream, unfinished, json: { ...resultsJson(e, summary), growth, ...(downstream.data ? { downstream } : {}), plots: plotFiles, inProgress: inProgressJson(unfinished) } };
 }
 
 /**
@@ -115,15 +120,16 @@ export function reportData(dir: string, targetLoss?: number) {
  * DIR, and report.html when asked: every file shows the one savings computation made here.
  */
 export function writeReport(dir: string, opts: ReportOptions = {}): Report {
-  const { e, summary, downstream, json } = reportData(dir);
+  const { e, summary, downstream, unfinished, json } = reportData(dir);
+  const inProgress = inProgressText(unfinished);
   const { seed: _seed, unigramLoss: _unigram, ...savings } = summary.perSeed[0]!;
   const plots = PLOTS.flatMap((p) => writePlot(dir, p.name, lossChart(e, savings, p.axis)));
   writeJson(join(dir, RESULTS_JSON), json);
-  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, summary, e.seeds, plots, downstream));
+  fs.writeFileSync(join(dir, RESULTS_MD), markdownReport(`Experiment ${e.spec.name} (spec ${e.hash})`, summary, e.seeds, plots, downstream, inProgress));
   const files = [RESULTS_JSON, RESULTS_MD, ...plots];
   if (opts.html) {
     fs.writeFileSync(join(dir, HTML_REPORT), htmlReport(dir, e, savings));
     files.push(HTML_REPORT);
   }
-  return { savings, summary, tables: reportTables(summary), files };
+  return { savings, summary, tables: [...(inProgress ? [inProgress, ''] : []), reportTables(summary)].join('\n'), files };
 }

@@ -230,7 +230,8 @@ function perSeedLines(s: SavingsSummary, seeds: readonly SeedCurves[]): string[]
   return s.perSeed.flatMap((p, i) => ['', `## Seed ${p.seed}`, '', savingsTables(p, p.unigramLoss), ...growthLines(seeds[i]!.curves, p)]);
 }
 
-export function markdownReport(title: string, s: SavingsSummary, seeds: readonly SeedCurves[], plots: string[], downstream: { data: string | null; rows: readonly DownstreamRow[] } = { data: null, rows: [] }): string {
+/** results.md: the tables (after `inProgress`, the sentence naming the legs still to finish), growth costs, downstream results, plots, and each seed's own tables. */
+export function markdownReport(title: string, s: SavingsSummary, seeds: readonly SeedCurves[], plots: string[], downstream: { data: string | null; rows: readonly DownstreamRow[] } = { data: null, rows: [] }, inProgress: string | null = null): string {
   const one = s.perSeed.length === 1 ? growthLines(seeds[0]!.curves, s.perSeed[0]!) : [];
-  return [`# ${title}`, '', reportTables(s), ...one, ...downstreamLines(downstream.data, downstream.rows), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ...perSeedLines(s, seeds), ''].join('\n');
+  return [`# ${title}`, '', ...(inProgress ? [inProgress, ''] : []), reportTables(s), ...one, ...downstreamLines(downstream.data, downstream.rows), '', 'Plots:', '', ...plots.map((p) => `- [${p}](${p})`), ...perSeedLines(s, seeds), ''].join('\n');
 }
