@@ -14,9 +14,9 @@
 //   5 * (hidden - 1) FLOPs per token per layer, kept so that numbers match the paper's). The
 //   one generalisation: ELECTRA's `tok_type_and_position = 2e(s + 2)` is 2e(s + type_vocab_size)
 //   (BERT's type_vocab_size is 2). GPT-2 and ViT use the same block terms and constants,
-//   applied to their own embeddings and heads (see gpt2Electra, vitElectra). Llama's block has
-//   its own terms (llamaBlockPerToken): grouped-query projections, rotary, RMSNorm, the gated
-//   feed-forward's three products, no dropout.
+//   applied to their own embeddings and heads (see gpt2Electra, vitElectra). Llama's block (and
+//   Qwen2's, the same with q/k/v biases) has its own terms (llamaBlockPerToken): grouped-query
+//   projections, rotary, RMSNorm, the gated feed-forward's three products, no dropout.
 //
 // '6n' — the common convention: backward = 2 x forward, so training costs 6 FLOPs per
 //   parameter that takes part in a matmul, per row passing through it, plus attention:
@@ -45,7 +45,7 @@
 // per token, attention t^2 (ELECTRA's per-token block terms at s = t; 6N's 12 t^2 d_attn). What
 // lies outside the layers (embeddings, heads) is unchanged.
 
-import { bertHead, numLabels, numLayers, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from './models/index.ts';
+import { bertHead, llamaBiases, numLabels, numLayers, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './models/index.ts';
 
 /** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
 export const DROPOUT_FLOPS = 4;
@@ -170,26 +170,29 @@ function gpt2Electra(c: GPT2Config, seq: number, outputFraction: number, layerTo
   };
 }
 
-/** Llama's decoder layer per token over a sequence of s tokens: q at H*D, k and v at KV*D, the gated feed-forward's three products. */
-function llamaBlockPerToken(c: LlamaConfig, s: number): FlopsTerms {
+/**
+ * A Llama-family decoder layer per token over a sequence of s tokens: q at H*D, k and v at KV*D,
+ * the gated feed-forward's three products; bias adds where the config has biases (Qwen2: q/k/v only).
+ */
+function llamaBlockPerToken(c: LlamaFamilyConfig, s: number): FlopsTerms {
   const h = c.hidden_size;
   const i = c.intermediate_size;
   const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;
   const heads = c.num_attention_heads;
-  const bias = c.attention_bias ? 1 : 0;
-  const mlpBias = c.mlp_bias ? 1 : 0;
+  const biases = llamaBiases(c);
+  const [qkvBias, oBias, mlpBias] = [biases.qkv, biases.o, biases.mlp].map(Number) as [number, number, number];
   return {
     input_norm: RMS_NORM_FLOPS * h,
     qkv: 2 * h * (q + 2 * kv),
-    qkv_bias: bias * (q + 2 * kv),
+    qkv_bias: qkvBias * (q + 2 * kv),
     rotary: ROTARY_FLOPS * (q + kv),
     attention_scores: 2 * q * s,
     attn_softmax: SOFTMAX_FLOPS * s * heads,
     attention_scale: s * heads,
     attention_weighted_avg_values: 2 * q * s,
     attn_output: 2 * q * h,
-    attn_output_bias: bias * h,
+    attn_output_bias: oBias * h,
     attn_output_residual: h,
     post_attention_norm: RMS_NORM_FLOPS * h,
     gate_up: 2 * 2 * h * i,
@@ -203,7 +206,7 @@ function llamaBlockPerToken(c: LlamaConfig, s: number): FlopsTerms {
 }
 
 /** Llama: token embeddings only (rotary positions are in the blocks); a final RMSNorm; the LM head on every position. */
-function llamaElectra(c: LlamaConfig, seq: number, outputFraction: number, layerTokens: LayerTokens): FlopsTerms {
+function llamaElectra(c: LlamaFamilyConfig, seq: number, outputFraction: number, layerTokens: LayerTokens): FlopsTerms {
   const h = c.hidden_size;
   const v = c.vocab_size;
   const output = { final_norm: RMS_NORM_FLOPS * h, main_multiply: 2 * h * v, output_softmax: SOFTMAX_FLOPS * v, output_target_word: 2 * v };
@@ -278,6 +281,7 @@ export function electraForwardTerms(config: ModelConfig, seqLen: number, opts: E
     case 'deit':
       return vitElectra(config, layerTokens);
     case 'llama':
+    case 'qwen2':
       return llamaElectra(config, seqLen, opts.outputFraction ?? 1, layerTokens);
   }
 }
@@ -313,7 +317,8 @@ export function sixNTerms(config: ModelConfig, seqLen: number, layerTokens: Laye
       const layers = sixNLayers(layerTokens, 4 * d * d + 2 * d * config.intermediate_size, d);
       return { matmul: layers.matmul + 6 * (vitPatches(config) * patchParams + heads * d * config.num_labels), attention: layers.attention };
     }
-    case 'llama': {
+    case 'llama':
+    case 'qwen2': {
       const h = config.hidden_size;
       const q = config.num_attention_heads * config.head_dim;
       const kv = config.num_key_value_heads * config.head_dim;

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ForwardOptions, type LayerUse, type ModelConfig, type Batch, type LlamaConfig, type ViTConfig } from '../src/models/index.ts';
+import { preset, modelFor, sequenceClassificationConfig, type BertConfig, type ForwardOptions, type LayerUse, type ModelConfig, type Batch, type LlamaConfig, type Qwen2Config, type ViTConfig } from '../src/models/index.ts';
 import { Rng, getBackend, tensor, useBackend, valueAndGrad } from '../src/tensor/index.ts';
 import { MLM_OUTPUT_FRACTION, electraForwardTerms, sixNTerms, trainFlopsPerExample, trainFlopsPerStep, trainFlopsPerToken, vitPatches } from '../src/flops.ts';
 import { countingBackend } from './helpers.ts';
@@ -104,6 +104,8 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
   // Llama: grouped-query k/v at the key/value heads' width, the gated feed-forward's three products, an untied lm_head.
   const llama = preset<LlamaConfig>('llama-tiny', { vocab_size: 89, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, max_position_embeddings: 32, bos_token_id: 88, eos_token_id: 88 });
   assert.equal(countedStepFlops(llama, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(llama, T).flopsSixN);
+  const qwen2 = preset<Qwen2Config>('qwen2-tiny', { vocab_size: 89, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, max_position_embeddings: 32, bos_token_id: 88, eos_token_id: 88 });
+  assert.equal(countedStepFlops(qwen2, ids(rng, B, T, 89, false)), B * trainFlopsPerExample(qwen2, T).flopsSixN, 'qwen2 (biases are not matmul work)');
 
   for (const name of ['vit-tiny', 'deit-tiny-distilled']) {
     const vit = preset<ViTConfig>(name, { hidden_size: 24, intermediate_size: 40, num_attention_heads: 3, num_hidden_layers: 2, image_size: 8, patch_size: 4, num_channels: 2, num_labels: 5 });
@@ -112,6 +114,18 @@ test('6N matmul + attention FLOPs equal the engine matmul FLOPs of one training 
     const noInputGrad = 2 * vitPatches(vit) * (2 * 4 * 4) * 24;
     assert.equal(countedStepFlops(vit, { pixelValues: pixels, labels }), B * (trainFlopsPerExample(vit, 0).flopsSixN - noInputGrad), name);
   }
+});
+
+test('ELECTRA convention: Qwen2 is Llama plus the q/k/v bias adds, none on o_proj or the feed-forward', () => {
+  const shape = { vocab_size: 89, hidden_size: 32, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, max_position_embeddings: 32 };
+  const T = 16;
+  const llama = electraForwardTerms(preset<LlamaConfig>('llama-tiny', shape), T);
+  const qwen2 = electraForwardTerms(preset<Qwen2Config>('qwen2-tiny', shape), T);
+  const qkvWidth = 4 * 8 + 2 * 2 * 8;
+  assert.equal(qwen2.blocks! - llama.blocks!, 2 * T * qkvWidth, 'two layers, T tokens, one add per q/k/v output');
+  assert.deepEqual([qwen2.embeddings, qwen2.output], [llama.embeddings, llama.output]);
+  const attentionBias = electraForwardTerms(preset<LlamaConfig>('llama-tiny', { ...shape, attention_bias: true }), T);
+  assert.equal(attentionBias.blocks! - qwen2.blocks!, 2 * T * 32, "Llama's attention_bias adds o_proj's too");
 });
 
 const bertSmall = preset<BertConfig>('bert-tiny', { vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_attention_heads: 2, num_hidden_layers: 4, max_position_embeddings: 32 });

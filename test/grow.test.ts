@@ -112,7 +112,7 @@ test('every parameter of every preset and head has one axis role per axis, sized
   });
   for (const c of configs) {
     const d = dims(c);
-    const kv = c.model_type === 'llama' ? c.num_key_value_heads * c.head_dim : d.hidden; // grouped-query k/v
+    const kv = d.kvHeads * d.headDim; // grouped-query k/v (the Llama family); the hidden size for the others
     const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.heads * d.headDim, k: kv, v: kv, qkv: 3 * d.hidden, ffn: d.ffn };
     for (const [key, spec] of specEntries(modelFor(c).paramSpec(c))) {
       const what = `${c.model_type} ${key}`;

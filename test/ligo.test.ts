@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { modelFor, preset, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { modelFor, preset, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type Qwen2Config, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { Rng, getBackend, tensor, tidy, useBackend, valueAndGrad, withBackend, type Tensor } from '../src/tensor/index.ts';
 import { TokenStream, buildTokenShards, causalLmBatch, loadCorpus, splitDocuments, type TokenShards } from '../src/data/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
@@ -39,11 +39,15 @@ const roberta = (o: Partial<BertConfig> = {}) => preset<BertConfig>('roberta-tin
 const gpt2 = (o: Partial<GPT2Config> = {}) => preset<GPT2Config>('gpt2-tiny', { vocab_size: 40, n_embd: 16, n_head: 2, n_positions: 16, bos_token_id: 39, eos_token_id: 39, ...o });
 /** One key/value head per query head (MHA) unless `o` says otherwise. */
 const llama = (o: Partial<LlamaConfig> = {}) => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 2, head_dim: 8, intermediate_size: 32, max_position_embeddings: 16, bos_token_id: 39, eos_token_id: 39, ...o });
+/** Qwen2: Llama with q/k/v biases; two query heads per key/value head unless `o` says otherwise. */
+const qwen2 = (o: Partial<Qwen2Config> = {}) => preset<Qwen2Config>('qwen2-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 32, max_position_embeddings: 16, bos_token_id: 39, eos_token_id: 39, ...o });
 const vit = (o: Partial<ViTConfig> = {}) => preset<ViTConfig>('vit-tiny', { hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, image_size: 8, patch_size: 4, num_labels: 3, ...o });
 
+/** HF init, biases drawn too (HF starts them at zero, which would hide how an operator grows them). */
 function smallModel(config: ModelConfig, seed = 1): Map<string, Tensor> {
   const model = modelFor(config);
-  return new Map(model.flatten(model.initParams(config, seed)));
+  const rng = new Rng(seed + 50);
+  return new Map(model.flatten(model.initParams(config, seed)).map(([k, t]) => [k, k.endsWith('.bias') ? tensor(Array.from(t.f, () => 0.1 * rng.normal()), t.shape) : t]));
 }
 
 function assertSameModel(actual: Map<string, Tensor>, expected: Map<string, Tensor>, tol: number): void {
@@ -65,6 +69,7 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     ['vit', vit(), (n) => vit({ num_hidden_layers: n })],
     ['llama', llama(), (n) => llama({ num_hidden_layers: n })],
     ['llama (grouped-query)', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), (n) => llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, num_hidden_layers: n })],
+    ['qwen2 (grouped-query, q/k/v biases)', qwen2(), (n) => qwen2({ num_hidden_layers: n })],
   ];
   for (const [name, sc, deeper] of families) {
     for (const mode of ['code', 'full'] as const) {
@@ -85,6 +90,7 @@ describe('Proposition 1: fixed operators are special cases of LiGO', () => {
     ['llama, more heads', llama(), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48 }), llama({ hidden_size: 24, num_attention_heads: 3, num_key_value_heads: 3, intermediate_size: 48, num_hidden_layers: 3 })],
     ['llama (grouped-query), more heads in key/value groups', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), llama({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 4, intermediate_size: 48 }), llama({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 4, intermediate_size: 48, num_hidden_layers: 3 })],
     ['llama (grouped-query), 2 -> 1 query heads per key/value head', llama({ num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4 }), llama({ hidden_size: 24, num_attention_heads: 6, num_key_value_heads: 6, head_dim: 4, intermediate_size: 48 }), llama({ hidden_size: 24, num_attention_heads: 6, num_key_value_heads: 6, head_dim: 4, intermediate_size: 48, num_hidden_layers: 3 })],
+    ['qwen2 (grouped-query, q/k/v biases), more heads in key/value groups', qwen2(), qwen2({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 48 }), qwen2({ hidden_size: 32, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 48, num_hidden_layers: 3 })],
   ];
   for (const [name, sc, wide, wideDeep] of wider) {
     test(`${name}: width matrices from Net2Net's copies (inputs divided by counts) == Net2Net, also when deepened`, () => {
@@ -126,6 +132,7 @@ describe("the operator's gradient matches central finite differences (float64, r
     ['gpt2 (fused qkv), code, tied', gpt2({ n_embd: 8, n_inner: 12, n_layer: 1 }), gpt2({ n_embd: 12, n_head: 3, n_inner: 16, n_layer: 2 }), { mode: 'code', tieInputs: true, order: 'depth-first' }],
     ['llama (grouped-query, untied lm_head), full, untied', llama({ hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 12, num_hidden_layers: 1 }), llama({ hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false, order: 'depth-first' }],
     ['llama (tied embeddings), code, tied, width-first', llama({ hidden_size: 8, num_attention_heads: 2, head_dim: 4, intermediate_size: 12, num_hidden_layers: 1, tie_word_embeddings: true }), llama({ hidden_size: 12, num_attention_heads: 3, num_key_value_heads: 3, head_dim: 4, intermediate_size: 16, num_hidden_layers: 2, tie_word_embeddings: true }), { mode: 'code', tieInputs: true, order: 'width-first' }],
+    ['qwen2 (grouped-query, q/k/v biases), full, untied, width-first', qwen2({ hidden_size: 8, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 4, intermediate_size: 12, num_hidden_layers: 1 }), qwen2({ hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 16, num_hidden_layers: 2 }), { mode: 'full', tieInputs: false, order: 'width-first' }],
     ['bert, full, tied, width-first', bert({ hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2 }), bert({ hidden_size: 12, num_attention_heads: 3, intermediate_size: 16, num_hidden_layers: 3 }), { mode: 'full', tieInputs: true, order: 'width-first' }],
   ];
   for (const [name, sc, lc, settings] of cases) {

@@ -2,7 +2,7 @@
 // re-implementations of HF's BertForMaskedLM, RobertaForMaskedLM, BertForSequenceClassification,
 // RobertaForSequenceClassification, GPT2LMHeadModel, ViTForImageClassification,
 // DeiTForImageClassificationWithTeacher, LlamaForCausalLM with grouped-query attention and with
-// tied embeddings and biases), plus config validation, checkpoint loading rules
+// tied embeddings and biases, Qwen2ForCausalLM untied and tied), plus config validation, checkpoint loading rules
 // (including a masked-LM checkpoint under a fresh classification head), HF init statistics,
 // dropout determinism and gradient flow.
 
@@ -10,12 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../src/tensor/index.ts';
 import { Rng, Tensor, valueAndGrad } from '../src/tensor/index.ts';
-import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type Batch, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type TextBatch, type ViTConfig } from '../src/models/index.ts';
+import { CheckpointError, ConfigError, bertHead, configFromJSON, labelNames, modelFor, outputClasses, preset, presetNames, sequenceClassificationConfig, specEntries, validateConfig, type Batch, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type Qwen2Config, type TextBatch, type ViTConfig } from '../src/models/index.ts';
 import { assertClose } from './helpers.ts';
 import { loadFixture } from './model-fixtures.ts';
 
-const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama'];
-const fixtures = [...families, 'bert-cls', 'roberta-cls', 'llama-tied'];
+const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama', 'qwen2'];
+const fixtures = [...families, 'bert-cls', 'roberta-cls', 'llama-tied', 'qwen2-tied'];
 
 for (const name of fixtures) {
   test(`${name}: logits and loss match the PyTorch reference`, () => {
@@ -149,7 +149,7 @@ test('configs: validation says what to change', () => {
   assert.throws(() => preset<GPT2Config>('gpt2-tiny', { n_embd: 129 }), /n_embd 129 is not divisible by n_head 2/);
   assert.throws(() => preset<ViTConfig>('vit-tiny', { patch_size: 5 }), /image_size 32 is not a multiple of patch_size 5/);
   assert.throws(() => preset('bert-huge'), (e: Error) => /unknown preset 'bert-huge': use one of bert-tiny, .*gpt2-medium, .*deit-base/.test(e.message) && !e.message.includes('\n'));
-  assert.throws(() => configFromJSON({ model_type: 'mistral' }), /unknown model_type 'mistral': use one of bert, roberta, gpt2, vit, deit, llama/);
+  assert.throws(() => configFromJSON({ model_type: 'mistral' }), /unknown model_type 'mistral': use one of bert, roberta, gpt2, vit, deit, llama, qwen2/);
 });
 
 test('Llama: an untied lm_head is required, a tied one optional; the old rotary buffer is skipped', () => {
@@ -165,9 +165,19 @@ test('Llama: an untied lm_head is required, a tied one optional; the old rotary 
   assert.deepEqual(tied.model.paramsFromFlat(tied.config, flat).unexpectedKeys, []);
 });
 
-test('Llama configs: HF defaults (key/value heads, head_dim) and one-line refusals of what is not implemented', () => {
+test('Llama and Qwen2 configs: HF defaults (key/value heads, head_dim) and one-line refusals of what is not implemented', () => {
   const c = configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4 }) as LlamaConfig;
   assert.deepEqual([c.num_key_value_heads, c.head_dim, c.tie_word_embeddings, c.rms_norm_eps, c.rope_theta], [4, 16, false, 1e-6, 10000]);
+  const q = configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, sliding_window: 131072 }) as Qwen2Config;
+  assert.deepEqual([q.num_key_value_heads, q.head_dim, q.tie_word_embeddings, q.rms_norm_eps, q.rope_theta, q.max_position_embeddings, q.vocab_size], [4, 16, false, 1e-6, 10000, 32768, 151936]);
+  assert.equal(q.sliding_window, null, 'as Qwen2Config.__init__: no window without use_sliding_window');
+  assert.equal((configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, head_dim: 8 }) as Qwen2Config).head_dim, 8, 'a given head_dim is kept');
+  const qwenBad: [Partial<Qwen2Config>, RegExp][] = [
+    [{ use_sliding_window: true }, /^qwen2 config: use_sliding_window true is not supported: only full attention is implemented; set it to false$/],
+    [{ rope_scaling: { type: 'yarn', factor: 4 } as unknown as null }, /^qwen2 config: rope_scaling \{"type":"yarn","factor":4\} is not supported/],
+    [{ num_key_value_heads: 3 }, /num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
+  ];
+  for (const [fields, message] of qwenBad) assert.throws(() => configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, ...fields }), (e: Error) => e instanceof ConfigError && message.test(e.message) && !e.message.includes('\n'));
   const bad: [Partial<LlamaConfig>, RegExp][] = [
     [{ num_key_value_heads: 3 }, /num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
     [{ head_dim: 7 }, /head_dim 7 is odd: rotary embeddings rotate pairs/],
@@ -198,6 +208,7 @@ test('presets: all valid; parameter counts of the HF originals', () => {
   assert.equal(count(preset<LlamaConfig>('smollm-135m', { vocab_size: 49152 })), 134_515_008); // HuggingFaceTB/SmolLM-135M
   assert.equal(count(preset<LlamaConfig>('smollm-360m', { vocab_size: 49152 })), 361_821_120); // HuggingFaceTB/SmolLM-360M
   assert.equal(count(preset<LlamaConfig>('llama-1b', { vocab_size: 128256 })), 1_235_814_400); // meta-llama/Llama-3.2-1B
+  assert.equal(count(preset<Qwen2Config>('qwen2.5-0.5b', { vocab_size: 151936 })), 494_032_768); // Qwen/Qwen2.5-0.5B
   assert.equal(preset<BertConfig>('roberta-6L-512H').max_position_embeddings, 514);
 });
 
@@ -213,6 +224,7 @@ const small = {
   'roberta-cls': () => sequenceClassificationConfig(small.roberta(), ['x', 'y', 'z']),
   llama: () => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, max_position_embeddings: 16 }),
   'llama-tied': () => preset<LlamaConfig>('llama-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8, intermediate_size: 24, max_position_embeddings: 16, tie_word_embeddings: true, attention_bias: true, mlp_bias: true }),
+  qwen2: () => preset<Qwen2Config>('qwen2-tiny', { vocab_size: 40, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, max_position_embeddings: 16 }),
 };
 
 function smallBatch(config: ModelConfig, rng: Rng): Batch {
@@ -254,7 +266,7 @@ test('init: HF statistics (normal 0.02, zero biases, LayerNorm ones, GPT-2 scale
   assert.ok(padRow(rp.get('roberta.embeddings.position_embeddings.weight')!).every((v) => v === 0), 'position padding_idx row is zero');
 });
 
-test('init: Llama as LlamaPreTrainedModel._init_weights (every Linear and the embeddings normal 0.02, RMSNorm ones), untied lm_head drawn', () => {
+test('init: Llama as LlamaPreTrainedModel._init_weights (every Linear and the embeddings normal 0.02, RMSNorm ones), untied lm_head drawn; Qwen2 adds zero q/k/v biases', () => {
   const config = preset<LlamaConfig>('llama-tiny', { vocab_size: 512 });
   const model = modelFor(config);
   const flat = new Map(model.flatten(model.initParams(config, 1)));
@@ -262,6 +274,13 @@ test('init: Llama as LlamaPreTrainedModel._init_weights (every Linear and the em
   assert.ok(flat.get('model.norm.weight')!.f.every((v) => v === 1));
   assert.deepEqual(flat.get('model.layers.0.self_attn.k_proj.weight')!.shape, [32, 64], 'two key/value heads of 16');
   assert.ok(![...flat.keys()].some((k) => k.endsWith('.bias')), 'no biases by default');
+
+  const qwen = preset<Qwen2Config>('qwen2-tiny', { vocab_size: 512 });
+  const qflat = new Map(modelFor(qwen).flatten(modelFor(qwen).initParams(qwen, 1)));
+  const biases = [...qflat.keys()].filter((k) => k.endsWith('.bias'));
+  assert.deepEqual(biases, [0, 1].flatMap((l) => ['q', 'k', 'v'].map((m) => `model.layers.${l}.self_attn.${m}_proj.bias`)), 'Qwen2: q/k/v biases only, as modeling_qwen2.py');
+  assert.ok(biases.every((k) => qflat.get(k)!.f.every((v) => v === 0)), 'biases zero');
+  assert.deepEqual(qflat.get('model.layers.0.self_attn.k_proj.bias')!.shape, [32], 'two key/value heads of 16');
 });
 
 test('dropout: off is deterministic; on is seeded', () => {

@@ -1,5 +1,5 @@
 // Reference training states in llm.c's manner, from scripts/make_train_fixtures.py (PyTorch,
-// float64, dropout off) on the BERT masked-LM, GPT-2 and both Llama fixtures: the loss and every parameter's
+// float64, dropout off) on the BERT masked-LM, GPT-2 and both Llama and both Qwen2 fixtures: the loss and every parameter's
 // gradient on the fixture batch, then ten updates through the training loop's own pieces
 // (ParamUpdater: AdamW with eps 1e-6 and decoupled weight decay on rank > 1 tensors only, global
 // clipping as clip_grad_norm_; lrAt: linear warmup then decay), compared update by update (loss,
@@ -45,7 +45,7 @@ const PARAM_TOL = 5e-5;
  * gives them gradients near 1e-8, which AdamW's normalisation turns into moves of up to
  * lr * |g| / (|g| + eps), about 1e-4 per update at lr 1e-2. Llama's k_proj bias is rotated by
  * each key's position, so its gradient is not exactly zero, but it is small in the same way (the
- * llama-tied fixture: 5.9e-5 after ten updates).
+ * llama-tied fixture: 5.9e-5 after ten updates; Qwen2's, on every key head, alike).
  */
 const KEY_BIAS = /(attention\.self\.key\.bias|attn\.c_attn\.bias|self_attn\.k_proj\.bias)$/;
 const KEY_BIAS_TOL = 5e-4;
@@ -67,7 +67,7 @@ function assertCloseToScale(actual: ArrayLike<number>, expected: ArrayLike<numbe
 const relClose = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.abs(b), `${what}: ${a} vs PyTorch ${b} (relative tolerance ${tol})`);
 
 for (const backend of ['reference', 'native'] as const) {
-  for (const name of ['bert', 'gpt2', 'llama', 'llama-tied']) {
+  for (const name of ['bert', 'gpt2', 'llama', 'llama-tied', 'qwen2', 'qwen2-tied']) {
     test(`${name} on the ${backend} backend: gradients and ten AdamW updates match PyTorch`, { skip: backend === 'native' && nativeSkip }, () => {
       withBackend(backend, () => {
         const dir = join(FIXTURES, 'train', name);

@@ -4,7 +4,7 @@
 // positions vs seqLen) and for growability
 // (small -> large). Errors are SpecErrors naming the spec field.
 
-import { TEXT_VOCAB, configFromJSON, isCausalLm, preset, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig } from '../models/index.ts';
+import { TEXT_VOCAB, configFromJSON, isCausalLm, preset, validateConfig, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig } from '../models/index.ts';
 import { checkGrowable } from '../grow/index.ts';
 import { checkDataFits, classificationConfigFor, dataLabel, imageDataNames, isImageData, textDataNames, type TrainData } from '../train/index.ts';
 import { SpecError, fail, type Obj } from './fields.ts';
@@ -36,7 +36,7 @@ function resolveConfig(raw: string | Obj, path: string, vocab: VocabInfo, data: 
   const images = base.model_type === 'vit' || base.model_type === 'deit';
   if (images !== isImageData(data)) fail(path, `${base.model_type} models take ${images ? 'images' : 'text'} but spec.data ${dataLabel(data)} is ${isImageData(data) ? 'image' : 'text'} data (${images ? imageDataNames.join(', ') : textDataNames.join(', ')})`);
   if (images) return at(path, () => (validateConfig(base), base));
-  let config: BertConfig | GPT2Config | LlamaConfig = { ...(base as BertConfig | GPT2Config | LlamaConfig), vocab_size: vocab.size };
+  let config: BertConfig | GPT2Config | LlamaFamilyConfig = { ...(base as BertConfig | GPT2Config | LlamaFamilyConfig), vocab_size: vocab.size };
   if (isCausalLm(config) && typeof raw === 'string') {
     const eos = vocab.eos ?? vocab.size - 1;
     config = { ...config, bos_token_id: eos, eos_token_id: eos };

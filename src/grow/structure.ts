@@ -23,7 +23,7 @@
 //   Mode: 'params' | 'first-moment' | 'second-moment' (moments: weights squared for the second)
 //   maskedMix(base, other, mask), addZeroSumNoise(t, axis, map, std, rng), cloneTensor(t)
 
-import { modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
+import { isLlamaFamily, modelFor, specEntries, type AxisSide, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import type { ParamRole } from './types.ts';
 import { methodsGrowing } from './known.ts';
 
@@ -44,7 +44,7 @@ export class GrowError extends Error {
 /** 'bert.encoder.layer.', 'transformer.h.', 'vit.encoder.layer.', 'model.layers.', ... */
 export function layerPrefix(config: ModelConfig): string {
   if (config.model_type === 'gpt2') return 'transformer.h.';
-  if (config.model_type === 'llama') return 'model.layers.';
+  if (isLlamaFamily(config)) return 'model.layers.';
   return `${config.model_type}.encoder.layer.`;
 }
 
@@ -81,7 +81,7 @@ export interface Dims {
 
 export function dims(c: ModelConfig): Dims {
   if (c.model_type === 'gpt2') return { layers: c.n_layer, hidden: c.n_embd, heads: c.n_head, kvHeads: c.n_head, headDim: c.n_embd / c.n_head, ffn: c.n_inner ?? 4 * c.n_embd };
-  if (c.model_type === 'llama') return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: c.head_dim, ffn: c.intermediate_size };
+  if (isLlamaFamily(c)) return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: c.head_dim, ffn: c.intermediate_size };
   return { layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, kvHeads: c.num_attention_heads, headDim: c.hidden_size / c.num_attention_heads, ffn: c.intermediate_size };
 }
 
@@ -90,9 +90,9 @@ export function dims(c: ModelConfig): Dims {
  * config keeps its query heads per key/value head and takes head_dim = hidden / heads.
  */
 export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim' | 'kvHeads'>>): ModelConfig {
-  if (c.model_type === 'llama') {
+  if (isLlamaFamily(c)) {
     const group = c.num_attention_heads / c.num_key_value_heads;
-    const l: LlamaConfig = { ...c };
+    const l: LlamaFamilyConfig = { ...c };
     if (d.layers !== undefined) l.num_hidden_layers = d.layers;
     if (d.hidden !== undefined) l.hidden_size = d.hidden;
     if (d.heads !== undefined) l.num_attention_heads = d.heads;
@@ -122,7 +122,7 @@ export function withDims(c: ModelConfig, d: Partial<Omit<Dims, 'headDim' | 'kvHe
  * keeps LayerNorm's mean and variance but not the mean of squares RMSNorm divides by.
  */
 export function requireLayerNormForWidth(method: string, small: ModelConfig, large: ModelConfig, instead: string): void {
-  if (small.model_type !== 'llama' || dims(small).hidden === dims(large).hidden) return;
+  if (!isLlamaFamily(small) || dims(small).hidden === dims(large).hidden) return;
   throw new GrowError(`${method} cannot widen llama's hidden_size ${dims(small).hidden} -> ${dims(large).hidden} losslessly: its residual-stream map keeps LayerNorm's mean and variance, and llama's RMSNorm divides by the root mean square; grow depth only with ${method}, or widen with ${instead}`);
 }
 
@@ -139,6 +139,7 @@ const sameFields: Record<string, string[]> = {
   gpt2: ['vocab_size', 'n_positions', 'activation_function', 'layer_norm_epsilon', 'scale_attn_weights', 'scale_attn_by_inverse_layer_idx'],
   vit: ['image_size', 'patch_size', 'num_channels', 'num_labels', 'hidden_act', 'layer_norm_eps', 'qkv_bias'],
   llama: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'attention_bias', 'mlp_bias', 'tie_word_embeddings'],
+  qwen2: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'tie_word_embeddings'],
 };
 
 const family = (t: string) => (t === 'roberta' ? 'bert' : t === 'deit' ? 'vit' : t);
@@ -163,7 +164,7 @@ export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
     if (dl[k] < ds[k]) throw new GrowError(`cannot shrink ${names[k]} from ${ds[k]} to ${dl[k]}: growth only grows; set the large config's ${names[k]} to at least ${ds[k]}`);
   }
   if (dl.hidden % dl.heads !== 0) throw new GrowError(`large ${names.hidden} ${dl.hidden} is not divisible by ${names.heads} ${dl.heads}: pick heads that divide the hidden size`);
-  if (small.model_type === 'llama' && large.model_type === 'llama') checkLlamaGrowable(small, large);
+  if (isLlamaFamily(small) && isLlamaFamily(large)) checkLlamaGrowable(small, large);
 }
 
 /**
@@ -173,7 +174,7 @@ export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
  * only grow. The head-copying operators copy query heads within key/value groups
  * (requireHeadPlan; width.ts attentionPicks); LiGO's learned width matrices map any head counts.
  */
-function checkLlamaGrowable(small: LlamaConfig, large: LlamaConfig): void {
+function checkLlamaGrowable(small: LlamaFamilyConfig, large: LlamaFamilyConfig): void {
   for (const c of [small, large]) {
     if (c.head_dim * c.num_attention_heads !== c.hidden_size) throw new GrowError(`cannot grow a llama config whose head_dim ${c.head_dim} x num_attention_heads ${c.num_attention_heads} differs from hidden_size ${c.hidden_size}: growth needs head_dim = hidden_size / num_attention_heads`);
   }
@@ -230,7 +231,7 @@ export function requireSameWidth(method: string, small: ModelConfig, large: Mode
   const s = dims(small);
   const l = dims(large);
   const f = dimFields(large);
-  if (small.model_type === 'llama' && large.model_type === 'llama' && small.num_key_value_heads !== large.num_key_value_heads) {
+  if (isLlamaFamily(small) && isLlamaFamily(large) && small.num_key_value_heads !== large.num_key_value_heads) {
     throw new GrowError(`${method} grows depth only, but num_key_value_heads changes ${small.num_key_value_heads} -> ${large.num_key_value_heads}: keep it at ${small.num_key_value_heads} or use --method ligo`);
   }
   for (const k of ['hidden', 'heads', 'ffn'] as const) {

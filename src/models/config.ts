@@ -1,5 +1,6 @@
 // Model configs with HuggingFace's exact config.json field names and class defaults
-// (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig, LlamaConfig), so a config.json
+// (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig, LlamaConfig,
+// Qwen2Config), so a config.json
 // written here loads into HuggingFace and back. `configFromJSON` fills HF's defaults for the
 // fields a file leaves out and keeps the fields it does not know (e.g. transformers_version);
 // `validateConfig` rejects what the models here cannot run, with one-line messages saying what
@@ -123,9 +124,53 @@ export interface LlamaConfig {
   use_cache: boolean;
 }
 
-export type ModelConfig = BertConfig | GPT2Config | ViTConfig | LlamaConfig;
+/**
+ * Qwen2ForCausalLM (transformers' Qwen2Config; Qwen2 and Qwen2.5): Llama's decoder with biases on
+ * q_proj, k_proj and v_proj only (o_proj and the feed-forward have none), so it runs on the Llama
+ * model code (llama.ts; llamaBiases). Full attention only: sliding windows are refused.
+ */
+export interface Qwen2Config {
+  model_type: 'qwen2';
+  architectures: string[];
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Key/value heads (grouped-query attention); HF's null means num_attention_heads. */
+  num_key_value_heads: number;
+  /**
+   * Size of each head. Not a Qwen2Config argument: Qwen2Attention reads getattr(config,
+   * 'head_dim', hidden_size // num_attention_heads), and that is how a missing one is filled.
+   */
+  head_dim: number;
+  hidden_act: 'silu';
+  max_position_embeddings: number;
+  initializer_range: number;
+  rms_norm_eps: number;
+  use_cache: boolean;
+  tie_word_embeddings: boolean;
+  rope_theta: number;
+  /** Only null (plain RoPE) is supported. */
+  rope_scaling: null;
+  /** Only false is supported (every layer attends to the whole sequence). */
+  use_sliding_window: boolean;
+  /** HF's Qwen2Config sets it to null when use_sliding_window is false. */
+  sliding_window: number | null;
+  max_window_layers: number;
+  /** Only 0 is supported (the fused attention kernel has no probability dropout). */
+  attention_dropout: number;
+  bos_token_id: number | null;
+  eos_token_id: number | null;
+  pad_token_id: number | null;
+}
+
+/** The Llama-style decoders (RMSNorm, rotary, SwiGLU, grouped-query attention) that share llama.ts. */
+export type LlamaFamilyConfig = LlamaConfig | Qwen2Config;
+
+export type ModelConfig = BertConfig | GPT2Config | ViTConfig | LlamaConfig | Qwen2Config;
 export type ModelType = ModelConfig['model_type'];
-export const modelTypes: readonly ModelType[] = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama'];
+export const modelTypes: readonly ModelType[] = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama', 'qwen2'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -225,9 +270,36 @@ const llamaDefaults: LlamaConfig = {
   use_cache: true,
 };
 
+const qwen2Defaults: Qwen2Config = {
+  model_type: 'qwen2',
+  architectures: ['Qwen2ForCausalLM'],
+  vocab_size: 151936,
+  hidden_size: 4096,
+  intermediate_size: 22016,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 32,
+  head_dim: 128,
+  hidden_act: 'silu',
+  max_position_embeddings: 32768,
+  initializer_range: 0.02,
+  rms_norm_eps: 1e-6,
+  use_cache: true,
+  tie_word_embeddings: false,
+  rope_theta: 10000,
+  rope_scaling: null,
+  use_sliding_window: false,
+  sliding_window: 4096,
+  max_window_layers: 28,
+  attention_dropout: 0,
+  bos_token_id: null,
+  eos_token_id: null,
+  pad_token_id: null,
+};
+
 /** HuggingFace's class defaults for a model_type. */
 export function defaultsFor(modelType: ModelType): ModelConfig {
-  const table: Record<ModelType, ModelConfig> = { bert: bertDefaults, roberta: robertaDefaults, gpt2: gpt2Defaults, vit: vitDefaults, deit: deitDefaults, llama: llamaDefaults };
+  const table: Record<ModelType, ModelConfig> = { bert: bertDefaults, roberta: robertaDefaults, gpt2: gpt2Defaults, vit: vitDefaults, deit: deitDefaults, llama: llamaDefaults, qwen2: qwen2Defaults };
   const d = table[modelType];
   if (!d) throw new ConfigError(`unknown model_type '${modelType}': use one of ${modelTypes.join(', ')}`);
   return structuredClone(d);
@@ -274,6 +346,7 @@ export function outputClasses(c: ModelConfig): number {
   switch (c.model_type) {
     case 'gpt2':
     case 'llama':
+    case 'qwen2':
       return c.vocab_size;
     case 'vit':
     case 'deit':
@@ -297,6 +370,7 @@ export function textPositions(c: ModelConfig): number | null {
       return c.max_position_embeddings - (c.pad_token_id + 1);
     case 'bert':
     case 'llama':
+    case 'qwen2':
       return c.max_position_embeddings;
     case 'vit':
     case 'deit':
@@ -304,9 +378,19 @@ export function textPositions(c: ModelConfig): number | null {
   }
 }
 
-/** Whether a config is a decoder trained as a causal LM (GPT-2, Llama). */
-export function isCausalLm(c: ModelConfig): c is GPT2Config | LlamaConfig {
-  return c.model_type === 'gpt2' || c.model_type === 'llama';
+/** Whether a config is a Llama-style decoder (Llama, Qwen2): the model code of llama.ts. */
+export function isLlamaFamily(c: ModelConfig): c is LlamaFamilyConfig {
+  return c.model_type === 'llama' || c.model_type === 'qwen2';
+}
+
+/** Which of a Llama-family decoder's linear layers have biases: as the config asks (Llama), or q/k/v only (Qwen2). */
+export function llamaBiases(c: LlamaFamilyConfig): { qkv: boolean; o: boolean; mlp: boolean } {
+  return c.model_type === 'qwen2' ? { qkv: true, o: false, mlp: false } : { qkv: c.attention_bias, o: c.attention_bias, mlp: c.mlp_bias };
+}
+
+/** Whether a config is a decoder trained as a causal LM (GPT-2, the Llama family). */
+export function isCausalLm(c: ModelConfig): c is GPT2Config | LlamaFamilyConfig {
+  return c.model_type === 'gpt2' || isLlamaFamily(c);
 }
 
 /** A parsed config.json: HF defaults filled in, num_labels derived from id2label, validated. */
@@ -317,11 +401,12 @@ export function configFromJSON(json: unknown): ModelConfig {
   const cfg = { ...defaultsFor(raw.model_type as ModelType), ...raw } as Record<string, unknown>;
   if (raw.num_labels === undefined && raw.id2label && typeof raw.id2label === 'object') cfg.num_labels = Object.keys(raw.id2label).length;
   if (raw.model_type === 'gpt2' && raw.n_positions === undefined && typeof raw.n_ctx === 'number') cfg.n_positions = raw.n_ctx;
-  if (raw.model_type === 'llama') {
-    // As LlamaConfig.__init__: null key/value heads mean one per query head; a missing head_dim is hidden_size / heads.
+  if (raw.model_type === 'llama' || raw.model_type === 'qwen2') {
+    // As LlamaConfig.__init__ and Qwen2Attention: null key/value heads mean one per query head; a missing head_dim is hidden_size // heads.
     if (raw.num_key_value_heads == null) cfg.num_key_value_heads = cfg.num_attention_heads;
     if (raw.head_dim == null) cfg.head_dim = Math.floor((cfg.hidden_size as number) / (cfg.num_attention_heads as number));
   }
+  if (raw.model_type === 'qwen2' && cfg.use_sliding_window === false) cfg.sliding_window = null; // as Qwen2Config.__init__
   const config = cfg as unknown as ModelConfig;
   validateConfig(config);
   return config;
@@ -433,8 +518,9 @@ function validateVit(c: ViTConfig): void {
   if (c.qkv_bias !== true) fail(c, 'qkv_bias false is not supported: set it to true');
 }
 
-function validateLlama(c: LlamaConfig): void {
-  const f = c as unknown as Fields & LlamaConfig;
+/** Llama and Qwen2: the shared decoder's checks, then each config's own fields. */
+function validateLlama(c: LlamaFamilyConfig): void {
+  const f = c as unknown as Fields & LlamaFamilyConfig;
   positiveInts(f, ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'max_position_embeddings']);
   positiveNumbers(f, ['rms_norm_eps', 'initializer_range', 'rope_theta']);
   if (c.num_attention_heads % c.num_key_value_heads !== 0) fail(c, `num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}: each key/value head serves a whole group of query heads (e.g. num_key_value_heads ${nearestDivisor(c.num_attention_heads, c.num_key_value_heads)})`);
@@ -442,8 +528,13 @@ function validateLlama(c: LlamaConfig): void {
   if (c.hidden_act !== 'silu') fail(c, `hidden_act '${String(c.hidden_act)}' is not supported: Llama's gated feed-forward uses 'silu'`);
   if (c.rope_scaling != null) fail(c, `rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported: only plain rotary embeddings (rope_scaling null) are implemented`);
   if (c.attention_dropout !== 0) fail(c, `attention_dropout ${c.attention_dropout} is not supported: the fused attention kernel has no probability dropout; set it to 0`);
-  if (c.pretraining_tp !== 1) fail(c, `pretraining_tp ${c.pretraining_tp} is not supported: set it to 1 (it only emulates tensor-parallel rounding)`);
-  for (const k of ['attention_bias', 'mlp_bias', 'tie_word_embeddings'] as const) if (typeof c[k] !== 'boolean') fail(c, `${k} must be true or false, got ${JSON.stringify(c[k])}`);
+  if (typeof c.tie_word_embeddings !== 'boolean') fail(c, `tie_word_embeddings must be true or false, got ${JSON.stringify(c.tie_word_embeddings)}`);
+  if (c.model_type === 'llama') {
+    if (c.pretraining_tp !== 1) fail(c, `pretraining_tp ${c.pretraining_tp} is not supported: set it to 1 (it only emulates tensor-parallel rounding)`);
+    for (const k of ['attention_bias', 'mlp_bias'] as const) if (typeof c[k] !== 'boolean') fail(c, `${k} must be true or false, got ${JSON.stringify(c[k])}`);
+  } else if (c.use_sliding_window !== false) {
+    fail(c, `use_sliding_window ${JSON.stringify(c.use_sliding_window)} is not supported: only full attention is implemented; set it to false`);
+  }
   if (c.pad_token_id !== null && c.pad_token_id !== undefined && !(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size)) fail(c, `pad_token_id ${c.pad_token_id} must be null or a token id in [0, vocab_size ${c.vocab_size})`);
 }
 
@@ -459,6 +550,7 @@ export function validateConfig(config: ModelConfig): void {
     case 'deit':
       return validateVit(config);
     case 'llama':
+    case 'qwen2':
       return validateLlama(config);
     default:
       throw new ConfigError(`unknown model_type '${(config as { model_type: unknown }).model_type}': use one of ${modelTypes.join(', ')}`);

@@ -11,7 +11,7 @@
 //   const cls = sequenceClassificationConfig(mlmConfig, ['neg', 'pos']);
 //   const { params, initializedKeys } = modelFor(cls).paramsFromFlat(cls, mlmTensors, { seed: 0 });
 
-import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
+import { ConfigError, modelTypes, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ModelType, type ViTConfig } from './config.ts';
 import { bertModel, type BertParams } from './bert.ts';
 import { gpt2Model, type GPT2Params } from './gpt2.ts';
 import { vitModel, type ViTParams } from './vit.ts';
@@ -53,13 +53,14 @@ const registry: Record<ModelType, AnyModel> = {
   vit: vitModel as AnyModel,
   deit: vitModel as AnyModel,
   llama: llamaModel as AnyModel,
+  qwen2: llamaModel as AnyModel,
 };
 
 /** The model family for a config (by model_type). */
 export function modelFor(config: BertConfig): Model<BertConfig, BertParams, TextBatch>;
 export function modelFor(config: GPT2Config): Model<GPT2Config, GPT2Params, TextBatch>;
 export function modelFor(config: ViTConfig): Model<ViTConfig, ViTParams, ImageBatch>;
-export function modelFor(config: LlamaConfig): Model<LlamaConfig, LlamaParams, TextBatch>;
+export function modelFor(config: LlamaFamilyConfig): Model<LlamaFamilyConfig, LlamaParams, TextBatch>;
 export function modelFor(config: ModelConfig): AnyModel;
 export function modelFor(config: ModelConfig): AnyModel {
   const m = registry[config.model_type];

@@ -5,6 +5,8 @@
 // tied to the embeddings when tie_word_embeddings is true (then left out of the state dict, as
 // save_pretrained does). Linear weights are torch.nn.Linear's [out, in]; biases only when the
 // config asks (attention_bias on q/k/v/o, mlp_bias on the feed-forward), as HF builds them.
+// Qwen2ForCausalLM (modeling_qwen2.py) is this model with biases on q/k/v and none on o_proj or
+// the feed-forward (config.ts llamaBiases); every other line of its forward and init is Llama's.
 //
 // Rotary embeddings follow LlamaRotaryEmbedding's default rope type: inv_freq = 1 /
 // rope_theta^(2i / head_dim) in float32, angle = position * inv_freq (float32), the angles
@@ -20,7 +22,7 @@
 import * as T from '../tensor/index.ts';
 import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, flattenParams } from '../nn/index.ts';
-import { validateConfig, type LlamaConfig } from './config.ts';
+import { llamaBiases, validateConfig, type LlamaFamilyConfig } from './config.ts';
 import { causalLm, checkIds, checkShaped, layerUses, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
 import { consumes, embeddingSpec, FIXED, initTree, loadTree, normalSpec, ParamSpec, produces, zerosSpec, type AxisRole, type LoadRules, type SpecTree } from './params.ts';
 
@@ -59,32 +61,32 @@ function projSpec(outF: number, inF: number, std: number, roles: { out: AxisRole
 /** An RMSNorm over the residual stream; `consumer`: it feeds the tied output layer (growth reads the side). */
 const rmsNormSpec = (dim: number, consumer = false): SpecTree<RMSNormParams> => ({ weight: new ParamSpec([dim], { kind: 'ones' }, 'norm_weight', [consumer ? consumes('hidden') : produces('hidden')]) });
 
-function layerSpec(c: LlamaConfig): SpecTree<LlamaLayerParams> {
+function layerSpec(c: LlamaFamilyConfig): SpecTree<LlamaLayerParams> {
   const C = c.hidden_size;
   const std = c.initializer_range;
   const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;
-  const ab = c.attention_bias;
+  const bias = llamaBiases(c);
   return {
     self_attn: {
-      q_proj: projSpec(q, C, std, { out: 'q', in: 'hidden' }, ab),
-      k_proj: projSpec(kv, C, std, { out: 'k', in: 'hidden' }, ab),
-      v_proj: projSpec(kv, C, std, { out: 'v', in: 'hidden' }, ab),
+      q_proj: projSpec(q, C, std, { out: 'q', in: 'hidden' }, bias.qkv),
+      k_proj: projSpec(kv, C, std, { out: 'k', in: 'hidden' }, bias.qkv),
+      v_proj: projSpec(kv, C, std, { out: 'v', in: 'hidden' }, bias.qkv),
       // o_proj reads every query head's output: v's size only without grouped-query attention,
       // so it has a role of its own ('o'), the same for every head layout (growth between layouts).
-      o_proj: projSpec(C, q, std, { out: 'hidden', in: 'o' }, ab),
+      o_proj: projSpec(C, q, std, { out: 'hidden', in: 'o' }, bias.o),
     },
     mlp: {
-      gate_proj: projSpec(c.intermediate_size, C, std, { out: 'ffn', in: 'hidden' }, c.mlp_bias),
-      up_proj: projSpec(c.intermediate_size, C, std, { out: 'ffn', in: 'hidden' }, c.mlp_bias),
-      down_proj: projSpec(C, c.intermediate_size, std, { out: 'hidden', in: 'ffn' }, c.mlp_bias),
+      gate_proj: projSpec(c.intermediate_size, C, std, { out: 'ffn', in: 'hidden' }, bias.mlp),
+      up_proj: projSpec(c.intermediate_size, C, std, { out: 'ffn', in: 'hidden' }, bias.mlp),
+      down_proj: projSpec(C, c.intermediate_size, std, { out: 'hidden', in: 'ffn' }, bias.mlp),
     },
     input_layernorm: rmsNormSpec(C),
     post_attention_layernorm: rmsNormSpec(C),
   };
 }
 
-export function llamaSpec(c: LlamaConfig): SpecTree<LlamaParams> {
+export function llamaSpec(c: LlamaFamilyConfig): SpecTree<LlamaParams> {
   const std = c.initializer_range;
   const tied = c.tie_word_embeddings;
   return {
@@ -97,7 +99,7 @@ export function llamaSpec(c: LlamaConfig): SpecTree<LlamaParams> {
   };
 }
 
-const loadRules = (c: LlamaConfig): LoadRules => ({
+const loadRules = (c: LlamaFamilyConfig): LoadRules => ({
   tied: c.tie_word_embeddings ? { 'lm_head.weight': 'model.embed_tokens.weight' } : {},
   ignore: [/^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/], // a buffer older transformers saved
 });
@@ -106,7 +108,7 @@ const proj = (p: ProjParams, x: Tensor) => T.linear(x, p.weight, p.bias ?? null,
 const rmsNorm = (p: RMSNormParams, x: Tensor, eps: number) => T.rmsNorm(x, p.weight, eps);
 
 /** cos and sin [T, head_dim] of positions 0..T-1, as LlamaRotaryEmbedding computes them (float32 angles). */
-export function rotaryTables(c: LlamaConfig, seqLen: number, dtype: T.DType = 'float32'): { cos: Tensor; sin: Tensor } {
+export function rotaryTables(c: LlamaFamilyConfig, seqLen: number, dtype: T.DType = 'float32'): { cos: Tensor; sin: Tensor } {
   const D = c.head_dim;
   const half = D / 2;
   const invFreq = Array.from({ length: half }, (_, i) => Math.fround(1 / Math.fround(c.rope_theta ** Math.fround((2 * i) / D))));
@@ -124,7 +126,7 @@ export function rotaryTables(c: LlamaConfig, seqLen: number, dtype: T.DType = 'f
   return { cos, sin };
 }
 
-function attention(p: LlamaLayerParams['self_attn'], c: LlamaConfig, x: Tensor, rope: { cos: Tensor; sin: Tensor }, keyMask: Tensor | null): Tensor {
+function attention(p: LlamaLayerParams['self_attn'], c: LlamaFamilyConfig, x: Tensor, rope: { cos: Tensor; sin: Tensor }, keyMask: Tensor | null): Tensor {
   const H = c.num_attention_heads;
   const KV = c.num_key_value_heads;
   const q = T.rotary(proj(p.q_proj, x), rope.cos, rope.sin, H); // [B, T, H*D]
@@ -134,7 +136,7 @@ function attention(p: LlamaLayerParams['self_attn'], c: LlamaConfig, x: Tensor, 
   return proj(p.o_proj, ctx);
 }
 
-function layer(p: LlamaLayerParams, c: LlamaConfig, x: Tensor, rope: { cos: Tensor; sin: Tensor }, keyMask: Tensor | null, use: LayerUse): Tensor {
+function layer(p: LlamaLayerParams, c: LlamaFamilyConfig, x: Tensor, rope: { cos: Tensor; sin: Tensor }, keyMask: Tensor | null, use: LayerUse): Tensor {
   const eps = c.rms_norm_eps;
   const a = attention(p.self_attn, c, rmsNorm(p.input_layernorm, x, eps), rope, keyMask);
   const h = addResidual(scaleBranch(a, use), x, a); // [B, T, C]
@@ -145,14 +147,15 @@ function layer(p: LlamaLayerParams, c: LlamaConfig, x: Tensor, rope: { cos: Tens
 }
 
 /** Next-token logits [B, T, vocab_size]. */
-export function llamaForward(p: LlamaParams, c: LlamaConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
-  const [B, Tn] = checkIds('llama: batch.inputIds', batch.inputIds, c.vocab_size, 'vocab_size');
-  if (Tn > c.max_position_embeddings) throw new RangeError(`llama: sequence length ${Tn} exceeds max_position_embeddings ${c.max_position_embeddings}`);
-  const keyMask = checkShaped('llama: batch.attentionMask', batch.attentionMask, [B, Tn]);
+export function llamaForward(p: LlamaParams, c: LlamaFamilyConfig, batch: TextBatch, opts: ForwardOptions = {}): Tensor {
+  const name = c.model_type;
+  const [B, Tn] = checkIds(`${name}: batch.inputIds`, batch.inputIds, c.vocab_size, 'vocab_size');
+  if (Tn > c.max_position_embeddings) throw new RangeError(`${name}: sequence length ${Tn} exceeds max_position_embeddings ${c.max_position_embeddings}`);
+  const keyMask = checkShaped(`${name}: batch.attentionMask`, batch.attentionMask, [B, Tn]);
   const embed = p.model.embed_tokens.weight;
   const rope = rotaryTables(c, Tn, embed.dtype);
   let h = T.embedding(embed, batch.inputIds); // [B, T, C]
-  const uses = layerUses('llama', opts, p.model.layers.length);
+  const uses = layerUses(name, opts, p.model.layers.length);
   p.model.layers.forEach((l, i) => {
     if (uses[i]!.run) h = layer(l, c, h, rope, keyMask, uses[i]!);
   });
@@ -160,7 +163,8 @@ export function llamaForward(p: LlamaParams, c: LlamaConfig, batch: TextBatch, o
   return T.linear(h, p.lm_head?.weight ?? embed, null, 'out_in'); // [B, T, vocab]
 }
 
-export const llamaModel: Model<LlamaConfig, LlamaParams, TextBatch> = {
+/** LlamaForCausalLM and Qwen2ForCausalLM. */
+export const llamaModel: Model<LlamaFamilyConfig, LlamaParams, TextBatch> = {
   paramSpec: llamaSpec,
   initParams(c, seed) {
     validateConfig(c);
@@ -169,7 +173,7 @@ export const llamaModel: Model<LlamaConfig, LlamaParams, TextBatch> = {
   ...causalLm('llama', llamaForward),
   paramsFromFlat(c, flat) {
     validateConfig(c);
-    return loadTree<LlamaParams>(llamaSpec(c), flat, loadRules(c), 'paramsFromFlat (llama)');
+    return loadTree<LlamaParams>(llamaSpec(c), flat, loadRules(c), `paramsFromFlat (${c.model_type})`);
   },
   flatten: (p) => flattenParams(p),
   trainDropout: (_c, rng) => ({ p: 0, rng }),

@@ -15,9 +15,12 @@
 // one key/value head per query head, so that the head-copying operators can widen it too),
 // `smollm-135m` and `smollm-360m` (HuggingFaceTB/SmolLM-135M / -360M: 9 heads over 3 key/value
 // heads, tied embeddings) and `llama-1b` (Llama 3.2 1B's shape: 32 heads over 8, head size 64,
-// rope_theta 500000, tied, without its llama3 rope_scaling).
+// rope_theta 500000, tied, without its llama3 rope_scaling). Qwen2 presets (Qwen2ForCausalLM: the
+// Llama shapes with q/k/v biases, rms_norm_eps 1e-6 as Qwen2's checkpoints) mirror them:
+// `qwen2-tiny`, `qwen2-2L-128H` -> `qwen2-4L-192H`, and `qwen2.5-0.5b` (Qwen/Qwen2.5-0.5B's
+// shape: 14 heads over 2 key/value heads, head size 64, rope_theta 1000000, tied).
 
-import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type LlamaConfig, type ModelConfig, type ViTConfig } from './config.ts';
+import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './config.ts';
 
 export const TEXT_VOCAB = 8192;
 
@@ -59,9 +62,10 @@ interface LlamaSize extends Size {
   rmsEps?: number;
 }
 
-function llama(s: LlamaSize): LlamaConfig {
+/** A Llama-family decoder (model_type 'llama' or 'qwen2') of size `s`, bos/eos at the last id. */
+function llama(s: LlamaSize, modelType: LlamaFamilyConfig['model_type'] = 'llama'): LlamaFamilyConfig {
   return {
-    ...(defaultsFor('llama') as LlamaConfig),
+    ...(defaultsFor(modelType) as LlamaFamilyConfig),
     vocab_size: TEXT_VOCAB,
     hidden_size: s.hidden,
     intermediate_size: s.ffn,
@@ -72,11 +76,15 @@ function llama(s: LlamaSize): LlamaConfig {
     tie_word_embeddings: s.tied,
     rope_theta: s.ropeTheta ?? 10000,
     max_position_embeddings: s.maxPositions ?? 2048,
-    rms_norm_eps: s.rmsEps ?? 1e-5,
+    rms_norm_eps: s.rmsEps ?? (modelType === 'qwen2' ? 1e-6 : 1e-5),
     bos_token_id: TEXT_VOCAB - 1,
     eos_token_id: TEXT_VOCAB - 1,
   };
 }
+
+const llamaTiny: LlamaSize = { layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 176, tied: false };
+const llamaStudySmall: LlamaSize = { layers: 2, hidden: 128, heads: 2, kvHeads: 2, ffn: 352, tied: false };
+const llamaStudyLarge: LlamaSize = { layers: 4, hidden: 192, heads: 3, kvHeads: 3, ffn: 512, tied: false };
 
 const tiny: Size = { layers: 2, hidden: 128, heads: 2 };
 const mini: Size = { layers: 4, hidden: 256, heads: 4 };
@@ -110,12 +118,16 @@ const table: Record<string, () => ModelConfig> = {
   'deit-tiny-distilled': () => deit(deitT, true),
   'deit-small-distilled': () => deit(deitS, true),
   'deit-base-distilled': () => deit(base, true),
-  'llama-tiny': () => llama({ layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 176, tied: false }),
-  'llama-2L-128H': () => llama({ layers: 2, hidden: 128, heads: 2, kvHeads: 2, ffn: 352, tied: false }),
-  'llama-4L-192H': () => llama({ layers: 4, hidden: 192, heads: 3, kvHeads: 3, ffn: 512, tied: false }),
+  'llama-tiny': () => llama(llamaTiny),
+  'llama-2L-128H': () => llama(llamaStudySmall),
+  'llama-4L-192H': () => llama(llamaStudyLarge),
   'smollm-135m': () => llama({ layers: 30, hidden: 576, heads: 9, kvHeads: 3, ffn: 1536, tied: true }),
   'smollm-360m': () => llama({ layers: 32, hidden: 960, heads: 15, kvHeads: 5, ffn: 2560, tied: true }),
   'llama-1b': () => llama({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, ffn: 8192, tied: true, ropeTheta: 500000, maxPositions: 131072 }),
+  'qwen2-tiny': () => llama(llamaTiny, 'qwen2'),
+  'qwen2-2L-128H': () => llama(llamaStudySmall, 'qwen2'),
+  'qwen2-4L-192H': () => llama(llamaStudyLarge, 'qwen2'),
+  'qwen2.5-0.5b': () => llama({ layers: 24, hidden: 896, heads: 14, kvHeads: 2, ffn: 4864, tied: true, ropeTheta: 1000000, maxPositions: 32768 }, 'qwen2'),
 };
 
 export const presetNames: readonly string[] = Object.keys(table);

@@ -113,6 +113,7 @@ function trainTokenizer(config: ModelConfig, texts: readonly string[]): Tokenize
       return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: ROBERTA_SPECIALS });
     case 'gpt2':
     case 'llama':
+    case 'qwen2':
       return trainByteLevelBPE(texts, { vocabSize: config.vocab_size, specials: GPT2_SPECIALS });
     default:
       throw new Error(`${config.model_type} models take images, not a tokenizer`);
