@@ -4,7 +4,8 @@
 // second Ctrl-C quits without saving; the second quits with a message, no lock, and an earlier
 // checkpoint from which the printed resume command runs; killing `ligo` itself ends the command. `ligo grow` stops LiGO's operator steps
 // and its tokenising the same way and leaves no --out; tokenising your own data in `ligo train`
-// stops with nothing cached. `ligo experiment` stops a training leg as `ligo train` does (the
+// stops with nothing cached, and what a second Ctrl-C leaves half-built is removed by the next
+// run, saying so. `ligo experiment` stops a training leg as `ligo train` does (the
 // printed command resumes it) and a LiGO growth as `ligo grow` does, keeping finished legs. A reader that goes away (`ligo ... | head`) ends a command cleanly:
 // exit code 141, no stack trace, no lock.
 
@@ -57,6 +58,8 @@ async function waitFor(what: string, cond: () => boolean, run: Run): Promise<voi
   }
 }
 
+/** The process bin/ligo.js runs the command in. */
+const commandPid = (run: Run) => Number(fs.readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8').trim());
 const checkpoints = (out: string) => (fs.existsSync(join(out, CHECKPOINTS_DIR)) ? fs.readdirSync(join(out, CHECKPOINTS_DIR)) : []);
 const pausedIn = (out: string) => checkpoints(out).some((n) => n.startsWith('.tmp-') && fs.existsSync(join(out, CHECKPOINTS_DIR, n, 'PAUSED')));
 
@@ -135,8 +138,7 @@ test('grow: a second Ctrl-C quits at once, saying so, and leaves no --out', asyn
   const out = join(tmp, 'grow-twice');
   const run = start(growArgs(out));
   await waitFor('the operator steps', () => run.stderr().includes('operator steps'), run);
-  const command = Number(fs.readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8').trim()); // the process bin/ligo.js runs the command in
-  process.kill(command, 'SIGSTOP'); // held inside a step: the first Ctrl-C cannot finish before the second
+  process.kill(commandPid(run), 'SIGSTOP'); // held inside a step: the first Ctrl-C cannot finish before the second
   run.child.kill('SIGINT');
   await waitFor('the answer to the first Ctrl-C', () => run.stderr().includes('ligo: stopping'), run);
   run.child.kill('SIGINT');
@@ -160,6 +162,29 @@ test('train on your own data: Ctrl-C while tokenising stops with nothing cached 
   assert.match(r.stderr, /stopped while preparing the data \(nothing was cached\)/);
   assert.ok(!fs.existsSync(out), 'the run directory this command created is removed');
   assert.deepEqual(fs.existsSync(cache) ? fs.readdirSync(cache) : [], [], 'nothing (not even a partial entry) in the token cache');
+});
+
+test('train on your own data: a second Ctrl-C while tokenising quits at once; its half-built entry is never read, and the next run removes it, saying so', async () => {
+  const data = corpus('big-killed.txt', 4_000, 150);
+  const tokenizerFile = join(tmp, 'tokenizer-killed.json');
+  fs.writeFileSync(tokenizerFile, JSON.stringify(tokenizer.toJSON()));
+  const cache = join(tmp, 'own-killed-cache');
+  const args = ['train', '--config', configPath, '--data', data, '--tokenizer', tokenizerFile, '--out', join(tmp, 'own-killed'), '--steps', '2', '--seq-len', '32', '--cache-dir', cache];
+  const run = start(args);
+  await waitFor('the tokenising', () => /^tokenising /m.test(run.stderr()), run);
+  process.kill(commandPid(run), 'SIGSTOP'); // held while tokenising: the second Ctrl-C kills it there
+  run.child.kill('SIGINT');
+  await waitFor('the answer to the first Ctrl-C', () => run.stderr().includes('ligo: stopping'), run);
+  run.child.kill('SIGINT');
+  assert.equal((await run.exit).signal, 'SIGINT');
+  const partials = fs.readdirSync(cache).filter((n) => n.includes('.partial-'));
+  assert.equal(partials.length, 1, 'the killed build leaves its half-built entry beside the cache');
+  assert.deepEqual(fs.readdirSync(cache).filter((n) => !n.includes('.partial-')), [], 'and no entry a run could read');
+  const again = await start(args).exit;
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(again.stderr.split('\n').includes(`token cache ${cache}: removed a half-built entry that a killed run left (${partials[0]}); no run had read it`), again.stderr);
+  assert.match(again.stderr, /^tokenising /m);
+  assert.deepEqual(fs.readdirSync(cache).filter((n) => n.includes('.partial-')), []);
 });
 
 test('a reader that goes away (| head): exit 141 without a stack trace; a training run stops with a checkpoint and no lock', async () => {

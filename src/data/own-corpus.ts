@@ -13,8 +13,9 @@
 // and tokenised only when its key has no complete entry: CACHE/KEY/train and
 // CACHE/KEY/validation, each a shard set with its manifest. An entry is built in a directory of
 // its own (KEY.partial-PID-...) and renamed into place only when both splits are complete, so
-// Ctrl-C, a crash or bad input found halfway leaves nothing a run could read (the partial
-// directory is removed, or swept by the next build once its process is gone).
+// Ctrl-C, a crash or bad input found halfway leaves nothing a run could read: the partial
+// directory is removed, or, when its process was killed (a second Ctrl-C quits at once), removed
+// by the next run on that cache once the process is gone, which says so.
 //
 // Tokenizer training reads a bounded sample: the first TOKENIZER_SAMPLE_BYTES of the training
 // split's documents.
@@ -58,6 +59,8 @@ export interface PrepareOptions {
   progress?: CorpusProgress;
   /** Aborting stops the build between documents; nothing is left in the cache. */
   signal?: AbortSignal;
+  /** Told, in one line, of the half-built entries of killed runs that were removed. */
+  note?: (line: string) => void;
 }
 
 export function ownCorpus(data: readonly string[], opts: { validation?: readonly string[] | null; read?: Partial<ReadOptions>; baseDir?: string } = {}): OwnCorpus {
@@ -129,9 +132,10 @@ export async function prepareCorpus(c: OwnCorpus, tokenizer: Tokenizer, cacheDir
   const shardTokens = opts.shardTokens ?? DEFAULT_SHARD_TOKENS;
   const key = shardKey(tokenizer, await contentHash(files, c.read, (done) => (opts.signal?.throwIfAborted(), opts.progress?.('hashing', done, total))), shardTokens);
   const dir = join(cacheDir, key.slice(0, 16));
+  const swept = sweepPartials(cacheDir);
+  if (swept.length > 0) opts.note?.(`token cache ${cacheDir}: removed ${swept.length === 1 ? 'a half-built entry' : `${swept.length} half-built entries`} that a killed run left (${swept.join(', ')}); no run had read ${swept.length === 1 ? 'it' : 'them'}`);
   const found = findSplits(dir, key);
   if (found) return checked({ label, ...found }, opts.minTokens ?? 0, null);
-  sweepPartials(cacheDir);
   const signal = opts.signal ? { signal: opts.signal } : {};
   const partial = `${dir}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -174,13 +178,15 @@ function publish(partial: string, dir: string): void {
   }
 }
 
-/** Removes partial entries whose building process is gone (killed mid-build). */
-function sweepPartials(cacheDir: string): void {
-  if (!fs.existsSync(cacheDir)) return;
-  for (const name of fs.readdirSync(cacheDir)) {
+/** Removes partial entries whose building process is gone (killed mid-build); returns their names. */
+function sweepPartials(cacheDir: string): string[] {
+  if (!fs.existsSync(cacheDir)) return [];
+  const gone = fs.readdirSync(cacheDir).filter((name) => {
     const pid = /\.partial-(\d+)-/.exec(name)?.[1];
-    if (pid && !processAlive(Number(pid))) fs.rmSync(join(cacheDir, name), { recursive: true, force: true });
-  }
+    return pid !== undefined && !processAlive(Number(pid));
+  });
+  gone.forEach((name) => fs.rmSync(join(cacheDir, name), { recursive: true, force: true }));
+  return gone;
 }
 
 /** The corpus when both splits hold minTokens; else a DataError, and the entry built for it (builtDir) removed. */

@@ -56,7 +56,7 @@ export async function prepareOwnData(corpus: OwnCorpus, tokenizer: Tokenizer, ca
     d.update(Math.ceil(done / MB), '');
   };
   try {
-    const prepared = await prepareCorpus(corpus, tokenizer, cacheDir, { minTokens: shape.batchSize * shape.seqLen, progress, ...(io.signal ? { signal: io.signal } : {}) });
+    const prepared = await prepareCorpus(corpus, tokenizer, cacheDir, { minTokens: shape.batchSize * shape.seqLen, progress, note: (line) => stream.write(`${line}\n`), ...(io.signal ? { signal: io.signal } : {}) });
     const { train, validation } = prepared;
     stream.write(`${train.reused ? 'reusing' : 'cached'} ${corpusLabel(corpus)}: ${train.manifest.tokenCount.toLocaleString('en')} training and ${validation.manifest.tokenCount.toLocaleString('en')} validation tokens (${train.manifest.docCount.toLocaleString('en')} + ${validation.manifest.docCount.toLocaleString('en')} documents) in ${join(train.dir, '..')}\n`);
     return prepared;
