@@ -5,7 +5,8 @@
 //
 // Re-creates the next N updates' batches exactly as `ligo train --out RUN_DIR` would serve them
 // after its newest checkpoint: the run's own tokenizer and data task (train/setup.ts's
-// runTokenizer and corpusTask, the flags from RUN_DIR/run.json), restored at the checkpoint's data
+// runTokenizer and train/assemble.ts's runTask and assembleRun, as `ligo train` builds them, with
+// the flags from RUN_DIR/run.json), restored at the checkpoint's data
 // position (stream position and masking RNG, train/tasks.ts). An update's micro-batches (--accum)
 // are concatenated into one batch. For each batch it writes input_ids, attention_mask and labels
 // as HuggingFace models take them (masked LM: -100 where no loss is taken; causal LM: labels =
@@ -24,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as T from '../src/tensor/index.ts';
 import { configFromJSON, isCausalLm, modelFor, type ModelConfig, type TextBatch } from '../src/models/index.ts';
-import { adamwDefaults, corpusOf, corpusTask, evaluate, isClassificationData, isImageData, loadLatestTrainCheckpoint, resolveCheckpointDir, runTokenizer, train, type MicroBatch, type TrainDataName } from '../src/train/index.ts';
+import { adamwDefaults, assembleRun, corpusOf, evaluate, isClassificationData, isImageData, loadLatestTrainCheckpoint, resolveCheckpointDir, runTask, runTokenizer, train, type MicroBatch, type RunData, type TrainDataName } from '../src/train/index.ts';
 import type { TrainRunOptions } from '../src/cli/train.ts';
 import { loadGrowSchedule } from '../src/grow/record.ts';
 
@@ -55,9 +56,9 @@ const lr = values.lr === undefined ? ckpt.state.lr : Number(values.lr);
 if (!(lr > 0)) fail(`--lr must be positive, got ${values.lr ?? `${lr} (the run's last learning rate)`}`);
 
 // The run's tokenizer (RUN_DIR/tokenizer.json) and data task, at the checkpoint's data position.
-const shape = { batchSize: run.batchSize, seqLen: run.seqLen, seed: run.seed, evalBatches: run.evalBatches };
 const tokenizer = runTokenizer(config, corpusOf(data), runDir, null);
-const task = corpusTask(config, data, tokenizer, runDir, shape)(ckpt.state.data);
+const runData = (cacheRoot: string): RunData => ({ data, tokenizer, cacheRoot, seqLen: run.seqLen, evalBatches: run.evalBatches });
+const task = runTask(config, runData(runDir), { batchSize: run.batchSize, seed: run.seed })(ckpt.state.data);
 const updates: MicroBatch[][] = Array.from({ length: count }, () => Array.from({ length: run.accum }, () => task.next()));
 task.close();
 
@@ -85,21 +86,8 @@ let continued: { step: number; loss: number; lr: number; gradNorm: number }[];
 try {
   fs.cpSync(runDir, copy, { recursive: true, filter: (src) => !src.endsWith('.lock') && resolve(src) !== resolve(out) });
   const noDropout = withoutDropout(config);
-  const result = train({
-    runDir: copy,
-    config: noDropout,
-    task: corpusTask(noDropout, data, tokenizer, copy, shape),
-    steps: ckpt.state.step + count,
-    lr,
-    warmupSteps: 0,
-    decay: 'constant',
-    weightDecay: run.weightDecay,
-    clipNorm: run.clip > 0 ? run.clip : null,
-    accumSteps: run.accum,
-    evalEvery: 0,
-    saveEvery: 0,
-    seed: run.seed,
-  });
+  const budget = { steps: ckpt.state.step + count, batchSize: run.batchSize, lr, warmupSteps: 0, decay: 'constant' as const, weightDecay: run.weightDecay, clipNorm: run.clip, accumSteps: run.accum, evalEvery: 0, saveEvery: 0 };
+  const result = train(assembleRun({ runDir: copy, config: noDropout, budget, data: runData(copy), seed: run.seed }));
   if (result.resumedFrom === null) throw new Error('the copy did not resume from its checkpoint');
   continued = fs
     .readFileSync(join(copy, 'train.jsonl'), 'utf8')

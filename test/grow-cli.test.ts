@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.ts';
-import { configFromJSON, modelFor, preset, type ModelConfig } from '../src/models/index.ts';
+import { configFromJSON, modelFor, preset, withDims, type ModelConfig } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
-import { loadGrowSchedule, withDims } from '../src/grow/index.ts';
+import { loadGrowSchedule } from '../src/grow/index.ts';
 import { LIGO_OPERATOR_FILE, layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
 import { withBackend } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
@@ -118,4 +118,16 @@ test('ligo: learns its operator on the data for the given steps, saves it, and t
   const flops = ligoCostFlops(layout, largeConfig, Array.from({ length: 3 }, () => ({ batchSize: 4, seqLen: 16 })));
   assert.deepEqual({ flopsElectra: record.cost.flopsElectra, flopsSixN: record.cost.flopsSixN }, flops, 'the operator steps are charged at the batch shape given');
   assert.deepEqual([record.data, record.batchSize, record.seqLen, record.optionsGiven.steps, record.options.steps, record.options.lr], ['moby-dick', 4, 16, 3, 3, 1e-3], 'what the operator learned on, every option resolved');
+});
+
+test('a learning method is checked before any data work: a bad --option on own data not yet tokenised leaves no token cache', () => {
+  const corpus = join(tmp, 'corpus.txt');
+  fs.writeFileSync(corpus, 'the cat sat on the mat\n\na dog and a cat\n\nthe mat is red\n');
+  const cache = join(tmp, 'token-cache-never');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), 'grow', '--from', bertDir, '--method', 'ligo', '--layers', '3', '--data', corpus, '--option', 'stpes=3', '--out', out('bad-option')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LIGO_BACKEND: 'reference', LIGO_TOKEN_CACHE: cache } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^ligo grow: error: ligo: unknown option 'stpes'; known options: .*steps/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(!fs.existsSync(cache), 'nothing was tokenised into the token cache');
+  assert.ok(!fs.existsSync(out('bad-option')), 'no --out directory');
 });

@@ -1,10 +1,11 @@
 // What every `ligo` command shares: one-line errors, exit codes that scripts can rely on
 // (0 ok, 2 bad usage or input, 1 unexpected — a diverged or locked run included), and the
-// typed flag parsers.
+// typed flag parsers (a run option's range, default and help line come from src/train/options.ts).
 
 import fs from 'node:fs';
 import { dirname } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { rangeProblem, valueFromText, type Range, type RunOption } from '../train/options.ts';
 
 /** Bad usage or input found by a command itself (exit code 2). */
 export class UsageError extends Error {
@@ -80,19 +81,33 @@ export function guarded<A extends unknown[]>(cmd: Command, run: (...args: A) => 
   return cmd;
 }
 
-/** Flag parser: an integer >= min. */
-export const intAtLeast = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
-  return n;
+/** Flag parser: a value in `range`, refused with the reason a spec field gets (src/train/options.ts). */
+export const inRange = (range: Range) => (v: string) => {
+  const value = valueFromText(range, v);
+  const problem = rangeProblem(range, value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return value;
 };
 
+/** Flag parser: an integer >= min. */
+export const intAtLeast = (min: number) => inRange({ kind: 'int', min }) as (v: string) => number;
+
 /** Flag parser: a number in [lo, hi] (or (lo, hi] when loOpen). */
-export const numberIn = (lo: number, hi: number, loOpen: boolean) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n > hi || n < lo || (loOpen && n === lo)) throw new InvalidArgumentError(`must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}]`);
-  return n;
-};
+export const numberIn = (lo: number, hi: number, loOpen: boolean) => inRange({ kind: 'number', min: lo, max: hi, openMin: loOpen }) as (v: string) => number;
+
+/**
+ * The flag of a run option (RUN_OPTIONS): its range, help line and default. Options whose default
+ * follows --steps, or belongs to a technique that is off until asked for (--layer-drop,
+ * --token-drop), get none here: the run fills it in. `o` gives a command its own help or default.
+ */
+export function runOption(option: RunOption, o: { help?: string; default?: number | string } = {}): Option {
+  const flag = new Option(option.flag, o.help ?? option.help);
+  if (option.range.kind === 'choice') flag.choices(option.range.choices); // listed in the help; inRange refuses the rest
+  flag.argParser(inRange(option.range));
+  const given = typeof option.default === 'function' || option.place === 'layerDrop' || option.place === 'tokenDrop' ? undefined : option.default;
+  const fallback = o.default ?? given;
+  return fallback === undefined ? flag : flag.default(fallback);
+}
 
 /** Refuses a path that is a file where a directory is expected, naming the directory it may have meant. */
 export function expectDirectory(flag: string, path: string): void {

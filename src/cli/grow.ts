@@ -10,8 +10,11 @@
 // 48 hidden, 6 heads, 2 key/value heads gives 4 key/value heads). Methods that learn (ligo) train on the
 // large model's own loss: text from --data (tokenised with the small checkpoint's tokenizer.json,
 // shards cached in OUT/token-cache; your own files, as `ligo train --data PATH` reads them, in
-// the shared token cache), images from MNIST / Fashion-MNIST; a progress bar shows
-// their steps (the progress display of every long command). A target no larger than the small
+// the shared token cache), images from MNIST / Fashion-MNIST, drawn as `ligo train` draws them
+// (runTask, src/train/assemble.ts); a progress bar shows their steps (the progress display of
+// every long command). Their --data and options are checked first (the options by running the
+// method for 0 steps on the two configs, checkMethod), before anything is read or tokenised. --seed,
+// --batch-size and --seq-len take the ranges of `ligo train`'s (src/train/options.ts). A target no larger than the small
 // model is refused; a failed growth leaves no --out directory behind. `ligo grow --method NAME
 // --help` adds that method's options (defaults and meaning) to the help. The summary goes to
 // stdout. Exit codes: 0 done, 2 bad usage or input (one line on stderr), 1 unexpected.
@@ -19,14 +22,16 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, removeIfFailed } from './common.ts';
+import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, removeIfFailed, runOption } from './common.ts';
 import { methodHelp } from './catalog.ts';
 import { listenForInterrupt, signalExitCode } from './interrupt.ts';
-import type { ModelConfig } from '../models/index.ts';
-import type { Tensor } from '../tensor/index.ts';
-import { dataNames, textDataNames, imageDataNames, type DataName } from '../train/data-names.ts';
 import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
-import type { GrowContext, GrowMethod } from '../grow/index.ts';
+import { CONFIG_FILE, loadCheckpoint } from '../io/checkpoint.ts';
+import { configFromJSON, dims, isLlamaFamily, preset, presetNames, validateConfig, withDims, type ModelConfig } from '../models/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import { tokenizerFromJSON, type Tokenizer } from '../tokenize/index.ts';
+import { MASKS_FILE, checkGrowable, checkMethod, dataRecord, getMethod, runGrowth, saveGrown, type GrowContext, type GrowMethod } from '../grow/index.ts';
+import { RUN_OPTIONS, checkDataFits, checkTokenizerFits, checkpointStep, dataLabel, dataNames, imageDataNames, isImageData, prepareRunData, resolveCheckpointDir, runTask, stepDisplay, textDataNames, type DataName } from '../train/index.ts';
 
 interface GrowOptions extends OwnDataFlags {
   from: string;
@@ -66,7 +71,7 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--to <preset|file>', 'large model: a preset (its sizes on the small config) or a config.json (default: the small config)')
     .requiredOption('--method <name>', 'growth method (`ligo methods` lists them with their options; A+B: width method A, then depth method B)')
     .requiredOption('--out <dir>', 'directory for the grown checkpoint')
-    .option('--seed <n>', 'seed for the method\'s random choices (and ligo\'s data order)', intAtLeast(0), 0)
+    .addOption(runOption(RUN_OPTIONS.seed, { help: "seed for the method's random choices (and ligo's data order)" }))
     .option('--layers <n>', 'large model: number of layers', intAtLeast(1))
     .option('--hidden <n>', 'large model: hidden size', intAtLeast(1))
     .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
@@ -74,8 +79,8 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--kv-heads <n>', "large llama model: key/value heads (default: the small model's query heads per key/value head kept)", intAtLeast(1))
     .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
     .option('--data <name|path...>', `data for methods that learn (ligo): ${dataNames.join(', ')}, or your own files, directories or globs (as \`ligo train --data\`)`, dataValues(dataNames))
-    .option('--batch-size <n>', "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", intAtLeast(1), 64)
-    .option('--seq-len <n>', "tokens per text example for methods that learn (LiGO's seqLen option cuts them shorter)", intAtLeast(2), 128)
+    .addOption(runOption(RUN_OPTIONS.batchSize, { help: "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", default: 64 }))
+    .addOption(runOption(RUN_OPTIONS.seqLen, { help: "tokens per text example for methods that learn (LiGO's seqLen option cuts them shorter)" }))
     .addHelpText('after', method ? `${EXAMPLE}\n\n${methodHelp(method)}` : EXAMPLE);
   dataOptions(cmd, false);
   guarded(cmd, runGrow);
@@ -97,9 +102,7 @@ function parseOptions(pairs: string[] = []): Record<string, unknown> {
   return out;
 }
 
-async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelConfig> {
-  const { configFromJSON, presetNames, preset, validateConfig } = await import('../models/index.ts');
-  const { dims, withDims } = await import('../grow/index.ts');
+function targetConfig(o: GrowOptions, small: ModelConfig): ModelConfig {
   let large = small;
   if (o.to && presetNames.includes(o.to)) {
     const p = preset(o.to);
@@ -112,31 +115,27 @@ async function targetConfig(o: GrowOptions, small: ModelConfig): Promise<ModelCo
   }
   large = withDims(large, { ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.heads ? { heads: o.heads } : {}), ...(o.ffn ? { ffn: o.ffn } : {}) });
   if (o.kvHeads !== undefined) {
-    if (large.model_type !== 'llama') throw new UsageError(`--kv-heads sets a llama model's key/value heads; this is a ${large.model_type} model`);
+    if (!isLlamaFamily(large)) throw new UsageError(`--kv-heads sets a llama model's key/value heads; this is a ${large.model_type} model`);
     large = { ...large, num_key_value_heads: o.kvHeads };
   }
   validateConfig(large);
   return large;
 }
 
-/** ctx.batches for the large model's own loss, and the data they come from. */
+/** ctx.batches for the large model's own loss, from --data (the run's task, as `ligo train` draws it: src/train/assemble.ts). */
 async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson: unknown | null, signal: AbortSignal): Promise<NonNullable<GrowContext['batches']>> {
-  if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} or your own files for text; ${imageDataNames.join(', ')} for images)`);
-  const data = ownCorpusOf(o.data, o) ?? (o.data as DataName);
-  const lib = await import('../train/index.ts');
-  const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: 1 };
+  const data = ownCorpusOf(o.data!, o) ?? (o.data as DataName);
   let factory;
   try {
-    lib.checkDataFits(large, data, o.seqLen);
-    if (lib.isImageData(data)) factory = lib.imageDataTask(data, shape);
-    else {
-      if (tokenizerJson === null) throw new UsageError(`--data ${lib.dataLabel(data)} is text, but ${o.from} has no tokenizer.json to tokenise it with`);
-      const { tokenizerFromJSON } = await import('../tokenize/index.ts');
-      const tokenizer = tokenizerFromJSON(tokenizerJson, join(o.from, 'tokenizer.json'));
-      lib.checkTokenizerFits(large, tokenizer);
-      const corpus = typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), shape, { signal });
-      factory = lib.corpusTask(large, corpus, tokenizer, o.out, shape, undefined, signal);
+    checkDataFits(large, data, o.seqLen);
+    let tokenizer: Tokenizer | null = null;
+    if (!isImageData(data)) {
+      if (tokenizerJson === null) throw new UsageError(`--data ${dataLabel(data)} is text, but ${o.from} has no tokenizer.json to tokenise it with`);
+      tokenizer = tokenizerFromJSON(tokenizerJson, join(o.from, 'tokenizer.json'));
+      checkTokenizerFits(large, tokenizer);
     }
+    const prepared = await prepareRunData(data, tokenizer, { batchSize: o.batchSize, seqLen: o.seqLen, cacheDir: o.cacheDir, signal });
+    factory = runTask(large, { data: prepared, tokenizer, cacheRoot: o.out, seqLen: o.seqLen, evalBatches: 1, signal }, { batchSize: o.batchSize, seed: o.seed });
   } catch (e) {
     throw e instanceof UsageError || signal.aborted ? e : new UsageError((e as Error).message);
   }
@@ -145,8 +144,7 @@ async function trainingBatches(o: GrowOptions, large: ModelConfig, tokenizerJson
 }
 
 /** The operator's steps on the progress display every long command uses, after a line saying what learns; `signal` stops them (after the current step). */
-async function progress(what: string, signal: AbortSignal): Promise<Pick<GrowContext, 'onProgress'> & { stop(): void }> {
-  const { stepDisplay } = await import('../train/progress.ts');
+function progress(what: string, signal: AbortSignal): Pick<GrowContext, 'onProgress'> & { stop(): void } {
   let display: ReturnType<typeof stepDisplay> | null = null;
   return {
     onProgress: (step, total, loss) => {
@@ -166,25 +164,27 @@ const count = (ts: Iterable<Tensor>) => [...ts].reduce((n, t) => n + t.size, 0);
 const shapeOf = (d: { layers: number; hidden: number; heads: number; ffn: number }) => `${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F`;
 
 async function runGrow(o: GrowOptions): Promise<void> {
-  const { loadCheckpoint, CONFIG_FILE } = await import('../io/checkpoint.ts');
-  const { configFromJSON } = await import('../models/index.ts');
-  const grow = await import('../grow/index.ts');
   expectDirectory('--out', o.out);
   if (fs.existsSync(join(o.out, CONFIG_FILE))) throw new UsageError(`--out ${o.out} already holds a checkpoint: choose another directory`);
-  const method: GrowMethod = grow.getMethod(o.method);
-  const { checkpointStep, resolveCheckpointDir } = await import('../train/index.ts');
+  const method: GrowMethod = getMethod(o.method);
   const smallDir = resolveCheckpointDir(o.from);
   const small = loadCheckpoint(smallDir);
   const smallConfig = configFromJSON(small.config);
-  const large = await targetConfig(o, smallConfig);
-  const [ds, dl] = [grow.dims(smallConfig), grow.dims(large)];
+  const large = targetConfig(o, smallConfig);
+  const [ds, dl] = [dims(smallConfig), dims(large)];
   if (ds.layers === dl.layers && ds.hidden === dl.hidden && ds.heads === dl.heads && ds.kvHeads === dl.kvHeads && ds.ffn === dl.ffn) {
     throw new UsageError(`the target ${shapeOf(dl)} is the small model's own size: give a larger one with --to PRESET|config.json or --layers/--hidden/--heads/--ffn (\`ligo presets\` lists the presets)`);
   }
-  grow.checkGrowable(smallConfig, large);
+  checkGrowable(smallConfig, large);
+  const options = parseOptions(o.option);
+  if (method.needsData) {
+    // Before any data work: a learning method's --data, and its options on these configs (checkMethod runs it for 0 steps).
+    if (!o.data) throw new UsageError(`--method ${o.method} learns from the large model's loss: give --data (${textDataNames.join(', ')} or your own files for text; ${imageDataNames.join(', ')} for images)`);
+    checkMethod(o.method, options, smallConfig, large, o.seed);
+  }
   const interrupt = listenForInterrupt({ first: 'stopping after the current step; nothing will be written; press Ctrl-C again to quit at once', second: 'quit; nothing was written', remove: [fs.existsSync(o.out) ? join(o.out, 'token-cache') : o.out].filter((p) => !fs.existsSync(p)) });
-  const bar = await progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${[o.data].flat().join(' ')}` : ''}`, interrupt.signal);
-  const ctx: GrowContext = { seed: o.seed, options: parseOptions(o.option), onProgress: bar.onProgress! };
+  const bar = progress(`growing ${smallConfig.model_type} ${shapeOf(ds)} into ${shapeOf(dl)} with ${method.name}${o.data ? ` on ${[o.data].flat().join(' ')}` : ''}`, interrupt.signal);
+  const ctx: GrowContext = { seed: o.seed, options, onProgress: bar.onProgress! };
   const started = performance.now();
   let grown;
   try {
@@ -192,13 +192,13 @@ async function runGrow(o: GrowOptions): Promise<void> {
       if (method.needsData) ctx.batches = await trainingBatches(o, large, small.tokenizer, interrupt.signal);
       let run;
       try {
-        run = grow.runGrowth(method, small.tensors, smallConfig, large, ctx);
+        run = runGrowth(method, small.tensors, smallConfig, large, ctx);
       } finally {
         bar.stop();
       }
       interrupt.signal.throwIfAborted();
-      const data = method.needsData && o.data ? { data: grow.dataRecord(ownCorpusOf(o.data, o) ?? (o.data as string)), batchSize: o.batchSize, seqLen: o.seqLen } : { data: null, batchSize: null, seqLen: null };
-      const saved = grow.saveGrown(o.out, method, large, run, { from: o.from, fromCheckpoint: smallDir, fromStep: checkpointStep(smallDir), seed: o.seed, optionsGiven: ctx.options ?? {}, tokenizerJson: small.tokenizer, ...data });
+      const data = method.needsData && o.data ? { data: dataRecord(ownCorpusOf(o.data, o) ?? (o.data as string)), batchSize: o.batchSize, seqLen: o.seqLen } : { data: null, batchSize: null, seqLen: null };
+      const saved = saveGrown(o.out, method, large, run, { from: o.from, fromCheckpoint: smallDir, fromStep: checkpointStep(smallDir), seed: o.seed, optionsGiven: ctx.options ?? {}, tokenizerJson: small.tokenizer, ...data });
       return { ...run, tensors: saved.tensors, written: saved.files };
     });
   } catch (e) {
@@ -212,10 +212,10 @@ async function runGrow(o: GrowOptions): Promise<void> {
   }
   const { result, cost, tensors, written } = grown;
   const seconds = (performance.now() - started) / 1000;
-  console.log(`grew ${smallConfig.model_type} ${shapeOf(grow.dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(grow.dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
+  console.log(`grew ${smallConfig.model_type} ${shapeOf(dims(smallConfig))} (${count(small.tensors.values()).toLocaleString('en')} parameters) into ${shapeOf(dims(large))} (${count(tensors.map(([, t]) => t)).toLocaleString('en')} parameters) with ${method.name}, seed ${o.seed}, in ${seconds.toFixed(1)} s`);
   if (result.cost) console.log(`operator cost: ${cost.operatorSteps} steps, ${cost.flopsElectra.toExponential(3)} FLOPs (ELECTRA convention), ${cost.flopsSixN.toExponential(3)} (6N), ${cost.wallSeconds.toFixed(1)} s (grow.json)`);
   if (result.schedule?.freeze) console.log(`schedule: ${result.schedule.freeze.keys.length} tensors frozen until step ${result.schedule.freeze.untilStep} (grow.json)`);
-  if (result.schedule?.maskRamp) console.log(`schedule: new structure masked, ramped 0 -> 1 over ${result.schedule.maskRamp.steps} steps (${grow.MASKS_FILE})`);
+  if (result.schedule?.maskRamp) console.log(`schedule: new structure masked, ramped 0 -> 1 over ${result.schedule.maskRamp.steps} steps (${MASKS_FILE})`);
   if (result.schedule?.lrHint) console.log(`hint: ${result.schedule.lrHint}`);
   console.log(`wrote ${o.out}: ${written.join(', ')}`);
 }

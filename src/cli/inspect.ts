@@ -5,6 +5,7 @@
 
 import { Command } from 'commander';
 import { guarded, intAtLeast } from './common.ts';
+import { inspectCheckpoint, summaryLines } from '../report/index.ts';
 
 const EXAMPLE = `
 Examples:
@@ -21,7 +22,6 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (dir: string, o: { seqLen?: number; json?: boolean }) => {
-    const { inspectCheckpoint, summaryLines } = await import('../report/index.ts');
     const summary = inspectCheckpoint(dir, o.seqLen);
     console.log(o.json ? JSON.stringify(summary, null, 2) : summaryLines(summary).join('\n'));
   });

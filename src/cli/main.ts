@@ -1,6 +1,8 @@
 // The `ligo` command line. Parses arguments and calls the library; holds no logic of its own.
 // Conventions of every command: results on stdout, progress and diagnostics on stderr; exit code
 // 0 done, 2 bad usage or input (an unknown command too), 1 unexpected (src/cli/common.ts).
+// Commands import the library statically: `ligo experiment` and `ligo methods` load all of it at
+// start-up anyway, so lazy imports saved nothing (`ligo --help`: about 2 s of CPU either way).
 
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -13,14 +15,15 @@ import { registerInspect } from './inspect.ts';
 import { registerCatalog } from './catalog.ts';
 import { oneLineError } from './common.ts';
 import { endOnBrokenPipe, followSupervisor } from './interrupt.ts';
+import { getMethod } from '../grow/index.ts';
+import { getBackend } from '../tensor/index.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
 
 /** For `ligo grow --method NAME --help`: that method, whose options the help then lists. */
-async function growHelpMethod(args: string[]) {
+function growHelpMethod(args: string[]) {
   const i = args.indexOf('--method');
   if (args[0] !== 'grow' || i < 0 || !args.some((a) => a === '--help' || a === '-h')) return null;
-  const { getMethod } = await import('../grow/index.ts');
   try {
     return getMethod(args[i + 1] ?? '');
   } catch {
@@ -40,13 +43,10 @@ const program = new Command()
 program
   .command('backend')
   .description('print which tensor backend is active: native (the C++ addon) or reference (the plain TypeScript fallback)')
-  .action(async () => {
-    const { getBackend } = await import('../tensor/index.ts');
-    console.log(getBackend().name);
-  });
+  .action(() => console.log(getBackend().name));
 
 registerTrain(program);
-registerGrow(program, await growHelpMethod(process.argv.slice(2)));
+registerGrow(program, growHelpMethod(process.argv.slice(2)));
 registerExperiment(program);
 registerReport(program);
 registerDemo(program);

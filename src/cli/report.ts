@@ -23,6 +23,10 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { UsageError, guarded, numberIn } from './common.ts';
 import { printReport } from './experiment.ts';
+import { SPEC_FILE } from '../experiment/index.ts';
+import { LOG_FILE } from '../train/index.ts';
+import { HTML_REPORT, plainReportJson, plainReportText, readCurves, readPlainRuns, reportData, reportTables, summariseRun } from '../report/index.ts';
+import { runLabels, runsReport } from '../report/html.ts';
 
 const EXAMPLE = `
 Examples:
@@ -55,7 +59,6 @@ export function registerReport(program: Command): void {
     .option('--reference <run>', 'training runs: the run to measure savings against (default: the one trained from scratch)')
     .addHelpText('after', EXAMPLE);
   guarded(cmd, async (dirs: string[], o: ReportFlags) => {
-    const { SPEC_FILE } = await import('../experiment/index.ts');
     for (const d of dirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a directory: give an experiment's or a training run's directory`);
     if (o.json && (o.html || o.out)) throw new UsageError('--json prints the report and writes nothing; leave out --html and --out');
     const experiments = dirs.filter((d) => fs.existsSync(join(d, SPEC_FILE)));
@@ -63,15 +66,14 @@ export function registerReport(program: Command): void {
       if (dirs.length > 1) throw new UsageError(`${experiments[0]} is an experiment: report it on its own (its page compares its methods)`);
       const runOnly = (['out', 'chargeSmall', 'reference'] as const).find((k) => o[k] !== undefined);
       if (runOnly) throw new UsageError(`--${runOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for \`ligo train\` runs; ${dirs[0]} is an experiment, whose report goes into it`);
-      await reportExperiment(dirs[0]!, o);
+      reportExperiment(dirs[0]!, o);
       return;
     }
-    await reportRuns(dirs, o);
+    reportRuns(dirs, o);
   });
 }
 
-async function reportExperiment(dir: string, o: ReportFlags): Promise<void> {
-  const { HTML_REPORT, readCurves, reportData, reportTables, summariseRun } = await import('../report/index.ts');
+function reportExperiment(dir: string, o: ReportFlags): void {
   if (o.json) {
     console.log(JSON.stringify(reportData(dir, o.target).json, null, 2));
     return;
@@ -81,7 +83,7 @@ async function reportExperiment(dir: string, o: ReportFlags): Promise<void> {
     console.log(reportTables(summariseRun(readCurves(dir), o.target))); // every seed, at the one target
     return;
   }
-  await printReport(dir, { html: o.html === true });
+  printReport(dir, { html: o.html === true });
   if (o.html) console.log(`open ${pathToFileURL(resolve(dir, HTML_REPORT)).href} in a browser`);
 }
 
@@ -97,10 +99,7 @@ export function defaultReportDir(dirs: string[], labels: string[]): string {
   return rel.startsWith('..') ? at : rel || basename(at);
 }
 
-async function reportRuns(dirs: string[], o: ReportFlags): Promise<void> {
-  const { runLabels, runsReport, HTML_REPORT } = await import('../report/html.ts');
-  const { plainReportJson, plainReportText, readPlainRuns } = await import('../report/index.ts');
-  const { LOG_FILE } = await import('../train/index.ts');
+function reportRuns(dirs: string[], o: ReportFlags): void {
   for (const d of dirs) if (!fs.existsSync(join(d, LOG_FILE))) throw new UsageError(`${d} holds no experiment (no spec.json) and no training run (no ${LOG_FILE}): give the directory \`ligo experiment\` or \`ligo train --out\` wrote`);
   const labels = runLabels(dirs);
   const report = readPlainRuns(dirs, labels, { chargeSmall: o.chargeSmall === true, ...(o.target !== undefined ? { target: o.target } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}) });

@@ -16,8 +16,11 @@
 // Presets are adapted to the data: image presets take MNIST's 28x28x1 images and 10 labels;
 // GPT-2 presets take the trained tokenizer's end-of-text id as bos/eos.
 //
-// The flags describe a TrainingBudget (src/train/budget.ts, the type experiment specs use too),
-// with its defaults: validation every steps/20 updates (at least 10) and a checkpoint every steps/5.
+// The flags describe a TrainingBudget (src/train/budget.ts, the type experiment specs use too);
+// their ranges, defaults and help lines are the run options' table (src/train/options.ts), which
+// spec fields are read by too: validation every steps/20 updates (at least 10) and a checkpoint
+// every steps/5 unless given. The run is assembled as an experiment's legs are (assembleRun,
+// src/train/assemble.ts).
 //
 // Ctrl-C (or SIGTERM) is answered at once (src/cli/interrupt.ts) and stops after the current
 // update: a checkpoint at the step reached, the run directory unlocked, one line with the command
@@ -54,22 +57,56 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
-import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, numberIn, removeIfFailed } from './common.ts';
+import { Command } from 'commander';
+import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, removeIfFailed, runOption } from './common.ts';
 import { listenForInterrupt, signalExitCode, type StopPlan } from './interrupt.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { plural } from '../train/progress.ts';
-import { isCausalLm, type ModelConfig } from '../models/index.ts';
-import type { GrowSchedule } from '../grow/types.ts';
-import type { Tensor } from '../tensor/index.ts';
-import type { Tokenizer } from '../tokenize/index.ts';
-import type { KiSpec, TeacherKind, TrainResult, TrainSpec, TrainingBudget } from '../train/index.ts';
-import { LAYER_DROP_DEFAULTS } from '../train/layer-drop.ts';
-import { BUDGET_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery } from '../train/budget.ts';
-import { imageDataNames, trainDataNames, type TrainData, type TrainDataName } from '../train/data-names.ts';
 import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
-import { decayKinds, lrAt } from '../train/schedule.ts';
-import { DEFAULT_KEEP_CHECKPOINTS, type TrainState } from '../train/checkpoint.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { loadCheckpoint } from '../io/checkpoint.ts';
+import { configFromJSON, dims, isCausalLm, modelFor, preset, presetNames, type ModelConfig } from '../models/index.ts';
+import { loadGrowSchedule, type GrowSchedule } from '../grow/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import { loadTokenizer, tokenizerFromJSON, type Tokenizer } from '../tokenize/index.ts';
+import {
+  DEFAULT_KEEP_CHECKPOINTS,
+  RUN_OPTIONS as O,
+  acquireRunLock,
+  assembleRun,
+  budgetProblem,
+  checkDataFits,
+  checkTokenDrop,
+  checkTokenizerFits,
+  classificationConfigFor,
+  consoleProgress,
+  corpusOf,
+  dataLabel,
+  defaultOf,
+  isClassificationData,
+  isImageData,
+  latestCheckpointDir,
+  lrAt,
+  ownDataTokenizer,
+  parameterCount,
+  plural,
+  prepareRunData,
+  refuseLostRun,
+  resolveCheckpointDir,
+  restartRun,
+  resumeState,
+  runTokenizer,
+  scheduleForRun,
+  teacherKind,
+  trainDataNames,
+  trainUntil,
+  type KiSpec,
+  type TeacherKind,
+  type TrainData,
+  type TrainDataName,
+  type TrainResult,
+  type TrainSpec,
+  type TrainState,
+  type TrainingBudget,
+} from '../train/index.ts';
 
 const RUN_FILE = 'run.json';
 
@@ -110,24 +147,23 @@ export interface TrainRunOptions extends OwnDataFlags {
   restart?: boolean;
 }
 
-/** The defaults of the optional flags (the budget's are TrainingBudget's). */
+/** The defaults of the optional flags: the run options' (src/train/options.ts), and those of `ligo train` alone. */
 export const TRAIN_DEFAULTS = {
-  steps: 1000,
-  batchSize: BUDGET_DEFAULTS.batchSize,
-  seqLen: 128,
-  lr: BUDGET_DEFAULTS.lr,
-  warmup: BUDGET_DEFAULTS.warmupSteps,
-  schedule: BUDGET_DEFAULTS.decay,
-  weightDecay: BUDGET_DEFAULTS.weightDecay,
-  clip: BUDGET_DEFAULTS.clipNorm,
-  accum: BUDGET_DEFAULTS.accumSteps,
-  evalBatches: 10,
+  steps: O.steps.default,
+  batchSize: O.batchSize.default,
+  seqLen: O.seqLen.default,
+  lr: O.lr.default,
+  warmup: O.warmup.default,
+  schedule: O.schedule.default,
+  weightDecay: O.weightDecay.default,
+  clip: O.clip.default,
+  accum: O.accum.default,
+  evalBatches: O.evalBatches.default,
   logEvery: 10,
   keepCheckpoints: DEFAULT_KEEP_CHECKPOINTS,
-  seed: 0,
-  kiAlpha: 0.5,
+  seed: O.seed.default,
+  kiAlpha: O.kiAlpha.default,
 } as const satisfies Partial<TrainRunOptions>;
-const D = TRAIN_DEFAULTS;
 
 /** The run's TrainingBudget: the one place flags become budget fields. */
 function budgetOf(o: TrainRunOptions): TrainingBudget {
@@ -140,9 +176,9 @@ function budgetOf(o: TrainRunOptions): TrainingBudget {
     weightDecay: o.weightDecay,
     clipNorm: o.clip,
     accumSteps: o.accum,
-    evalEvery: o.evalEvery ?? defaultEvalEvery(o.steps),
-    saveEvery: o.saveEvery ?? defaultSaveEvery(o.steps),
-    ...(o.layerDrop ? { layerDrop: { thetaBar: o.layerDropTheta ?? LAYER_DROP_DEFAULTS.thetaBar, gamma: o.layerDropGamma ?? LAYER_DROP_DEFAULTS.gamma } } : {}),
+    evalEvery: o.evalEvery ?? defaultOf(O.evalEvery, o.steps),
+    saveEvery: o.saveEvery ?? defaultOf(O.saveEvery, o.steps),
+    ...(o.layerDrop ? { layerDrop: { thetaBar: o.layerDropTheta ?? O.layerDropTheta.default, gamma: o.layerDropGamma ?? O.layerDropGamma.default } } : {}),
     ...(o.tokenDrop !== undefined ? { tokenDrop: { keepRatio: o.tokenDrop } } : {}),
   };
 }
@@ -177,28 +213,28 @@ export function registerTrain(program: Command): void {
     .option('--from <dir>', 'start from a checkpoint directory (model.safetensors + config.json [+ tokenizer.json] [+ grow.json]) or a run directory')
     .option('--data <name|path...>', `training data: ${trainDataNames.join(', ')} (brown-genre: fine-tune BERT/RoBERTa on Brown genre classification), or your own files, directories or globs (.txt .md .jsonl .json .parquet, .gz)`, dataValues(trainDataNames))
     .requiredOption('--out <dir>', 'run directory (checkpoints, train.jsonl log, tokenizer)')
-    .option('--steps <n>', 'optimizer updates', intAtLeast(1), D.steps)
-    .option('--batch-size <n>', 'examples per micro-batch', intAtLeast(1), D.batchSize)
-    .option('--seq-len <n>', 'tokens per text example (brown-genre: the longest piece of a document)', intAtLeast(2), D.seqLen)
-    .option('--lr <x>', 'peak learning rate', numberIn(0, 10, true), D.lr)
-    .option('--warmup <n>', 'linear warmup updates', intAtLeast(0), D.warmup)
-    .addOption(new Option('--schedule <kind>', 'decay after warmup').choices(decayKinds).default(D.schedule))
-    .option('--weight-decay <x>', 'AdamW decoupled weight decay (not on biases and LayerNorm weights)', numberIn(0, 1, false), D.weightDecay)
-    .option('--clip <x>', 'global gradient-norm clip; 0 turns clipping off', numberIn(0, 1e6, false), D.clip)
-    .option('--accum <n>', 'micro-batches per update (gradient accumulation)', intAtLeast(1), D.accum)
-    .option('--eval-every <n>', 'validate every N updates (0: only at the end) (default: steps/20, at least 10)', intAtLeast(0))
-    .option('--eval-batches <n>', 'validation micro-batches', intAtLeast(1), D.evalBatches)
-    .option('--save-every <n>', 'checkpoint every N updates (0: only at the end; Ctrl-C also saves) (default: steps/5)', intAtLeast(0))
-    .option('--log-every <n>', 'progress line every N updates when stderr is not a terminal', intAtLeast(1), D.logEvery)
-    .option('--keep-checkpoints <k>', 'checkpoints to keep, the newest (a resume falls back to the one before when the newest does not load)', intAtLeast(1), D.keepCheckpoints)
-    .option('--seed <n>', 'seed for init (also of a fresh classification head), data order, masking and dropout', intAtLeast(0), D.seed)
+    .addOption(runOption(O.steps))
+    .addOption(runOption(O.batchSize))
+    .addOption(runOption(O.seqLen))
+    .addOption(runOption(O.lr))
+    .addOption(runOption(O.warmup))
+    .addOption(runOption(O.schedule))
+    .addOption(runOption(O.weightDecay))
+    .addOption(runOption(O.clip))
+    .addOption(runOption(O.accum))
+    .addOption(runOption(O.evalEvery))
+    .addOption(runOption(O.evalBatches))
+    .addOption(runOption(O.saveEvery))
+    .option('--log-every <n>', 'progress line every N updates when stderr is not a terminal', intAtLeast(1), TRAIN_DEFAULTS.logEvery)
+    .option('--keep-checkpoints <k>', 'checkpoints to keep, the newest (a resume falls back to the one before when the newest does not load)', intAtLeast(1), TRAIN_DEFAULTS.keepCheckpoints)
+    .addOption(runOption(O.seed))
     .option('--ki-teacher <dir>', 'knowledge inheritance: learn from this smaller checkpoint\'s predictions (same model family and tokenizer; a larger one is plain distillation)')
-    .option('--ki-alpha <x>', 'initial weight of the distillation loss', numberIn(0, 1, false), D.kiAlpha)
-    .option('--ki-steps <n>', 'updates over which the KI weight decays to 0 (default: --steps)', intAtLeast(1))
+    .addOption(runOption(O.kiAlpha))
+    .addOption(runOption(O.kiSteps))
     .option('--layer-drop', 'progressive layer dropping: skip layers per micro-batch, deeper ones and later in training more often')
-    .option('--layer-drop-theta <x>', `keep probability the deepest layer falls to (theta-bar; default ${LAYER_DROP_DEFAULTS.thetaBar})`, numberIn(0, 1, true))
-    .option('--layer-drop-gamma <x>', `how fast per update the keep probabilities fall (default ${LAYER_DROP_DEFAULTS.gamma}; larger for short runs)`, numberIn(0, 1, true))
-    .option('--token-drop <keep-ratio>', "token dropping (BERT/RoBERTa masked LM, 3 layers or more): the share of each sequence's tokens the middle layers process (the paper: 0.5)", numberIn(0, 1, true))
+    .addOption(runOption(O.layerDropTheta))
+    .addOption(runOption(O.layerDropGamma))
+    .addOption(runOption(O.tokenDrop))
     .option('--tokenizer <file>', 'a HuggingFace tokenizer.json to use instead of training one (with a preset, vocab_size follows it)')
     .option('--allow-change', 'resume with flags that differ from the run\'s saved ones (other than the cadence flags), a higher --steps under a decaying schedule included')
     .option('--restart', 'delete the run directory\'s checkpoints and train.jsonl and train from step 0 (with run.json\'s flags and the ones given)')
@@ -270,23 +306,17 @@ interface ModelDir {
   growSchedule: GrowSchedule | null;
 }
 
-async function loadModelDir(dir: string): Promise<ModelDir> {
-  const { loadCheckpoint } = await import('../io/checkpoint.ts');
-  const { configFromJSON } = await import('../models/index.ts');
-  const { resolveCheckpointDir } = await import('../train/index.ts');
-  const { loadGrowSchedule } = await import('../grow/record.ts');
+function loadModelDir(dir: string): ModelDir {
   const modelDir = resolveCheckpointDir(dir);
   const ckpt = loadCheckpoint(modelDir);
   return { dir: modelDir, config: configFromJSON(ckpt.config), tensors: ckpt.tensors, tokenizer: ckpt.tokenizer, growSchedule: loadGrowSchedule(modelDir) };
 }
 
 /** A preset (adapted to image data) or a config.json file. */
-async function presetOrFile(name: string, data: TrainData): Promise<{ config: ModelConfig; isPreset: boolean }> {
-  const { configFromJSON, preset, presetNames } = await import('../models/index.ts');
+function presetOrFile(name: string, data: TrainData): { config: ModelConfig; isPreset: boolean } {
   if (presetNames.includes(name)) {
     const base = preset(name);
-    const image = (imageDataNames as readonly unknown[]).includes(data);
-    const config = image && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
+    const config = isImageData(data) && (base.model_type === 'vit' || base.model_type === 'deit') ? usage(() => preset(name, { image_size: 28, num_channels: 1, num_labels: 10 })) : base;
     return { config, isPreset: true };
   }
   if (!fs.existsSync(name)) throw new UsageError(notPresetOrFile('--config', name, presetNames));
@@ -312,7 +342,6 @@ function withTokenizerEos(config: ModelConfig, tokenizer: Tokenizer): ModelConfi
 async function runTrain(command: Command): Promise<void> {
   const runDir = command.opts<{ out: string }>().out;
   expectDirectory('--out', runDir);
-  const { resumeState } = await import('../train/checkpoint.ts');
   const interrupt = listenForInterrupt(stopPlan(runDir, false, []));
   try {
     const r = await runTrainOptions(mergeWithSaved(command, runDir, command.opts().restart ? null : resumeState(runDir)), runDir, { stop: interrupt.signal, plan: interrupt.plan });
@@ -343,8 +372,7 @@ function stopPlan(runDir: string, training: boolean, remove: string[]): StopPlan
  */
 export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { stderr?: NodeJS.WriteStream; stdout?: NodeJS.WritableStream; stop?: AbortSignal; plan?: (p: StopPlan) => void } = {}): Promise<TrainResult | null> {
   checkCombination(o);
-  const lib = await import('../train/index.ts');
-  const at = o.restart ? null : lib.resumeState(runDir);
+  const at = o.restart ? null : resumeState(runDir);
   if (at) {
     const changes = changesFromSaved(runDir, o);
     if (at.step >= o.steps) {
@@ -356,14 +384,14 @@ export async function runTrainOptions(o: TrainRunOptions, runDir: string, io: { 
   let started = false;
   const created = !fs.existsSync(runDir);
   return removeIfFailed(runDir, () => started, async () => {
-    const lock = lib.acquireRunLock(runDir);
+    const lock = acquireRunLock(runDir);
     io.plan?.(stopPlan(runDir, false, created ? [runDir] : [lock.path]));
     const onStart = () => {
       started = true;
       io.plan?.(stopPlan(runDir, true, [lock.path]));
     };
     try {
-      return await prepareAndTrain(o, runDir, lib, { stderr: io.stderr ?? process.stderr, stdout: io.stdout ?? process.stdout, stop: io.stop ?? new AbortController().signal, onStart });
+      return await prepareAndTrain(o, runDir, { stderr: io.stderr ?? process.stderr, stdout: io.stdout ?? process.stdout, stop: io.stop ?? new AbortController().signal, onStart });
     } finally {
       lock.release();
     }
@@ -392,69 +420,60 @@ interface TrainIo {
 }
 
 
-async function prepareAndTrain(o: TrainRunOptions, runDir: string, lib: typeof import('../train/index.ts'), io: TrainIo): Promise<TrainResult> {
+async function prepareAndTrain(o: TrainRunOptions, runDir: string, io: TrainIo): Promise<TrainResult> {
   const { stderr } = io;
-  if (o.restart) stderr.write(`${lib.restartRun(runDir)}\n`);
-  else if (!lib.latestCheckpointDir(runDir)) lib.refuseLostRun(runDir);
+  if (o.restart) stderr.write(`${restartRun(runDir)}\n`);
+  else if (!latestCheckpointDir(runDir)) refuseLostRun(runDir);
   const data: TrainData = ownCorpusOf(o.data!, o) ?? (o.data as TrainDataName);
-  const start = o.from ? await loadModelDir(o.from) : null;
-  const chosen = start ? { config: start.config, isPreset: false } : await presetOrFile(o.config!, data);
+  const start = o.from ? loadModelDir(o.from) : null;
+  const chosen = start ? { config: start.config, isPreset: false } : presetOrFile(o.config!, data);
   let config = chosen.config;
-  if (lib.isClassificationData(data)) config = usage(() => lib.classificationConfigFor(config, data));
-  usage(() => lib.checkDataFits(config, data, o.seqLen));
+  if (isClassificationData(data)) config = usage(() => classificationConfigFor(config, data));
+  usage(() => checkDataFits(config, data, o.seqLen));
   const tokenDrop = o.tokenDrop === undefined ? null : { keepRatio: o.tokenDrop };
-  if (tokenDrop) usage(() => lib.checkTokenDrop(config, tokenDrop));
+  if (tokenDrop) usage(() => checkTokenDrop(config, tokenDrop));
   if (o.kiTeacher) o.kiSteps ??= o.steps; // fixed when the run starts, so a resume with more --steps keeps the KI schedule
   const evalDefaulted = o.evalEvery === undefined;
   const budget = budgetOf(o);
   // Resolved once, so a resume with more --steps keeps the run's cadence.
   o.evalEvery = budget.evalEvery;
   o.saveEvery = budget.saveEvery;
-  const resuming = lib.latestCheckpointDir(runDir) !== null;
-  const shape = { batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, evalBatches: o.evalBatches };
+  const resuming = latestCheckpointDir(runDir) !== null;
+  const note = (line: string) => stderr.write(`${line}\n`);
   let tokenizer: Tokenizer | null = null;
-  let task;
-  if (lib.isImageData(data)) {
-    task = lib.imageDataTask(data, shape);
-  } else {
-    const note = (line: string) => stderr.write(`${line}\n`);
+  if (!isImageData(data)) {
     if (o.tokenizer && start?.tokenizer) throw new UsageError(`--from ${o.from} brings its own tokenizer.json: leave out --tokenizer`);
-    const given = o.tokenizer && !fs.existsSync(join(runDir, 'tokenizer.json')) ? await tokenizerFile(o.tokenizer) : (start?.tokenizer ?? null);
-    tokenizer = typeof data === 'string' ? lib.runTokenizer(config, lib.corpusOf(data), runDir, given, note) : await lib.ownDataTokenizer(config, data, runDir, given, note);
+    const given = o.tokenizer && !fs.existsSync(join(runDir, 'tokenizer.json')) ? tokenizerFile(o.tokenizer) : (start?.tokenizer ?? null);
+    tokenizer = typeof data === 'string' ? runTokenizer(config, corpusOf(data), runDir, given, note) : await ownDataTokenizer(config, data, runDir, given, note);
     if (chosen.isPreset) config = withTokenizerEos(config, tokenizer);
     if (chosen.isPreset && o.tokenizer) config = { ...config, vocab_size: tokenizer.vocabSize } as ModelConfig;
-    usage(() => lib.checkTokenizerFits(config, tokenizer!));
-    if (lib.isClassificationData(data)) task = lib.brownGenreTask(tokenizer, shape);
-    else task = lib.corpusTask(config, typeof data === 'string' ? data : await lib.prepareOwnData(data, tokenizer, o.cacheDir ?? lib.defaultTokenCacheDir(), o, { stream: stderr, signal: io.stop }), tokenizer, runDir, shape, note, io.stop);
+    usage(() => checkTokenizerFits(config, tokenizer!));
   }
+  const prepared = await prepareRunData(data, tokenizer, { batchSize: budget.batchSize, seqLen: o.seqLen, cacheDir: o.cacheDir, stream: stderr, signal: io.stop });
+  const run = assembleRun({ runDir, config, budget, seed: o.seed, data: { data: prepared, tokenizer, cacheRoot: runDir, seqLen: o.seqLen, evalBatches: o.evalBatches, note, signal: io.stop } });
   let growSchedule: GrowSchedule | null = null;
   if (start?.growSchedule) {
-    const fitted = lib.scheduleForRun(start.growSchedule, join(start.dir, 'grow.json'), config, o.steps, `--lr ${o.lr}, --warmup ${o.warmup}, --schedule ${o.schedule}`);
+    const fitted = scheduleForRun(start.growSchedule, join(start.dir, 'grow.json'), config, o.steps, `--lr ${o.lr}, --warmup ${o.warmup}, --schedule ${o.schedule}`);
     fitted.notes.forEach((line) => stderr.write(`${line}\n`));
     growSchedule = fitted.schedule;
   }
-  const ki = o.kiTeacher ? await kiSpec(o, config, tokenizer) : null;
+  const ki = o.kiTeacher ? kiSpec(o, config, tokenizer) : null;
   writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(settings(o), null, 1)}\n`);
-  const initialParams = start && !resuming ? await startingParams(config, start, o.seed, stderr) : null;
+  const initialParams = start && !resuming ? startingParams(config, start, o.seed, stderr) : null;
   const options = activeOptions(o, budget, ki, growSchedule, evalDefaulted);
-  if (!resuming) stderr.write(`${await modelLine(config, start?.dir ?? null)} on ${lib.dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${lib.isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}; ${options.join('; ')}\n`);
+  if (!resuming) stderr.write(`${modelLine(config, start?.dir ?? null)} on ${dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}; ${options.join('; ')}\n`);
   else stderr.write(`${runDir}: ${options.join('; ')}\n`);
   if (ki?.kind === 'distillation') stderr.write(`--ki-teacher ${o.kiTeacher} (${plural(ki.teacherParameters, 'parameter')}) is larger than the student (${plural(ki.studentParameters, 'parameter')}): this is plain knowledge distillation, not knowledge inheritance (which learns from a smaller model)\n`);
-  const progress = lib.consoleProgress({ logEvery: o.logEvery, stream: stderr });
+  const progress = consoleProgress({ logEvery: o.logEvery, stream: stderr });
   const spec: TrainSpec = {
-    runDir,
-    config,
+    ...run,
     initialParams,
-    ...(tokenizer ? { tokenizer: tokenizer.toJSON() } : {}),
-    task,
-    ...lib.budgetSpec(budget),
     ...(o.keepCheckpoints !== undefined ? { keepCheckpoints: o.keepCheckpoints } : {}),
-    seed: o.seed,
     ...(growSchedule ? { growSchedule } : {}),
     ki: ki?.spec ?? null,
     observer: { ...progress, onStart: (info) => (io.onStart(), progress.onStart?.(info)) },
   };
-  const r = await lib.trainUntil(spec, io.stop);
+  const r = await trainUntil(spec, io.stop);
   if (r.interrupted) {
     stderr.write(`stopped at step ${r.step} of ${o.steps}${r.checkpointDir ? `; checkpoint ${r.checkpointDir}` : ''}; resume with: ligo train --out ${runDir}\n`);
     return r;
@@ -484,17 +503,14 @@ function activeOptions(o: TrainRunOptions, b: TrainingBudget, ki: Teacher | null
 }
 
 /** 'BertForMaskedLM 2L-32H-2A-64F (105,408 parameters), from DIR' for the run's first line. */
-async function modelLine(config: ModelConfig, from: string | null): Promise<string> {
-  const { parameterCount } = await import('../train/index.ts');
-  const { dims } = await import('../grow/index.ts');
+function modelLine(config: ModelConfig, from: string | null): string {
   const d = dims(config);
   const parameters = parameterCount(config);
   return `training ${config.architectures[0] ?? config.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${plural(parameters, 'parameter')}) ${from ? `from ${from}` : 'from scratch'}`;
 }
 
 /** A tokenizer.json given with --tokenizer, checked (a file it cannot read is the user's to fix). */
-async function tokenizerFile(path: string): Promise<unknown> {
-  const { loadTokenizer } = await import('../tokenize/index.ts');
+function tokenizerFile(path: string): unknown {
   return usage(() => loadTokenizer(path)).toJSON();
 }
 
@@ -506,8 +522,7 @@ function modules(keys: readonly string[]): string {
 }
 
 /** The starting weights for `config` (a fresh head when fine-tuning an MLM checkpoint, seeded), with what was left out or added said on stderr. */
-async function startingParams(config: ModelConfig, start: ModelDir, seed: number, stderr: NodeJS.WriteStream): Promise<Map<string, Tensor>> {
-  const { modelFor } = await import('../models/index.ts');
+function startingParams(config: ModelConfig, start: ModelDir, seed: number, stderr: NodeJS.WriteStream): Map<string, Tensor> {
   const model = modelFor(config);
   const loaded = model.paramsFromFlat(config, start.tensors, { seed });
   if (loaded.initializedKeys.length > 0) stderr.write(`${config.architectures[0]}: initialised ${modules(loaded.initializedKeys)} fresh (seed ${seed}); the rest comes from ${start.dir}\n`);
@@ -523,11 +538,8 @@ interface Teacher {
 }
 
 /** The --ki-teacher model, checked against the student (src/train/teacher.ts: a mismatch is a usage error). */
-async function kiSpec(o: TrainRunOptions, student: ModelConfig, studentTokenizer: Tokenizer | null): Promise<Teacher> {
-  const { modelFor } = await import('../models/index.ts');
-  const { tokenizerFromJSON } = await import('../tokenize/index.ts');
-  const { parameterCount, teacherKind } = await import('../train/index.ts');
-  const teacher = await loadModelDir(o.kiTeacher!);
+function kiSpec(o: TrainRunOptions, student: ModelConfig, studentTokenizer: Tokenizer | null): Teacher {
+  const teacher = loadModelDir(o.kiTeacher!);
   const tokenizerFile = join(teacher.dir, 'tokenizer.json');
   const tokenizer = teacher.tokenizer === null ? null : usage(() => tokenizerFromJSON(teacher.tokenizer, tokenizerFile));
   const kind = usage(() => teacherKind(o.kiTeacher!, { config: teacher.config, tokenizer, tokenizerFile }, { config: student, tokenizer: studentTokenizer }));

@@ -30,7 +30,7 @@ import { loadCheckpoint } from '../io/checkpoint.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';
-import { LOCK_FILE, LOG_FILE, acquireRunLock, brownGenreTask, budgetSpec, loadLatestTrainCheckpoint, checkTokenizerFits, corpusTask, imageDataTask, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTokenizer, train, type KiSpec, type TaskFactory, type TrainObserver, type TrainSpec, plural } from '../train/index.ts';
+import { LOCK_FILE, LOG_FILE, acquireRunLock, assembleRun, loadLatestTrainCheckpoint, checkTokenizerFits, isImageData, latestCheckpointDir, loggedSteps, restartRun, resumeState, runTask, runTokenizer, train, type KiSpec, type RunData, type TrainObserver, type TrainSpec, plural } from '../train/index.ts';
 import { dataRecord, getMethod, growAdamState, type GrowContext } from '../grow/index.ts';
 import { at, downstreamConfig, resolveModels, type ExperimentModels, type VocabInfo } from './configs.ts';
 import { checkMethods } from './check.ts';
@@ -156,7 +156,7 @@ function writeUnigram(ctx: Context): void {
   const path = join(ctx.root, UNIGRAM_FILE);
   if (fs.existsSync(path)) return;
   const { spec, models, tokenizer } = ctx;
-  const task = taskFor(ctx, models.large, spec.large.training, ctx.seed)(null);
+  const task = runTask(models.large, specData(ctx), { batchSize: spec.large.training.batchSize, seed: ctx.seed, validationSeed: spec.seed })(null);
   try {
     const { counts, excluded } = isImageData(spec.data)
       ? { counts: imageTrainingCounts(spec.data, (models.large as ViTConfig).num_labels), excluded: new Set<number>() }
@@ -242,9 +242,8 @@ function fineTune(ctx: Context, m: MethodSpec): DoneRecord | null {
   const config = downstreamConfig(ctx.models.large, down.data);
   const model = modelFor(config);
   const loaded = model.paramsFromFlat(config, loadCheckpoint(from).tensors, { seed: ctx.seed });
-  const shape = { batchSize: down.training.batchSize, seqLen: down.seqLen, seed: ctx.seed, evalBatches: ctx.spec.evalBatches };
-  const task = down.data === 'brown-genre' ? brownGenreTask(ctx.tokenizer!, shape) : imageDataTask(down.data, shape);
-  return trainLeg(ctx, `${m.label}/downstream`, { runDir: trainDir(downstreamDir(legPath)), config, budget: down.training, initialParams: new Map(model.flatten(loaded.params)), task });
+  const data: RunData = { data: down.data, tokenizer: ctx.tokenizer, cacheRoot: ctx.dir, seqLen: down.seqLen, evalBatches: ctx.spec.evalBatches };
+  return trainLeg(ctx, `${m.label}/downstream`, { runDir: trainDir(downstreamDir(legPath)), config, budget: down.training, initialParams: new Map(model.flatten(loaded.params)), data });
 }
 
 function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
@@ -260,7 +259,7 @@ function grow(ctx: Context, m: MethodSpec, legPath: string): Grown {
     tokenizerJson: ctx.tokenizer?.toJSON() ?? null,
     data: { data: dataRecord(ctx.spec.data), batchSize: training.batchSize, seqLen: ctx.spec.seqLen },
     openBatches: () => {
-      const task = taskFor(ctx, large, { ...training, accumSteps: 1 }, hash32(ctx.seed, 101))(null);
+      const task = runTask(large, specData(ctx), { batchSize: training.batchSize, seed: hash32(ctx.seed, 101), validationSeed: ctx.spec.seed })(null);
       return { next: () => task.next().batch, close: () => task.close() };
     },
   };
@@ -290,10 +289,10 @@ function kiSpec(ctx: Context, ki: NonNullable<MethodSpec['ki']>): KiSpec {
   return { teacherConfig: config, teacherParams: modelFor(config).paramsFromFlat(config, smallWeights(ctx)).params, alpha: ki.alpha, steps: ki.steps };
 }
 
-function taskFor(ctx: Context, config: ModelConfig, budget: TrainingBudget, seed: number): TaskFactory {
+/** The spec's data as runTask takes it: built-in shards cached in the run directory, own data as prepareExperimentData left it. */
+function specData(ctx: Context): RunData {
   const { spec } = ctx;
-  const shape = { batchSize: budget.batchSize, seqLen: spec.seqLen, seed, validationSeed: spec.seed, evalBatches: spec.evalBatches };
-  return isImageData(spec.data) ? imageDataTask(spec.data, shape) : corpusTask(config, textData(ctx), ctx.tokenizer!, ctx.dir, shape);
+  return { data: isImageData(spec.data) ? spec.data : textData(ctx), tokenizer: ctx.tokenizer, cacheRoot: ctx.dir, seqLen: spec.seqLen, evalBatches: spec.evalBatches };
 }
 
 interface LegTraining {
@@ -304,24 +303,19 @@ interface LegTraining {
   growSchedule?: TrainSpec['growSchedule'];
   ki?: KiSpec | null;
   initialOptimizer?: TrainSpec['initialOptimizer'];
-  /** The leg's data; default: the spec's data for this config. */
-  task?: TaskFactory;
+  /** The leg's data; default: the spec's. */
+  data?: RunData;
 }
 
 function trainLeg(ctx: Context, name: string, leg: LegTraining): DoneRecord | null {
-  const { budget: b } = leg;
   const observer = ctx.opts.observer?.(ctx.prefix + name);
   ctx.opts.onPhase?.({ leg: ctx.prefix + name, kind: 'training', locks: [join(ctx.dir, LOCK_FILE), join(leg.runDir, LOCK_FILE)] });
   // A leg is the spec's to reproduce: one with no checkpoint to resume starts over (its log is redone).
   if (!latestCheckpointDir(leg.runDir) && loggedSteps(join(leg.runDir, LOG_FILE)) > 0) ctx.opts.log?.(`${name}: ${restartRun(leg.runDir)}`);
+  // Every leg validates on the batches of the experiment's first seed (see the header).
   const r = train({
-    runDir: leg.runDir,
-    config: leg.config,
+    ...assembleRun({ runDir: leg.runDir, config: leg.config, budget: leg.budget, data: leg.data ?? specData(ctx), seed: ctx.seed, validationSeed: ctx.spec.seed }),
     initialParams: leg.initialParams ?? null,
-    ...(ctx.tokenizer ? { tokenizer: ctx.tokenizer.toJSON() } : {}),
-    task: leg.task ?? taskFor(ctx, leg.config, b, ctx.seed),
-    ...budgetSpec(b),
-    seed: ctx.seed,
     ...(leg.growSchedule ? { growSchedule: leg.growSchedule } : {}),
     ki: leg.ki ?? null,
     initialOptimizer: leg.initialOptimizer ?? null,

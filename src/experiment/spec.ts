@@ -39,10 +39,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BUDGET_DEFAULTS as BD, LAYER_DROP_DEFAULTS, TOKEN_DROP_DEFAULTS, budgetProblem, defaultEvalEvery, defaultSaveEvery, checkTokenDrop, classificationDataNames, decayKinds, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget } from '../train/index.ts';
+import { RUN_OPTIONS as O, budgetProblem, checkTokenDrop, classificationDataNames, defaultOf, imageDataNames, isImageData, textDataNames, type ClassificationDataName, type DataName, type LayerDropSpec, type TokenDropSpec, type TrainingBudget, type DecayKind } from '../train/index.ts';
 import { ownCorpus, sampleByChoices, type ImageDatasetName, type OwnCorpus } from '../data/index.ts';
 import { COMPOSE, fixedMethods, methodNames } from '../grow/index.ts';
-import { SpecError, choiceField, fail, intField, isObject, numberField, objectAt, onlyFields, stringField, type Obj } from './fields.ts';
+import { SpecError, choiceField, fail, intField, isObject, objectAt, onlyFields, optionField, stringField, type Obj } from './fields.ts';
 import { at, resolveModels, standInVocab } from './configs.ts';
 
 export { SpecError };
@@ -141,8 +141,8 @@ export function parseSpec(json: unknown, baseDir = '.'): ExperimentSpec {
     name: stringField(o, 'spec', 'name', NAME, NAME_WHAT, 'experiment'),
     data,
     tokenizer: isImageData(data) ? null : tokenizerSpec(o.tokenizer),
-    seqLen: isImageData(data) ? 0 : intField(o, 'spec', 'seqLen', 2, 128),
-    evalBatches: intField(o, 'spec', 'evalBatches', 1, 10),
+    seqLen: isImageData(data) ? 0 : optionField(o, 'spec', O.seqLen, O.seqLen.default),
+    evalBatches: optionField(o, 'spec', O.evalBatches, O.evalBatches.default),
     ...seedFields(o),
     small: modelSpec(o.small, 'spec.small'),
     large: modelSpec(o.large, 'spec.large'),
@@ -175,7 +175,7 @@ function dataField(o: Obj, baseDir: string): DataName | OwnCorpus {
 
 /** `seed` (default 0), or `seeds`: distinct seeds, normalised to `seed` alone when there is one. */
 function seedFields(o: Obj): { seed: number; seeds?: number[] } {
-  if (o.seeds === undefined) return { seed: intField(o, 'spec', 'seed', 0, 0) };
+  if (o.seeds === undefined) return { seed: optionField(o, 'spec', O.seed, O.seed.default) };
   if (o.seed !== undefined) fail('spec.seeds', 'give seed or seeds, not both');
   const seeds = o.seeds;
   const isSeed = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -206,21 +206,23 @@ function modelSpec(v: unknown, path: string): ModelSpec {
 
 const budgetFields = ['steps', 'batchSize', 'lr', 'warmupSteps', 'decay', 'weightDecay', 'clipNorm', 'accumSteps', 'evalEvery', 'saveEvery', 'layerDrop', 'tokenDrop'] as const;
 
+/** A training budget: the run options placed in "training" (src/train/options.ts), with their defaults; steps has none (a budget says how long). */
 function budget(v: unknown, path: string): TrainingBudget {
   const o = objectAt(v, path);
   onlyFields(o, path, budgetFields);
-  const steps = intField(o, path, 'steps', 1);
+  const field = (option: (typeof O)[keyof typeof O], fallback?: number) => optionField(o, path, option, fallback);
+  const steps = field(O.steps);
   const b: TrainingBudget = {
     steps,
-    batchSize: intField(o, path, 'batchSize', 1, BD.batchSize),
-    lr: numberField(o, path, 'lr', { min: 0, max: 10, openMin: true }, BD.lr),
-    warmupSteps: intField(o, path, 'warmupSteps', 0, BD.warmupSteps),
-    decay: choiceField(o, path, 'decay', decayKinds, BD.decay),
-    weightDecay: numberField(o, path, 'weightDecay', { min: 0, max: 1 }, BD.weightDecay),
-    clipNorm: numberField(o, path, 'clipNorm', { min: 0, max: 1e6 }, BD.clipNorm),
-    accumSteps: intField(o, path, 'accumSteps', 1, BD.accumSteps),
-    evalEvery: intField(o, path, 'evalEvery', 1, defaultEvalEvery(steps)),
-    saveEvery: intField(o, path, 'saveEvery', 0, defaultSaveEvery(steps)),
+    batchSize: field(O.batchSize, O.batchSize.default),
+    lr: field(O.lr, O.lr.default),
+    warmupSteps: field(O.warmup, O.warmup.default),
+    decay: optionField<DecayKind>(o, path, O.schedule, O.schedule.default),
+    weightDecay: field(O.weightDecay, O.weightDecay.default),
+    clipNorm: field(O.clip, O.clip.default),
+    accumSteps: field(O.accum, O.accum.default),
+    evalEvery: field(O.evalEvery, defaultOf(O.evalEvery, steps)),
+    saveEvery: field(O.saveEvery, defaultOf(O.saveEvery, steps)),
   };
   const problem = budgetProblem(b);
   if (problem) fail(`${path}.warmupSteps`, problem);
@@ -232,13 +234,13 @@ function budget(v: unknown, path: string): TrainingBudget {
 function layerDropSpec(v: unknown, path: string): LayerDropSpec {
   const o = objectAt(v, path);
   onlyFields(o, path, ['thetaBar', 'gamma']);
-  return { thetaBar: numberField(o, path, 'thetaBar', { min: 0, max: 1, openMin: true }, LAYER_DROP_DEFAULTS.thetaBar), gamma: numberField(o, path, 'gamma', { min: 0, max: 1, openMin: true }, LAYER_DROP_DEFAULTS.gamma) };
+  return { thetaBar: optionField(o, path, O.layerDropTheta, O.layerDropTheta.default), gamma: optionField(o, path, O.layerDropGamma, O.layerDropGamma.default) };
 }
 
 function tokenDropSpec(v: unknown, path: string): TokenDropSpec {
   const o = objectAt(v, path);
   onlyFields(o, path, ['keepRatio']);
-  return { keepRatio: numberField(o, path, 'keepRatio', { min: 0, max: 1, openMin: true }, TOKEN_DROP_DEFAULTS.keepRatio) };
+  return { keepRatio: optionField(o, path, O.tokenDrop, O.tokenDrop.default) };
 }
 
 function methodSpecs(v: unknown, large: TrainingBudget): MethodSpec[] {
@@ -292,7 +294,7 @@ function downstreamSpec(v: unknown, spec: ExperimentSpec): DownstreamSpec {
   const labels = spec.methods.map((m) => m.label);
   const methods = o.methods === undefined ? labels : o.methods;
   if (!Array.isArray(methods) || methods.length === 0 || methods.some((l) => !labels.includes(l))) fail(`${path}.methods`, `must be a non-empty list of method labels (${labels.join(', ')}), got ${JSON.stringify(o.methods)}`);
-  return { data, seqLen: data === 'brown-genre' ? intField(o, path, 'seqLen', 2, spec.seqLen) : 0, training: budget(o.training, `${path}.training`), methods: methods as string[] };
+  return { data, seqLen: data === 'brown-genre' ? optionField(o, path, O.seqLen, spec.seqLen) : 0, training: budget(o.training, `${path}.training`), methods: methods as string[] };
 }
 
 /** A method's changes to the large budget: the fields it gives, checked as part of the merged budget. */
@@ -311,7 +313,7 @@ export function methodBudget(large: TrainingBudget, m: MethodSpec): TrainingBudg
 function kiSpec(v: unknown, path: string, largeSteps: number): MethodSpec['ki'] {
   const o = objectAt(v, path);
   onlyFields(o, path, ['alpha', 'steps']);
-  return { alpha: numberField(o, path, 'alpha', { min: 0, max: 1 }, 0.5), steps: intField(o, path, 'steps', 1, largeSteps) };
+  return { alpha: optionField(o, path, O.kiAlpha, O.kiAlpha.default), steps: optionField(o, path, O.kiSteps, defaultOf(O.kiSteps, largeSteps)) };
 }
 
 /**

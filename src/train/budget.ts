@@ -1,8 +1,9 @@
 // A training budget: how long and how a model trains (updates, batch, learning-rate schedule,
 // AdamW decay, clipping, accumulation, evaluation and checkpoint cadence, efficient-training
 // techniques). One type for everything that describes a run: `ligo train`'s flags and an
-// experiment spec's `training` objects both become a TrainingBudget, with the same defaults, and
-// budgetSpec is the one mapping to TrainSpec's fields.
+// experiment spec's `training` objects both become a TrainingBudget, with the same ranges and
+// defaults (the one table of them is options.ts), and budgetSpec is the one mapping to
+// TrainSpec's fields.
 
 import type { DecayKind } from './schedule.ts';
 import type { LayerDropSpec } from './layer-drop.ts';
@@ -32,9 +33,6 @@ export interface TrainingBudget {
   /** Token dropping, BERT/RoBERTa masked LM (token-drop.ts); absent: off. */
   tokenDrop?: TokenDropSpec;
 }
-
-/** Defaults of the fields that do not depend on `steps`. */
-export const BUDGET_DEFAULTS = { batchSize: 32, lr: 1e-4, warmupSteps: 0, decay: 'linear', weightDecay: 0.01, clipNorm: 1, accumSteps: 1 } as const satisfies Partial<TrainingBudget>;
 
 /** Default validation cadence: 20 points on the curve, but not more often than every 10 updates (a short run would validate at every step). */
 export const defaultEvalEvery = (steps: number): number => Math.min(steps, Math.max(10, Math.round(steps / 20)));

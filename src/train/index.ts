@@ -19,4 +19,6 @@ export * from './setup.ts';
 export * from './own-data.ts';
 export * from './grow-schedule.ts';
 export * from './budget.ts';
+export * from './options.ts';
+export * from './assemble.ts';
 export * from './loop.ts';
