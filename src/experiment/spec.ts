@@ -3,7 +3,9 @@
 // name). `parseSpec` checks every field (one-line SpecError naming it) and fills the defaults, so
 // the normalised spec, and its hash, say everything a run does; it only parses: the growth
 // methods are tried on the configs when the experiment starts (check.ts). Example:
-// experiments/demo.json.
+// experiments/demo.json. The fields that are also `ligo train` flags (a "training" object's,
+// seqLen, evalBatches, seed, ki's, layerDrop's, tokenDrop's) take the flags' ranges and defaults
+// and get their refusals (src/train/options.ts).
 //
 //   {
 //     "name": "demo", "data": "sotu", "tokenizer": { "vocabSize": 4096 }, "seqLen": 64,
