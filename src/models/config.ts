@@ -406,7 +406,15 @@ export function configFromJSON(json: unknown): ModelConfig {
     if (raw.num_key_value_heads == null) cfg.num_key_value_heads = cfg.num_attention_heads;
     if (raw.head_dim == null) cfg.head_dim = Math.floor((cfg.hidden_size as number) / (cfg.num_attention_heads as number));
   }
-  if (raw.model_type === 'qwen2' && cfg.use_sliding_window === false) cfg.sliding_window = null; // as Qwen2Config.__init__
+  if (raw.model_type === 'qwen2') {
+    if (cfg.use_sliding_window === false) cfg.sliding_window = null; // as Qwen2Config.__init__
+    // Newer transformers write layer_types, each layer's attention, which Qwen2Config derives from
+    // the sliding-window fields: left out here (HF derives it again), so a grown config never
+    // carries the small model's list.
+    const types = raw.layer_types;
+    if (types !== undefined && !(Array.isArray(types) && types.every((t) => t === 'full_attention'))) throw new ConfigError(`qwen2 config: layer_types ${JSON.stringify(types)} is not supported: only full attention is implemented; every entry must be 'full_attention'`);
+    delete cfg.layer_types;
+  }
   const config = cfg as unknown as ModelConfig;
   validateConfig(config);
   return config;
