@@ -5,7 +5,7 @@
 // same value make the same run: the batch size is the budget's, the budget's fields map to the
 // TrainSpec's in budgetSpec.
 
-import { corpusLabel, type PreparedCorpus } from '../data/index.ts';
+import { corpusLabel, type OwnCorpus, type PreparedCorpus } from '../data/index.ts';
 import type { ModelConfig } from '../models/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 import { budgetSpec, type TrainingBudget } from './budget.ts';
@@ -78,12 +78,22 @@ export function assembleRun(run: RunInput): TrainSpec {
   };
 }
 
+interface PrepareOptions {
+  batchSize: number;
+  seqLen: number;
+  cacheDir?: string | undefined;
+  stream?: NodeJS.WriteStream;
+  signal?: AbortSignal;
+}
+
 /**
  * The data as runTask takes it: a built-in dataset's name as it is, the user's files tokenised
  * into the shared token cache (`cacheDir`, default defaultTokenCacheDir(); each split holding at
  * least one batch), progress on `stream`, stopped by `signal`.
  */
-export async function prepareRunData(data: TrainData, tokenizer: Tokenizer | null, o: { batchSize: number; seqLen: number; cacheDir?: string | undefined; stream?: NodeJS.WriteStream; signal?: AbortSignal }): Promise<TrainDataName | PreparedCorpus> {
+export function prepareRunData(data: OwnCorpus, tokenizer: Tokenizer | null, o: PrepareOptions): Promise<PreparedCorpus>;
+export function prepareRunData(data: TrainData, tokenizer: Tokenizer | null, o: PrepareOptions): Promise<TrainDataName | PreparedCorpus>;
+export async function prepareRunData(data: TrainData, tokenizer: Tokenizer | null, o: PrepareOptions): Promise<TrainDataName | PreparedCorpus> {
   if (typeof data === 'string') return data;
   if (!tokenizer) throw new Error(`${corpusLabel(data)} needs a tokenizer`);
   return prepareOwnData(data, tokenizer, o.cacheDir ?? defaultTokenCacheDir(), { batchSize: o.batchSize, seqLen: o.seqLen }, { ...(o.stream ? { stream: o.stream } : {}), ...(o.signal ? { signal: o.signal } : {}) });
