@@ -8,7 +8,8 @@
 // or --target; runs on other data are refused in one line (exit 2); a resumed run has its resume
 // step; a run whose lock a live process holds is labelled in progress; an older grow.json (cost
 // as { steps, flops: { electra, sixN } }) still reads; the page of several runs goes to a new
-// folder beside them.
+// folder beside them. run.json records --from resolved, so a run resumes, reports and shows its
+// lineage from any directory, and an older run.json (paths as typed) reads as before.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -121,6 +122,27 @@ test('runs on other data are refused in one line; a run whose lock a live proces
     holder.kill();
     fs.rmSync(join(at('large-ligo'), LOCK_FILE), { force: true });
   }
+});
+
+test('run.json records --from and the other paths resolved: a run started with relative paths resumes, reports and shows its lineage from another directory; an older run.json with relative paths still reads from its own', () => {
+  const started = ligo('train', '--from', 'runs/grown-ligo', '--data', 'moby-dick', '--out', 'runs/relative', '--steps', '2', '--batch-size', '4', '--seq-len', '16', '--eval-every', '2', '--eval-batches', '1', '--schedule', 'constant');
+  assert.equal(started.status, 0, started.stderr);
+  const runFile = join(at('relative'), 'run.json');
+  assert.equal(JSON.parse(fs.readFileSync(runFile, 'utf8')).from, at('grown-ligo'));
+  const elsewhere = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'ligo.js'), ...args], { encoding: 'utf8', cwd: os.tmpdir(), env: { ...process.env, NO_COLOR: '1' } });
+  const resumed = elsewhere('train', '--out', at('relative'), '--steps', '4');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /^resuming at step 2 of 4 /m);
+  const kinds = (r: ReturnType<typeof ligo>) => JSON.parse(r.stdout).lineage.map((n: { kind: string }) => n.kind);
+  assert.deepEqual(kinds(elsewhere('inspect', at('relative'), '--json')), ['trained', 'grown', 'trained']);
+  const report = JSON.parse(elsewhere('report', at('relative'), at('large-scratch'), '--json').stdout);
+  assert.equal(report.runs.find((r: { label: string }) => r.label === 'relative').growth.flopsElectra, readGrowRecord(at('grown-ligo'))!.cost.flopsElectra, 'charged its growth');
+
+  fs.writeFileSync(runFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(runFile, 'utf8')), from: 'runs/grown-ligo' })); // as older ligo wrote it
+  assert.deepEqual(kinds(ligo('inspect', 'runs/relative', '--json')), ['trained', 'grown', 'trained'], 'read relative to the working directory, as before');
+  const nothing = ligo('train', '--from', 'runs/grown-ligo', '--out', 'runs/relative', '--steps', '4');
+  assert.equal(nothing.status, 0, nothing.stderr);
+  assert.match(nothing.stderr, /^nothing to do: runs\/relative has already reached step 4 of 4; raise --steps to train further; no file was changed$/m, 'the same --from, typed as before');
 });
 
 test('an older grow.json (cost as steps and flops.electra / flops.sixN, options as given) still reads', () => {

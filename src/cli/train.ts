@@ -2,7 +2,8 @@
 // train() (src/train). Usage errors print one line and exit with code 2; a diverged or locked
 // run exits with code 1. The summary goes to stdout, progress and notes to stderr.
 //
-// The resolved flags are kept in RUN_DIR/run.json. Running `ligo train --out RUN_DIR` again
+// The resolved flags are kept in RUN_DIR/run.json, the paths they name absolute (so the run
+// resumes from any directory; src/train/run-flags.ts). Running `ligo train --out RUN_DIR` again
 // resumes that run from its last checkpoint with the saved flags, and says so, with the learning
 // rate it resumes at. The cadence flags (--eval-every, --save-every, --log-every,
 // --keep-checkpoints) may change on a resume, and --steps too under a constant schedule; a
@@ -69,6 +70,7 @@ import type { Tensor } from '../tensor/index.ts';
 import { loadTokenizer, tokenizerFromJSON, type Tokenizer } from '../tokenize/index.ts';
 import {
   DEFAULT_KEEP_CHECKPOINTS,
+  RUN_FILE,
   RUN_OPTIONS as O,
   acquireRunLock,
   assembleRun,
@@ -89,8 +91,10 @@ import {
   parameterCount,
   plural,
   prepareRunData,
+  readRunFlags,
   refuseLostRun,
   resolveCheckpointDir,
+  resolvedFlag,
   restartRun,
   resumeState,
   runTokenizer,
@@ -98,6 +102,7 @@ import {
   teacherKind,
   trainDataNames,
   trainUntil,
+  withResolvedPaths,
   type KiSpec,
   type TeacherKind,
   type TrainData,
@@ -108,7 +113,6 @@ import {
   type TrainingBudget,
 } from '../train/index.ts';
 
-const RUN_FILE = 'run.json';
 
 /** The flags of `ligo train`, as run.json keeps them. */
 export interface TrainRunOptions extends OwnDataFlags {
@@ -258,16 +262,16 @@ const listed = (items: string[]) => (items.length < 2 ? items.join('') : `${item
  */
 function mergeWithSaved(command: Command, runDir: string, at: TrainState | null): TrainRunOptions {
   const { out: _out, ...given } = command.opts<TrainRunOptions & { out: string; allowChange?: boolean }>();
-  const path = join(runDir, RUN_FILE);
-  if (!fs.existsSync(path)) return given;
-  const saved = JSON.parse(fs.readFileSync(path, 'utf8')) as TrainRunOptions;
+  const saved = readRunFlags<TrainRunOptions>(runDir);
+  if (!saved) return given;
   const merged: Record<string, unknown> = { ...saved };
   const changed: string[] = [];
   for (const [k, v] of Object.entries(given)) {
     if (command.getOptionValueSource(k) !== 'cli' || k === 'allowChange') continue;
     const was = (saved as unknown as Record<string, unknown>)[k];
-    if ((k === 'config' || k === 'from' || k === 'data') && differs(was, v)) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
-    if (differs(was, v)) changed.push(k);
+    const changes = differs(was, resolvedFlag(k, v)); // run.json's paths are resolved (train/run-flags.ts)
+    if ((k === 'config' || k === 'from' || k === 'data') && changes) throw new UsageError(`${runDir} holds a run with --${k} ${was ?? '(none)'}; a run cannot change its model or data: use another --out`);
+    if (changes) changed.push(k);
     merged[k] = v;
   }
   const o = merged as unknown as TrainRunOptions;
@@ -404,10 +408,9 @@ const settings = (o: TrainRunOptions) => Object.fromEntries(Object.entries(o).fi
 
 /** How `o` differs from the run's run.json: ['--lr 0.003 -> 0.001', ...]. */
 function changesFromSaved(runDir: string, o: TrainRunOptions): string[] {
-  const path = join(runDir, RUN_FILE);
-  const saved = fs.existsSync(path) ? (JSON.parse(fs.readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+  const saved = readRunFlags(runDir) ?? {};
   return Object.entries(settings(o))
-    .filter(([k, v]) => differs(saved[k], v))
+    .filter(([k, v]) => differs(saved[k], resolvedFlag(k, v)))
     .map(([k, v]) => `${flagName(k)} ${shown(saved[k])} -> ${shown(v)}`);
 }
 
@@ -458,7 +461,7 @@ async function prepareAndTrain(o: TrainRunOptions, runDir: string, io: TrainIo):
     growSchedule = fitted.schedule;
   }
   const ki = o.kiTeacher ? kiSpec(o, config, tokenizer) : null;
-  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(settings(o), null, 1)}\n`);
+  writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(settings(withResolvedPaths(o)), null, 1)}\n`);
   const initialParams = start && !resuming ? startingParams(config, start, o.seed, stderr) : null;
   const options = activeOptions(o, budget, ki, growSchedule, evalDefaulted);
   if (!resuming) stderr.write(`${modelLine(config, start?.dir ?? null)} on ${dataLabel(data)}: ${plural(o.steps, 'step')} of ${o.batchSize * o.accum} x ${o.seqLen} ${isImageData(data) ? 'images' : 'tokens'}, lr ${o.lr}, into ${runDir}; ${options.join('; ')}\n`);

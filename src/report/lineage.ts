@@ -3,8 +3,9 @@
 // training checkpoint sits in its run's checkpoints/ folder; following these links gives the chain
 // `ligo inspect` prints and the costs `ligo report RUN...` charges a run (every growth operator on
 // the way, and, optionally, the training of the models it grew from, up to the step grown).
-// Paths in run.json and grow.json are as they were given: absolute, or relative to the working
-// directory then; grow.json also keeps the checkpoint's absolute path (fromCheckpoint).
+// run.json records its paths resolved (src/train/run-flags.ts; an older run.json's, relative to
+// the directory it was started from, are read relative to the working directory); grow.json keeps
+// `from` as typed and the checkpoint's absolute path (fromCheckpoint).
 // Also here: a run's status (finished, running: its lock is held by a live process, or stopped
 // before its last step), its data and its tokenizer, which `ligo report` compares.
 
@@ -13,11 +14,10 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { processAlive } from '../io/atomic.ts';
 import { TOKENIZER_FILE } from '../io/checkpoint.ts';
 import { readGrowRecord, tokenizerId, type GrowRecord } from '../grow/index.ts';
-import { CHECKPOINTS_DIR, LOCK_FILE, LOG_FILE, checkpointStep, latestCheckpointDir, readRunLog, type LogRecord, type TrainRecord } from '../train/index.ts';
+import { CHECKPOINTS_DIR, LOCK_FILE, LOG_FILE, checkpointStep, latestCheckpointDir, readRunFlags, readRunLog, type LogRecord, type TrainRecord } from '../train/index.ts';
 import { addCost, costOf, zeroCost, type Cost } from '../flops.ts';
 
-/** run.json, the flags `ligo train` keeps (src/cli/train.ts); the fields read here. */
-export const RUN_FILE = 'run.json';
+/** run.json, the flags `ligo train` keeps (src/train/run-flags.ts); the fields read here. */
 export interface RunFlags {
   from?: string;
   config?: string;
@@ -46,7 +46,7 @@ function readJson<T>(path: string): T | null {
   return fs.existsSync(path) ? (JSON.parse(fs.readFileSync(path, 'utf8')) as T) : null;
 }
 
-export const runFlags = (runDir: string): RunFlags | null => readJson<RunFlags>(join(runDir, RUN_FILE));
+export const runFlags = (runDir: string): RunFlags | null => readRunFlags<RunFlags>(runDir);
 
 function logRecords(runDir: string): LogRecord[] {
   const path = join(runDir, LOG_FILE);
@@ -150,7 +150,7 @@ const flops = (c: Cost) => `${c.flopsElectra.toExponential(3)} FLOPs (ELECTRA), 
 export function lineageLines(chain: LineageNode[]): string[] {
   return chain.map((node) => {
     if (node.kind === 'checkpoint') return `${shownPath(node.dir)}: a checkpoint with no training log or grow.json (where it came from is not recorded)`;
-    if (node.kind === 'trained') return `${shownPath(node.dir)}: trained to step ${node.step} on ${dataText(node.data)} (${flops(node.cost)})${node.from ? `, starting from ${node.from}` : ', from scratch'}`;
+    if (node.kind === 'trained') return `${shownPath(node.dir)}: trained to step ${node.step} on ${dataText(node.data)} (${flops(node.cost)})${node.from ? `, starting from ${shownPath(node.from)}` : ', from scratch'}`;
     const r = node.record;
     const data = r.data !== null ? ` on ${dataText(r.data)} (batch ${r.batchSize}, sequence ${r.seqLen})` : '';
     const given = Object.entries(r.optionsGiven).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
@@ -161,12 +161,11 @@ export function lineageLines(chain: LineageNode[]): string[] {
   });
 }
 
-/** What a run was trained on, as comparable text: its run.json --data (and --val-data), paths made absolute; null when not recorded (an experiment's leg). */
+/** What a run was trained on, as comparable text: its run.json --data (and --val-data), paths resolved; null when not recorded (an experiment's leg). */
 export function runData(runDir: string): string | null {
   const f = runFlags(runDir);
   if (!f?.data) return null;
-  const abs = (d: string | string[]) => (Array.isArray(d) ? d.map((p) => resolve(p)).join(' ') : d);
-  return f.valData ? `${abs(f.data)} (validation: ${abs(f.valData)})` : abs(f.data);
+  return f.valData ? `${dataText(f.data)} (validation: ${dataText(f.valData)})` : dataText(f.data);
 }
 
 /** The tokenizer a run uses (its tokenizer.json, or its newest checkpoint's), as a TokenizerId; null for image models. */

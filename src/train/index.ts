@@ -17,6 +17,7 @@ export * from './progress.ts';
 export * from './data-names.ts';
 export * from './setup.ts';
 export * from './own-data.ts';
+export * from './run-flags.ts';
 export * from './grow-schedule.ts';
 export * from './budget.ts';
 export * from './options.ts';
