@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { rangeProblem, valueFromText, type Range, type RunOption } from '../train/options.ts';
+import { rangeProblem, valueFromText, type Range, type RunOption } from '../train/index.ts';
 
 /** Bad usage or input found by a command itself (exit code 2). */
 export class UsageError extends Error {

@@ -5,8 +5,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from './common.ts';
-import { sampleByChoices, type SampleBy } from '../data/files.ts';
-import { ownCorpus, type OwnCorpus } from '../data/own-corpus.ts';
+import { ownCorpus, sampleByChoices, type OwnCorpus, type SampleBy } from '../data/index.ts';
 
 export interface OwnDataFlags {
   valData?: string[];

@@ -26,7 +26,7 @@ import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, remo
 import { methodHelp } from './catalog.ts';
 import { listenForInterrupt, signalExitCode } from './interrupt.ts';
 import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
-import { CONFIG_FILE, loadCheckpoint } from '../io/checkpoint.ts';
+import { CONFIG_FILE, loadCheckpoint } from '../io/index.ts';
 import { configFromJSON, dims, isLlamaFamily, preset, presetNames, validateConfig, withDims, type ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { tokenizerFromJSON, type Tokenizer } from '../tokenize/index.ts';

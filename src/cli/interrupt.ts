@@ -28,7 +28,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../io/index.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const SUPERVISOR = process.env.LIGO_SUPERVISOR || null;

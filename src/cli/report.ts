@@ -25,8 +25,7 @@ import { UsageError, guarded, numberIn } from './common.ts';
 import { printReport } from './experiment.ts';
 import { SPEC_FILE } from '../experiment/index.ts';
 import { LOG_FILE } from '../train/index.ts';
-import { HTML_REPORT, plainReportJson, plainReportText, readCurves, readPlainRuns, reportData, reportTables, summariseRun } from '../report/index.ts';
-import { runLabels, runsReport } from '../report/html.ts';
+import { HTML_REPORT, plainReportJson, plainReportText, readCurves, readPlainRuns, reportData, reportTables, runLabels, runsReport, summariseRun } from '../report/index.ts';
 
 const EXAMPLE = `
 Examples:

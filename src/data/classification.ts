@@ -6,7 +6,7 @@
 // classificationBatch right-pads a batch to its longest example, with attention mask 0 on padding.
 
 import { tensor, type Tensor } from '../tensor/index.ts';
-import type { Tokenizer } from '../tokenize/types.ts';
+import type { Tokenizer } from '../tokenize/index.ts';
 import { loadCorpus } from './corpus.ts';
 import { splitDocuments } from './split.ts';
 

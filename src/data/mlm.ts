@@ -14,7 +14,7 @@
 // style (the logits at position t are scored against labels[t + 1]), so no position is lost here.
 
 import { Rng, hash32, tensor, type Tensor } from '../tensor/index.ts';
-import type { Tokenizer } from '../tokenize/types.ts';
+import type { Tokenizer } from '../tokenize/index.ts';
 import type { Window } from './stream.ts';
 
 export const IGNORE_INDEX = -100;

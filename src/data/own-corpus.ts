@@ -23,8 +23,8 @@
 import fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { Tokenizer } from '../tokenize/types.ts';
-import { processAlive } from '../io/atomic.ts';
+import type { Tokenizer } from '../tokenize/index.ts';
+import { processAlive } from '../io/index.ts';
 import { DEFAULT_VALIDATION_FRACTION, isValidation } from './split.ts';
 import { DEFAULT_SHARD_TOKENS, ShardBuilder, findTokenShards, shardKey, type TokenShards } from './shards.ts';
 import { DEFAULT_READ_OPTIONS, DataError, readDocuments, resolveDataFiles, type DataFile, type ReadOptions } from './files.ts';

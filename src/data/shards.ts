@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
-import type { Tokenizer } from '../tokenize/types.ts';
+import { writeFileAtomic } from '../io/index.ts';
+import type { Tokenizer } from '../tokenize/index.ts';
 
 const FORMAT = 1;
 

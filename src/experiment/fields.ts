@@ -3,7 +3,7 @@
 // returns a value of the right type or throws SpecError; `fallback` makes a field optional.
 // Numbers and choices are checked by src/train/options.ts, as `ligo train`'s flags are.
 
-import { rangeProblem, rangeText, type Range, type RunOption } from '../train/options.ts';
+import { rangeProblem, rangeText, type Range, type RunOption } from '../train/index.ts';
 
 export class SpecError extends Error {
   override name = 'SpecError';

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import fs from 'node:fs';
 import type { Tensor } from '../tensor/index.ts';
-import { loadCheckpoint } from '../io/checkpoint.ts';
+import { loadCheckpoint } from '../io/index.ts';
 import type { Batch, ModelConfig } from '../models/index.ts';
 import { getMethod, loadGrowSchedule, readGrowRecord, runGrowth, saveGrown, type GrowContext, type GrowData, type GrowSchedule, type GrowthCost } from '../grow/index.ts';
 import { GROWTH_FILE, grownDir, readJsonIfExists } from './layout.ts';

@@ -19,7 +19,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../io/index.ts';
 import type { Cost } from '../flops.ts';
 import { specSeeds, type ExperimentSpec } from './spec.ts';
 

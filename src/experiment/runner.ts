@@ -26,7 +26,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { hash32, type Tensor } from '../tensor/index.ts';
-import { loadCheckpoint } from '../io/checkpoint.ts';
+import { loadCheckpoint } from '../io/index.ts';
 import { modelFor, type ModelConfig, type ViTConfig } from '../models/index.ts';
 import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenize/index.ts';
 import { buildTokenShards, loadCorpus, splitDocuments, type CorpusName, type PreparedCorpus, type TokenShards } from '../data/index.ts';

@@ -4,7 +4,7 @@
 // input tying and order, and both model configs (as config.json objects). Loading checks every tensor
 // against the layout those configs imply.
 
-import { readSafetensors, writeSafetensors, CheckpointError } from '../io/safetensors.ts';
+import { CheckpointError, readSafetensors, writeSafetensors } from '../io/index.ts';
 import { configFromJSON, type ModelConfig } from '../models/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { layoutFor, ligoOrders, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';

@@ -21,7 +21,7 @@ import { modelFor, type ModelConfig } from '../models/index.ts';
 import { Rng, Tensor, collectTensors, keep, noGrad, persistent, tidy, valueAndGrad } from '../tensor/index.ts';
 import type { Batch } from '../models/index.ts';
 import { forwardFlopsPerStep, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
-import { AdamW } from '../optim/adamw.ts';
+import { AdamW } from '../optim/index.ts';
 import { GrowError } from './structure.ts';
 import { net2netPlan } from './net2net.ts';
 import { initOperator } from './ligo-init.ts';

@@ -34,7 +34,7 @@ export { lossChart, meanUnigram, pairedSeeds, readCurves, type CostAxis, type Ex
 export * from './spread.ts';
 export { pairedDifference, studentTCdf, studentTQuantile, type PairedDifference } from './paired.ts';
 export { againstSeeded, type SeededResults } from './against-seeded.ts';
-export { HTML_REPORT, htmlReport, legConfigs, type LegConfig } from './html.ts';
+export { HTML_REPORT, htmlReport, legConfigs, runLabels, runsReport, type LegConfig } from './html.ts';
 export { lineChartSvg, niceTicks, tickLabels, titleLines, type LineChart, type Series } from './chart.ts';
 export { svgToPng } from './png.ts';
 export { aboveUnigramWarning, markdownReport, pairedText, reportTables, savingsTables, seedTables } from './table.ts';

@@ -11,8 +11,7 @@
 
 import fs from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { processAlive } from '../io/atomic.ts';
-import { TOKENIZER_FILE } from '../io/checkpoint.ts';
+import { TOKENIZER_FILE, processAlive } from '../io/index.ts';
 import { readGrowRecord, tokenizerId, type GrowRecord } from '../grow/index.ts';
 import { CHECKPOINTS_DIR, LOCK_FILE, LOG_FILE, checkpointStep, latestCheckpointDir, readRunFlags, readRunLog, type LogRecord, type TrainRecord } from '../train/index.ts';
 import { addCost, costOf, zeroCost, type Cost } from '../flops.ts';

@@ -1,4 +1,4 @@
-// The engine's public surface: tensors, autodiff, ops, randomness and backend selection.
+// The engine's public surface: tensors, autodiff, ops (and the op codes kernels take), randomness and backend selection.
 
 export * from './tensor.ts';
 export * from './autograd.ts';
@@ -9,4 +9,4 @@ export * from './ops/reduce.ts';
 export * from './ops/shape.ts';
 export * from './ops/matmul.ts';
 export * from './ops/fused.ts';
-export type { Backend, FloatArray } from './backend.ts';
+export { BinaryOp, UnaryOp, type Backend, type FloatArray } from './backend.ts';

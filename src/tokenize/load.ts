@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../io/index.ts';
 import type { AddedToken } from './added-tokens.ts';
 import type { BertNormalizerOptions } from './bert-pretokenize.ts';
 import { ByteLevelBPETokenizer } from './bpe.ts';

@@ -24,9 +24,7 @@
 import fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
-import { CONFIG_FILE, CheckpointError, MODEL_FILE, loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
-import { checkSafetensors, readSafetensors, writeSafetensors } from '../io/safetensors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { CONFIG_FILE, CheckpointError, MODEL_FILE, checkSafetensors, loadCheckpoint, readSafetensors, saveCheckpoint, writeFileAtomic, writeSafetensors } from '../io/index.ts';
 import { LOG_FILE, loggedSteps } from './log.ts';
 import { plural } from './progress.ts';
 

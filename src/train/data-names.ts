@@ -1,9 +1,9 @@
-// The names of the datasets runs train on, in a module light enough for the command line to
-// build its choices from (setup.ts prepares the data itself), and the type of what runs train on:
-// one of them, or the user's own files.
+// The names of the datasets runs train on, which the command line builds its choices from
+// (setup.ts prepares the data itself), and the type of what runs train on: one of them, or the
+// user's own files.
 
 import type { CorpusName, ImageDatasetName } from '../data/index.ts';
-import { corpusLabel, type OwnCorpus } from '../data/own-corpus.ts';
+import { corpusLabel, type OwnCorpus } from '../data/index.ts';
 
 export type ClassificationDataName = 'brown-genre';
 export const textDataNames: readonly CorpusName[] = ['sotu', 'brown', 'moby-dick', 'all'];

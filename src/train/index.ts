@@ -2,7 +2,7 @@
 // progressive layer dropping and token dropping, checkpoints, run lock, JSONL log and progress
 // display. AdamW itself lives in src/optim/adamw.ts (re-exported here).
 
-export * from '../optim/adamw.ts';
+export * from '../optim/index.ts';
 export * from './schedule.ts';
 export * from './tasks.ts';
 export * from './objective.ts';

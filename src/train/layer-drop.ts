@@ -25,7 +25,7 @@
 // (seed, t, m, i) (tensor/rng.ts hash32), not a sequential RNG, so a resumed run makes exactly
 // the same choices without saving any state.
 
-import { hash32 } from '../tensor/rng.ts'; // rng.ts alone: the CLI imports this file for its defaults without loading the engine
+import { hash32 } from '../tensor/index.ts';
 import type { LayerUse } from '../models/index.ts';
 
 export interface LayerDropSpec {

@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { processAlive } from '../io/atomic.ts';
+import { processAlive } from '../io/index.ts';
 
 export const LOCK_FILE = 'lock';
 

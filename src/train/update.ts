@@ -8,9 +8,8 @@
 // bit-identical while frozen (no weight decay, no momentum). Clipping uses the norm of all
 // gradients of the update, across groups (torch.nn.utils.clip_grad_norm_).
 
-import { getBackend, keep, zeros, type Tensor } from '../tensor/index.ts';
-import { BinaryOp, UnaryOp } from '../tensor/backend.ts';
-import { AdamW, clipScale, globalNorm, type AdamWConfig } from '../optim/adamw.ts';
+import { BinaryOp, UnaryOp, getBackend, keep, zeros, type Tensor } from '../tensor/index.ts';
+import { AdamW, clipScale, globalNorm, type AdamWConfig } from '../optim/index.ts';
 
 export interface UpdaterOptions {
   weightDecay: number;
