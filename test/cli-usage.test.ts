@@ -13,8 +13,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
-import { modelFor, preset, presetNames } from '../src/models/index.ts';
-import { getMethod, methodNames, withDims } from '../src/grow/index.ts';
+import { modelFor, preset, presetNames, withDims } from '../src/models/index.ts';
+import { getMethod, methodNames } from '../src/grow/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { loadCorpus, splitDocuments } from '../src/data/index.ts';
 

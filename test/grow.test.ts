@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, tensor } from '../src/tensor/index.ts';
-import { axisRoles, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, type AxisRole, type Batch, type BertConfig, type LlamaConfig, type ModelConfig } from '../src/models/index.ts';
-import { GrowError, checkGrowable, dims, expandAxis, gatherMap, getMethod, growAdamState, headPlan, layerKey, methodNames, paramRoleMap, paramRoles, withDims, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
+import { axisRoles, dims, layerKey, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, withDims, type AxisRole, type Batch, type BertConfig, type LlamaConfig, type ModelConfig } from '../src/models/index.ts';
+import { GrowError, checkGrowable, expandAxis, gatherMap, getMethod, growAdamState, headPlan, methodNames, paramRoleMap, paramRoles, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
 import { insertionSources, interpolateSources, stackSources } from '../src/grow/depth.ts';
 import { upscaleSources } from '../src/grow/solar.ts';
 
@@ -105,6 +105,22 @@ test('paramRoles covers every flattened key, one role and side per axis', () => 
   assert.deepEqual(vit.get('vit.embeddings.cls_token')!.axes, ['fixed', 'fixed', 'hidden']);
 });
 
+test('spec entries: the layer stack of every preset gives every layer key its layer and module (layerKey), the same modules in every layer', () => {
+  for (const name of presetNames) {
+    const c = preset(name);
+    const entries = specEntries(modelFor(c).paramSpec(c));
+    const modules = (l: number) => entries.filter((e) => e.layer === l).map((e) => e.module);
+    assert.ok(modules(0).length > 0, `${name}: layer 0 has parameters`);
+    for (const e of entries) {
+      if (e.layer === null) assert.equal(e.module, e.key, `${name} ${e.key}`);
+      else assert.equal(layerKey(c, e.layer, e.module), e.key, `${name} ${e.key}`);
+    }
+    const layers = new Set(entries.flatMap((e) => (e.layer === null ? [] : [e.layer])));
+    assert.deepEqual([...layers], Array.from({ length: dims(c).layers }, (_, l) => l), `${name}: layers 0..${dims(c).layers - 1}`);
+    for (const l of layers) assert.deepEqual(modules(l), modules(0), `${name}: layer ${l}'s modules`);
+  }
+});
+
 test('every parameter of every preset and head has one axis role per axis, sized as the config says', () => {
   const configs = presetNames.flatMap((n): ModelConfig[] => {
     const c = preset(n);
@@ -114,7 +130,7 @@ test('every parameter of every preset and head has one axis role per axis, sized
     const d = dims(c);
     const kv = d.kvHeads * d.headDim; // grouped-query k/v (the Llama family); the hidden size for the others
     const size: Partial<Record<AxisRole, number>> = { hidden: d.hidden, q: d.heads * d.headDim, k: kv, v: kv, qkv: 3 * d.hidden, ffn: d.ffn };
-    for (const [key, spec] of specEntries(modelFor(c).paramSpec(c))) {
+    for (const { key, spec } of specEntries(modelFor(c).paramSpec(c))) {
       const what = `${c.model_type} ${key}`;
       assert.equal(spec.axes.length, spec.shape.length, `${what}: one role per axis`);
       spec.axes.forEach(({ role, side }, a) => {

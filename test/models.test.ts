@@ -34,7 +34,7 @@ test('flatten gives the checkpoint keys back, tied weights once', () => {
     const f = loadFixture(name);
     const flat = f.model.flatten(f.model.paramsFromFlat(f.config, f.flat).params);
     assert.deepEqual(flat.map(([k]) => k).sort(), [...f.flat.keys()].sort(), name);
-    assert.deepEqual(flat.map(([k]) => k), specEntries(f.model.paramSpec(f.config)).map(([k]) => k), name);
+    assert.deepEqual(flat.map(([k]) => k), specEntries(f.model.paramSpec(f.config)).map((e) => e.key), name);
   }
 });
 
@@ -201,7 +201,7 @@ test('configs: HF defaults fill what config.json leaves out', () => {
 
 test('presets: all valid; parameter counts of the HF originals', () => {
   for (const name of presetNames) validateConfig(preset(name));
-  const count = (c: ModelConfig) => specEntries(modelFor(c).paramSpec(c)).reduce((n, [, s]) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  const count = (c: ModelConfig) => specEntries(modelFor(c).paramSpec(c)).reduce((n, e) => n + e.spec.shape.reduce((a, b) => a * b, 1), 0);
   assert.equal(count(preset<GPT2Config>('gpt2', { vocab_size: 50257 })), 124_439_808); // HF gpt2
   assert.equal(count(preset<BertConfig>('bert-12L-768H', { vocab_size: 30522 })), 109_514_298); // bert-base-uncased MLM
   assert.equal(count(preset('deit-small')), 22_050_664); // DeiT-S

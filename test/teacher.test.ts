@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { closest } from '../src/cli/common.ts';
-import { getMethod, methodNames, withDims } from '../src/grow/index.ts';
-import { preset, presetNames } from '../src/models/index.ts';
+import { getMethod, methodNames } from '../src/grow/index.ts';
+import { preset, presetNames, withDims } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
 import { parameterCount, teacherKind, vocabularyDifference } from '../src/train/index.ts';
 

@@ -5,8 +5,9 @@
 
 import { Command } from 'commander';
 import { UsageError, guarded } from './common.ts';
-import { dims, getMethod, methodNames, type GrowMethod } from '../grow/index.ts';
-import { modelFor, preset, presetNames, specEntries } from '../models/index.ts';
+import { getMethod, methodNames, type GrowMethod } from '../grow/index.ts';
+import { dims, preset, presetNames } from '../models/index.ts';
+import { parameterCount } from '../train/index.ts';
 
 /** A value as typed after --option NAME= (text plain, the rest JSON). */
 const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -45,7 +46,7 @@ export function registerCatalog(program: Command): void {
     const rows = presetNames.map((name) => {
       const c = preset(name);
       const d = dims(c);
-      const parameters = specEntries(modelFor(c).paramSpec(c)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      const parameters = parameterCount(c);
       const input = 'image_size' in c ? `${c.image_size}x${c.image_size} images` : `vocabulary ${c.vocab_size}`;
       return [name, c.model_type, String(d.layers), String(d.hidden), String(d.heads), String(d.ffn), `${(parameters / 1e6).toFixed(1)}M`, input];
     });

@@ -11,9 +11,9 @@
 // is copied in key/value groups, as Net2Net does.
 
 import type { Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
+import { dims, layerKey, withDims, type ModelConfig } from '../models/index.ts';
 import type { GrowContext } from './types.ts';
-import { dims, freshMask, layerKey, maskedMix, paramRoles, requireHeadPlan, withDims, type Mode } from './structure.ts';
+import { freshMask, maskedMix, paramRoles, requireHeadPlan, type Mode } from './structure.ts';
 import { fixedMethod, growModel, knownOptions, type FixedMethod } from './fixed.ts';
 import { growWidth, type WidthPlan } from './width.ts';
 import { growDepth, stackSources } from './depth.ts';

@@ -7,7 +7,8 @@
 // "identity" block changes the function. lemon handles post-LN depth (it moves the LayerNorm
 // affine across the inserted blocks).
 
-import { GrowError, dims, lnPlacement, requireSameWidth } from './structure.ts';
+import { dims, lnPlacement } from '../models/index.ts';
+import { GrowError, requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { insertionSources, zeroInsertedOutputs } from './depth.ts';
 

@@ -8,7 +8,8 @@
 // schedule is refused).
 
 import type { GrowContext, GrowMethod } from './types.ts';
-import { GrowError, checkGrowable, dims, withDims } from './structure.ts';
+import { dims, withDims } from '../models/index.ts';
+import { GrowError, checkGrowable } from './structure.ts';
 
 export const COMPOSE = '+';
 

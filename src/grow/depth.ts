@@ -8,8 +8,8 @@
 // `fresh` marks the large layers that are new (a copy rather than the original).
 
 import { zeros, type Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
-import { GrowError, cloneTensor, dims, layerKey, paramRoles, type ParamInfo } from './structure.ts';
+import { dims, layerKey, type ModelConfig } from '../models/index.ts';
+import { GrowError, cloneTensor, paramRoles, type ParamInfo } from './structure.ts';
 
 export interface LayerSource {
   src: number;

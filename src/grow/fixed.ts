@@ -4,9 +4,9 @@
 // `growModel` = width plan on the small depth, then a depth plan.
 
 import { zeros, type Tensor } from '../tensor/index.ts';
-import { modelFor, type ModelConfig } from '../models/index.ts';
+import { dims, modelFor, withDims, type ModelConfig } from '../models/index.ts';
 import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
-import { GrowError, checkGrowable, dims, withDims, type Mode } from './structure.ts';
+import { GrowError, checkGrowable, type Mode } from './structure.ts';
 import { growWidth, type WidthPlan } from './width.ts';
 import { growDepth, type LayerSource } from './depth.ts';
 

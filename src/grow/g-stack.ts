@@ -4,7 +4,8 @@
 // the whole-model unit (no partial stack) and the paper's guidance on when and by how much to
 // grow, shown by `ligo methods g-stack`. Depth only; not function-preserving.
 
-import { GrowError, dims, requireSameWidth } from './structure.ts';
+import { dims } from '../models/index.ts';
+import { GrowError, requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { stackSources } from './depth.ts';
 

@@ -10,8 +10,8 @@
 // whole groups tiled when the query heads per key/value head are kept (docs/growth.md, Llama).
 
 import { Rng, type Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
-import { GrowError, addZeroSumNoise, dims, paramRoles, requireHeadPlan, requireSameDepth, type Dims } from './structure.ts';
+import { dims, type Dims, type ModelConfig } from '../models/index.ts';
+import { GrowError, addZeroSumNoise, paramRoles, requireHeadPlan, requireSameDepth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions, numberOption } from './fixed.ts';
 import { copyPlan, equalSplit, integerFactor, pickNeurons, tilePicker, type WidthPlan } from './width.ts';
 import { stackSources } from './depth.ts';

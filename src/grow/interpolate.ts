@@ -2,7 +2,8 @@
 // `interlace` init; also Chang et al. 2018): large layer l copies small layer floor(l * L1 / L2),
 // so each layer is repeated in place. Depth only; not function-preserving.
 
-import { dims, requireSameWidth } from './structure.ts';
+import { dims } from '../models/index.ts';
+import { requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { interpolateSources } from './depth.ts';
 

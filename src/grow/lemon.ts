@@ -23,8 +23,8 @@
 //   eps, ~1e-5 for RoBERTa's).
 
 import { Rng, full, zeros, type Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
-import { GrowError, dims, gatherMap, layerKey, lnPlacement, requireHeadPlan, requireLayerNormForWidth, type Mode } from './structure.ts';
+import { dims, lnPlacement, type ModelConfig, type ParamKind } from '../models/index.ts';
+import { GrowError, gatherMap, paramRoles, requireHeadPlan, requireLayerNormForWidth, type Mode, type ParamInfo } from './structure.ts';
 import { constant, fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { averageResidualPlan, balancedPicker, copyPlan, integerFactor, pickNeurons, randomSplit, type WidthPlan } from './width.ts';
 import { insertionSources, zeroInsertedOutputs, type LayerSource } from './depth.ts';
@@ -42,24 +42,29 @@ function lemonPlan(sc: ModelConfig, lc: ModelConfig, seed: number): WidthPlan {
   return (info, axis) => (info.axes[axis] === 'hidden' ? residual(info, axis) : inner(info, axis));
 }
 
-const ATTN_LN = 'attention.output.LayerNorm.';
-const OUT_LN = 'output.LayerNorm.';
-
-/** Post-LN: move the affine of the LayerNorm below each run of inserted blocks to the run's last block. */
+/**
+ * Post-LN: move the affine of the LayerNorm below each run of inserted blocks to the run's last
+ * block. A post-LN layer's norms come in forward order in its spec (models/bert-layer.ts): the last
+ * one normalises the layer's output, the others sit inside it.
+ */
 function moveAffineAcrossInserted(params: Map<string, Tensor>, lc: ModelConfig, sources: LayerSource[], mode: Mode): void {
-  const identity = (key: string, part: string) => params.set(key, constant(mode, part === 'weight' ? full(params.get(key)!.shape, 1) : zeros(params.get(key)!.shape)));
+  const roles = paramRoles(lc);
+  const norms = (layer: number, kind: ParamKind) => roles.filter((p) => p.layer === layer && p.kind === kind);
+  const plain = (p: ParamInfo) => params.set(p.key, constant(mode, p.kind === 'norm_weight' ? full(p.shape, 1) : zeros(p.shape)));
   sources.forEach((s, l) => {
     if (!s.fresh) return;
     const lastOfRun = l + 1 >= sources.length || !sources[l + 1]!.fresh;
     let below = l - 1;
     while (sources[below]!.fresh) below--;
-    for (const part of ['weight', 'bias']) {
-      identity(layerKey(lc, l, ATTN_LN + part), part);
+    for (const kind of ['norm_weight', 'norm_bias'] as const) {
+      const inner = norms(l, kind);
+      const output = inner.pop()!;
+      inner.forEach(plain);
       if (lastOfRun) {
-        const from = layerKey(lc, below, OUT_LN + part);
-        params.set(layerKey(lc, l, OUT_LN + part), params.get(from)!);
-        identity(from, part);
-      } else identity(layerKey(lc, l, OUT_LN + part), part);
+        const from = norms(below, kind).at(-1)!;
+        params.set(output.key, params.get(from.key)!);
+        plain(from);
+      } else plain(output);
     }
   });
 }

@@ -42,8 +42,8 @@
 
 import * as T from '../tensor/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
-import { GrowError, checkGrowable, dims, paramRoles, type ParamInfo } from './structure.ts';
+import { dims, type ModelConfig } from '../models/index.ts';
+import { GrowError, checkGrowable, paramRoles, type ParamInfo } from './structure.ts';
 import type { AxisRole } from './types.ts';
 
 export type LigoMode = 'full' | 'code';

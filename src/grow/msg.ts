@@ -17,8 +17,8 @@
 // The fresh values are the large model's own HF initialisation drawn with ctx.seed.
 
 import { Rng, full, zeros, type Tensor } from '../tensor/index.ts';
-import { modelFor, type ModelConfig } from '../models/index.ts';
-import { GrowError, dims, freshMask, gatherMap, lnPlacement, maskedMix, paramRoles, requireHeadPlan, requireLayerNormForWidth, type AxisMap } from './structure.ts';
+import { dims, lnPlacement, modelFor, type ModelConfig } from '../models/index.ts';
+import { GrowError, freshMask, gatherMap, maskedMix, paramRoles, requireHeadPlan, requireLayerNormForWidth, type AxisMap } from './structure.ts';
 import { fixedMethod, growModel, knownOptions, numberOption } from './fixed.ts';
 import { averageResidualPlan, balancedPicker, copyPlan, equalSplit, integerFactor, nonePicker, pickNeurons, type Picks, type WidthPlan } from './width.ts';
 import { insertionSources, type LayerSource } from './depth.ts';

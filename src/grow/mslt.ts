@@ -5,18 +5,18 @@
 // step `freezeSteps` (option, default 1000; 0 means no freeze). Depth only; not
 // function-preserving.
 
-import type { ModelConfig } from '../models/index.ts';
-import { dims, paramRoles, requireSameWidth } from './structure.ts';
+import { dims, type ModelConfig } from '../models/index.ts';
+import { paramRoles, requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions, numberOption } from './fixed.ts';
 import { stackSources } from './depth.ts';
 
 const DEFAULT_FREEZE_STEPS = 1000;
 
-/** The embeddings and the original (bottom) layers: what MSLT keeps fixed at first. */
+/** The embeddings (what the spec lists before the first layer) and the original (bottom) layers: what MSLT keeps fixed at first. */
 function bottomKeys(large: ModelConfig, l1: number): string[] {
-  return paramRoles(large)
-    .filter((p) => (p.layer !== null ? p.layer < l1 : p.kind === 'embedding' || p.kind === 'token' || p.key.includes('.embeddings.')))
-    .map((p) => p.key);
+  const roles = paramRoles(large);
+  const firstLayer = roles.findIndex((p) => p.layer !== null);
+  return roles.filter((p, i) => (p.layer !== null ? p.layer < l1 : i < firstLayer)).map((p) => p.key);
 }
 
 export const mslt = fixedMethod({

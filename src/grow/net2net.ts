@@ -14,9 +14,9 @@
 // function-preserving; Net2DeeperNet's identity layers do not exist for LayerNorm transformers.
 
 import { Rng } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
+import { dims, type ModelConfig } from '../models/index.ts';
 import type { GrowContext } from './types.ts';
-import { dims, headPlan, requireHeadPlan, type HeadPlan } from './structure.ts';
+import { headPlan, requireHeadPlan, type HeadPlan } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { balancedPicker, copyPlan, equalSplit, pickNeurons, type WidthPlan } from './width.ts';
 import { stackSources } from './depth.ts';

@@ -5,7 +5,8 @@
 // layers are dropped because they fit least at the join. Depth only; not function-preserving
 // (SOLAR continues pretraining the up-scaled model). m follows from the depths: m = L1 - L2/2.
 
-import { GrowError, dims, requireSameWidth } from './structure.ts';
+import { dims } from '../models/index.ts';
+import { GrowError, requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import type { LayerSource } from './depth.ts';
 

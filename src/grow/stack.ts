@@ -2,7 +2,8 @@
 // §3): the large model is the small one stacked on itself, large layer l = small layer l mod L1.
 // Depth only: every width must be equal. Not function-preserving.
 
-import { dims, requireSameWidth } from './structure.ts';
+import { dims } from '../models/index.ts';
+import { requireSameWidth } from './structure.ts';
 import { fixedMethod, growModel, knownOptions } from './fixed.ts';
 import { stackSources } from './depth.ts';
 

@@ -6,8 +6,8 @@
 // structure.ts (expandAxis).
 
 import { Rng, type Tensor } from '../tensor/index.ts';
-import type { ModelConfig } from '../models/index.ts';
-import { GrowError, concatMaps, dims, expandTensor, gatherMap, mixMap, paramRoles, type AxisMap, type Dims, type HeadPlan, type Mode, type ParamInfo } from './structure.ts';
+import { dims, type Dims, type ModelConfig } from '../models/index.ts';
+import { GrowError, concatMaps, expandTensor, gatherMap, mixMap, paramRoles, type AxisMap, type HeadPlan, type Mode, type ParamInfo } from './structure.ts';
 
 /** The AxisMap for one axis of one parameter, or null to leave the axis as it is. */
 export type WidthPlan = (info: ParamInfo, axis: number) => AxisMap | null;

@@ -40,7 +40,7 @@ import { dropout, flattenParams, gatherTokens, labelledRows, layerNorm, linear, 
 import { bertHead, numLabels, validateConfig, type BertConfig } from './config.ts';
 import { bertLayer, bertLayerSpec, type BertLayerParams, type BertLayerShape } from './bert-layer.ts';
 import { activation, checkIds, checkShaped, layerUses, requireLabels, type ForwardOptions, type Model, type TextBatch } from './common.ts';
-import { FIXED, consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
+import { FIXED, consumes, embeddingSpec, initTree, layerNormSpec, layerStack, linearSpec, loadTree, zerosSpec, type LoadOptions, type LoadRules, type SpecTree } from './params.ts';
 
 export interface BertEmbeddingsParams {
   word_embeddings: { weight: Tensor }; // [vocab_size, hidden]
@@ -92,7 +92,7 @@ function bodySpec(c: BertConfig): SpecTree<BertBodyParams> {
       token_type_embeddings: { weight: embeddingSpec(c.type_vocab_size, c.hidden_size, std) },
       LayerNorm: layerNormSpec(c.hidden_size),
     },
-    encoder: { layer: Array.from({ length: c.num_hidden_layers }, () => bertLayerSpec(layerShape(c), std)) },
+    encoder: { layer: layerStack(c.num_hidden_layers, () => bertLayerSpec(layerShape(c), std)) },
   };
 }
 

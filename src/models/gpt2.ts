@@ -17,7 +17,7 @@ import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, flattenParams, layerNorm, linear, type DropoutCtx, type LayerNormParams, type LinearParams } from '../nn/index.ts';
 import { validateConfig, type GPT2Config } from './config.ts';
 import { activation, causalLm, checkIds, checkShaped, layerUses, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
-import { consumes, embeddingSpec, initTree, layerNormSpec, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
+import { consumes, embeddingSpec, initTree, layerNormSpec, layerStack, linearSpec, loadTree, type LoadRules, type SpecTree } from './params.ts';
 
 export interface GPT2BlockParams {
   ln_1: LayerNormParams;
@@ -55,7 +55,7 @@ export function gpt2Spec(c: GPT2Config): SpecTree<GPT2Params> {
     transformer: {
       wte: { weight: embeddingSpec(c.vocab_size, c.n_embd, std) },
       wpe: { weight: embeddingSpec(c.n_positions, c.n_embd, std) },
-      h: Array.from({ length: c.n_layer }, () => blockSpec(c)),
+      h: layerStack(c.n_layer, () => blockSpec(c)),
       ln_f: layerNormSpec(c.n_embd, consumes('hidden')), // feeds the tied decoder (wte)
     },
   };

@@ -22,7 +22,8 @@ export * from './config.ts';
 export * from './presets.ts';
 export type { ForwardOptions, ImageBatch, LayerUse, Model, TextBatch } from './common.ts';
 export { CheckpointError } from '../io/safetensors.ts';
-export { ParamSpec, axisRoles, specEntries, type AxisRole, type AxisSide, type AxisSpec, type LoadOptions, type LoadResult, type ParamKind, type SpecTree } from './params.ts';
+export { ParamSpec, axisRoles, specEntries, type AxisRole, type AxisSide, type AxisSpec, type LoadOptions, type LoadResult, type ParamKind, type SpecEntry, type SpecTree } from './params.ts';
+export * from './architecture.ts';
 export {
   bertModel,
   bertForward,

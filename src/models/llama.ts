@@ -24,7 +24,7 @@ import { Rng, type Tensor } from '../tensor/index.ts';
 import { addResidual, flattenParams } from '../nn/index.ts';
 import { llamaBiases, validateConfig, type LlamaFamilyConfig } from './config.ts';
 import { causalLm, checkIds, checkShaped, layerUses, scaleBranch, type ForwardOptions, type LayerUse, type Model, type TextBatch } from './common.ts';
-import { consumes, embeddingSpec, FIXED, initTree, loadTree, normalSpec, ParamSpec, produces, zerosSpec, type AxisRole, type LoadRules, type SpecTree } from './params.ts';
+import { consumes, embeddingSpec, FIXED, initTree, layerStack, loadTree, normalSpec, ParamSpec, produces, zerosSpec, type AxisRole, type LoadRules, type SpecTree } from './params.ts';
 
 /** A torch.nn.Linear whose bias the config may leave out. */
 export interface ProjParams {
@@ -92,7 +92,7 @@ export function llamaSpec(c: LlamaFamilyConfig): SpecTree<LlamaParams> {
   return {
     model: {
       embed_tokens: { weight: embeddingSpec(c.vocab_size, c.hidden_size, std, c.pad_token_id ?? undefined) },
-      layers: Array.from({ length: c.num_hidden_layers }, () => layerSpec(c)),
+      layers: layerStack(c.num_hidden_layers, () => layerSpec(c)),
       norm: rmsNormSpec(c.hidden_size, tied), // feeds the output layer: a consumer of the tied embeddings
     },
     ...(tied ? {} : { lm_head: { weight: normalSpec([c.vocab_size, c.hidden_size], std, 'weight', [FIXED, consumes('hidden')]) } }),

@@ -1,8 +1,9 @@
 // Parameter specs: each model describes its parameter tree once, as a tree of the same shape
 // whose leaves are ParamSpecs (HF shape, HF init rule, kind, and what every axis indexes) and
 // whose paths are the HuggingFace state-dict keys. Initialisation, loading from a flat state dict
-// (with errors that name the key), key listings and the axis roles that growth operators read
-// (src/grow/structure.ts) all follow from that one description. Mirrors what
+// (with errors that name the key), key listings with each key's transformer layer and module (the
+// array built by layerStack), and the axis roles that growth operators read (src/grow/structure.ts)
+// all follow from that one description. Mirrors what
 // PreTrainedModel._init_weights and load_state_dict do for the models here.
 //
 // Axis roles: each axis of a parameter says which dimension of the model it indexes (AxisRole)
@@ -91,12 +92,41 @@ export function layerNormSpec(dim: number, axis: AxisSpec = produces('hidden')):
   return { weight: new ParamSpec([dim], { kind: 'ones' }, 'norm_weight', [axis]), bias: zerosSpec([dim], 'norm_bias', [axis]) };
 }
 
+const LAYER_STACK = Symbol('layer stack');
+
+/** The model's transformer layers, `count` specs of one layer; specEntries gives each key below it its layer and module. */
+export function layerStack<S>(count: number, layer: () => S): S[] {
+  const stack = Array.from({ length: count }, layer);
+  Object.defineProperty(stack, LAYER_STACK, { value: true });
+  return stack;
+}
+
+/** One parameter of a spec tree. */
+export interface SpecEntry {
+  /** The HF state-dict key. */
+  key: string;
+  spec: ParamSpec;
+  /** Its index in the layerStack, or null for embeddings, heads and final norms. */
+  layer: number | null;
+  /** The key below its layer (e.g. 'attention.self.query.weight'); the key itself when layer is null. */
+  module: string;
+}
+
+/** Where a leaf sits in the layer stack: its layer index and that layer's key path. */
+interface LayerAt {
+  index: number;
+  path: string;
+}
+
 const join = (path: string, k: string) => (path ? `${path}.${k}` : k);
 
-function mapLeaves(node: unknown, path: string, leaf: (key: string, s: ParamSpec) => unknown): unknown {
-  if (node instanceof ParamSpec) return leaf(path, node);
-  if (Array.isArray(node)) return node.map((v, i) => mapLeaves(v, join(path, String(i)), leaf));
-  return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, mapLeaves(v, join(path, k), leaf)]));
+function mapLeaves(node: unknown, path: string, leaf: (key: string, s: ParamSpec, at: LayerAt | null) => unknown, at: LayerAt | null = null): unknown {
+  if (node instanceof ParamSpec) return leaf(path, node, at);
+  if (Array.isArray(node)) {
+    const stack = LAYER_STACK in node;
+    return node.map((v, i) => mapLeaves(v, join(path, String(i)), leaf, stack ? { index: i, path: join(path, String(i)) } : at));
+  }
+  return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, mapLeaves(v, join(path, k), leaf, at)]));
 }
 
 /** Builds P by calling `leaf` on every spec, depth first in insertion order, with its HF key. */
@@ -104,10 +134,10 @@ export function mapSpec<P>(spec: SpecTree<P>, leaf: (key: string, s: ParamSpec) 
   return mapLeaves(spec, '', leaf) as P;
 }
 
-/** [HF key, spec] for every parameter, in the order initialisation draws them. */
-export function specEntries(spec: object): [string, ParamSpec][] {
-  const out: [string, ParamSpec][] = [];
-  mapLeaves(spec, '', (key, s) => out.push([key, s]));
+/** Every parameter with its HF key, layer and module, in the order initialisation draws them. */
+export function specEntries(spec: object): SpecEntry[] {
+  const out: SpecEntry[] = [];
+  mapLeaves(spec, '', (key, s, at) => out.push({ key, spec: s, layer: at ? at.index : null, module: at ? key.slice(at.path.length + 1) : key }));
   return out;
 }
 

@@ -23,7 +23,7 @@ import { Rng, ShapeError, type Tensor } from '../tensor/index.ts';
 import { addResidual, dropout, flattenParams, layerNorm, linear, selfAttention, type DropoutCtx, type LayerNormParams, type LinearParams, type SelfAttentionParams } from '../nn/index.ts';
 import { validateConfig, type ViTConfig } from './config.ts';
 import { activation, layerUses, requireLabels, scaleBranch, type ForwardOptions, type ImageBatch, type LayerUse, type Model } from './common.ts';
-import { FIXED, initTree, layerNormSpec, linearSpec, loadTree, normalSpec, produces, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
+import { FIXED, initTree, layerNormSpec, layerStack, linearSpec, loadTree, normalSpec, produces, zerosSpec, type LoadRules, type SpecTree } from './params.ts';
 
 export interface ViTLayerParams {
   attention: { attention: SelfAttentionParams; output: { dense: LinearParams } };
@@ -90,7 +90,7 @@ function bodySpec(c: ViTConfig): SpecTree<ViTBodyParams> {
         projection: { weight: normalSpec([D, c.num_channels, c.patch_size, c.patch_size], std, 'weight', [produces('hidden'), FIXED, FIXED, FIXED]), bias: zerosSpec([D], 'bias', [produces('hidden')]) },
       },
     },
-    encoder: { layer: Array.from({ length: c.num_hidden_layers }, () => layerSpec(c)) },
+    encoder: { layer: layerStack(c.num_hidden_layers, () => layerSpec(c)) },
     layernorm: layerNormSpec(D),
   };
 }

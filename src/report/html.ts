@@ -29,9 +29,8 @@
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE } from '../io/checkpoint.ts';
-import { dataLabel, latestCheckpointDir } from '../train/index.ts';
-import { configFromJSON, modelFor, specEntries } from '../models/index.ts';
-import { dims } from '../grow/index.ts';
+import { dataLabel, latestCheckpointDir, parameterCount } from '../train/index.ts';
+import { configFromJSON, dims } from '../models/index.ts';
 import { DONE_FILE, legDir, legGrowth, methodBudget, resolveModels, seedRoots, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
 import { runStatus, shownPath, statusText, type RunStatus } from './lineage.ts';
 import { charged, methodOf, type PlainReport, type PlainRun } from './plain-runs.ts';
@@ -277,7 +276,7 @@ function versionText(v: CodeVersion | null): string {
 function modelName(config: Record<string, unknown>): string {
   const c = configFromJSON(config);
   const d = dims(c);
-  const parameters = specEntries(modelFor(c).paramSpec(c)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = parameterCount(c);
   return `${c.architectures[0] ?? c.model_type} ${d.layers}L-${d.hidden}H-${d.heads}A-${d.ffn}F (${parameters.toLocaleString('en')} parameters)`;
 }
 

@@ -7,8 +7,8 @@
 
 import { join } from 'node:path';
 import { loadCheckpoint } from '../io/checkpoint.ts';
-import { configFromJSON, modelFor, textPositions, type ModelConfig } from '../models/index.ts';
-import { dims, readGrowRecord, type GrowRecord } from '../grow/index.ts';
+import { configFromJSON, dims, modelFor, textPositions, type ModelConfig } from '../models/index.ts';
+import { readGrowRecord, type GrowRecord } from '../grow/index.ts';
 import { tokenizerFromJSON } from '../tokenize/index.ts';
 import { resolveCheckpointDir } from '../train/index.ts';
 import { tokensPerExample, trainFlopsPerToken, type TrainFlops } from '../flops.ts';
@@ -60,12 +60,11 @@ export function inspectCheckpoint(path: string, seqLen?: number): CheckpointSumm
 
 function modelLine(c: ModelConfig): string {
   const d = dims(c);
-  const kv = c.model_type === 'llama' && c.num_key_value_heads !== c.num_attention_heads ? ` (${c.num_key_value_heads} key/value heads)` : '';
+  const kv = d.kvHeads !== d.heads ? ` (${d.kvHeads} key/value heads)` : '';
   const sizes = `${d.layers} layers, hidden ${d.hidden}, ${d.heads} heads of ${d.headDim}${kv}, FFN ${d.ffn}`;
   const arch = `${c.model_type} (${c.architectures[0] ?? 'no architecture'})`;
   if ('image_size' in c) return `${arch}: ${sizes}, ${c.image_size}x${c.image_size}x${c.num_channels} images in ${c.patch_size}x${c.patch_size} patches, ${c.num_labels} labels`;
-  const positions = 'n_positions' in c ? c.n_positions : c.max_position_embeddings;
-  return `${arch}: ${sizes}, vocabulary ${c.vocab_size}, ${positions} positions`;
+  return `${arch}: ${sizes}, vocabulary ${c.vocab_size}, ${textPositions(c)} positions`;
 }
 
 const SEQ_FROM: Record<string, string> = { 'run.json': ' (as trained, run.json)', 'grow.json': ' (as grown, grow.json)' };

@@ -12,7 +12,7 @@ import { plural } from './progress.ts';
  * `flags` describes the run's learning-rate settings beside LEMON's advice.
  */
 export function scheduleForRun(schedule: GrowSchedule, from: string, config: ModelConfig, steps: number, flags: string): { schedule: GrowSchedule | null; notes: string[] } {
-  const keys = new Set(specEntries(modelFor(config).paramSpec(config)).map(([k]) => k));
+  const keys = new Set(specEntries(modelFor(config).paramSpec(config)).map((e) => e.key));
   const out: GrowSchedule = {};
   const notes: string[] = [];
   let dropped = 0;

@@ -16,9 +16,9 @@ export interface TeacherSide {
   tokenizer: Tokenizer | null;
 }
 
-/** Parameters of a model of `config`. */
+/** Parameters of a model of `config` (tied weights once). */
 export function parameterCount(config: ModelConfig): number {
-  return specEntries(modelFor(config).paramSpec(config)).reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return specEntries(modelFor(config).paramSpec(config)).reduce((n, e) => n + e.spec.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Ids at which two vocabularies hold different tokens (or one has none), out of the larger size. */
