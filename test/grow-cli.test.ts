@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.ts';
-import { configFromJSON, modelFor, preset, withDims, type ModelConfig } from '../src/models/index.ts';
-import { trainWordPiece } from '../src/tokenize/index.ts';
+import { configFromJSON, modelFor, preset, withDims, type ModelConfig, type Qwen2Config } from '../src/models/index.ts';
+import { trainByteLevelBPE, trainWordPiece } from '../src/tokenize/index.ts';
 import { loadGrowSchedule } from '../src/grow/index.ts';
-import { LIGO_OPERATOR_FILE, layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
+import { LIGO_OPERATOR_FILE, layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo/ligo.ts';
 import { withBackend } from '../src/tensor/index.ts';
 import { assertClose } from './helpers.ts';
 
@@ -130,4 +130,31 @@ test('a learning method is checked before any data work: a bad --option on own d
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.ok(!fs.existsSync(cache), 'nothing was tokenised into the token cache');
   assert.ok(!fs.existsSync(out('bad-option')), 'no --out directory');
+});
+
+test('qwen2 end to end: hypercloning with --kv-heads, block expansion and ligo grow a Qwen2ForCausalLM checkpoint, its q/k/v biases with their heads', () => {
+  const bpe = trainByteLevelBPE(['the cat sat on the mat', 'a dog and a cat', 'the mat is red'], { vocabSize: 270, minFrequency: 1 });
+  const eos = bpe.special.eos!;
+  const config = withDims(preset<Qwen2Config>('qwen2-tiny', { vocab_size: bpe.vocabSize, max_position_embeddings: 32, bos_token_id: eos, eos_token_id: eos }), { layers: 2, hidden: 32, heads: 4, ffn: 64 }); // 4 heads of 8 over 2
+  const dir = writeSmall('qwen2', config, bpe.toJSON());
+  const grownConfig = (name: string) => configFromJSON(loadCheckpoint(out(name)).config) as Qwen2Config;
+
+  const cloned = ligo('--from', dir, '--method', 'hypercloning', '--hidden', '64', '--heads', '8', '--kv-heads', '8', '--out', out('qwen2-cloned'));
+  assert.equal(cloned.code, 0, cloned.stderr);
+  const c = grownConfig('qwen2-cloned');
+  assert.deepEqual([c.model_type, c.architectures[0], c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim], ['qwen2', 'Qwen2ForCausalLM', 64, 8, 8, 8]);
+  const tensors = loadCheckpoint(out('qwen2-cloned')).tensors;
+  assert.deepEqual(['q_proj', 'k_proj', 'v_proj'].map((m) => tensors.get(`model.layers.1.self_attn.${m}.bias`)!.shape), [[64], [64], [64]], 'the q/k/v biases at the grown widths');
+  assert.ok(![...tensors.keys()].some((k) => k.endsWith('o_proj.bias')), 'no o_proj bias (Qwen2)');
+
+  const expanded = ligo('--from', dir, '--method', 'block-expansion', '--layers', '4', '--out', out('qwen2-expanded'));
+  assert.equal(expanded.code, 0, expanded.stderr);
+  assert.equal(grownConfig('qwen2-expanded').num_hidden_layers, 4);
+
+  const learned = ligo('--from', dir, '--method', 'ligo', '--layers', '3', '--hidden', '48', '--heads', '6', '--data', 'moby-dick', '--batch-size', '2', '--seq-len', '16', '--option', 'steps=2', '--out', out('qwen2-ligo'));
+  assert.equal(learned.code, 0, learned.stderr);
+  assert.match(learned.stdout, /grew qwen2 2L-32H-4A-64F .* into 3L-48H-6A-64F .* with ligo/);
+  assert.deepEqual([grownConfig('qwen2-ligo').num_key_value_heads, loadCheckpoint(out('qwen2-ligo')).tensors.get('model.layers.2.self_attn.k_proj.bias')!.shape], [3, [24]], 'two query heads per key/value head kept; the new layer has its biases');
+
+  refused(['--from', dir, '--method', 'net2net', '--hidden', '64', '--out', out('qwen2-wider-heads')], /qwen2 width growth keeps head_dim .*: set the large num_attention_heads to 8 for head_dim 8/);
 });

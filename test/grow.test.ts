@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor, tensor } from '../src/tensor/index.ts';
-import { axisRoles, dims, layerKey, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, withDims, type AxisRole, type Batch, type BertConfig, type LlamaConfig, type ModelConfig } from '../src/models/index.ts';
+import { axisRoles, dims, layerKey, modelFor, preset, presetNames, sequenceClassificationConfig, specEntries, withDims, type AxisRole, type Batch, type BertConfig, type LlamaConfig, type ModelConfig, type Qwen2Config } from '../src/models/index.ts';
 import { GrowError, checkGrowable, expandAxis, gatherMap, getMethod, growAdamState, headPlan, methodNames, paramRoleMap, paramRoles, type GrowMethod, type GrowResult } from '../src/grow/index.ts';
 import { insertionSources, interpolateSources, stackSources } from '../src/grow/depth.ts';
 import { upscaleSources } from '../src/grow/solar.ts';
@@ -17,11 +17,14 @@ import { upscaleSources } from '../src/grow/solar.ts';
 
 const SMALL = { layers: 2, hidden: 32, heads: 2, ffn: 64 };
 
-/** llama: one key/value head per query head; llama-gqa: two query heads per key/value head (more layouts: gqa below). */
-function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit' | 'llama' | 'llama-gqa'): ModelConfig {
-  if (family === 'llama' || family === 'llama-gqa') {
+/**
+ * llama: one key/value head per query head; llama-gqa: two query heads per key/value head (more
+ * layouts: gqa below); qwen2: two query heads per key/value head, q/k/v biases.
+ */
+function tiny(family: 'bert' | 'roberta' | 'gpt2' | 'vit' | 'deit' | 'llama' | 'llama-gqa' | 'qwen2'): ModelConfig {
+  if (family === 'llama' || family === 'llama-gqa' || family === 'qwen2') {
     const kv = family === 'llama' ? 4 : 2;
-    return withDims(preset('llama-tiny', { vocab_size: 40, max_position_embeddings: 16, num_key_value_heads: kv, bos_token_id: 39, eos_token_id: 39 }), SMALL);
+    return withDims(preset(family === 'qwen2' ? 'qwen2-tiny' : 'llama-tiny', { vocab_size: 40, max_position_embeddings: 16, num_key_value_heads: kv, bos_token_id: 39, eos_token_id: 39 }), SMALL);
   }
   const c =
     family === 'gpt2'
@@ -80,7 +83,9 @@ function assertPreserves(name: string, small: ModelConfig, large: ModelConfig, r
   assert.ok(err <= 1e-4, `${name} ${small.model_type} ${JSON.stringify(dims(small))} -> ${JSON.stringify(dims(large))}: relative error ${err.toExponential(2)}`);
 }
 
-const families = ['bert', 'gpt2', 'vit', 'llama'] as const;
+const families = ['bert', 'gpt2', 'vit', 'llama', 'qwen2'] as const;
+/** The Llama-style decoders (isLlamaFamily): RMSNorm, rotary heads of a fixed size. */
+const llamaLike = (f: string) => f === 'llama' || f === 'qwen2';
 
 // ---- structure -----------------------------------------------------------------------------
 
@@ -177,7 +182,7 @@ for (const f of families) {
   const s = tiny(f);
   test(`${f}: net2net preserves the function (more heads, wider heads, FFN any size)`, () => {
     assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4, ffn: 128 }));
-    if (f !== 'llama') assertPreserves('net2net', s, grown(s, { hidden: 64, ffn: 96 })); // llama keeps head_dim (rotary pairs): refused below
+    if (!llamaLike(f)) assertPreserves('net2net', s, grown(s, { hidden: 64, ffn: 96 })); // llama keeps head_dim (rotary pairs): refused below
     assertPreserves('net2net', s, grown(s, { ffn: 100 }));
   });
   test(`${f}: bert2bert-fpi preserves the function in width`, () => assertPreserves('bert2bert-fpi', s, grown(s, { hidden: 64, heads: 4, ffn: 128 })));
@@ -191,7 +196,7 @@ for (const f of families) {
     assert.notDeepEqual(noisy.get(k)!.f, plain.get(k)!.f, 'noise was added');
   });
   test(`${f}: lemon preserves the function in width and depth`, () => {
-    if (f === 'llama') return assertPreserves('lemon', s, grown(s, { layers: 5, ffn: 96 })); // RMSNorm: depth and FFN only (refused below)
+    if (llamaLike(f)) return assertPreserves('lemon', s, grown(s, { layers: 5, ffn: 96 })); // RMSNorm: depth and FFN only (refused below)
     assertPreserves('lemon', s, grown(s, { hidden: 64, heads: 4, ffn: 96 }));
     assertPreserves('lemon', s, grown(s, { layers: 5, hidden: 64, heads: 4, ffn: 96 }));
     if (f !== 'bert') assertPreserves('lemon', s, grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 }));
@@ -233,6 +238,29 @@ test('llama with grouped-query attention: the depth operators keep or copy it; w
   const mhaParams = trainedLike(mha);
   refuses(() => getMethod('lemon').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /lemon cannot widen llama's hidden_size 32 -> 64 losslessly: .*RMSNorm/);
   refuses(() => getMethod('msg').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /msg cannot widen llama's hidden_size 32 -> 64/);
+});
+
+test('qwen2: the width operators grow the q/k/v biases with their heads (each grown head\'s bias a copy of a small head\'s); LiGO maps them to the large shapes', () => {
+  const s = tiny('qwen2') as Qwen2Config; // 32 hidden, 2 query heads of 16 over 1 key/value head
+  const large = grown(s, { hidden: 64, heads: 4 }) as Qwen2Config; // 4 over 2
+  const params = trainedLike(s);
+  const D = s.head_dim;
+  const heads = (t: Tensor) => Array.from({ length: t.size / D }, (_, h) => Array.from(t.f.subarray(h * D, (h + 1) * D)));
+  for (const [name, options] of [['net2net', undefined], ['bert2bert-fpi', undefined], ['hypercloning', { noise: false }]] as const) {
+    const r = grow(name, s, large, 3, options, params).params;
+    for (const [proj, count] of [['q_proj', large.num_attention_heads], ['k_proj', large.num_key_value_heads], ['v_proj', large.num_key_value_heads]] as const) {
+      const key = `model.layers.1.self_attn.${proj}.bias`;
+      const grownHeads = heads(r.get(key)!);
+      assert.equal(grownHeads.length, count, `${name} ${key}: one bias block per head`);
+      const smallHeads = heads(params.get(key)!);
+      for (const [h, b] of grownHeads.entries()) assert.ok(smallHeads.some((sb) => sb.every((x, i) => Math.abs(x - b[i]!) < 1e-7)), `${name} ${key}: head ${h}'s bias copies a small head's`);
+    }
+    assert.ok(![...r.keys()].some((k) => k.endsWith('o_proj.bias') || (k.includes('.mlp.') && k.endsWith('.bias'))), `${name}: no o_proj or feed-forward bias`);
+  }
+  const deep = grown(large, { layers: 3 });
+  const byLigo = grow('ligo', s, deep, 3, { steps: 0 }, params).params;
+  assert.deepEqual([...byLigo.keys()].sort(), paramRoles(deep).map((p) => p.key).sort(), "ligo: the large model's keys, the new layer's biases included");
+  for (const p of paramRoles(deep)) assert.deepEqual([...byLigo.get(p.key)!.shape], p.shape, `ligo ${p.key}`);
 });
 
 // ---- grouped-query attention under the head-copying width operators ------------------------------
@@ -316,7 +344,7 @@ const layout = (c: LlamaConfig) => `${c.hidden_size}/${c.num_attention_heads}/${
   });
 }
 
-for (const f of ['gpt2', 'vit', 'llama'] as const) {
+for (const f of ['gpt2', 'vit', 'llama', 'qwen2'] as const) {
   test(`${f}: block expansion inserts exact identity blocks`, () => {
     const s = tiny(f);
     assertPreserves('block-expansion', s, grown(s, { layers: 3 }));
@@ -333,7 +361,7 @@ function atRampZero(r: GrowResult): Map<string, Tensor> {
 for (const f of families) {
   test(`${f}: msg at ramp 0 is the small model; at ramp 1 the new structure acts`, () => {
     const s = tiny(f);
-    const large = f === 'bert' ? grown(s, { hidden: 64, heads: 4, ffn: 96 }) : f === 'llama' ? grown(s, { layers: 3, ffn: 100 }) : grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 });
+    const large = f === 'bert' ? grown(s, { hidden: 64, heads: 4, ffn: 96 }) : llamaLike(f) ? grown(s, { layers: 3, ffn: 100 }) : grown(s, { layers: 3, hidden: 48, heads: 3, ffn: 100 });
     const params = trainedLike(s);
     const r = grow('msg', s, large, 3, { rampSteps: 50 }, params);
     assert.equal(r.schedule!.maskRamp!.steps, 50);

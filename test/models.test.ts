@@ -172,10 +172,12 @@ test('Llama and Qwen2 configs: HF defaults (key/value heads, head_dim) and one-l
   assert.deepEqual([q.num_key_value_heads, q.head_dim, q.tie_word_embeddings, q.rms_norm_eps, q.rope_theta, q.max_position_embeddings, q.vocab_size], [4, 16, false, 1e-6, 10000, 32768, 151936]);
   assert.equal(q.sliding_window, null, 'as Qwen2Config.__init__: no window without use_sliding_window');
   assert.equal((configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, head_dim: 8 }) as Qwen2Config).head_dim, 8, 'a given head_dim is kept');
+  assert.ok(!('layer_types' in configFromJSON({ model_type: 'qwen2', num_hidden_layers: 2, layer_types: ['full_attention', 'full_attention'] })), "layer_types left out (HF derives it; a grown model's would be stale)");
   const qwenBad: [Partial<Qwen2Config>, RegExp][] = [
     [{ use_sliding_window: true }, /^qwen2 config: use_sliding_window true is not supported: only full attention is implemented; set it to false$/],
     [{ rope_scaling: { type: 'yarn', factor: 4 } as unknown as null }, /^qwen2 config: rope_scaling \{"type":"yarn","factor":4\} is not supported/],
     [{ num_key_value_heads: 3 }, /num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
+    [{ layer_types: ['full_attention', 'sliding_attention'] } as Partial<Qwen2Config>, /^qwen2 config: layer_types .* is not supported: only full attention is implemented/],
   ];
   for (const [fields, message] of qwenBad) assert.throws(() => configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, ...fields }), (e: Error) => e instanceof ConfigError && message.test(e.message) && !e.message.includes('\n'));
   const bad: [Partial<LlamaConfig>, RegExp][] = [
