@@ -76,7 +76,7 @@ export function registerGrow(program: Command, method: GrowMethod | null = null)
     .option('--hidden <n>', 'large model: hidden size', intAtLeast(1))
     .option('--heads <n>', 'large model: attention heads', intAtLeast(1))
     .option('--ffn <n>', 'large model: feed-forward size', intAtLeast(1))
-    .option('--kv-heads <n>', "large llama model: key/value heads (default: the small model's query heads per key/value head kept)", intAtLeast(1))
+    .option('--kv-heads <n>', "large llama or qwen2 model: key/value heads (default: the small model's query heads per key/value head kept)", intAtLeast(1))
     .option('--option <key=value>', "a method option, repeatable (e.g. freezeSteps=500, steps=100); values are JSON or text; `ligo grow --method NAME --help` lists the method's", (v: string, acc: string[] = []) => [...acc, v])
     .option('--data <name|path...>', `data for methods that learn (ligo): ${dataNames.join(', ')}, or your own files, directories or globs (as \`ligo train --data\`)`, dataValues(dataNames))
     .addOption(runOption(RUN_OPTIONS.batchSize, { help: "examples per step for methods that learn (LiGO's batchSize option takes fewer of them)", default: 64 }))
@@ -115,7 +115,7 @@ function targetConfig(o: GrowOptions, small: ModelConfig): ModelConfig {
   }
   large = withDims(large, { ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.heads ? { heads: o.heads } : {}), ...(o.ffn ? { ffn: o.ffn } : {}) });
   if (o.kvHeads !== undefined) {
-    if (!isLlamaFamily(large)) throw new UsageError(`--kv-heads sets a llama model's key/value heads; this is a ${large.model_type} model`);
+    if (!isLlamaFamily(large)) throw new UsageError(`--kv-heads sets a llama or qwen2 model's key/value heads; this is a ${large.model_type} model`);
     large = { ...large, num_key_value_heads: o.kvHeads };
   }
   validateConfig(large);
