@@ -172,7 +172,7 @@ test('a multi-seed run in progress: the tables, results.md and results.json name
   [smallDir(seed0!), smallDir(seed1!), legDir(seed1!, 'scratch')].forEach(finish);
   fs.appendFileSync(join(trainDir(legDir(seed1!, 'ligo')), LOG_FILE), `${JSON.stringify({ type: 'train', step: 20, loss: 6, lr: 1e-3, gradNorm: 1, tokens: 100, tokensPerSecond: 10, flopsElectra: 2e10, flopsSixN: 3e10, wallSeconds: 10 })}\n`);
   const line = 'In progress: seed 1: ligo (stopped at step 20 of 40), stackbert (not started), ki (not started). Their numbers are as far as they got; run the experiment again to finish them.';
-  const { tables } = writeReport(dir);
+  const { tables } = writeReport(dir, { html: true });
   assert.equal(tables.split('\n')[0], line);
   assert.ok(read(join(dir, 'results.md')).includes(`\n${line}\n`));
   assert.deepEqual(JSON.parse(read(join(dir, 'results.json'))).inProgress, [
@@ -183,6 +183,10 @@ test('a multi-seed run in progress: the tables, results.md and results.json name
   const legs = unfinishedLegs(dir, readCurves(dir).spec);
   assert.equal(methodProgress(legs, 'ligo'), 'in progress: seed 1 stopped at step 20 of 40');
   assert.equal(methodProgress(legs, 'scratch'), null, 'both seeds of scratch are done');
+  const page = read(join(dir, 'report.html'));
+  assert.ok(page.includes(`<p class="note" id="in-progress"><b>In progress</b>${line.slice('In progress'.length)}</p>`), 'the page says it before its tables');
+  assert.ok(page.includes('<span class="ref in-progress">in progress: seed 1 stopped at step 20 of 40</span>'), "ligo's row names its unfinished seed");
+  assert.ok(!/data-label="scratch"><th scope="row">[^\n]*in-progress/.test(page), "scratch's row is done");
 
   for (const label of ['ligo', 'stackbert', 'ki']) finish(legDir(seed1!, label));
   assert.doesNotMatch(writeReport(dir).tables, /In progress/);

@@ -16,7 +16,8 @@
 //   - the large models' training curves per step (training loss, learning rate, gradient norm,
 //     throughput; runs.ts) against steps, FLOPs or wall time (one switch for the page), resumes
 //     marked, a learned operator's loss per step when its growth recorded it (`operatorLosses`),
-//     and the small model's pretraining; legs still running or stopped are labelled in progress;
+//     and the small model's pretraining; legs of any seed still running, stopped or not started
+//     are named in a note, and each method's row says which of its seeds (legs.ts);
 //   - the configuration: a table of the fields that differ between legs, then the spec and per
 //     leg its model config (the config.json of its latest checkpoint, or resolved from the spec
 //     while it has none) and its training budget, in collapsible sections.
@@ -28,13 +29,13 @@
 
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
-import { CONFIG_FILE } from '../io/checkpoint.ts';
+import { CONFIG_FILE, codeVersion, type CodeVersion } from '../io/index.ts';
 import { dataLabel, latestCheckpointDir, parameterCount } from '../train/index.ts';
 import { configFromJSON, dims } from '../models/index.ts';
-import { DONE_FILE, legDir, legGrowth, methodBudget, resolveModels, seedRoots, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
-import { runStatus, shownPath, statusText, type RunStatus } from './lineage.ts';
+import { legDir, legGrowth, methodBudget, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
+import { shownPath, statusText } from './lineage.ts';
+import { inProgressText, methodProgress, unfinishedLegs, type UnfinishedLeg } from './legs.ts';
 import { charged, methodOf, type PlainReport, type PlainRun } from './plain-runs.ts';
-import { codeVersion, type CodeVersion } from '../io/version.ts';
 import { lineChartSvg, type LineChart } from './chart.ts';
 import { X_AXES, X_AXIS_NAMES, differingRange, medianThroughput, readRun, trainingCharts, validationChart, type CurveAxes, type RunCurves } from './runs.ts';
 import { lossChart, type CostAxis, type ExperimentCurves } from './curves.ts';
@@ -92,14 +93,14 @@ function costCells(cost: Cost | null, saved: Cost | null): string {
   return MEASURES.map((m) => `<td class="num">${m.format(cost[m.key])}</td>${savedCell(saved[m.key])}`).join('');
 }
 
-function tableRow(m: MethodSavings, reference: string, unfinished: ReadonlyMap<string, RunStatus>): string {
+function tableRow(m: MethodSavings, reference: string, unfinished: readonly UnfinishedLeg[]): string {
   const step = m.reach ? `<td class="num">${Math.round(m.reach.step)}</td>` : `<td class="not-reached">${NOT_REACHED}</td>`;
-  const status = unfinished.get(m.label);
-  const name = `${escape(m.label)}${m.method !== m.label ? ` <span class="method">(${escape(m.method)})</span>` : ''}${m.label === reference ? ' <span class="ref">reference</span>' : ''}${status ? ` <span class="ref in-progress">${escape(statusText(status))}</span>` : ''}`;
+  const status = methodProgress(unfinished, m.label);
+  const name = `${escape(m.label)}${m.method !== m.label ? ` <span class="method">(${escape(m.method)})</span>` : ''}${m.label === reference ? ' <span class="ref">reference</span>' : ''}${status ? ` <span class="ref in-progress">${escape(status)}</span>` : ''}`;
   return `<tr data-label="${escape(m.label)}"><th scope="row">${name}</th><td class="num">${finalLoss(m.finalValLoss)}</td>${step}${costCells(m.costWithoutSmall, m.savingsWithoutSmall)}${costCells(m.costWithSmall, m.savingsWithSmall)}</tr>`;
 }
 
-function savingsTable(s: Savings, unfinished: ReadonlyMap<string, RunStatus>): string {
+function savingsTable(s: Savings, unfinished: readonly UnfinishedLeg[]): string {
   const groups = ['small model already trained', "small model's pretraining charged"];
   const measureHeads = MEASURES.map((m) => `<th colspan="2" scope="colgroup">${m.title}</th>`).join('');
   const pairHeads = MEASURES.map(() => '<th scope="col">cost</th><th scope="col">saved</th>').join('');
@@ -401,7 +402,7 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
     `<p class="meta">spec ${escape(e.hash)} · data ${escape(dataLabel(e.spec.data))} · sequence length ${e.spec.seqLen} · ${methods}</p>`,
     metadata([...(small ? [small] : []), ...large], `ligo experiment SPEC --out ${dir}   (spec ${e.spec.name}, hash ${e.hash})`),
     `<p id="models">Models: small ${escape(smallModel ?? 'not known yet')}, grown into large ${escape(largeModels.join(' / ') || 'not known yet')}.</p>`,
-    inProgressNote(unfinished),
+    inProgressNote(inProgressText(unfinished)),
     '<h2>Savings</h2>',
     `<p>${escape(targetText(s))}</p>`,
     savingsTable(s, unfinished),
@@ -425,17 +426,8 @@ export function htmlReport(dir: string, e: ExperimentCurves, s: Savings): string
   ], data);
 }
 
-/** Which legs have not finished (no done.json), with their status (running, or stopped at a step), by label ('small' for the small model). */
-function unfinishedLegs(dir: string, spec: ExperimentSpec): Map<string, RunStatus> {
-  const root = seedRoots(spec, dir)[0]!.root;
-  const legs = [{ label: 'small', path: smallDir(root), steps: spec.small.training.steps }, ...spec.methods.map((m) => ({ label: m.label, path: legDir(root, m.label), steps: methodBudget(spec.large.training, m).steps }))];
-  return new Map(legs.filter((l) => !fs.existsSync(join(l.path, DONE_FILE))).map((l) => [l.label, runStatus(trainDir(l.path), l.steps)]));
-}
-
-function inProgressNote(unfinished: ReadonlyMap<string, RunStatus>): string {
-  if (unfinished.size === 0) return '';
-  const legs = [...unfinished].map(([label, st]) => `${label} (${st.state === 'running' ? 'running' : st.step === 0 ? 'not started' : 'stopped'} at step ${st.step}${st.steps !== null ? ` of ${st.steps}` : ''})`);
-  return `<p class="note" id="in-progress"><b>In progress</b>: ${escape(legs.join(', '))}. Their numbers are as far as they got; run the experiment again to finish them.</p>`;
+function inProgressNote(text: string | null): string {
+  return text === null ? '' : `<p class="note" id="in-progress">${escape(text).replace(/^In progress/, '<b>In progress</b>')}</p>`;
 }
 
 /** Learned operators' training loss per step, from the growth's `operatorLosses` when it recorded them; '' otherwise. */
@@ -473,7 +465,7 @@ function runsSavings(report: PlainReport): string {
   const s = report.savings;
   return [
     `<p>${escape(targetText(s))}</p>`,
-    savingsTable(s, new Map()),
+    savingsTable(s, []),
     `<p>Each run is charged its growth (every operator in its lineage); the second group also charges the training of the small model it grew from, up to the step grown${report.chargeSmall ? ' (--charge-small: the one the printed table and the charts use)' : ' (--charge-small makes it the printed one)'}. Negative savings: more expensive than ${escape(s.reference)}.</p>`,
   ].join('\n');
 }
