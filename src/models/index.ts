@@ -21,7 +21,7 @@ import type { ImageBatch, Model, TextBatch } from './common.ts';
 export * from './config.ts';
 export * from './presets.ts';
 export type { ForwardOptions, ImageBatch, LayerUse, Model, TextBatch } from './common.ts';
-export { CheckpointError } from '../io/safetensors.ts';
+export { CheckpointError } from '../io/index.ts';
 export { ParamSpec, axisRoles, specEntries, type AxisRole, type AxisSide, type AxisSpec, type LoadOptions, type LoadResult, type ParamKind, type SpecEntry, type SpecTree } from './params.ts';
 export * from './architecture.ts';
 export {

@@ -17,7 +17,7 @@
 
 import { Rng, Tensor, full, zeros, type WeightLayout } from '../tensor/index.ts';
 import { initNormal, type LayerNormParams, type LinearParams } from '../nn/index.ts';
-import { CheckpointError } from '../io/safetensors.ts';
+import { CheckpointError } from '../io/index.ts';
 
 export type Init = { kind: 'normal'; std: number; zeroRow?: number } | { kind: 'zeros' } | { kind: 'ones' };
 

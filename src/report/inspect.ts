@@ -6,7 +6,7 @@
 // run directory (its newest checkpoint).
 
 import { join } from 'node:path';
-import { loadCheckpoint } from '../io/checkpoint.ts';
+import { loadCheckpoint } from '../io/index.ts';
 import { configFromJSON, dims, modelFor, textPositions, type ModelConfig } from '../models/index.ts';
 import { readGrowRecord, type GrowRecord } from '../grow/index.ts';
 import { tokenizerFromJSON } from '../tokenize/index.ts';

@@ -4,7 +4,7 @@
 // What it does is returned as lines for the user, so every front end says the same.
 
 import { modelFor, specEntries, type ModelConfig } from '../models/index.ts';
-import type { GrowSchedule } from '../grow/types.ts';
+import type { GrowSchedule } from '../grow/index.ts';
 import { plural } from './progress.ts';
 
 /**
