@@ -13,9 +13,9 @@
 
 import { Rng, Tensor, getBackend, memoryStats, poolStats } from '../src/tensor/index.ts';
 import { modelFor, preset, type ModelConfig, type TextBatch } from '../src/models/index.ts';
-import { learnLigo, ligoCostFlops } from '../src/grow/ligo.ts';
-import { parseLigoOptions } from '../src/grow/ligo-options.ts';
-import { applyFlops, layoutFor } from '../src/grow/ligo-operator.ts';
+import { learnLigo, ligoCostFlops } from '../src/grow/ligo/ligo.ts';
+import { parseLigoOptions } from '../src/grow/ligo/options.ts';
+import { applyFlops, layoutFor } from '../src/grow/ligo/operator.ts';
 import { machine, shareOfPeak } from './machine.ts';
 
 const steps = Number(process.env.STEPS ?? 4);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ExperimentError, GROWTH_FILE, SpecError, grownDir, legDir, parseSpec, prepareExperimentData, readSpec, runExperiment, smallDir, specHash, trainDir } from '../src/experiment/index.ts';
 import { LOG_FILE, readRunLog } from '../src/train/index.ts';
-import { LIGO_OPERATOR_FILE, layoutFor, ligoCostFlops, readLigoOperator } from '../src/grow/ligo.ts';
+import { LIGO_OPERATOR_FILE, layoutFor, ligoCostFlops, readLigoOperator } from '../src/grow/ligo/ligo.ts';
 import { GROW_FILE, readGrowRecord } from '../src/grow/index.ts';
 import { bert, tinySpec, tinyTraining as training } from './run-fixtures.ts';
 

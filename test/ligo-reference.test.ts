@@ -27,8 +27,8 @@ import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.ts';
 import { modelFor } from '../src/models/index.ts';
 import { tidy, valueAndGrad, withBackend } from '../src/tensor/index.ts';
-import { applyOperator, layoutFor, paramShapes, type LigoSettings } from '../src/grow/ligo-operator.ts';
-import { materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
+import { applyOperator, layoutFor, paramShapes, type LigoSettings } from '../src/grow/ligo/operator.ts';
+import { materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo/ligo.ts';
 import { FIXTURES, batchFrom, readJson } from './model-fixtures.ts';
 import { nativeSkip } from './optional.ts';
 

@@ -1,4 +1,4 @@
-// LiGO (src/grow/ligo*.ts): Proposition 1 (StackBERT, Interpolation and Net2Net are LiGO with
+// LiGO (src/grow/ligo/): Proposition 1 (StackBERT, Interpolation and Net2Net are LiGO with
 // particular coefficients) checked tensor by tensor against the fixed operators, in both orders;
 // the operator's gradient against central finite differences; 'code' mode keeping old neurons
 // exactly; the saved operator round trip; the MLM head tied to the residual-stream matrix; the
@@ -22,12 +22,12 @@ import { AdamW } from '../src/optim/adamw.ts';
 import { interpolation } from '../src/grow/interpolate.ts';
 import { stackbert } from '../src/grow/stack.ts';
 import { net2net } from '../src/grow/net2net.ts';
-import { initOperator } from '../src/grow/ligo-init.ts';
-import { saveLigoOperator } from '../src/grow/ligo-io.ts';
-import { applyFlops, applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo-operator.ts';
-import { layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo.ts';
-import { ligoDefaults, ligoLr, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo-options.ts';
-import { operatorBatches } from '../src/grow/ligo-batches.ts';
+import { initOperator } from '../src/grow/ligo/init.ts';
+import { saveLigoOperator } from '../src/grow/ligo/io.ts';
+import { applyFlops, applyOperator, paramShapes, widthName, type LigoParams, type LigoSettings } from '../src/grow/ligo/operator.ts';
+import { layoutFor, learnLigo, ligoCostFlops, materialise, prepareSmall, readLigoOperator } from '../src/grow/ligo/ligo.ts';
+import { ligoDefaults, ligoLr, ligoOptionDefs, parseLigoOptions } from '../src/grow/ligo/options.ts';
+import { operatorBatches } from '../src/grow/ligo/batches.ts';
 import { getMethod } from '../src/grow/registry.ts';
 import { assertClose, randint } from './helpers.ts';
 

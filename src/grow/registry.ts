@@ -19,7 +19,7 @@ import { msg } from './msg.ts';
 import { gStack } from './g-stack.ts';
 import { depthUpscaling } from './solar.ts';
 import { COMPOSE, composedMethod } from './compose.ts';
-import { ligo } from './ligo.ts';
+import { ligo } from './ligo/ligo.ts';
 
 export const fixedMethods: readonly FixedMethod[] = [stackbert, interpolation, mslt, net2net, bert2bertFpi, bert2bertAki, lemon, hypercloning, blockExpansion, msg, gStack, depthUpscaling];
 

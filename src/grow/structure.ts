@@ -5,7 +5,7 @@
 // the models' parameter specs (src/models/params.ts), the one description of every key; a model's
 // sizes, norm placement and layer keys from src/models/architecture.ts; the maths is in docs/growth.md.
 //
-// API (stable; src/grow/ligo*.ts builds on it):
+// API (stable; src/grow/ligo/ builds on it):
 //   paramRoles(config): ParamInfo[]        every key modelFor(config).flatten() produces, in that
 //                                           order, with layer, module, and the spec's kind, shape,
 //                                           one AxisRole and one AxisSide per axis ('out': the axis

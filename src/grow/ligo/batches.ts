@@ -6,10 +6,10 @@
 // batches are used as they come. Call the returned function inside a tidy scope: the cut tensors
 // come from the pool.
 
-import * as T from '../tensor/index.ts';
-import type { Batch, ImageBatch, TextBatch } from '../models/index.ts';
-import type { Tensor } from '../tensor/index.ts';
-import { GrowError } from './structure.ts';
+import * as T from '../../tensor/index.ts';
+import type { Batch, ImageBatch, TextBatch } from '../../models/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { GrowError } from '../structure.ts';
 
 export interface BatchCut {
   batchSize: number | null;

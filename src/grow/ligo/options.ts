@@ -33,10 +33,10 @@
 // Net2Net's map (net2net.ts: copies, input sides divided by copy counts) and the depth init to
 // 'stack' (Net2Net stacks when it deepens), which needs mode 'full' and untied inputs.
 
-import { GrowError } from './structure.ts';
-import { depthInits, widthInits, type DepthInit, type WidthInit } from './ligo-init.ts';
-import { ligoOrders, type LigoMode, type LigoOrder } from './ligo-operator.ts';
-import type { MethodOption } from './types.ts';
+import { GrowError } from '../structure.ts';
+import { depthInits, widthInits, type DepthInit, type WidthInit } from './init.ts';
+import { ligoOrders, type LigoMode, type LigoOrder } from './operator.ts';
+import type { MethodOption } from '../types.ts';
 
 export type InitFrom = 'stackbert' | 'interpolation' | 'net2net';
 export const initFroms: readonly InitFrom[] = ['stackbert', 'interpolation', 'net2net'];

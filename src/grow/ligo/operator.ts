@@ -40,11 +40,11 @@
 // and learns only the new [D2 - D1, D1] block (none when D2 = D1), computed as
 // concat([W, W x_a B_new], a), so old neurons are copied exactly.
 
-import * as T from '../tensor/index.ts';
-import { Tensor } from '../tensor/index.ts';
-import { dims, type ModelConfig } from '../models/index.ts';
-import { GrowError, checkGrowable, paramRoles, type ParamInfo } from './structure.ts';
-import type { AxisRole } from './types.ts';
+import * as T from '../../tensor/index.ts';
+import { Tensor } from '../../tensor/index.ts';
+import { dims, type ModelConfig } from '../../models/index.ts';
+import { GrowError, checkGrowable, paramRoles, type ParamInfo } from '../structure.ts';
+import type { AxisRole } from '../types.ts';
 
 export type LigoMode = 'full' | 'code';
 export type LigoOrder = 'depth-first' | 'width-first';

@@ -1,38 +1,38 @@
 // LiGO, the learned Linear Growth Operator (Wang et al., "Learning to Grow Pretrained Models for
 // Efficient Transformer Training", ICLR 2023, Sec. 3; docs/growth.md): the large model's parameters
-// are M theta_small with M factored into depth and width operators (ligo-operator.ts), M is
+// are M theta_small with M factored into depth and width operators (operator.ts), M is
 // learned for a few steps on the large model's own loss with the small model frozen, and the
 // large model is then materialised once.
 //
 //   learnLigo(small, smallConfig, largeConfig, ctx) -> { operator, result }
-//     1. layout: which matrices M has (ligo-operator.ts), from structure.ts's axis roles;
-//     2. init (ligo-init.ts): 'stackbert_noisy' depth + 'rand' width by default, or a fixed
+//     1. layout: which matrices M has (operator.ts), from structure.ts's axis roles;
+//     2. init (init.ts): 'stackbert_noisy' depth + 'rand' width by default, or a fixed
 //        operator's exact coefficients (Proposition 1);
 //     3. `steps` AdamW steps (src/optim/adamw.ts) on loss(large(M theta_small), batch), gradients
 //        w.r.t. M's tensors only (valueAndGrad leaves the small model constant), batches cut from
-//        ctx.batches to the operator's own size (ligo-batches.ts), under the large config's
+//        ctx.batches to the operator's own size (batches.ts), under the large config's
 //        training dropout by default; with keepBest, the operator's loss on held-out batches
 //        (set apart first, no dropout) before, every evalEvery steps and after, and the best
 //        operator seen restored at the end;
 //     4. theta_large = M theta_small, without gradients, into fresh buffers.
-// The learned operator can be saved and loaded (ligo-io.ts). Options: ligo-options.ts.
+// The learned operator can be saved and loaded (io.ts). Options: options.ts.
 
-import { modelFor, type ModelConfig } from '../models/index.ts';
-import { Rng, Tensor, collectTensors, keep, noGrad, persistent, tidy, valueAndGrad } from '../tensor/index.ts';
-import type { Batch } from '../models/index.ts';
-import { forwardFlopsPerStep, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
-import { AdamW } from '../optim/index.ts';
-import { GrowError } from './structure.ts';
-import { net2netPlan } from './net2net.ts';
-import { initOperator } from './ligo-init.ts';
-import { saveLigoOperator, type LigoOperator } from './ligo-io.ts';
-import { applyFlops, applyOperator, describeModel, layoutFor, stackSmall, type LigoLayout, type LigoSettings, type SmallStacks } from './ligo-operator.ts';
-import { ligoLr, ligoOptionDefs, parseLigoOptions, type LigoOptions, type LigoParamGroup } from './ligo-options.ts';
-import { batchShape, operatorBatches } from './ligo-batches.ts';
-import type { GrowContext, GrowMethod, GrowResult } from './types.ts';
+import { modelFor, type ModelConfig } from '../../models/index.ts';
+import { Rng, Tensor, collectTensors, keep, noGrad, persistent, tidy, valueAndGrad } from '../../tensor/index.ts';
+import type { Batch } from '../../models/index.ts';
+import { forwardFlopsPerStep, trainFlopsPerStep, type TrainFlops } from '../../flops.ts';
+import { AdamW } from '../../optim/index.ts';
+import { GrowError } from '../structure.ts';
+import { net2netPlan } from '../net2net.ts';
+import { initOperator } from './init.ts';
+import { saveLigoOperator, type LigoOperator } from './io.ts';
+import { applyFlops, applyOperator, describeModel, layoutFor, stackSmall, type LigoLayout, type LigoSettings, type SmallStacks } from './operator.ts';
+import { ligoLr, ligoOptionDefs, parseLigoOptions, type LigoOptions, type LigoParamGroup } from './options.ts';
+import { batchShape, operatorBatches } from './batches.ts';
+import type { GrowContext, GrowMethod, GrowResult } from '../types.ts';
 
-export { layoutFor } from './ligo-operator.ts';
-export { readLigoOperator } from './ligo-io.ts';
+export { layoutFor } from './operator.ts';
+export { readLigoOperator } from './io.ts';
 
 /** The small model's tensors by the model's own keys (tied aliases resolved, shapes checked). */
 function smallTensors(small: Map<string, Tensor>, config: ModelConfig): Map<string, Tensor> {

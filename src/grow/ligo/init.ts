@@ -20,10 +20,10 @@
 // different start), or are drawn like one where no parameter produces their dimension (Llama's
 // o_proj input under grouped-query attention, role 'o').
 
-import { Rng, persistent, type DType, type Tensor } from '../tensor/index.ts';
-import { GrowError, type AxisMap } from './structure.ts';
-import type { WidthPlan } from './width.ts';
-import { depthName, widthName, widthShape, widthUses, type LigoLayout, type LigoParams, type WidthGroup } from './ligo-operator.ts';
+import { Rng, persistent, type DType, type Tensor } from '../../tensor/index.ts';
+import { GrowError, type AxisMap } from '../structure.ts';
+import type { WidthPlan } from '../width.ts';
+import { depthName, widthName, widthShape, widthUses, type LigoLayout, type LigoParams, type WidthGroup } from './operator.ts';
 
 export type DepthInit = 'stackbert_noisy' | 'stack' | 'interlace';
 export type WidthInit = 'rand' | 'sel';

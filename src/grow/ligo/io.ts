@@ -1,13 +1,13 @@
 // Saving and loading a learned LiGO operator: its tensors in a safetensors file (float32, named
-// as in ligo-operator.ts: 'width.hidden', 'width.layers.3.ffn', 'depth.attention.self.query.weight',
+// as in operator.ts: 'width.hidden', 'width.layers.3.ffn', 'depth.attention.self.query.weight',
 // ...) and, in the file's metadata, what is needed to use it again: the format tag, the mode and
 // input tying and order, and both model configs (as config.json objects). Loading checks every tensor
 // against the layout those configs imply.
 
-import { CheckpointError, readSafetensors, writeSafetensors } from '../io/index.ts';
-import { configFromJSON, type ModelConfig } from '../models/index.ts';
-import type { Tensor } from '../tensor/index.ts';
-import { layoutFor, ligoOrders, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './ligo-operator.ts';
+import { CheckpointError, readSafetensors, writeSafetensors } from '../../io/index.ts';
+import { configFromJSON, type ModelConfig } from '../../models/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { layoutFor, ligoOrders, paramShapes, type LigoLayout, type LigoParams, type LigoSettings } from './operator.ts';
 
 export const LIGO_FORMAT = 'ligo-operator/1';
 
