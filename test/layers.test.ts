@@ -1,7 +1,10 @@
-// The layering of src/ as docs/design.md draws it: every import between two src/ folders goes
-// from a higher layer to a lower one in LAYERS (so no cycle anywhere); the optimizer (src/optim)
-// sits below both growth (src/grow) and training (src/train); and the method registry, imported
-// on its own (this file imports nothing else from src/), knows every method, LiGO included.
+// The layering of src/ as docs/design.md draws it, read from the drawing itself: every src/ folder
+// (and src/flops.ts) is a layer drawn there, and every import between two of them goes from a
+// higher layer to a lower one (so no cycle anywhere); every layer folder has an index.ts, its
+// public surface, and an import from another layer names that index.ts, never a file behind it;
+// the optimizer (src/optim) sits below both growth (src/grow) and training (src/train); and the
+// method registry, imported on its own (this file imports nothing else from src/), knows every
+// method, LiGO included.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -61,21 +64,42 @@ test('the import parser sees static, type-only, re-exported and dynamic imports'
   assert.ok(importsOf(join(src, 'models', 'index.ts')).includes('models/bert.ts'), 'a re-export over several lines');
 });
 
-/** docs/design.md's layers, top to bottom (index: the package entry; flops: src/flops.ts). */
-const LAYERS = ['index', 'cli', 'report', 'experiment', 'train', 'grow', 'optim', 'flops', 'data', 'tokenize', 'models', 'nn', 'io', 'tensor'];
+/** The layers docs/design.md draws, top to bottom: the names opening the lines of its first code block, up to native/ (flops: src/flops.ts). */
+function drawnLayers(): string[] {
+  const design = fs.readFileSync(join(src, '..', 'docs', 'design.md'), 'utf8');
+  const drawing = /```\n([\s\S]*?)```/.exec(design)![1]!;
+  const names = drawing.split('\n').map((line) => /^\s*(?:└ )?([a-z]+)(\/?)/.exec(line)).filter((m) => m !== null);
+  return names.slice(0, names.findIndex((m) => m[2] === '/')).map((m) => m[1]!);
+}
+
+/** Top to bottom: the package entry (src/index.ts), then docs/design.md's layers. */
+const LAYERS = ['index', ...drawnLayers()];
+const layerOf = (f: string) => f.replace(/\.ts$/, '');
+
+test('docs/design.md draws every layer of src/, once', () => {
+  assert.deepEqual(LAYERS.slice(0, 3), ['index', 'cli', 'report'], 'the drawing is read');
+  const folders = fs.readdirSync(src).map(layerOf).sort();
+  assert.deepEqual([...LAYERS].sort(), folders, 'the drawn layers are the folders of src/ (and index.ts, flops.ts)');
+});
 
 test("every import between src/ folders points down docs/design.md's order of layers", () => {
-  const graph = folderGraph();
-  const name = (f: string) => f.replace(/\.ts$/, '');
   const up: string[] = [];
-  for (const [from, deps] of graph) {
-    assert.ok(LAYERS.includes(name(from)), `${from} is not in docs/design.md's layers`);
-    for (const to of deps) if (LAYERS.indexOf(name(to)) <= LAYERS.indexOf(name(from))) up.push(`${from} -> ${to}`);
+  for (const [from, deps] of folderGraph()) {
+    for (const to of deps) if (LAYERS.indexOf(layerOf(to)) <= LAYERS.indexOf(layerOf(from))) up.push(`${from} -> ${to}`);
   }
   assert.deepEqual(up, [], 'imports that point up or sideways');
-  const design = fs.readFileSync(join(src, '..', 'docs', 'design.md'), 'utf8');
-  const drawn = LAYERS.slice(1).map((l) => design.search(new RegExp(`^\\s*(└ )?${l}\\b`, 'm')));
-  assert.ok(drawn.every((at, i) => at >= 0 && (i === 0 || at > drawn[i - 1]!)), `docs/design.md draws the layers in this order: ${LAYERS.slice(1).join(', ')}`);
+});
+
+test("every layer folder has an index.ts, and other layers import it, not the files behind it", () => {
+  const folders = fs.readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const commands = 'cli'; // the top layer: bin/ligo.js runs cli/main.ts, and no layer imports it
+  assert.deepEqual(folders.filter((f) => f !== commands && !fs.existsSync(join(src, f, 'index.ts'))), [], 'folders without index.ts');
+  const inside: string[] = [];
+  for (const file of tsFiles(src)) {
+    const from = relative(src, file);
+    for (const to of importsOf(file)) if (to.includes('/') && to.split('/')[0] !== from.split('/')[0] && !/^[a-z]+\/index\.ts$/.test(to)) inside.push(`${from} -> ${to}`);
+  }
+  assert.deepEqual(inside, [], "imports of another layer's files");
 });
 
 test('src/optim is below grow and train; grow never reaches train, so the two form no cycle', () => {
