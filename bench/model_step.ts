@@ -15,6 +15,7 @@ import { machine, shareOfPeak } from './machine.ts';
 import { modelFor, type ModelConfig } from '../src/models/index.ts';
 import { trainFlopsPerStep } from '../src/flops.ts';
 import { modelSize } from './model-sizes.ts';
+import { timeSteps } from './timing.ts';
 
 const size = process.env.SIZE ?? 'study';
 const { config, B, Tn, loss: lossKind } = modelSize(size);
@@ -32,19 +33,8 @@ const labelList = lossKind === 'mlm' ? idList.map((id) => (rng.uniform() < 0.15 
 const batch = { inputIds: T.tensor(idList, [B, Tn], 'int32'), labels: T.tensor(labelList, [B, Tn], 'int32') };
 
 const step = () => tidy(() => valueAndGrad(() => model.loss(params, config, batch), flat.map(([, t]) => t)).loss.item());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 for (let i = 0; i < warmup; i++) step();
-const before = process.resourceUsage();
-const times: number[] = [];
-let loss = 0;
-for (let i = 0; i < steps; i++) {
-  const t0 = performance.now();
-  loss = step();
-  times.push((performance.now() - t0) / 1000);
-}
-const sec = median(times);
-const usage = process.resourceUsage();
+const { seconds: sec, loss, before, after: usage } = timeSteps(step, steps);
 const flops = trainFlopsPerStep(config, { batchSize: B, seqLen: Tn }).flopsSixN;
 console.log(JSON.stringify({
   bench: 'model_step', size, model: config.model_type, backend: getBackend().name, machine: machine(), steps, parameters: flat.reduce((n, [, t]) => n + t.size, 0),

@@ -13,6 +13,7 @@ import { profiled, type KernelTimes } from '../src/tensor/profile.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 import { machine, shareOfPeak } from './machine.ts';
+import { median, timeSteps } from './timing.ts';
 
 const SIZES = {
   small: { B: 16, Tn: 128, L: 4, shape: { hidden: 256, heads: 4, intermediate: 1024, layerNormEps: 1e-12 } },
@@ -42,11 +43,6 @@ function step(): number {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function sgemmGflops(): number {
   const n = 1024;
   const a = initNormal(rng, [n, n], 1), b = initNormal(rng, [n, n], 1), c = T.empty([n, n]);
@@ -69,22 +65,13 @@ if (process.env.PROFILE === '1') {
   useBackend(p.backend);
   kernelTimes = p.times;
 }
-const times: number[] = [];
-let loss = 0;
-const before = process.resourceUsage();
-for (let i = 0; i < steps; i++) {
-  const t0 = performance.now();
-  loss = step();
-  times.push((performance.now() - t0) / 1000);
-}
-const sec = median(times);
+const { seconds: sec, loss, before, after: usage } = timeSteps(step, steps);
 if (kernelTimes) {
   const rows = Object.entries(kernelTimes).sort((a, b) => b[1].seconds - a[1].seconds);
   for (const [k, v] of rows) process.stderr.write(`${k.padEnd(20)} ${(v.seconds / steps).toFixed(4)} s/step  ${v.calls / steps} calls/step\n`);
 }
 const d = shape.hidden, ffn = shape.intermediate;
 const flopsPerStep = 3 * B * Tn * L * (2 * (4 * d * d + 2 * d * ffn) + 4 * Tn * d);
-const usage = process.resourceUsage();
 const perStep = (x: number) => x / steps;
 console.log(JSON.stringify({
   bench: 'step',

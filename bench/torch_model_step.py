@@ -7,12 +7,13 @@ passed in by bench/compare-model.sh (env CONFIG, BATCH, SEQ, LOSS). Masked LM is
 the MLM head on the labelled positions only, as ligo does (HF's BertForMaskedLM scores every
 position and ignores the unlabelled ones: the same loss, more work). Prints one JSON line.
 Env STEPS, WARMUP; TORCH_THREADS: intra-op threads."""
-import json, os, resource, statistics, sys, time
+import json, os, sys
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
 from make_model_fixtures import build  # noqa: E402
+from timing import time_steps  # noqa: E402
 
 c = json.loads(os.environ['CONFIG'])
 B, T, LOSS = int(os.environ['BATCH']), int(os.environ['SEQ']), os.environ.get('LOSS', 'causal')
@@ -46,14 +47,7 @@ def step():
     return loss.item()
 
 
-for _ in range(WARMUP):
-    step()
-before = resource.getrusage(resource.RUSAGE_SELF)
-times = []
-for _ in range(STEPS):
-    t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
-sec = statistics.median(times)
-usage = resource.getrusage(resource.RUSAGE_SELF)
+sec, loss, before, usage = time_steps(step, WARMUP, STEPS)
 print(json.dumps({
     "bench": "torch_model_step", "model": c['model_type'], "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": STEPS,
     "medianStepSeconds": round(sec, 4), "tokensPerSecond": round(B * T / sec), "peakRssMB": round(usage.ru_maxrss / 1024),

@@ -7,10 +7,12 @@ SIZE=small (default; 4 layers, hidden 256, 4 heads, FFN 1024, batch 16 x 128), S
 user CPU seconds and page faults are per timed step, as in bench:step.
 Run: /usr/bin/python3 bench/torch_step.py   (env STEPS, WARMUP as for bench:step; TORCH_THREADS:
 intra-op threads, default every core; bench/compare.sh runs both 1 and 2 and keeps the faster)"""
-import json, math, os, resource, statistics, time
+import json, math, os, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from timing import time_steps
 
 SIZE = os.environ.get("SIZE", "small")
 B, T, L, D, H, FFN = {"small": (16, 128, 4, 256, 4, 1024), "base": (32, 128, 12, 768, 12, 3072), "demo": (32, 64, 4, 192, 3, 768)}[SIZE]
@@ -60,15 +62,8 @@ def sgemm_gflops():
     return 2 * n ** 3 / statistics.median(ts) / 1e9
 
 
-for _ in range(WARMUP):
-    step()
-before = resource.getrusage(resource.RUSAGE_SELF)
-times = []
-for _ in range(STEPS):
-    t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
-sec = statistics.median(times)
+sec, loss, before, usage = time_steps(step, WARMUP, STEPS)
 flops = 3 * B * T * L * (2 * (4 * D * D + 2 * D * FFN) + 4 * T * D)
-usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({
     "bench": "torch_step", "size": SIZE, "torch": torch.__version__, "threads": torch.get_num_threads(), "steps": STEPS,
     "medianStepSeconds": round(sec, 4), "tokensPerSecond": round(B * T / sec),
