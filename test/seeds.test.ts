@@ -3,7 +3,7 @@
 // two-seed run (per-seed savings against each seed's own scratch, mean/sd/min/max, "ahead beyond
 // the seed spread" only without overlap, the band and the unigram line in the SVG); a tiny
 // two-seed spec run end to end (each seed its own legs and unigram.json; mean and spread
-// reported); a two-seed run in progress, whose report names each seed's unfinished legs; and a causal LM's unigram line recomputed by hand from its token windows. (Image
+// reported) and extended by a third seed; a two-seed run in progress, whose report names each seed's unfinished legs; and a causal LM's unigram line recomputed by hand from its token windows. (Image
 // data's line, the class prior, is checked in experiment-methods.test.ts.)
 
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DONE_FILE, SpecError, UNIGRAM_FILE, legDir, parseSpec, runExperiment, seedRoots, smallDir, specHash, trainDir, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
+import { DONE_FILE, SpecError, UNIGRAM_FILE, claimDir, legDir, parseSpec, runExperiment, seedRoots, smallDir, specHash, trainDir, unigramCrossEntropy, type UnigramRecord } from '../src/experiment/index.ts';
 import { compareSpreads, lineChartSvg, methodProgress, pairedDifference, pairedText, readCurves, reportTables, spread, studentTCdf, studentTQuantile, summarise, summariseRun, unfinishedLegs, writeReport } from '../src/report/index.ts';
 import { LOG_FILE } from '../src/train/index.ts';
 import { TokenStream, buildTokenShards, loadCorpus, splitDocuments } from '../src/data/index.ts';
@@ -224,10 +224,22 @@ test('a tiny two-seed spec runs end to end: every leg once per seed, a unigram l
   assert.match(read(join(dir, 'plots/loss-vs-flops.svg')), /class="ref-line"/);
   const again = runExperiment(spec, dir);
   assert.deepEqual([again.ran, again.reused.length], [[], 6]);
+  // More seeds after the held ones extend the run (the finished seeds reused, the new one paired
+  // with them); seeds in another order, or fewer, are another spec.
+  const wider = parseSpec({ ...tinySpec(), seeds: [0, 1, 2] });
+  const extended = runExperiment(wider, dir);
+  assert.deepEqual([extended.ran, extended.reused.length], [['seed 2/small', 'seed 2/scratch', 'seed 2/ligo'], 6]);
+  assert.deepEqual(JSON.parse(read(join(root(2), UNIGRAM_FILE))), unigram[0], 'the added seed scores the same validation set');
+  assert.equal(JSON.parse(read(join(dir, 'spec.json'))).hash, specHash(wider));
+  assert.equal(writeReport(dir).summary.seeds.length, 3);
+  for (const seeds of [[1, 0, 2, 3], [0, 1], [0, 2, 1, 3]]) assert.throws(() => runExperiment(parseSpec({ ...tinySpec(), seeds }), dir), /holds a run of another spec .*first difference: spec\.seed/, JSON.stringify(seeds));
+  const oneSeed = join(tmp, 'one-seed-first');
+  claimDir(oneSeed, parseSpec(tinySpec()));
+  assert.throws(() => claimDir(oneSeed, wider), /holds a run of another spec .*first difference: spec\.seeds/, 'a one-seed directory (legs in DIR itself) does not extend to several seeds');
   // A seed root started by an older ligo (its own validation masks, no validationSeed recorded) is not continued.
   fs.writeFileSync(join(root(1), UNIGRAM_FILE), JSON.stringify({ loss: unigram[1]!.loss + 0.01, targets: 1, trainingTargets: 1 }));
   fs.rmSync(join(legDir(root(1), 'ligo'), 'done.json'));
-  assert.throws(() => runExperiment(spec, dir), /was started by an older ligo that masked seed 1's validation set with that seed; .*run the spec into a new --out directory/);
+  assert.throws(() => runExperiment(wider, dir), /was started by an older ligo that masked seed 1's validation set with that seed; .*run the spec into a new --out directory/);
 });
 
 test('a one-seed spec keeps its layout and records its unigram line in the run directory', () => {

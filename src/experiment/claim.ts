@@ -2,10 +2,12 @@
 // spec and its hash); a directory that holds the same spec is continued; one that holds another
 // spec, or other files, is refused with a one-line ExperimentError naming the first field that
 // differs, so runs of different specs never mix. One change is allowed: a spec that only adds
-// methods (every method the directory holds is still there, unchanged), or a downstream section
-// where there was none, extends the run: its legs
-// share the small model, data and scratch reference, so they are run and compared beside the
-// finished ones, and spec.json takes the new spec and hash.
+// methods (every method the directory holds is still there, unchanged), a downstream section
+// where there was none, or seeds after the ones a several-seed run holds (same seeds first, in
+// order: the first seed fixes the shared validation set) extends the run: the new legs share
+// the data, tokenizer and validation set, so they are run and compared beside the finished ones,
+// and spec.json takes the new spec and hash. (A one-seed directory keeps its legs in DIR itself,
+// not under seeds/, so it does not extend to several seeds.)
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -37,10 +39,11 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | nul
   return JSON.stringify(a) === JSON.stringify(b) ? null : path || '(the whole spec)';
 }
 
-/** Whether `next` is `held` with methods (or a downstream section) added: held's methods all kept, unchanged. */
+/** Whether `next` is `held` with methods, a downstream section or later seeds added: held's methods all kept, unchanged; held's seeds first, in order. */
 function onlyAdds(held: ExperimentSpec, next: ExperimentSpec): boolean {
-  const rest = (s: ExperimentSpec) => ({ ...s, methods: [], downstream: held.downstream ? s.downstream : undefined });
+  const rest = (s: ExperimentSpec) => ({ ...s, methods: [], seeds: undefined, downstream: held.downstream ? s.downstream : undefined });
   if (firstDifference(rest(held), rest(next)) !== null) return false;
+  if (held.seeds ? !next.seeds || firstDifference(held.seeds, next.seeds.slice(0, held.seeds.length)) !== null : next.seeds) return false;
   return held.methods.every((m) => {
     const same = next.methods.find((n) => n.label === m.label);
     return same !== undefined && firstDifference(m, same) === null;
