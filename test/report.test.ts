@@ -206,7 +206,8 @@ test('againstSeeded places a one-seed run inside, above or below a seeded run\'s
   ]);
   // A seeded run whose seeds scored one validation set is read seed by seed.
   const paired = pairedDifference([0.3, 0.35, 0.4], [0.1, 0.2, 0.25], true);
-  const pairedLines = againstSeeded(run, { ...seeded, pairedSeeds: true, comparisons: [{ ...seeded.comparisons[1]!, paired: { finalValLoss: pairedDifference([], [], false), savings: paired } }] });
-  assert.equal(pairedLines.at(-1), `seeded-row: ligo − bert2bert-aki on savings, paired over its seeds: ${pairedText(paired, 'ligo', 'bert2bert-aki', 'savings')}`);
-  assert.match(pairedLines.at(-1)!, /\+16\.7 points \[95% CI \+9\.5, \+23\.8\], ligo saves more in 3 of 3 seeds: ligo ahead$/);
+  const loss = pairedDifference([5.80, 5.81, 5.79], [5.82, 5.831, 5.809], false);
+  const pairedLines = againstSeeded(run, { ...seeded, pairedSeeds: true, comparisons: [{ ...seeded.comparisons[1]!, paired: { finalValLoss: loss, savings: paired } }] });
+  assert.equal(pairedLines.at(-1), `seeded-row: ligo − bert2bert-aki, paired over its seeds: savings ${pairedText(paired, 'ligo', 'bert2bert-aki', 'savings')}; final loss ${pairedText(loss, 'ligo', 'bert2bert-aki', 'loss')}`);
+  assert.match(pairedLines.at(-1)!, /savings \+16\.7 points \[95% CI \+9\.5, \+23\.8\], ligo saves more in 3 of 3 seeds: ligo ahead; final loss −0\.0200 nats \[95% CI −0\.0\d+, −0\.0\d+\], ligo lower in 3 of 3 seeds: ligo ahead$/);
 });

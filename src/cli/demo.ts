@@ -6,9 +6,10 @@
 // unigram, no-context loss every model should end below, and the operator's cost as a share of
 // scratch's budget) and where the plots are. Everything goes under DIR (default ./ligo-demo),
 // named in the last lines; a second `ligo demo` continues or reuses what is done. The demo is one
-// seed on a short budget: its last lines set its savings beside RESULTS.md's seeded width+depth
-// row (the same growth over several paired seeds and a longer budget, with its paired verdicts;
-// read from docs/results when present).
+// seed on a short budget: its last lines set its savings beside RESULTS.md's headline BERT
+// width+depth row (the same growth, the small model trained as long as the large one at lr 1e-3,
+// over paired seeds with a longer budget, with its paired verdicts; read from docs/results when
+// present).
 
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ import { againstSeeded } from '../report/index.ts';
 
 export const DEMO_SPEC = fileURLToPath(new URL('../../experiments/demo.json', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../RESULTS.md', import.meta.url));
-const SEEDED = fileURLToPath(new URL('../../docs/results/seeded-bert-width-depth/results.json', import.meta.url));
+const SEEDED = fileURLToPath(new URL('../../docs/results/recipe-bert-width-depth-small-lr1e-3/results.json', import.meta.url));
 
 const EXAMPLE = `
 Examples:
@@ -43,7 +44,7 @@ export function registerDemo(program: Command): void {
     console.log(`everything is in ${o.out}: results.md, results.json, plots/, and each run's logs and checkpoints`);
     const seeded = fs.existsSync(SEEDED) ? JSON.parse(fs.readFileSync(SEEDED, 'utf8')) : null;
     const over = seeded ? `${seeded.seeds.length} ${seeded.pairedSeeds ? 'paired ' : ''}seeds` : 'several seeds';
-    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over ${over} with a longer budget is the seeded BERT width+depth row of ${RESULTS} ("Summary").`);
+    console.log(`\nThis demo is one seed (${spec.seed}) on a short budget, so a method's lead here may be seed noise. The same width+depth growth over ${over} with a longer budget (the small model trained as long as the large one) is the first BERT width+depth row of ${RESULTS} ("Summary").`);
     if (seeded) {
       for (const line of againstSeeded(report.summary, seeded)) console.log(line);
     }

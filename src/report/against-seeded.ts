@@ -39,7 +39,7 @@ export function againstSeeded(run: SavingsSummary, seeded: SeededResults): strin
   }
   for (const c of seeded.comparisons ?? []) {
     if (!run.methods.some((m) => m.label === c.a) || !run.methods.some((m) => m.label === c.b) || c.a === run.reference || c.b === run.reference) continue;
-    lines.push(seeded.pairedSeeds && c.paired ? `${seeded.experiment}: ${c.a} − ${c.b} on savings, paired over its seeds: ${pairedText(c.paired.savings, c.a, c.b, 'savings')}` : `${seeded.experiment}: ${c.a} vs ${c.b} on savings: ${verdictText(c.savings, c.a, c.b)} (seeds not paired)`);
+    lines.push(seeded.pairedSeeds && c.paired ? `${seeded.experiment}: ${c.a} − ${c.b}, paired over its seeds: savings ${pairedText(c.paired.savings, c.a, c.b, 'savings')}; final loss ${pairedText(c.paired.finalValLoss, c.a, c.b, 'loss')}` : `${seeded.experiment}: ${c.a} vs ${c.b} on savings: ${verdictText(c.savings, c.a, c.b)} (seeds not paired)`);
   }
   return lines;
 }
