@@ -173,6 +173,18 @@ test('Llama and Qwen2 configs: HF defaults (key/value heads, head_dim) and one-l
   assert.equal(q.sliding_window, null, 'as Qwen2Config.__init__: no window without use_sliding_window');
   assert.equal((configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, head_dim: 8 }) as Qwen2Config).head_dim, 8, 'a given head_dim is kept');
   assert.ok(!('layer_types' in configFromJSON({ model_type: 'qwen2', num_hidden_layers: 2, layer_types: ['full_attention', 'full_attention'] })), "layer_types left out (HF derives it; a grown model's would be stale)");
+  // transformers v5's rope_parameters in place of rope_theta (read, then written back as rope_theta).
+  const v5 = configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, rope_parameters: { rope_type: 'default', rope_theta: 1000000 } }) as Qwen2Config;
+  assert.deepEqual([v5.rope_theta, 'rope_parameters' in v5], [1000000, false]);
+  assert.equal((configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_theta: 500000, rope_parameters: { rope_theta: 500000 } }) as LlamaConfig).rope_theta, 500000, 'both, agreeing');
+  assert.equal((configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_parameters: { rope_type: 'default' } }) as LlamaConfig).rope_theta, 10000, "rope_type only: HF's default theta");
+  const ropeBad: [Record<string, unknown>, RegExp][] = [
+    [{ rope_parameters: { rope_type: 'llama3', rope_theta: 500000, factor: 8 } }, /^llama config: rope_parameters .* is not supported: only plain rotary embeddings \(rope_type 'default'\) are implemented, not 'llama3'$/],
+    [{ rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.5 } }, /is not supported: plain rotary embeddings take only rope_type and rope_theta, not partial_rotary_factor$/],
+    [{ rope_theta: 10000, rope_parameters: { rope_theta: 20000 } }, /disagrees with rope_theta 10000: keep one of them$/],
+    [{ rope_parameters: 'default' }, /must be an object/],
+  ];
+  for (const [fields, message] of ropeBad) assert.throws(() => configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, ...fields }), (e: Error) => e instanceof ConfigError && message.test(e.message) && !e.message.includes('\n'));
   const qwenBad: [Partial<Qwen2Config>, RegExp][] = [
     [{ use_sliding_window: true }, /^qwen2 config: use_sliding_window true is not supported: only full attention is implemented; set it to false$/],
     [{ rope_scaling: { type: 'yarn', factor: 4 } as unknown as null }, /^qwen2 config: rope_scaling \{"type":"yarn","factor":4\} is not supported/],

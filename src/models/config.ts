@@ -405,6 +405,8 @@ export function configFromJSON(json: unknown): ModelConfig {
     // As LlamaConfig.__init__ and Qwen2Attention: null key/value heads mean one per query head; a missing head_dim is hidden_size // heads.
     if (raw.num_key_value_heads == null) cfg.num_key_value_heads = cfg.num_attention_heads;
     if (raw.head_dim == null) cfg.head_dim = Math.floor((cfg.hidden_size as number) / (cfg.num_attention_heads as number));
+    if (raw.rope_parameters !== undefined) cfg.rope_theta = ropeTheta(raw);
+    delete cfg.rope_parameters;
   }
   if (raw.model_type === 'qwen2') {
     if (cfg.use_sliding_window === false) cfg.sliding_window = null; // as Qwen2Config.__init__
@@ -418,6 +420,26 @@ export function configFromJSON(json: unknown): ModelConfig {
   const config = cfg as unknown as ModelConfig;
   validateConfig(config);
   return config;
+}
+
+/**
+ * transformers v5 writes `rope_parameters` ({ rope_type, rope_theta }) in place of rope_theta and
+ * rope_scaling: its theta, read here (and written back as rope_theta, which v5 still reads).
+ * Another rope type, another field in it, or a top-level rope_theta that disagrees is refused.
+ */
+function ropeTheta(raw: Record<string, unknown>): number {
+  const p = raw.rope_parameters;
+  const fail = (msg: string): never => {
+    throw new ConfigError(`${raw.model_type as string} config: rope_parameters ${JSON.stringify(p)} ${msg}`);
+  };
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return fail('must be an object such as {"rope_type": "default", "rope_theta": 10000}');
+  const { rope_type: type = 'default', rope_theta: theta = raw.rope_theta ?? 10000, ...rest } = p as Record<string, unknown>;
+  if (type !== 'default') fail(`is not supported: only plain rotary embeddings (rope_type 'default') are implemented, not '${String(type)}'`);
+  const others = Object.keys(rest);
+  if (others.length > 0) fail(`is not supported: plain rotary embeddings take only rope_type and rope_theta, not ${others.join(', ')}`);
+  if (raw.rope_theta !== undefined && raw.rope_theta !== theta) fail(`disagrees with rope_theta ${JSON.stringify(raw.rope_theta)}: keep one of them`);
+  if (typeof theta !== 'number') fail('has a rope_theta that is not a number');
+  return theta as number;
 }
 
 // ---- validation ---------------------------------------------------------------------------
