@@ -45,7 +45,7 @@
 // per token, attention t^2 (ELECTRA's per-token block terms at s = t; 6N's 12 t^2 d_attn). What
 // lies outside the layers (embeddings, heads) is unchanged.
 
-import { bertHead, llamaBiases, numLabels, numLayers, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './models/index.ts';
+import { bertHead, llamaBiases, numLabels, dims, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './models/index.ts';
 
 /** ELECTRA's elementwise costs: random, compare, mask multiply, rescale. */
 export const DROPOUT_FLOPS = 4;
@@ -253,11 +253,11 @@ function isVit(c: ModelConfig): c is ViTConfig {
 
 /** Every layer over the whole sequence: the usage of a pass that drops nothing. */
 export function allLayerTokens(config: ModelConfig, seqLen: number): number[] {
-  return Array.from({ length: numLayers(config) }, () => tokensPerExample(config, seqLen));
+  return Array.from({ length: dims(config).layers }, () => tokensPerExample(config, seqLen));
 }
 
 function checkLayerTokens(config: ModelConfig, layerTokens: LayerTokens): LayerTokens {
-  if (layerTokens.length !== numLayers(config)) throw new RangeError(`flops: ${layerTokens.length} layer token counts for a model with ${numLayers(config)} layers`);
+  if (layerTokens.length !== dims(config).layers) throw new RangeError(`flops: ${layerTokens.length} layer token counts for a model with ${dims(config).layers} layers`);
   return layerTokens;
 }
 

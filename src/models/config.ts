@@ -356,11 +356,6 @@ export function outputClasses(c: ModelConfig): number {
   }
 }
 
-/** The number of transformer layers (encoder layers, GPT-2 blocks or decoder layers). */
-export function numLayers(c: ModelConfig): number {
-  return c.model_type === 'gpt2' ? c.n_layer : c.num_hidden_layers;
-}
-
 /** Token positions a text model has (RoBERTa's start after padding_idx + 1); null for image models. */
 export function textPositions(c: ModelConfig): number | null {
   switch (c.model_type) {

@@ -26,7 +26,7 @@
 import { join } from 'node:path';
 import * as T from '../tensor/index.ts';
 import { Rng, hash32, type Tensor } from '../tensor/index.ts';
-import { modelFor, numLayers, outputClasses, tokenDropMiddle, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
+import { modelFor, dims, outputClasses, tokenDropMiddle, type ForwardOptions, type ModelConfig, type ModelParams } from '../models/index.ts';
 import type { GrowSchedule } from '../grow/index.ts';
 import { addFlops, forwardFlopsPerStep, tokensPerExample, trainFlopsPerStep, type TrainFlops } from '../flops.ts';
 import type { AdamWConfig } from '../optim/index.ts';
@@ -282,7 +282,7 @@ interface PassPlan {
 /** The pass plan of micro-batch `micro` of update `step`; null when neither technique is on. */
 function passPlan(spec: TrainSpec, run: Run, step: number, micro: number, mb: MicroBatch): PassPlan | null {
   if (!spec.layerDrop && !spec.tokenDrop) return null;
-  const count = numLayers(spec.config);
+  const count = dims(spec.config).layers;
   const layers = spec.layerDrop ? layerDropPlan(spec.layerDrop, spec.seed, step, micro, count) : null;
   const tokenKeep = spec.tokenDrop ? keptPositions(mb, run.progress.importance!, spec.tokenDrop.keepRatio, run.task.specialIds ?? [], { seed: spec.seed, step, micro }) : null; // [B, K]
   const seq = tokensPerExample(spec.config, run.task.seqLen);

@@ -26,7 +26,7 @@
 // official encoder the first middle layer lets the kept tokens attend to all tokens).
 
 import { crossEntropyRows, hash32, tensor, type Tensor } from '../tensor/index.ts';
-import { bertHead, numLayers, tokenDropMiddle, type ModelConfig, type TextBatch } from '../models/index.ts';
+import { bertHead, dims, tokenDropMiddle, type ModelConfig, type TextBatch } from '../models/index.ts';
 import { IGNORE_INDEX } from '../data/index.ts';
 import type { MicroBatch } from './tasks.ts';
 
@@ -47,8 +47,8 @@ export function checkTokenDrop(config: ModelConfig, s: TokenDropSpec): void {
   if (!(s.keepRatio > 0 && s.keepRatio <= 1)) throw new RangeError(`token dropping: the keep ratio must be in (0, 1], got ${s.keepRatio}`);
   const mlm = (config.model_type === 'bert' || config.model_type === 'roberta') && bertHead(config) === 'masked-lm';
   if (!mlm) throw new RangeError(`token dropping trains a BERT or RoBERTa masked LM, but the model is ${config.model_type} ${config.architectures?.[0] ?? ''}`.trimEnd());
-  const middle = tokenDropMiddle(numLayers(config));
-  if (middle.start === middle.end) throw new RangeError(`token dropping needs at least 3 layers (the middle ones drop tokens), but the model has ${numLayers(config)}`);
+  const middle = tokenDropMiddle(dims(config).layers);
+  if (middle.start === middle.end) throw new RangeError(`token dropping needs at least 3 layers (the middle ones drop tokens), but the model has ${dims(config).layers}`);
 }
 
 /** The running average MLM loss of every token id (the paper's cumulative-loss importance). */
