@@ -11,7 +11,8 @@ import { closest } from '../src/cli/common.ts';
 import { getMethod, methodNames } from '../src/grow/index.ts';
 import { preset, presetNames, withDims } from '../src/models/index.ts';
 import { trainWordPiece } from '../src/tokenize/index.ts';
-import { parameterCount, teacherKind, vocabularyDifference } from '../src/train/index.ts';
+import { teacherKind, vocabularyDifference } from '../src/train/index.ts';
+import { parameterCount } from '../src/models/index.ts';
 
 const whales = trainWordPiece(['the whale swam in the sea', 'a ship and a whale', 'the sea was calm'], { vocabSize: 60, minFrequency: 1 });
 const speeches = trainWordPiece(['the union is strong', 'my fellow citizens', 'the state of the union'], { vocabSize: 60, minFrequency: 1 });

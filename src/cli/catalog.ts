@@ -6,8 +6,7 @@
 import { Command } from 'commander';
 import { UsageError, guarded } from './common.ts';
 import { getMethod, methodNames, type GrowMethod } from '../grow/index.ts';
-import { dims, preset, presetNames } from '../models/index.ts';
-import { parameterCount } from '../train/index.ts';
+import { dims, parameterCount, preset, presetNames } from '../models/index.ts';
 
 /** A value as typed after --option NAME= (text plain, the rest JSON). */
 const shown = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));

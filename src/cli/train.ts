@@ -63,7 +63,7 @@ import { UsageError, expectDirectory, guarded, intAtLeast, notPresetOrFile, remo
 import { listenForInterrupt, signalExitCode, type StopPlan } from './interrupt.ts';
 import { dataOptions, dataValues, ownCorpusOf, type OwnDataFlags } from './data-options.ts';
 import { loadCheckpoint, writeFileAtomic } from '../io/index.ts';
-import { configFromJSON, dims, isCausalLm, modelFor, preset, presetNames, type ModelConfig } from '../models/index.ts';
+import { configFromJSON, dims, isCausalLm, modelFor, parameterCount, preset, presetNames, type ModelConfig } from '../models/index.ts';
 import { loadGrowSchedule, type GrowSchedule } from '../grow/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { loadTokenizer, tokenizerFromJSON, type Tokenizer } from '../tokenize/index.ts';
@@ -87,7 +87,6 @@ import {
   latestCheckpointDir,
   lrAt,
   ownDataTokenizer,
-  parameterCount,
   plural,
   prepareRunData,
   readRunFlags,

@@ -17,6 +17,7 @@ import { gpt2Model, type GPT2Params } from './gpt2.ts';
 import { vitModel, type ViTParams } from './vit.ts';
 import { llamaModel, type LlamaParams } from './llama.ts';
 import type { ImageBatch, Model, TextBatch } from './common.ts';
+import { specEntries } from './params.ts';
 
 export * from './config.ts';
 export * from './presets.ts';
@@ -67,4 +68,9 @@ export function modelFor(config: ModelConfig): AnyModel {
   const m = registry[config.model_type];
   if (!m) throw new ConfigError(`unknown model_type '${config.model_type}': use one of ${modelTypes.join(', ')}`);
   return m;
+}
+
+/** Parameters of a model of `config` (tied weights once). */
+export function parameterCount(config: ModelConfig): number {
+  return specEntries(modelFor(config).paramSpec(config)).reduce((n, e) => n + e.spec.shape.reduce((a, b) => a * b, 1), 0);
 }

@@ -30,8 +30,8 @@
 import fs from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE, codeVersion, type CodeVersion } from '../io/index.ts';
-import { dataLabel, latestCheckpointDir, parameterCount } from '../train/index.ts';
-import { configFromJSON, dims } from '../models/index.ts';
+import { dataLabel, latestCheckpointDir } from '../train/index.ts';
+import { configFromJSON, dims, parameterCount } from '../models/index.ts';
 import { legDir, legGrowth, methodBudget, resolveModels, smallDir, trainDir, type ExperimentSpec, type MethodSpec, type TrainingBudget } from '../experiment/index.ts';
 import { shownPath, statusText } from './lineage.ts';
 import { inProgressText, methodProgress, unfinishedLegs, type UnfinishedLeg } from './legs.ts';

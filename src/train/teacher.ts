@@ -5,7 +5,7 @@
 // line. Knowledge inheritance (Qin et al., 2022) learns from a smaller teacher; a teacher larger
 // than the student is plain knowledge distillation: allowed, and named so.
 
-import { modelFor, outputClasses, specEntries, type ModelConfig } from '../models/index.ts';
+import { outputClasses, parameterCount, type ModelConfig } from '../models/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 
 export type TeacherKind = 'knowledge inheritance' | 'distillation';
@@ -14,11 +14,6 @@ export interface TeacherSide {
   config: ModelConfig;
   /** The model's tokenizer; null for image models. */
   tokenizer: Tokenizer | null;
-}
-
-/** Parameters of a model of `config` (tied weights once). */
-export function parameterCount(config: ModelConfig): number {
-  return specEntries(modelFor(config).paramSpec(config)).reduce((n, e) => n + e.spec.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Ids at which two vocabularies hold different tokens (or one has none), out of the larger size. */
