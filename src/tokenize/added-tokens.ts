@@ -33,6 +33,8 @@ const ROLES: Record<string, (keyof SpecialIds)[]> = {
   '<unk>': ['unk'],
   '<mask>': ['mask'],
   '<|endoftext|>': ['bos', 'eos'],
+  '<|begin_of_text|>': ['bos'], // Llama 3
+  '<|end_of_text|>': ['eos'],
 };
 
 /** A special token as HuggingFace adds one: matched in the raw text, RoBERTa's <mask> also eating the space before it. */

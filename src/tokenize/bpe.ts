@@ -2,11 +2,14 @@
 // tokenizers' BPE model behind a ByteLevel pre-tokenizer: each regex piece, as byte characters,
 // starts as single characters and the adjacent pair with the lowest merge rank is merged
 // (all its occurrences, left to right) until no ranked pair remains. Results are cached per word.
-// tokenizer.json follows HF's gpt2 and roberta-base files.
+// tokenizer.json follows HF's gpt2 and roberta-base files; one read from a file with a Unicode
+// normalizer or steps before ByteLevel (Llama 3, Qwen2, SmolLM: pre-tokenizers.ts) runs them and
+// writes them back as read.
 
 import type { AddedToken } from './added-tokens.ts';
 import { BaseTokenizer } from './base.ts';
 import { decodeByteLevel, GPT2_BYTE_LEVEL, preTokenizeByteLevel, type ByteLevelOptions } from './byte-level.ts';
+import type { PieceSplit, UnicodeForm } from './pre-tokenizers.ts';
 
 export interface ByteLevelBPEConfig {
   /** The model's token -> id table. */
@@ -16,6 +19,10 @@ export interface ByteLevelBPEConfig {
   addedTokens: readonly AddedToken[];
   /** The ByteLevel pre-tokenizer's options; GPT-2's by default. */
   byteLevel?: ByteLevelOptions;
+  /** A pre_tokenizer read from a file: its steps before ByteLevel (none for ByteLevel alone) and its JSON, written back as read. */
+  readPreTokenizer?: { steps: readonly PieceSplit[]; json: unknown };
+  /** A Unicode normalizer (none by default). */
+  normalizer?: UnicodeForm | null;
   /** HF's ignore_merges: a word found whole in the vocabulary is one token. */
   ignoreMerges?: boolean;
   unkToken?: string | null;
@@ -30,6 +37,8 @@ export class ByteLevelBPETokenizer extends BaseTokenizer {
   readonly kind = 'bpe' as const;
   private readonly merges: ReadonlyArray<readonly [string, string]>;
   private readonly byteLevel: ByteLevelOptions;
+  private readonly readPreTokenizer: { steps: readonly PieceSplit[]; json: unknown } | null;
+  private readonly normalizer: UnicodeForm | null;
   private readonly ignoreMerges: boolean;
   private readonly unkToken: string | null;
   private readonly unkId: number | undefined;
@@ -44,6 +53,8 @@ export class ByteLevelBPETokenizer extends BaseTokenizer {
     if (this.vocabSize > PAIR_SHIFT) throw new Error(`BPE: vocabularies are limited to ${PAIR_SHIFT} tokens`);
     this.merges = config.merges;
     this.byteLevel = config.byteLevel ?? GPT2_BYTE_LEVEL;
+    this.readPreTokenizer = config.readPreTokenizer ?? null;
+    this.normalizer = config.normalizer ?? null;
     this.ignoreMerges = config.ignoreMerges ?? false;
     this.unkToken = config.unkToken ?? null;
     this.unkId = this.unkToken === null ? undefined : this.vocab.get(this.unkToken);
@@ -66,11 +77,11 @@ export class ByteLevelBPETokenizer extends BaseTokenizer {
   }
 
   protected normalize(text: string): string {
-    return text;
+    return this.normalizer ? text.normalize(this.normalizer) : text;
   }
 
   protected preTokenize(text: string): string[] {
-    return preTokenizeByteLevel(text, this.byteLevel);
+    return preTokenizeByteLevel(text, this.byteLevel, this.readPreTokenizer?.steps);
   }
 
   protected encodeWord(word: string, out: number[]): void {
@@ -134,8 +145,8 @@ export class ByteLevelBPETokenizer extends BaseTokenizer {
       truncation: null,
       padding: null,
       added_tokens: this.addedTokensJSON(),
-      normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: true, use_regex: useRegex },
+      normalizer: this.normalizer ? { type: this.normalizer } : null,
+      pre_tokenizer: this.readPreTokenizer?.json ?? { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: true, use_regex: useRegex },
       post_processor: this.postProcessor,
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: {

@@ -3,6 +3,8 @@
 // UTF-8 encoded and every byte is shown as one printable character (the bytes_to_unicode map,
 // where a space becomes 'Ġ'), so merges work on strings yet any text round-trips.
 
+import type { PieceSplit } from './pre-tokenizers.ts';
+
 /** GPT-2's pre-tokenisation pattern. */
 const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
@@ -35,10 +37,16 @@ function toByteChars(piece: string): string {
   return out;
 }
 
-/** The words BPE sees: regex pieces of `text`, each as byte characters. */
-export function preTokenizeByteLevel(text: string, opts: ByteLevelOptions): string[] {
-  if (opts.addPrefixSpace && !text.startsWith(' ')) text = ' ' + text;
-  const pieces = opts.useRegex ? (text.match(GPT2_PATTERN) ?? []) : [text];
+/**
+ * The words BPE sees: `text` split by the steps before ByteLevel (pre-tokenizers.ts; none for
+ * GPT-2), then each piece given its prefix space and split with GPT-2's regex (as ByteLevel does
+ * to every piece it receives), each as byte characters.
+ */
+export function preTokenizeByteLevel(text: string, opts: ByteLevelOptions, steps: readonly PieceSplit[] = []): string[] {
+  let pieces = [text];
+  for (const step of steps) pieces = pieces.flatMap(step);
+  if (opts.addPrefixSpace) pieces = pieces.map((p) => (p.startsWith(' ') ? p : ' ' + p));
+  if (opts.useRegex) pieces = pieces.flatMap((p) => p.match(GPT2_PATTERN) ?? []);
   return pieces.map(toByteChars);
 }
 

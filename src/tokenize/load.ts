@@ -1,6 +1,8 @@
 // Reading and writing HuggingFace tokenizer.json files. Supported: a WordPiece model behind
 // BertNormalizer (or none) and BertPreTokenizer, as bert-base-uncased; a BPE model behind a
-// ByteLevel pre-tokenizer and no normalizer, as gpt2 and roberta-base. Anything else, or a
+// ByteLevel pre-tokenizer and no normalizer, as gpt2 and roberta-base, or behind a Sequence of
+// Split/Digits steps ending in ByteLevel and an optional Unicode normalizer, as Llama 3, Qwen2
+// and SmolLM (pre-tokenizers.ts). Anything else, or a
 // malformed file, gets a one-line error naming the file, the field and what was expected. The
 // post_processor is kept as written (encode() adds no special tokens).
 
@@ -9,7 +11,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/index.ts';
 import type { AddedToken } from './added-tokens.ts';
 import type { BertNormalizerOptions } from './bert-pretokenize.ts';
-import { ByteLevelBPETokenizer } from './bpe.ts';
+import type { ByteLevelOptions } from './byte-level.ts';
+import { ByteLevelBPETokenizer, type ByteLevelBPEConfig } from './bpe.ts';
+import { UNICODE_FORMS, digitsSplit, isolatedSplit, splitRegex, type PieceSplit, type UnicodeForm } from './pre-tokenizers.ts';
 import type { Tokenizer } from './types.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
 
@@ -135,11 +139,43 @@ function readMerges(r: Reader, v: unknown): [string, string][] {
   });
 }
 
+/** A ByteLevel step's options. */
+function readByteLevel(r: Reader, o: Json, field: string): ByteLevelOptions {
+  return { addPrefixSpace: r.bool(o.add_prefix_space, `${field}.add_prefix_space`, false), useRegex: r.bool(o.use_regex, `${field}.use_regex`, true) };
+}
+
+/** One step before ByteLevel in a Sequence pre-tokenizer (pre-tokenizers.ts). */
+function readStep(r: Reader, o: Json, field: string): PieceSplit {
+  if (r.type(o, field, ['Split', 'Digits']) === 'Digits') return digitsSplit(r.bool(o.individual_digits, `${field}.individual_digits`, false));
+  if (o.behavior !== 'Isolated') r.fail(`${field}.behavior ${quote(String(o.behavior))} is not supported; expected "Isolated"`);
+  if (r.bool(o.invert, `${field}.invert`, false)) r.fail(`${field}.invert true is not supported; expected false`);
+  const pattern = r.object(o.pattern, `${field}.pattern`);
+  const text = pattern.Regex ?? pattern.String;
+  if (typeof text !== 'string') r.fail(`${field}.pattern must be {"Regex": "..."} or {"String": "..."}`);
+  try {
+    return isolatedSplit(splitRegex(pattern.Regex !== undefined ? { Regex: text } : { String: text }));
+  } catch (e) {
+    return r.fail(`${field}.pattern ${quote(text)} cannot run as a JavaScript regular expression (${(e as Error).message}); expected Oniguruma syntax that JavaScript shares (scoped (?i:...) groups are rewritten)`);
+  }
+}
+
+/** ByteLevel alone, or a Sequence of Split/Digits steps ending in ByteLevel (Llama 3, Qwen2, SmolLM). */
+function readBytePreTokenizer(r: Reader, pre: unknown): Pick<ByteLevelBPEConfig, 'byteLevel' | 'readPreTokenizer'> {
+  if (r.type(pre, 'pre_tokenizer', ['ByteLevel', 'Sequence']) === 'ByteLevel') return { byteLevel: readByteLevel(r, pre as Json, 'pre_tokenizer'), readPreTokenizer: { steps: [], json: pre } };
+  const list = (pre as Json).pretokenizers;
+  if (!Array.isArray(list) || list.length === 0) r.fail('pre_tokenizer.pretokenizers must be a non-empty array');
+  const steps = list.map((o: unknown, i) => r.object(o, `pre_tokenizer.pretokenizers[${i}]`));
+  const last = steps.length - 1;
+  if (steps[last]!.type !== 'ByteLevel') r.fail(`pre_tokenizer.pretokenizers[${last}] must be ByteLevel (byte-level BPE reads bytes); expected Split and Digits steps, then ByteLevel`);
+  return {
+    byteLevel: readByteLevel(r, steps[last]!, `pre_tokenizer.pretokenizers[${last}]`),
+    readPreTokenizer: { steps: steps.slice(0, last).map((o, i) => readStep(r, o, `pre_tokenizer.pretokenizers[${i}]`)), json: pre },
+  };
+}
+
 function bpeFromJSON(r: Reader, obj: Json, model: Json): ByteLevelBPETokenizer {
-  r.type(obj.normalizer, 'normalizer', [null]);
+  const normalizer = r.type(obj.normalizer, 'normalizer', [...UNICODE_FORMS, null]) as UnicodeForm | null;
   r.type(obj.decoder, 'decoder', ['ByteLevel', null]);
-  const pre = obj.pre_tokenizer as Json;
-  r.type(pre, 'pre_tokenizer', ['ByteLevel']);
   if (r.string(model.continuing_subword_prefix, 'model.continuing_subword_prefix', '') !== '') r.fail('model.continuing_subword_prefix is not supported; expected "" or null');
   if (r.string(model.end_of_word_suffix, 'model.end_of_word_suffix', '') !== '') r.fail('model.end_of_word_suffix is not supported; expected "" or null');
   if (r.bool(model.byte_fallback, 'model.byte_fallback', false)) r.fail('model.byte_fallback is not supported; expected false');
@@ -149,10 +185,8 @@ function bpeFromJSON(r: Reader, obj: Json, model: Json): ByteLevelBPETokenizer {
     vocab: readVocab(r, model),
     merges: readMerges(r, model.merges),
     addedTokens: readAddedTokens(r, obj.added_tokens),
-    byteLevel: {
-      addPrefixSpace: r.bool(pre.add_prefix_space, 'pre_tokenizer.add_prefix_space', false),
-      useRegex: r.bool(pre.use_regex, 'pre_tokenizer.use_regex', true),
-    },
+    ...readBytePreTokenizer(r, obj.pre_tokenizer),
+    normalizer,
     ignoreMerges: r.bool(model.ignore_merges, 'model.ignore_merges', false),
     unkToken: unk === null || unk === undefined ? null : r.string(unk, 'model.unk_token', ''),
     postProcessor: obj.post_processor ?? null,
