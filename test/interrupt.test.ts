@@ -232,6 +232,9 @@ test('experiment: Ctrl-C in a training leg stops after the current step with a c
   assert.deepEqual(checkpoints(scratchRun(out)), [`step-${String(step).padStart(6, '0')}`]);
   assert.deepEqual(locks(out), [], 'no lock is left');
   assert.ok(!fs.existsSync(join(legDir(out, 'scratch'), DONE_FILE)), 'the leg is not marked done');
+  const report = await start(['report', out]).exit; // the command the stop line names
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(fs.readFileSync(join(out, 'results.md'), 'utf8'), /scratch/);
 
   const again = start(m[1]!.split(' ').slice(1));
   await waitFor('the resume', () => new RegExp(`^resuming at step ${step} of 100,?000 `, 'm').test(again.stderr()), again);
@@ -269,7 +272,7 @@ test("experiment: Ctrl-C during LiGO's operator steps stops after the current on
   const r = await run.exit;
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /^ligo: stopping ligo's growth after the current operator step \(nothing of it is written\); press Ctrl-C again to quit at once$/m);
-  assert.equal(r.stderr.trim().split('\n').at(-1), `stopped before ligo trained (a growth in progress is redone); resume with: ligo experiment ${spec} --out ${out}`);
+  assert.equal(r.stderr.trim().split('\n').at(-1), `stopped before ligo trained (a growth in progress is redone); the legs finished so far: ligo report ${out}; resume with: ligo experiment ${spec} --out ${out}`);
   assert.ok(!fs.existsSync(grownDir(legDir(out, 'ligo'))), 'no grown model');
   assert.ok(fs.existsSync(join(legDir(out, 'scratch'), DONE_FILE)), 'the scratch leg stays done');
   assert.ok(!fs.existsSync(join(out, 'lock')));

@@ -67,10 +67,10 @@ function stopPlan(phase: LegPhase | 'tokenising' | 'starting', resume: string): 
   return { first: `stopping after the current step and saving a checkpoint; ${quitAtOnce} without saving`, second: `quit without saving; resume from the last checkpoint with: ${resume}`, remove: phase.locks };
 }
 
-/** The line after a clean stop. */
-function stoppedLine(s: StoppedLeg, resume: string): string {
+/** The line after a clean stop (the report of the finished legs is one command away). */
+function stoppedLine(s: StoppedLeg, dir: string, resume: string): string {
   const where = s.step === null ? `stopped before ${s.leg} trained (a growth in progress is redone)` : `stopped ${s.leg} at step ${s.step}${s.checkpointDir ? `; checkpoint ${s.checkpointDir}` : ''}`;
-  return `${where}; resume with: ${resume}\n`;
+  return `${where}; the legs finished so far: ligo report ${dir}; resume with: ${resume}\n`;
 }
 
 /**
@@ -96,7 +96,7 @@ export async function runAndReport(spec: ExperimentSpec, dir: string, resume: st
     interrupt.dispose();
   }
   if (run.stopped) {
-    process.stderr.write(stoppedLine(run.stopped, resume));
+    process.stderr.write(stoppedLine(run.stopped, dir, resume));
     process.exitCode = signalExitCode(interrupt.received() ?? 'SIGINT');
     return null;
   }
