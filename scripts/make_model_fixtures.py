@@ -14,7 +14,8 @@ biases on q/k/v only). transformers itself is not installed here.
       attention, untied lm_head), llama-tied (one key/value head, tied embeddings, q/k/v/o and
       feed-forward biases, rope_theta 500000), qwen2 (grouped-query attention, untied, head_dim left
       out as Qwen2's config.json files leave it), qwen2-tied (one key/value head, tied embeddings,
-      head_dim 8 given, so q is narrower than hidden_size): tiny configs, seeded
+      head_dim 8 given, so q is narrower than hidden_size), llama-rope3 (Llama 3.1's rope_scaling
+      'llama3', each of its three frequency bands in use): tiny configs, seeded
       float32 weights, logits and loss computed in float64. model.safetensors holds what HF's
       save_pretrained would write (tied copies and non-persistent buffers left out). Each
       fixture has its own seeds, so adding one leaves the others' files unchanged.
@@ -540,10 +541,25 @@ class LlamaRMSNorm(nn.Module):
         return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon))
 
 
+def llama3_inv_freq(inv_freq, s):
+    """transformers' _compute_llama3_parameters on the default inv_freq (float32 tensor ops)."""
+    factor, low, high, old = s['factor'], s['low_freq_factor'], s['high_freq_factor'], s['original_max_position_embeddings']
+    low_wavelen, high_wavelen = old / low, old / high
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, scaled)
+
+
 def llama_rotary(c, T, dtype):
-    """LlamaRotaryEmbedding (default rope type): float32 angles, cos/sin cast to the model's dtype."""
+    """LlamaRotaryEmbedding (default rope type, or rope_scaling 'llama3'): float32 angles, cos/sin
+    cast to the model's dtype."""
     D = head_dim(c)
     inv_freq = 1.0 / (c['rope_theta'] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    if c.get('rope_scaling'):
+        inv_freq = llama3_inv_freq(inv_freq, c['rope_scaling'])
     freqs = (inv_freq[None, :, None] @ torch.arange(T).float()[None, None, :]).transpose(1, 2)[0]  # [T, D/2]
     emb = torch.cat((freqs, freqs), dim=-1)
     return emb.cos().to(dtype), emb.sin().to(dtype)
@@ -708,9 +724,13 @@ def configs():
                  use_cache=True, tie_word_embeddings=False, rope_theta=1000000.0, rope_scaling=None, use_sliding_window=False, sliding_window=None,
                  max_window_layers=2, attention_dropout=0.0, bos_token_id=47, eos_token_id=47)
     qwen2_tied = dict(qwen2, num_attention_heads=2, num_key_value_heads=1, head_dim=8, intermediate_size=56, rope_theta=10000.0, tie_word_embeddings=True)
+    # Llama 3.1's rope scaling, sized so that each of its three bands holds a frequency (head_dim 16,
+    # theta 10000: wavelengths 6.3, 19.9, 62.8, ... against 32 / 4 and 32 / 1).
+    llama_rope3 = dict(llama, num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=64,
+                       rope_scaling=dict(factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0, original_max_position_embeddings=32, rope_type='llama3'))
     # New fixtures go at the end: seeds follow the position.
     return {'bert': bert, 'roberta': roberta, 'gpt2': gpt2, 'vit': vit, 'deit': deit, 'bert-cls': bert_cls, 'roberta-cls': roberta_cls,
-            'llama': llama, 'llama-tied': llama_tied, 'qwen2': qwen2, 'qwen2-tied': qwen2_tied}
+            'llama': llama, 'llama-tied': llama_tied, 'qwen2': qwen2, 'qwen2-tied': qwen2_tied, 'llama-rope3': llama_rope3}
 
 
 def inputs_for(name, c, g):
@@ -720,7 +740,7 @@ def inputs_for(name, c, g):
         return out
     if name in ('bert', 'roberta'):
         return text_inputs(g, c['vocab_size'], c['pad_token_id'], 2, 8, [0, 3], name == 'bert')
-    if name in ('gpt2', 'llama', 'llama-tied', 'qwen2', 'qwen2-tied'):
+    if name in ('gpt2', 'llama', 'llama-tied', 'qwen2', 'qwen2-tied', 'llama-rope3'):
         return text_inputs(g, c['vocab_size'], c['eos_token_id'], 2, 8, [0, 2], False)
     px = torch.randn(2, c['num_channels'], c['image_size'], c['image_size'], generator=g, dtype=torch.float64).float()
     return {'pixel_values': px.tolist(), 'labels': [1, 4]}

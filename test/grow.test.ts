@@ -240,6 +240,15 @@ test('llama with grouped-query attention: the depth operators keep or copy it; w
   refuses(() => getMethod('msg').grow(mhaParams, mha, grown(mha, { hidden: 64, heads: 4 }), { seed: 0 }), /msg cannot widen llama's hidden_size 32 -> 64/);
 });
 
+test("llama with Llama 3.1's rope scaling: function-preserving growth keeps the logits (the scaled frequencies carried over); a large config with other rope scaling is refused", () => {
+  const s = { ...tiny('llama-gqa'), rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 32 } } as LlamaConfig;
+  assertPreserves('block-expansion', s, grown(s, { layers: 4 }));
+  assertPreserves('net2net', s, grown(s, { hidden: 64, heads: 4 }));
+  assert.deepEqual((grown(s, { layers: 4 }) as LlamaConfig).rope_scaling, s.rope_scaling);
+  checkGrowable(s, { ...grown(s, { layers: 4 }), rope_scaling: { original_max_position_embeddings: 32, high_freq_factor: 4, low_freq_factor: 1, factor: 8, rope_type: 'llama3' } } as LlamaConfig); // the same, keys in another order
+  refuses(() => checkGrowable(s, { ...grown(s, { layers: 4 }), rope_scaling: null } as LlamaConfig), /cannot grow: rope_scaling differs \(small \{"rope_type":"llama3",.*\}, large null\); growth keeps it/);
+});
+
 test('qwen2: the width operators grow the q/k/v biases with their heads (each grown head\'s bias a copy of a small head\'s); LiGO maps them to the large shapes', () => {
   const s = tiny('qwen2') as Qwen2Config; // 32 hidden, 2 query heads of 16 over 1 key/value head
   const large = grown(s, { hidden: 64, heads: 4 }) as Qwen2Config; // 4 over 2

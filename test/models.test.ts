@@ -15,7 +15,7 @@ import { assertClose } from './helpers.ts';
 import { loadFixture } from './model-fixtures.ts';
 
 const families = ['bert', 'roberta', 'gpt2', 'vit', 'deit', 'llama', 'qwen2'];
-const fixtures = [...families, 'bert-cls', 'roberta-cls', 'llama-tied', 'qwen2-tied'];
+const fixtures = [...families, 'bert-cls', 'roberta-cls', 'llama-tied', 'qwen2-tied', 'llama-rope3'];
 
 for (const name of fixtures) {
   test(`${name}: logits and loss match the PyTorch reference`, () => {
@@ -173,14 +173,23 @@ test('Llama and Qwen2 configs: HF defaults (key/value heads, head_dim) and one-l
   assert.equal(q.sliding_window, null, 'as Qwen2Config.__init__: no window without use_sliding_window');
   assert.equal((configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, head_dim: 8 }) as Qwen2Config).head_dim, 8, 'a given head_dim is kept');
   assert.ok(!('layer_types' in configFromJSON({ model_type: 'qwen2', num_hidden_layers: 2, layer_types: ['full_attention', 'full_attention'] })), "layer_types left out (HF derives it; a grown model's would be stale)");
-  // transformers v5's rope_parameters in place of rope_theta (read, then written back as rope_theta).
+  // transformers v5's rope_parameters in place of rope_theta and rope_scaling (read into them, written back so).
   const v5 = configFromJSON({ model_type: 'qwen2', hidden_size: 64, num_attention_heads: 4, rope_parameters: { rope_type: 'default', rope_theta: 1000000 } }) as Qwen2Config;
-  assert.deepEqual([v5.rope_theta, 'rope_parameters' in v5], [1000000, false]);
+  assert.deepEqual([v5.rope_theta, v5.rope_scaling, 'rope_parameters' in v5], [1000000, null, false]);
   assert.equal((configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_theta: 500000, rope_parameters: { rope_theta: 500000 } }) as LlamaConfig).rope_theta, 500000, 'both, agreeing');
   assert.equal((configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_parameters: { rope_type: 'default' } }) as LlamaConfig).rope_theta, 10000, "rope_type only: HF's default theta");
+  // Llama 3.1's rope scaling, as v4 and v5 files write it (and with the older `type` key).
+  const llama3 = { factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+  const scaled = configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...llama3 } }) as LlamaConfig;
+  assert.deepEqual([scaled.rope_theta, scaled.rope_scaling], [500000, { rope_type: 'llama3', ...llama3 }]);
+  assert.deepEqual((configFromJSON({ model_type: 'llama', hidden_size: 64, num_attention_heads: 4, rope_scaling: { type: 'llama3', ...llama3 } }) as LlamaConfig).rope_scaling, { type: 'llama3', ...llama3 });
   const ropeBad: [Record<string, unknown>, RegExp][] = [
-    [{ rope_parameters: { rope_type: 'llama3', rope_theta: 500000, factor: 8 } }, /^llama config: rope_parameters .* is not supported: only plain rotary embeddings \(rope_type 'default'\) are implemented, not 'llama3'$/],
-    [{ rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.5 } }, /is not supported: plain rotary embeddings take only rope_type and rope_theta, not partial_rotary_factor$/],
+    [{ rope_parameters: { rope_type: 'yarn', rope_theta: 500000, factor: 8 } }, /^llama config: rope_scaling \{"rope_type":"yarn","factor":8\} is not supported: only plain rotary embeddings \(rope_scaling null, rope_type 'default'\) and Llama 3\.1's rope_type 'llama3' are implemented$/],
+    [{ rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.5 } }, /rope_scaling \{"rope_type":"default","partial_rotary_factor":0\.5\} is not supported/],
+    [{ rope_scaling: { rope_type: 'llama3', ...llama3, factor: 0 } }, /rope_scaling .*: factor must be a positive number$/],
+    [{ rope_scaling: { rope_type: 'llama3', ...llama3, high_freq_factor: 1 } }, /rope_scaling .*: high_freq_factor must be greater than low_freq_factor$/],
+    [{ rope_scaling: { rope_type: 'llama3', ...llama3, original_max_position_embeddings: 8192.5 } }, /original_max_position_embeddings must be an integer$/],
+    [{ rope_scaling: { rope_type: 'llama3', ...llama3, beta_fast: 32 } }, /rope_scaling .*: 'llama3' takes factor, low_freq_factor, high_freq_factor, original_max_position_embeddings, not beta_fast$/],
     [{ rope_theta: 10000, rope_parameters: { rope_theta: 20000 } }, /disagrees with rope_theta 10000: keep one of them$/],
     [{ rope_parameters: 'default' }, /must be an object/],
   ];
@@ -195,7 +204,7 @@ test('Llama and Qwen2 configs: HF defaults (key/value heads, head_dim) and one-l
   const bad: [Partial<LlamaConfig>, RegExp][] = [
     [{ num_key_value_heads: 3 }, /num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
     [{ head_dim: 7 }, /head_dim 7 is odd: rotary embeddings rotate pairs/],
-    [{ rope_scaling: { rope_type: 'llama3' } as unknown as null }, /rope_scaling .* is not supported/],
+    [{ rope_scaling: { rope_type: 'linear', factor: 2 } as unknown as null }, /rope_scaling .* is not supported/],
     [{ hidden_act: 'gelu' as 'silu' }, /hidden_act 'gelu' is not supported/],
     [{ attention_dropout: 0.1 }, /attention_dropout 0\.1 is not supported/],
   ];

@@ -67,6 +67,9 @@ export function requireLayerNormForWidth(method: string, small: ModelConfig, lar
 
 // ---- growability --------------------------------------------------------------------------
 
+/** A config value as JSON with object keys sorted, so equal objects (rope_scaling) compare equal. */
+const canonical = (v: unknown) => JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+
 /** Throws a one-line GrowError when `small` cannot grow into `large`, saying what to change. */
 export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
   if (small.model_type !== large.model_type) {
@@ -75,7 +78,7 @@ export function checkGrowable(small: ModelConfig, large: ModelConfig): void {
   const s = small as unknown as Record<string, unknown>;
   const l = large as unknown as Record<string, unknown>;
   for (const f of fixedFields(small)) {
-    if (s[f] !== l[f]) throw new GrowError(`cannot grow: ${f} differs (small ${JSON.stringify(s[f])}, large ${JSON.stringify(l[f])}); growth keeps it, so set the large config's ${f} to ${JSON.stringify(s[f])}`);
+    if (canonical(s[f]) !== canonical(l[f])) throw new GrowError(`cannot grow: ${f} differs (small ${JSON.stringify(s[f])}, large ${JSON.stringify(l[f])}); growth keeps it, so set the large config's ${f} to ${JSON.stringify(s[f])}`);
   }
   const ds = dims(small);
   const dl = dims(large);

@@ -49,14 +49,14 @@ const architectures: Record<ModelType, Architecture> = {
     layers: 'model.layers.',
     norm: 'pre',
     sizes: ENCODER_SIZES,
-    fixed: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'attention_bias', 'mlp_bias', 'tie_word_embeddings'],
+    fixed: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'rope_scaling', 'attention_bias', 'mlp_bias', 'tie_word_embeddings'],
   },
   // Llama's decoder with q/k/v biases always on (config.ts llamaBiases): no bias fields to keep.
   qwen2: {
     layers: 'model.layers.',
     norm: 'pre',
     sizes: ENCODER_SIZES,
-    fixed: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'tie_word_embeddings'],
+    fixed: ['vocab_size', 'max_position_embeddings', 'hidden_act', 'rms_norm_eps', 'rope_theta', 'rope_scaling', 'tie_word_embeddings'],
   },
 };
 

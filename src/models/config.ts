@@ -88,8 +88,28 @@ export interface ViTConfig extends EncoderConfigFields {
 }
 
 /**
+ * Llama 3.1's rope_scaling (transformers' _compute_llama3_parameters; Llama 3.1 and 3.2 configs):
+ * rotary frequencies whose wavelength exceeds original_max_position_embeddings / low_freq_factor
+ * are divided by factor, those below original_max_position_embeddings / high_freq_factor kept,
+ * and the ones between interpolated (models/llama.ts ropeInvFreq). Older files name rope_type `type`.
+ */
+export interface Llama3RopeScaling {
+  rope_type: 'llama3';
+  factor: number;
+  low_freq_factor: number;
+  high_freq_factor: number;
+  original_max_position_embeddings: number;
+}
+
+/** The rope type a rope_scaling (or v5 rope_parameters) names: rope_type, or the older `type`. */
+export function ropeType(s: Record<string, unknown>): unknown {
+  return s.rope_type ?? s.type;
+}
+
+/**
  * LlamaForCausalLM (transformers' LlamaConfig; Llama 2/3, SmolLM, Mistral-style decoders without
- * sliding windows): RMSNorm, rotary position embeddings (default rope type, no rope_scaling),
+ * sliding windows): RMSNorm, rotary position embeddings (the default rope type, or Llama 3.1's
+ * 'llama3' rope_scaling),
  * SwiGLU feed-forward (hidden_act silu), grouped-query attention (num_key_value_heads).
  */
 export interface LlamaConfig {
@@ -109,8 +129,8 @@ export interface LlamaConfig {
   initializer_range: number;
   rms_norm_eps: number;
   rope_theta: number;
-  /** Only null (plain RoPE) is supported. */
-  rope_scaling: null;
+  /** null (plain RoPE) or Llama 3.1's scaling of the rotary frequencies. */
+  rope_scaling: Llama3RopeScaling | null;
   attention_bias: boolean;
   /** Only 0 is supported (the fused attention kernel has no probability dropout). */
   attention_dropout: number;
@@ -151,8 +171,8 @@ export interface Qwen2Config {
   use_cache: boolean;
   tie_word_embeddings: boolean;
   rope_theta: number;
-  /** Only null (plain RoPE) is supported. */
-  rope_scaling: null;
+  /** null (plain RoPE) or Llama 3.1's scaling of the rotary frequencies. */
+  rope_scaling: Llama3RopeScaling | null;
   /** Only false is supported (every layer attends to the whole sequence). */
   use_sliding_window: boolean;
   /** HF's Qwen2Config sets it to null when use_sliding_window is false. */
@@ -400,7 +420,7 @@ export function configFromJSON(json: unknown): ModelConfig {
     // As LlamaConfig.__init__ and Qwen2Attention: null key/value heads mean one per query head; a missing head_dim is hidden_size // heads.
     if (raw.num_key_value_heads == null) cfg.num_key_value_heads = cfg.num_attention_heads;
     if (raw.head_dim == null) cfg.head_dim = Math.floor((cfg.hidden_size as number) / (cfg.num_attention_heads as number));
-    if (raw.rope_parameters !== undefined) cfg.rope_theta = ropeTheta(raw);
+    if (raw.rope_parameters !== undefined) Object.assign(cfg, ropeFromParameters(raw));
     delete cfg.rope_parameters;
   }
   if (raw.model_type === 'qwen2') {
@@ -418,23 +438,18 @@ export function configFromJSON(json: unknown): ModelConfig {
 }
 
 /**
- * transformers v5 writes `rope_parameters` ({ rope_type, rope_theta }) in place of rope_theta and
- * rope_scaling: its theta, read here (and written back as rope_theta, which v5 still reads).
- * Another rope type, another field in it, or a top-level rope_theta that disagrees is refused.
+ * transformers v5 writes `rope_parameters` ({ rope_type, rope_theta, and the type's fields }) in
+ * place of rope_theta and rope_scaling: read here into those two (written back so, which v5 still
+ * reads). A top-level rope_theta that disagrees is refused; the rope type is checked with
+ * rope_scaling's (validateLlama).
  */
-function ropeTheta(raw: Record<string, unknown>): number {
+function ropeFromParameters(raw: Record<string, unknown>): { rope_theta: unknown; rope_scaling: unknown } {
   const p = raw.rope_parameters;
-  const fail = (msg: string): never => {
-    throw new ConfigError(`${raw.model_type as string} config: rope_parameters ${JSON.stringify(p)} ${msg}`);
-  };
-  if (!p || typeof p !== 'object' || Array.isArray(p)) return fail('must be an object such as {"rope_type": "default", "rope_theta": 10000}');
-  const { rope_type: type = 'default', rope_theta: theta = raw.rope_theta ?? 10000, ...rest } = p as Record<string, unknown>;
-  if (type !== 'default') fail(`is not supported: only plain rotary embeddings (rope_type 'default') are implemented, not '${String(type)}'`);
-  const others = Object.keys(rest);
-  if (others.length > 0) fail(`is not supported: plain rotary embeddings take only rope_type and rope_theta, not ${others.join(', ')}`);
-  if (raw.rope_theta !== undefined && raw.rope_theta !== theta) fail(`disagrees with rope_theta ${JSON.stringify(raw.rope_theta)}: keep one of them`);
-  if (typeof theta !== 'number') fail('has a rope_theta that is not a number');
-  return theta as number;
+  if (!p || typeof p !== 'object' || Array.isArray(p)) throw new ConfigError(`${raw.model_type as string} config: rope_parameters ${JSON.stringify(p)} must be an object such as {"rope_type": "default", "rope_theta": 10000}`);
+  const { rope_theta: theta = raw.rope_theta ?? 10000, ...scaling } = p as Record<string, unknown>;
+  if (raw.rope_theta !== undefined && raw.rope_theta !== theta) throw new ConfigError(`${raw.model_type as string} config: rope_parameters ${JSON.stringify(p)} disagrees with rope_theta ${JSON.stringify(raw.rope_theta)}: keep one of them`);
+  const type = ropeType(scaling) ?? 'default';
+  return { rope_theta: theta, rope_scaling: type === 'default' && Object.keys(scaling).every((k) => k === 'rope_type' || k === 'type') ? null : scaling };
 }
 
 // ---- validation ---------------------------------------------------------------------------
@@ -551,7 +566,7 @@ function validateLlama(c: LlamaFamilyConfig): void {
   if (c.num_attention_heads % c.num_key_value_heads !== 0) fail(c, `num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}: each key/value head serves a whole group of query heads (e.g. num_key_value_heads ${nearestDivisor(c.num_attention_heads, c.num_key_value_heads)})`);
   if (c.head_dim % 2 !== 0) fail(c, `head_dim ${c.head_dim} is odd: rotary embeddings rotate pairs of dimensions, so it must be even`);
   if (c.hidden_act !== 'silu') fail(c, `hidden_act '${String(c.hidden_act)}' is not supported: Llama's gated feed-forward uses 'silu'`);
-  if (c.rope_scaling != null) fail(c, `rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported: only plain rotary embeddings (rope_scaling null) are implemented`);
+  if (c.rope_scaling != null) validateRopeScaling(c, c.rope_scaling as unknown);
   if (c.attention_dropout !== 0) fail(c, `attention_dropout ${c.attention_dropout} is not supported: the fused attention kernel has no probability dropout; set it to 0`);
   if (typeof c.tie_word_embeddings !== 'boolean') fail(c, `tie_word_embeddings must be true or false, got ${JSON.stringify(c.tie_word_embeddings)}`);
   if (c.model_type === 'llama') {
@@ -561,6 +576,21 @@ function validateLlama(c: LlamaFamilyConfig): void {
     fail(c, `use_sliding_window ${JSON.stringify(c.use_sliding_window)} is not supported: only full attention is implemented; set it to false`);
   }
   if (c.pad_token_id !== null && c.pad_token_id !== undefined && !(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size)) fail(c, `pad_token_id ${c.pad_token_id} must be null or a token id in [0, vocab_size ${c.vocab_size})`);
+}
+
+const LLAMA3_ROPE_FIELDS = ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'] as const;
+
+/** rope_scaling: Llama 3.1's 'llama3' with its four fields and nothing else (HF's required keys), or refused. */
+function validateRopeScaling(c: LlamaFamilyConfig, s: unknown): void {
+  const shown = `rope_scaling ${JSON.stringify(s)}`;
+  if (!s || typeof s !== 'object' || Array.isArray(s)) fail(c, `${shown} must be null or an object`);
+  const o = s as Record<string, unknown>;
+  if (ropeType(o) !== 'llama3') fail(c, `${shown} is not supported: only plain rotary embeddings (rope_scaling null, rope_type 'default') and Llama 3.1's rope_type 'llama3' are implemented`);
+  const extra = Object.keys(o).filter((k) => k !== 'rope_type' && k !== 'type' && !(LLAMA3_ROPE_FIELDS as readonly string[]).includes(k));
+  if (extra.length > 0) fail(c, `${shown}: 'llama3' takes ${LLAMA3_ROPE_FIELDS.join(', ')}, not ${extra.join(', ')}`);
+  for (const k of LLAMA3_ROPE_FIELDS) if (!(typeof o[k] === 'number' && (o[k] as number) > 0 && Number.isFinite(o[k]))) fail(c, `${shown}: ${k} must be a positive number`);
+  if (!Number.isInteger(o.original_max_position_embeddings)) fail(c, `${shown}: original_max_position_embeddings must be an integer`);
+  if ((o.high_freq_factor as number) <= (o.low_freq_factor as number)) fail(c, `${shown}: high_freq_factor must be greater than low_freq_factor`);
 }
 
 /** Throws a ConfigError naming the field and what to change when the config cannot be run. */

@@ -9,7 +9,8 @@
 // the feed-forward (config.ts llamaBiases); every other line of its forward and init is Llama's.
 //
 // Rotary embeddings follow LlamaRotaryEmbedding's default rope type: inv_freq = 1 /
-// rope_theta^(2i / head_dim) in float32, angle = position * inv_freq (float32), the angles
+// rope_theta^(2i / head_dim) in float32 (scaled as Llama 3.1 scales it under rope_scaling 'llama3':
+// ropeInvFreq), angle = position * inv_freq (float32), the angles
 // repeated for both halves of each head (emb = cat(freqs, freqs)), applied to q and k with
 // rotate_half (T.rotary). Attention scales by head_dim^-0.5 and reads each key/value head for
 // its group of query heads in place (T.attention's kvHeads: HF's repeat_kv without the copy).
@@ -107,11 +108,35 @@ const loadRules = (c: LlamaFamilyConfig): LoadRules => ({
 const proj = (p: ProjParams, x: Tensor) => T.linear(x, p.weight, p.bias ?? null, 'out_in');
 const rmsNorm = (p: RMSNormParams, x: Tensor, eps: number) => T.rmsNorm(x, p.weight, eps);
 
+/**
+ * LlamaRotaryEmbedding's inv_freq in float32: 1 / rope_theta^(2i / head_dim), then, under Llama 3.1's
+ * rope_scaling, transformers' _compute_llama3_parameters (its float32 tensor steps, each rounded
+ * as torch rounds them): wavelengths 2 pi / inv_freq above original / low_freq_factor are divided
+ * by factor, those below original / high_freq_factor kept, the ones between mixed with
+ * smooth = (original / wavelength - low) / (high - low).
+ */
+export function ropeInvFreq(c: LlamaFamilyConfig): number[] {
+  const f = Math.fround;
+  const D = c.head_dim;
+  const plain = Array.from({ length: D / 2 }, (_, i) => f(1 / f(c.rope_theta ** f((2 * i) / D))));
+  const s = c.rope_scaling;
+  if (!s) return plain;
+  const { factor, low_freq_factor: low, high_freq_factor: high, original_max_position_embeddings: old } = s;
+  const [lowWavelen, highWavelen] = [f(old / low), f(old / high)];
+  return plain.map((inv) => {
+    const wavelen = f(f(1 / inv) * f(2 * Math.PI));
+    const scaled = wavelen > lowWavelen ? f(inv / f(factor)) : inv;
+    if (wavelen < highWavelen || wavelen > lowWavelen) return scaled;
+    const smooth = f(f(f(f(1 / wavelen) * f(old)) - f(low)) / f(high - low));
+    return f(f(f(f(1 - smooth) * scaled) / f(factor)) + f(smooth * scaled));
+  });
+}
+
 /** cos and sin [T, head_dim] of positions 0..T-1, as LlamaRotaryEmbedding computes them (float32 angles). */
 export function rotaryTables(c: LlamaFamilyConfig, seqLen: number, dtype: T.DType = 'float32'): { cos: Tensor; sin: Tensor } {
   const D = c.head_dim;
   const half = D / 2;
-  const invFreq = Array.from({ length: half }, (_, i) => Math.fround(1 / Math.fround(c.rope_theta ** Math.fround((2 * i) / D))));
+  const invFreq = ropeInvFreq(c);
   const cos = T.empty([seqLen, D], dtype);
   const sin = T.empty([seqLen, D], dtype);
   for (let t = 0; t < seqLen; t++) {

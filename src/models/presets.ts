@@ -15,12 +15,12 @@
 // one key/value head per query head, so that the head-copying operators can widen it too),
 // `smollm-135m` and `smollm-360m` (HuggingFaceTB/SmolLM-135M / -360M: 9 heads over 3 key/value
 // heads, tied embeddings) and `llama-1b` (Llama 3.2 1B's shape: 32 heads over 8, head size 64,
-// rope_theta 500000, tied, without its llama3 rope_scaling). Qwen2 presets (Qwen2ForCausalLM: the
+// rope_theta 500000 with its llama3 rope_scaling, tied). Qwen2 presets (Qwen2ForCausalLM: the
 // Llama shapes with q/k/v biases, rms_norm_eps 1e-6 as Qwen2's checkpoints) mirror them:
 // `qwen2-tiny`, `qwen2-2L-128H` -> `qwen2-4L-192H`, and `qwen2.5-0.5b` (Qwen/Qwen2.5-0.5B's
 // shape: 14 heads over 2 key/value heads, head size 64, rope_theta 1000000, tied).
 
-import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './config.ts';
+import { ConfigError, defaultsFor, validateConfig, type BertConfig, type GPT2Config, type Llama3RopeScaling, type LlamaFamilyConfig, type ModelConfig, type ViTConfig } from './config.ts';
 
 export const TEXT_VOCAB = 8192;
 
@@ -58,6 +58,7 @@ interface LlamaSize extends Size {
   ffn: number;
   tied: boolean;
   ropeTheta?: number;
+  ropeScaling?: Llama3RopeScaling;
   maxPositions?: number;
   rmsEps?: number;
 }
@@ -75,6 +76,7 @@ function llama(s: LlamaSize, modelType: LlamaFamilyConfig['model_type'] = 'llama
     head_dim: s.hidden / s.heads,
     tie_word_embeddings: s.tied,
     rope_theta: s.ropeTheta ?? 10000,
+    rope_scaling: s.ropeScaling ?? null,
     max_position_embeddings: s.maxPositions ?? 2048,
     rms_norm_eps: s.rmsEps ?? (modelType === 'qwen2' ? 1e-6 : 1e-5),
     bos_token_id: TEXT_VOCAB - 1,
@@ -123,7 +125,7 @@ const table: Record<string, () => ModelConfig> = {
   'llama-4L-192H': () => llama(llamaStudyLarge),
   'smollm-135m': () => llama({ layers: 30, hidden: 576, heads: 9, kvHeads: 3, ffn: 1536, tied: true }),
   'smollm-360m': () => llama({ layers: 32, hidden: 960, heads: 15, kvHeads: 5, ffn: 2560, tied: true }),
-  'llama-1b': () => llama({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, ffn: 8192, tied: true, ropeTheta: 500000, maxPositions: 131072 }),
+  'llama-1b': () => llama({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, ffn: 8192, tied: true, ropeTheta: 500000, maxPositions: 131072, ropeScaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }),
   'qwen2-tiny': () => llama(llamaTiny, 'qwen2'),
   'qwen2-2L-128H': () => llama(llamaStudySmall, 'qwen2'),
   'qwen2-4L-192H': () => llama(llamaStudyLarge, 'qwen2'),
