@@ -336,6 +336,33 @@ test('checkpoint directory round trip', () => {
   assert.deepEqual(loadedBare.metadata, {});
 });
 
+test('a sharded checkpoint (HF save_pretrained: model.safetensors.index.json and its shards) loads whole; a broken index or shard is refused naming the file', () => {
+  const dir = join(root, 'sharded');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const index = { metadata: { total_size: 20 }, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00001-of-00002.safetensors', c: 'model-00002-of-00002.safetensors' } };
+  const writeIndex = (o: object) => fs.writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(o));
+  writeSafetensors(join(dir, 'model-00001-of-00002.safetensors'), [['a', tensor([1, 2], [2])], ['b', tensor([3], [1])]]);
+  writeSafetensors(join(dir, 'model-00002-of-00002.safetensors'), [['c', tensor([4, 5], [1, 2])]]);
+  writeIndex(index);
+  const loaded = loadCheckpoint(dir);
+  assert.deepEqual([...loaded.tensors.keys()].sort(), ['a', 'b', 'c']);
+  assertTensor(loaded.tensors.get('c'), 'float32', [1, 2], [4, 5]);
+  assert.deepEqual([loaded.metadata, loaded.tokenizer], [{ total_size: '20' }, null]);
+
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  writeIndex({ ...index, weight_map: { ...index.weight_map, d: 'model-00002-of-00002.safetensors' } });
+  assertCheckpointError(() => loadCheckpoint(dir), indexPath, /1 listed tensor\(s\) not in their shard \(d\)/);
+  writeIndex({ ...index, weight_map: { ...index.weight_map, c: 'model-00001-of-00002.safetensors', x: 'model-00002-of-00002.safetensors' } });
+  assertCheckpointError(() => loadCheckpoint(dir), join(dir, 'model-00002-of-00002.safetensors'), /holds c, which model\.safetensors\.index\.json places in model-00001-of-00002\.safetensors/);
+  writeIndex({ weight_map: { a: 'model-00003-of-00003.safetensors' } });
+  assertCheckpointError(() => loadCheckpoint(dir), join(dir, 'model-00003-of-00003.safetensors'), /file not found \(named by model\.safetensors\.index\.json\)/);
+  writeIndex({ weight_map: { a: '../elsewhere.safetensors' } });
+  assertCheckpointError(() => loadCheckpoint(dir), indexPath, /expected \{"weight_map"/);
+  fs.rmSync(indexPath);
+  assertCheckpointError(() => loadCheckpoint(dir), join(dir, 'model.safetensors'), /file not found \(nor a sharded model\.safetensors\.index\.json\)/);
+});
+
 test('checkpoint errors name the directory or file', () => {
   const missing = join(root, 'ckpt-missing');
   assertCheckpointError(() => loadCheckpoint(missing), missing, /checkpoint directory not found/);

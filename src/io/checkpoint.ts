@@ -1,6 +1,9 @@
 // Checkpoint directories: `model.safetensors` (the weights), `config.json` (the model config,
 // HuggingFace field names) and optionally `tokenizer.json`. Each file is written atomically;
 // config.json is written last. Whether the tensors fit the config is checked by the models code.
+// Reading also takes HuggingFace's sharded layout (save_pretrained above its max_shard_size, as
+// Llama 3.2 3B and larger ship): `model.safetensors.index.json`, whose weight_map names each
+// tensor's shard file; every tensor must be in the shard named for it, and each once.
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ export { CheckpointError };
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
+export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 
 export interface CheckpointContents {
   config: object;
@@ -43,9 +47,33 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (config === undefined) throw new CheckpointError(`${join(dir, CONFIG_FILE)}: file not found (not a checkpoint directory?)`);
   if (!isObject(config)) throw new CheckpointError(`${join(dir, CONFIG_FILE)}: expected a JSON object`);
   const modelPath = join(dir, MODEL_FILE);
-  if (!fs.existsSync(modelPath)) throw new CheckpointError(`${modelPath}: file not found`);
-  const { tensors, metadata } = readSafetensors(modelPath);
+  const sharded = !fs.existsSync(modelPath) && fs.existsSync(join(dir, SHARD_INDEX_FILE));
+  if (!sharded && !fs.existsSync(modelPath)) throw new CheckpointError(`${modelPath}: file not found (nor a sharded ${SHARD_INDEX_FILE})`);
+  const { tensors, metadata } = sharded ? readShards(dir) : readSafetensors(modelPath);
   return { config, tensors, tokenizer: readJson(join(dir, TOKENIZER_FILE)) ?? null, metadata };
+}
+
+/** The tensors of a sharded checkpoint (see the header); metadata from the index's, as strings. */
+function readShards(dir: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+  const indexPath = join(dir, SHARD_INDEX_FILE);
+  const index = readJson(indexPath);
+  const weightMap = isObject(index) ? index.weight_map : undefined;
+  if (!isObject(weightMap) || !Object.values(weightMap).every((f) => typeof f === 'string' && f.length > 0 && !f.includes('/') && !f.includes('\\'))) {
+    throw new CheckpointError(`${indexPath}: expected {"weight_map": {"tensor name": "shard file name", ...}} with file names inside the directory`);
+  }
+  const tensors = new Map<string, Tensor>();
+  for (const file of [...new Set(Object.values(weightMap) as string[])].sort()) {
+    const path = join(dir, file);
+    if (!fs.existsSync(path)) throw new CheckpointError(`${path}: file not found (named by ${SHARD_INDEX_FILE})`);
+    for (const [name, tensor] of readSafetensors(path).tensors) {
+      if (weightMap[name] !== file) throw new CheckpointError(`${path}: holds ${name}, which ${SHARD_INDEX_FILE} ${weightMap[name] === undefined ? 'does not list' : `places in ${String(weightMap[name])}`}`);
+      tensors.set(name, tensor);
+    }
+  }
+  const missing = Object.keys(weightMap).filter((name) => !tensors.has(name));
+  if (missing.length > 0) throw new CheckpointError(`${indexPath}: ${missing.length} listed tensor(s) not in their shard (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''})`);
+  const meta = isObject(index) && isObject(index.metadata) ? index.metadata : {};
+  return { tensors, metadata: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, String(v)])) };
 }
 
 function makeDirectory(dir: string): void {
