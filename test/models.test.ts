@@ -219,6 +219,9 @@ test('configs: HF defaults fill what config.json leaves out', () => {
   const vit = configFromJSON({ model_type: 'vit', id2label: { 0: 'a', 1: 'b', 2: 'c' }, transformers_version: '4.40.0' }) as ViTConfig & { transformers_version: string };
   assert.equal(vit.num_labels, 3);
   assert.equal(vit.transformers_version, '4.40.0');
+  const bf16 = configFromJSON({ model_type: 'llama', torch_dtype: 'bfloat16', dtype: 'bfloat16' }) as LlamaConfig & { torch_dtype: string; dtype: string };
+  assert.deepEqual([bf16.torch_dtype, bf16.dtype], ['float32', 'float32'], 'the weights are read and written as float32, so the config says so');
+  assert.ok(!('torch_dtype' in configFromJSON({ model_type: 'llama' })), 'and adds no dtype a file did not name');
   assert.equal((configFromJSON({ model_type: 'gpt2', n_ctx: 256 }) as GPT2Config).n_positions, 256);
 });
 

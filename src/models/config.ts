@@ -2,7 +2,10 @@
 // (transformers' BertConfig, RobertaConfig, GPT2Config, ViTConfig, DeiTConfig, LlamaConfig,
 // Qwen2Config), so a config.json
 // written here loads into HuggingFace and back. `configFromJSON` fills HF's defaults for the
-// fields a file leaves out and keeps the fields it does not know (e.g. transformers_version);
+// fields a file leaves out and keeps the fields it does not know (e.g. transformers_version),
+// except the weights' dtype (`torch_dtype`, v5's `dtype`), which becomes float32: ligo reads
+// bf16/fp16 weights as float32 and writes them so, and transformers v5 loads a checkpoint in the
+// dtype its config names;
 // `validateConfig` rejects what the models here cannot run, with one-line messages saying what
 // to change. Presets live in presets.ts.
 
@@ -415,6 +418,7 @@ export function configFromJSON(json: unknown): ModelConfig {
   if (typeof raw.model_type !== 'string') throw new ConfigError(`config.json has no model_type: set it to one of ${modelTypes.join(', ')}`);
   const cfg = { ...defaultsFor(raw.model_type as ModelType), ...raw } as Record<string, unknown>;
   if (raw.num_labels === undefined && raw.id2label && typeof raw.id2label === 'object') cfg.num_labels = Object.keys(raw.id2label).length;
+  for (const k of ['torch_dtype', 'dtype']) if (raw[k] !== undefined) cfg[k] = 'float32';
   if (raw.model_type === 'gpt2' && raw.n_positions === undefined && typeof raw.n_ctx === 'number') cfg.n_positions = raw.n_ctx;
   if (raw.model_type === 'llama' || raw.model_type === 'qwen2') {
     // As LlamaConfig.__init__ and Qwen2Attention: null key/value heads mean one per query head; a missing head_dim is hidden_size // heads.
