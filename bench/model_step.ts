@@ -7,7 +7,8 @@
 // batch 32 x 64), smollm (smollm-135m, batch 8 x 128), bert-seeded and gpt2-seeded (the seeded
 // rows' large models, BERT 4L-192H and GPT-2 4L-192H at vocabulary 2,048, batch 32 x 64; BERT's
 // loss on 15% of the positions, as masked LM takes it).
-// Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND.
+// Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND, PROFILE=1
+// (seconds and calls per step of each kernel on stderr: bench/timing.ts).
 
 import * as T from '../src/tensor/index.ts';
 import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';

@@ -8,8 +8,7 @@
 // step (page faults and the kernel's time for them are what memory reuse should remove).
 
 import * as T from '../src/tensor/index.ts';
-import { Rng, getBackend, tidy, useBackend, valueAndGrad } from '../src/tensor/index.ts';
-import { profiled, type KernelTimes } from '../src/tensor/profile.ts';
+import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
 import { bertLayer, initBertLayer, type BertLayerShape } from '../src/models/bert-layer.ts';
 import { flattenParams, initNormal } from '../src/nn/index.ts';
 import { machine, shareOfPeak } from './machine.ts';
@@ -59,17 +58,7 @@ function sgemmGflops(): number {
 }
 
 for (let i = 0; i < warmup; i++) step();
-let kernelTimes: KernelTimes | null = null;
-if (process.env.PROFILE === '1') {
-  const p = profiled(getBackend());
-  useBackend(p.backend);
-  kernelTimes = p.times;
-}
 const { seconds: sec, loss, before, after: usage } = timeSteps(step, steps);
-if (kernelTimes) {
-  const rows = Object.entries(kernelTimes).sort((a, b) => b[1].seconds - a[1].seconds);
-  for (const [k, v] of rows) process.stderr.write(`${k.padEnd(20)} ${(v.seconds / steps).toFixed(4)} s/step  ${v.calls / steps} calls/step\n`);
-}
 const d = shape.hidden, ffn = shape.intermediate;
 const flopsPerStep = 3 * B * Tn * L * (2 * (4 * d * d + 2 * d * ffn) + 4 * Tn * d);
 const perStep = (x: number) => x / steps;
