@@ -109,51 +109,8 @@ export function ropeType(s: Record<string, unknown>): unknown {
   return s.rope_type ?? s.type;
 }
 
-/**
- * LlamaForCausalLM (transformers' LlamaConfig; Llama 2/3, SmolLM, Mistral-style decoders without
- * sliding windows): RMSNorm, rotary position embeddings (the default rope type, or Llama 3.1's
- * 'llama3' rope_scaling),
- * SwiGLU feed-forward (hidden_act silu), grouped-query attention (num_key_value_heads).
- */
-export interface LlamaConfig {
-  model_type: 'llama';
-  architectures: string[];
-  vocab_size: number;
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  /** Key/value heads (grouped-query attention); HF's null means num_attention_heads. */
-  num_key_value_heads: number;
-  /** Size of each head; HF's null means hidden_size / num_attention_heads. */
-  head_dim: number;
-  hidden_act: 'silu';
-  max_position_embeddings: number;
-  initializer_range: number;
-  rms_norm_eps: number;
-  rope_theta: number;
-  /** null (plain RoPE) or Llama 3.1's scaling of the rotary frequencies. */
-  rope_scaling: Llama3RopeScaling | null;
-  attention_bias: boolean;
-  /** Only 0 is supported (the fused attention kernel has no probability dropout). */
-  attention_dropout: number;
-  mlp_bias: boolean;
-  /** Only 1 is supported (HF's tensor-parallel pretraining emulation). */
-  pretraining_tp: number;
-  tie_word_embeddings: boolean;
-  bos_token_id: number;
-  eos_token_id: number;
-  pad_token_id: number | null;
-  use_cache: boolean;
-}
-
-/**
- * Qwen2ForCausalLM (transformers' Qwen2Config; Qwen2 and Qwen2.5): Llama's decoder with biases on
- * q_proj, k_proj and v_proj only (o_proj and the feed-forward have none), so it runs on the Llama
- * model code (llama.ts; llamaBiases). Full attention only: sliding windows are refused.
- */
-export interface Qwen2Config {
-  model_type: 'qwen2';
+/** The fields LlamaConfig and Qwen2Config share (HF's names; llama.ts reads only these and llamaBiases). */
+interface LlamaFamilyFields {
   architectures: string[];
   vocab_size: number;
   hidden_size: number;
@@ -163,29 +120,55 @@ export interface Qwen2Config {
   /** Key/value heads (grouped-query attention); HF's null means num_attention_heads. */
   num_key_value_heads: number;
   /**
-   * Size of each head. Not a Qwen2Config argument: Qwen2Attention reads getattr(config,
-   * 'head_dim', hidden_size // num_attention_heads), and that is how a missing one is filled.
+   * Size of each head; HF's null means hidden_size / num_attention_heads. (Not a Qwen2Config
+   * argument: Qwen2Attention reads getattr(config, 'head_dim', hidden_size // num_attention_heads),
+   * and that is how a missing one is filled.)
    */
   head_dim: number;
   hidden_act: 'silu';
   max_position_embeddings: number;
   initializer_range: number;
   rms_norm_eps: number;
-  use_cache: boolean;
-  tie_word_embeddings: boolean;
   rope_theta: number;
   /** null (plain RoPE) or Llama 3.1's scaling of the rotary frequencies. */
   rope_scaling: Llama3RopeScaling | null;
+  /** Only 0 is supported (the fused attention kernel has no probability dropout). */
+  attention_dropout: number;
+  tie_word_embeddings: boolean;
+  pad_token_id: number | null;
+  use_cache: boolean;
+}
+
+/**
+ * LlamaForCausalLM (transformers' LlamaConfig; Llama 2/3, SmolLM, Mistral-style decoders without
+ * sliding windows): RMSNorm, rotary position embeddings (the default rope type, or Llama 3.1's
+ * 'llama3' rope_scaling), SwiGLU feed-forward (hidden_act silu), grouped-query attention
+ * (num_key_value_heads).
+ */
+export interface LlamaConfig extends LlamaFamilyFields {
+  model_type: 'llama';
+  attention_bias: boolean;
+  mlp_bias: boolean;
+  /** Only 1 is supported (HF's tensor-parallel pretraining emulation). */
+  pretraining_tp: number;
+  bos_token_id: number;
+  eos_token_id: number;
+}
+
+/**
+ * Qwen2ForCausalLM (transformers' Qwen2Config; Qwen2 and Qwen2.5): Llama's decoder with biases on
+ * q_proj, k_proj and v_proj only (o_proj and the feed-forward have none), so it runs on the Llama
+ * model code (llama.ts; llamaBiases). Full attention only: sliding windows are refused.
+ */
+export interface Qwen2Config extends LlamaFamilyFields {
+  model_type: 'qwen2';
   /** Only false is supported (every layer attends to the whole sequence). */
   use_sliding_window: boolean;
   /** HF's Qwen2Config sets it to null when use_sliding_window is false. */
   sliding_window: number | null;
   max_window_layers: number;
-  /** Only 0 is supported (the fused attention kernel has no probability dropout). */
-  attention_dropout: number;
   bos_token_id: number | null;
   eos_token_id: number | null;
-  pad_token_id: number | null;
 }
 
 /** The Llama-style decoders (RMSNorm, rotary, SwiGLU, grouped-query attention) that share llama.ts. */
