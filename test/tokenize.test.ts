@@ -1,9 +1,11 @@
 // Tokenizers: known ids of the pretrained bert-base-uncased and gpt2 vocabularies, agreement with
 // HuggingFace's own implementation (@huggingface/tokenizers loading the tokenizer.json we write;
-// the Rust library's ids for Llama 3, Qwen2 and SmolLM-shaped files, from a fixture),
+// the Rust library's ids for Llama 3, Qwen2 and SmolLM-shaped files and for Llama 2 and
+// Mistral-shaped SentencePiece conversions, from fixtures),
 // save/load round trips, the trainers (checked against a brute-force BPE), and one-line errors.
 
 import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -147,7 +149,7 @@ describe('tokenizer.json', () => {
       [{ ...bert, model: { type: 'WordPiece', vocab: { a: -1 } } }, /model\.vocab\["a"\] must be a non-negative integer id/],
       [{ ...bert, model: { type: 'WordPiece', vocab: { a: 0 }, unk_token: '[UNK]' } }, /the unknown token "\[UNK\]" is not in the vocabulary/],
       [{ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a a'] }, pre_tokenizer: { type: 'ByteLevel' } }, /merge "a a" uses a token that is not in the vocabulary/],
-      [{ model: { type: 'BPE', vocab: {}, merges: [] }, pre_tokenizer: { type: 'Metaspace' } }, /pre_tokenizer type "Metaspace" is not supported; expected ByteLevel/],
+      [{ model: { type: 'BPE', vocab: {}, merges: [] }, pre_tokenizer: { type: 'Whitespace' } }, /pre_tokenizer type "Whitespace" is not supported; expected ByteLevel or Sequence or Metaspace or null$/],
     ];
     for (const [json, message] of cases) assertOneLineError(() => tokenizerFromJSON(json), message);
     const dir = tempDir();
@@ -220,6 +222,111 @@ describe("tokenizer.json of today's decoders (Llama 3, Qwen2, SmolLM: Split or D
       [{ ...qwen2, normalizer: { type: 'Lowercase' } }, /normalizer type "Lowercase" is not supported; expected NFC or NFKC or NFD or NFKD or null$/],
     ];
     for (const [file, message] of cases) assertOneLineError(() => tokenizerFromJSON(file), message);
+  });
+});
+
+describe('tokenizer.json of SentencePiece conversions (Llama 2, TinyLlama, Mistral: BPE on characters with byte fallback, Prepend/Replace or Metaspace)', () => {
+  // Ids and decoded text from HuggingFace's Rust tokenizers (scripts/make_sentencepiece_fixtures.ts):
+  // a vocabulary laid out as Llama's (<unk> <s> </s>, 256 byte tokens, characters, merges learnt
+  // on Moby-Dick) under each variant's sections, one crafted to show HF's merge and unknown rules.
+  type File = Record<string, any>;
+  const fixture = JSON.parse(fs.readFileSync(join(import.meta.dirname, 'fixtures', 'tokenizers', 'sentencepiece-variants.json'), 'utf8')) as {
+    texts: string[];
+    longText: { chapter: number; variant: string };
+    base: { vocab: Record<string, number>; merges: string[] };
+    files: Record<string, File>;
+    results: Record<string, { ids: number[][]; decoded: string[]; long?: { ids: number[]; decodedSha256: string } }>;
+    decoders: { decoder: unknown; tokens: string[]; text: string }[];
+  };
+  /** The variant's file; the shared vocabulary is stored once, its merges as "a b" strings or [a, b] pairs. */
+  const file = (name: string): File => {
+    const f = fixture.files[name]!;
+    if (typeof f.model.merges !== 'string') return f;
+    const merges = f.model.merges === 'pairs' ? fixture.base.merges.map((m) => m.split(' ')) : fixture.base.merges;
+    return { ...f, model: { ...f.model, vocab: fixture.base.vocab, merges } };
+  };
+  const names = Object.keys(fixture.files);
+
+  it('encodes and decodes as HuggingFace (Rust) does', () => {
+    assert.deepEqual(names, ['llama2', 'mistral-v0.3', 'metaspace-always-split', 'metaspace-never', 'metaspace-legacy', 'unk-fused', 'unk-unfused-ignore-merges', 'gemma-like-regex-nfkc', 'quirks']);
+    for (const name of names) {
+      const tok = tokenizerFromJSON(file(name), name);
+      const { ids, decoded } = fixture.results[name]!;
+      fixture.texts.forEach((text, i) => {
+        const what = `${name}: ${JSON.stringify(text.slice(0, 60))}`;
+        assert.deepEqual(tok.encode(text), ids[i], `encode ${what}`);
+        assert.equal(tok.decode(ids[i]!), decoded[i], `decode ${what}`);
+      });
+    }
+  });
+
+  it('encodes a 45,000-character chapter, one word without a pre-tokenizer, as HuggingFace does', () => {
+    const { chapter: n, variant } = fixture.longText;
+    const long = fixture.results[variant]!.long!;
+    const tok = tokenizerFromJSON(file(variant), variant);
+    const text = chapter(n);
+    assert.ok(text.length > 40_000 && !text.includes('<s>') && !text.includes('Ishmael'), 'one piece of text, no added token in it');
+    const ids = tok.encode(text);
+    assert.equal(ids.length, long.ids.length);
+    assert.deepEqual(ids, long.ids);
+    assert.equal(createHash('sha256').update(tok.decode(ids)).digest('hex'), long.decodedSha256);
+  });
+
+  it('runs the decoder steps as HuggingFace does on token lists encoding does not make', () => {
+    for (const c of fixture.decoders) {
+      const vocab = Object.fromEntries([...new Set(c.tokens)].map((t, i) => [t, i]));
+      const tok = tokenizerFromJSON({ model: { type: 'BPE', vocab, merges: [] }, decoder: c.decoder });
+      assert.equal(tok.decode(c.tokens.map((t) => vocab[t]!)), c.text, JSON.stringify(c.decoder));
+    }
+  });
+
+  it('saves the file back as read (HF reads it to the same ids: checked by the fixture script) and loads it back', () => {
+    const dir = tempDir();
+    try {
+      for (const name of names) {
+        const read = file(name);
+        const tok = tokenizerFromJSON(read, name);
+        assert.deepEqual(tok.toJSON(), read, name);
+        const back = loadTokenizer(saveTokenizer(join(dir, `${name}.json`), tok));
+        assert.equal(back.kind, 'sentencepiece-bpe');
+        fixture.texts.forEach((text, i) => assert.deepEqual(back.encode(text), fixture.results[name]!.ids[i], `${name}: saved and loaded back`));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives <s> and </s> their roles, so documents are separated by </s> and begin with <s>', () => {
+    const tok = tokenizerFromJSON(file('llama2'));
+    assert.equal(tok.kind, 'sentencepiece-bpe');
+    assert.deepEqual(tok.special, { unk: 0, cls: 1, bos: 1, sep: 2, eos: 2 });
+    assert.equal(tok.vocabSize, 2001);
+  });
+
+  it('refuses what it does not run, in one line naming the field', () => {
+    const llama2 = file('llama2');
+    const mistral = file('mistral-v0.3');
+    const metaspace = mistral.pre_tokenizer;
+    const cases: [unknown, RegExp][] = [
+      [{ ...llama2, normalizer: { type: 'Lowercase' } }, /^tokenizer\.json: normalizer type "Lowercase" is not supported; expected Prepend or Replace or NFC or NFKC or NFD or NFKD or Sequence or null$/],
+      [{ ...llama2, normalizer: { type: 'Sequence', normalizers: [llama2.normalizer] } }, /normalizer\.normalizers\[0\] type "Sequence" is not supported; expected Prepend or Replace or NFC/],
+      [{ ...llama2, normalizer: { type: 'Sequence', normalizers: {} } }, /normalizer\.normalizers must be an array$/],
+      [{ ...llama2, normalizer: { type: 'Prepend' } }, /normalizer\.prepend must be a string$/],
+      [{ ...llama2, normalizer: { type: 'Replace', pattern: { String: '' }, content: '▁' } }, /normalizer\.pattern must not be empty$/],
+      [{ ...llama2, normalizer: { type: 'Replace', pattern: { Regex: 'a++' }, content: '▁' } }, /normalizer\.pattern "a\+\+" cannot run as a JavaScript regular expression/],
+      [{ ...llama2, normalizer: { type: 'Replace', pattern: { String: ' ' } } }, /normalizer\.content must be a string$/],
+      [{ ...mistral, pre_tokenizer: { ...metaspace, replacement: '▁▁' } }, /pre_tokenizer\.replacement must be a string of one character$/],
+      [{ ...mistral, pre_tokenizer: { ...metaspace, prepend_scheme: 'sometimes' } }, /pre_tokenizer\.prepend_scheme must be "first", "always" or "never"$/],
+      [{ ...mistral, pre_tokenizer: { ...metaspace, add_prefix_space: false } }, /pre_tokenizer\.add_prefix_space false does not match prepend_scheme "first"; expected prepend_scheme "never"$/],
+      [{ ...mistral, pre_tokenizer: { type: 'Sequence', pretokenizers: [metaspace] } }, /pre_tokenizer\.pretokenizers\[0\] must be ByteLevel/],
+      [{ ...llama2, decoder: { type: 'ByteLevel' } }, /^tokenizer\.json: decoder type "ByteLevel" is not supported; expected Metaspace or Replace or ByteFallback or Fuse or Strip or Sequence or null$/],
+      [{ ...llama2, decoder: { type: 'Sequence', decoders: [{ type: 'Strip', content: ' ', start: -1, stop: 0 }] } }, /decoder\.decoders\[0\]\.start must be a non-negative integer$/],
+      [{ ...llama2, decoder: { type: 'Sequence', decoders: [{ type: 'WordPiece' }] } }, /decoder\.decoders\[0\] type "WordPiece" is not supported/],
+      [{ ...llama2, model: { ...llama2.model, continuing_subword_prefix: '##' } }, /model\.continuing_subword_prefix is not supported; expected "" or null$/],
+      [{ ...llama2, model: { ...llama2.model, fuse_unk: 'yes' } }, /model\.fuse_unk must be true or false$/],
+      [{ ...llama2, model: { ...llama2.model, dropout: 0.1 } }, /model\.dropout is not supported; expected null$/],
+    ];
+    for (const [json, message] of cases) assertOneLineError(() => tokenizerFromJSON(json), message);
   });
 });
 

@@ -1,7 +1,8 @@
-// What WordPiece and byte-level BPE tokenizers share, in the order HuggingFace tokenizers runs an
-// encoding: split off added tokens in the raw text, normalise the rest, split off added tokens
-// matched after normalisation, pre-tokenise into words, run the model on each word. Also the
-// id <-> token tables (added tokens take precedence, as in HF) and the added_tokens JSON.
+// What the WordPiece and the two BPE tokenizers (byte-level, SentencePiece-style) share, in the
+// order HuggingFace tokenizers runs an encoding: split off added tokens in the raw text, normalise
+// the rest, split off added tokens matched after normalisation, pre-tokenise into words, run the
+// model on each word. Also the id <-> token tables (added tokens take precedence, as in HF) and
+// the added_tokens JSON.
 
 import { AddedTokenSplitter, specialIdsOf, type AddedToken } from './added-tokens.ts';
 import type { SpecialIds, Tokenizer, TokenizerKind } from './types.ts';
@@ -16,6 +17,7 @@ export abstract class BaseTokenizer implements Tokenizer {
   private readonly added: Map<string, number>;
   private rawSplitter?: AddedTokenSplitter;
   private normalizedSplitter?: AddedTokenSplitter;
+  private decodingForms?: Map<number, string>;
 
   /** `vocab` is the model's token -> id table; `addedTokens` come on top (usually repeating the specials). */
   constructor(vocab: ReadonlyMap<string, number>, addedTokens: readonly AddedToken[]) {
@@ -30,8 +32,8 @@ export abstract class BaseTokenizer implements Tokenizer {
 
   /** The text normalizer (identity when the tokenizer has none). */
   protected abstract normalize(text: string): string;
-  /** Words of a normalised piece of text. */
-  protected abstract preTokenize(text: string): string[];
+  /** Words of a normalised piece of text; `atStart`: the piece begins the text (nothing, not even an added token, comes before it). */
+  protected abstract preTokenize(text: string, atStart: boolean): string[];
   /** Appends the ids of one word. */
   protected abstract encodeWord(word: string, out: number[]): void;
   /** Text of a token sequence (specials included as written). */
@@ -44,23 +46,28 @@ export abstract class BaseTokenizer implements Tokenizer {
     this.normalizedSplitter ??= new AddedTokenSplitter(
       this.addedTokens.filter((t) => t.normalized).map((t) => [this.normalize(t.content), t] as const),
     );
+    let atStart = true;
     for (const raw of this.rawSplitter.split(text)) {
-      if (typeof raw !== 'string') ids.push(raw.id);
-      else for (const piece of this.normalizedSplitter.split(this.normalize(raw))) this.encodePiece(piece, ids);
+      const pieces = typeof raw === 'string' ? this.normalizedSplitter.split(this.normalize(raw)) : [raw];
+      for (const piece of pieces) {
+        if (typeof piece !== 'string') ids.push(piece.id);
+        else for (const word of this.preTokenize(piece, atStart)) this.encodeWord(word, ids);
+        atStart = false;
+      }
     }
     return ids;
   }
 
-  private encodePiece(piece: string | AddedToken, ids: number[]): void {
-    if (typeof piece !== 'string') ids.push(piece.id);
-    else for (const word of this.preTokenize(piece)) this.encodeWord(word, ids);
-  }
-
-  /** Ids with no token are skipped, as HuggingFace does. */
+  /**
+   * Ids with no token are skipped, as HuggingFace does. An added token matched in the normalised
+   * text reaches the decoder in its normalised form, as in HF tokenizers 0.23 (added_vocabulary.rs
+   * simple_id_to_token): Llama 2's normalised "Ishmael" decodes as "▁Ishmael", a space.
+   */
   decode(ids: readonly number[]): string {
+    this.decodingForms ??= new Map(this.addedTokens.filter((t) => t.normalized).map((t) => [t.id, this.normalize(t.content)]));
     const tokens: string[] = [];
     for (const id of ids) {
-      const token = this.tokens[id];
+      const token = this.decodingForms.get(id) ?? this.tokens[id];
       if (token !== undefined) tokens.push(token);
     }
     return this.decodeTokens(tokens);

@@ -2,9 +2,11 @@
 // BertNormalizer (or none) and BertPreTokenizer, as bert-base-uncased; a BPE model behind a
 // ByteLevel pre-tokenizer and no normalizer, as gpt2 and roberta-base, or behind a Sequence of
 // Split/Digits steps ending in ByteLevel and an optional Unicode normalizer, as Llama 3, Qwen2
-// and SmolLM (pre-tokenizers.ts). Anything else, or a
-// malformed file, gets a one-line error naming the file, the field and what was expected. The
-// post_processor is kept as written (encode() adds no special tokens).
+// and SmolLM (pre-tokenizers.ts); a BPE model on characters with no pre-tokenizer or Metaspace,
+// as the files converted from SentencePiece (Llama 2, TinyLlama, Mistral: sentencepiece-bpe.ts,
+// load-sentencepiece.ts). Anything else, or a malformed file, gets a one-line error naming the
+// file, the field and what was expected. The post_processor is kept as written (encode() adds no
+// special tokens).
 
 import fs from 'node:fs';
 import { join } from 'node:path';
@@ -12,70 +14,14 @@ import { writeFileAtomic } from '../io/index.ts';
 import type { AddedToken } from './added-tokens.ts';
 import type { BertNormalizerOptions } from './bert-pretokenize.ts';
 import type { ByteLevelOptions } from './byte-level.ts';
+import type { BpeModelConfig } from './bpe-model.ts';
 import { ByteLevelBPETokenizer, type ByteLevelBPEConfig } from './bpe.ts';
-import { UNICODE_FORMS, digitsSplit, isolatedSplit, splitRegex, type PieceSplit, type UnicodeForm } from './pre-tokenizers.ts';
+import { readSentencePieceSections } from './load-sentencepiece.ts';
+import { UNICODE_FORMS, digitsSplit, isolatedSplit, type PieceSplit, type UnicodeForm } from './pre-tokenizers.ts';
+import { isObject, oneLine, quote, Reader, type Json } from './reader.ts';
+import { SentencePieceBPETokenizer } from './sentencepiece-bpe.ts';
 import type { Tokenizer } from './types.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
-
-type Json = Record<string, unknown>;
-
-const MAX_ID = 0x7fffffff;
-
-/**
- * Errors stay on one line and short: tokens may contain line breaks or be megabytes long (both
- * found by test/fuzz.test.ts). `quote` shows a token; `oneLine` escapes any line break left.
- */
-function quote(s: string): string {
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
-}
-
-function oneLine(message: string): string {
-  return message.replace(/[\n\r\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Field checks that throw "<source>: <field> ...; expected ...". */
-class Reader {
-  constructor(readonly source: string) {}
-
-  fail(message: string): never {
-    throw new Error(oneLine(`${this.source}: ${message}`));
-  }
-
-  object(v: unknown, field: string): Json {
-    return isObject(v) ? v : this.fail(`${field} must be an object`);
-  }
-
-  bool(v: unknown, field: string, fallback: boolean): boolean {
-    if (v === undefined || v === null) return fallback;
-    return typeof v === 'boolean' ? v : this.fail(`${field} must be true or false`);
-  }
-
-  string(v: unknown, field: string, fallback: string): string {
-    if (v === undefined || v === null) return fallback;
-    return typeof v === 'string' ? v : this.fail(`${field} must be a string`);
-  }
-
-  id(v: unknown, field: string): number {
-    // At most int32's maximum: token ids travel in Int32Arrays. Any integer used to pass; an id of
-    // 2^32 - 1 or more is no array index, so vocabSize did not cover it, BPE's vocabulary-size
-    // check let it through and its pair keys (left * 2^21 + right) lost precision, and encode()
-    // looped forever on a false match (found by test/fuzz.test.ts).
-    return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ID ? (v as number) : this.fail(`${field} must be a non-negative integer id below 2^31`);
-  }
-
-  /** The section's "type", checked against the supported ones (null allowed when listed). */
-  type(section: unknown, field: string, supported: (string | null)[]): string | null {
-    const expected = supported.map((s) => (s === null ? 'null' : s)).join(' or ');
-    if (section === null || section === undefined) return supported.includes(null) ? null : this.fail(`${field} is missing; expected ${expected}`);
-    const type = isObject(section) ? section.type : undefined;
-    if (typeof type !== 'string') this.fail(`${field} has no "type"; expected ${expected}`);
-    return supported.includes(type) ? type : this.fail(`${field} type ${quote(type)} is not supported; expected ${expected}`);
-  }
-}
 
 function readVocab(r: Reader, model: Json): Map<string, number> {
   const vocab = r.object(model.vocab, 'model.vocab');
@@ -130,13 +76,31 @@ function wordPieceFromJSON(r: Reader, obj: Json, model: Json): WordPieceTokenize
   });
 }
 
-function readMerges(r: Reader, v: unknown): [string, string][] {
+/** Merges as "a b" strings or [a, b] pairs, and whether they were pairs (written back the same way). */
+function readMerges(r: Reader, v: unknown): Pick<BpeModelConfig, 'merges' | 'mergesAsPairs'> {
   if (!Array.isArray(v)) r.fail('model.merges must be an array of "a b" strings or [a, b] pairs');
-  return v.map((m: unknown, i) => {
+  const merges = v.map((m: unknown, i) => {
     const pair = typeof m === 'string' ? m.split(' ') : m;
     if (Array.isArray(pair) && pair.length === 2 && pair.every((p) => typeof p === 'string')) return pair as [string, string];
     return r.fail(`model.merges[${i}] must be an "a b" string or an [a, b] pair`);
   });
+  return { merges, mergesAsPairs: Array.isArray(v[0]) };
+}
+
+/** The BPE model section, for both kinds of BPE tokenizer. */
+function readBpeModel(r: Reader, model: Json): BpeModelConfig {
+  if (r.string(model.continuing_subword_prefix, 'model.continuing_subword_prefix', '') !== '') r.fail('model.continuing_subword_prefix is not supported; expected "" or null');
+  if (r.string(model.end_of_word_suffix, 'model.end_of_word_suffix', '') !== '') r.fail('model.end_of_word_suffix is not supported; expected "" or null');
+  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) r.fail('model.dropout is not supported; expected null');
+  const unk = model.unk_token;
+  return {
+    vocab: readVocab(r, model),
+    ...readMerges(r, model.merges),
+    unkToken: unk === null || unk === undefined ? null : r.string(unk, 'model.unk_token', ''),
+    fuseUnk: r.bool(model.fuse_unk, 'model.fuse_unk', false),
+    byteFallback: r.bool(model.byte_fallback, 'model.byte_fallback', false),
+    ignoreMerges: r.bool(model.ignore_merges, 'model.ignore_merges', false),
+  };
 }
 
 /** A ByteLevel step's options. */
@@ -149,14 +113,7 @@ function readStep(r: Reader, o: Json, field: string): PieceSplit {
   if (r.type(o, field, ['Split', 'Digits']) === 'Digits') return digitsSplit(r.bool(o.individual_digits, `${field}.individual_digits`, false));
   if (o.behavior !== 'Isolated') r.fail(`${field}.behavior ${quote(String(o.behavior))} is not supported; expected "Isolated"`);
   if (r.bool(o.invert, `${field}.invert`, false)) r.fail(`${field}.invert true is not supported; expected false`);
-  const pattern = r.object(o.pattern, `${field}.pattern`);
-  const text = pattern.Regex ?? pattern.String;
-  if (typeof text !== 'string') r.fail(`${field}.pattern must be {"Regex": "..."} or {"String": "..."}`);
-  try {
-    return isolatedSplit(splitRegex(pattern.Regex !== undefined ? { Regex: text } : { String: text }));
-  } catch (e) {
-    return r.fail(`${field}.pattern ${quote(text)} cannot run as a JavaScript regular expression (${(e as Error).message}); expected Oniguruma syntax that JavaScript shares (scoped (?i:...) groups are rewritten)`);
-  }
+  return isolatedSplit(r.pattern(o.pattern, `${field}.pattern`));
 }
 
 /** ByteLevel alone, or a Sequence of Split/Digits steps ending in ByteLevel (Llama 3, Qwen2, SmolLM). */
@@ -173,24 +130,15 @@ function readBytePreTokenizer(r: Reader, pre: unknown): Pick<ByteLevelBPEConfig,
   };
 }
 
-function bpeFromJSON(r: Reader, obj: Json, model: Json): ByteLevelBPETokenizer {
+/** A byte-level BPE (ByteLevel pre-tokenizer, or a Sequence ending in one) or a SentencePiece-style BPE (no pre-tokenizer, or Metaspace). */
+function bpeFromJSON(r: Reader, obj: Json, model: Json): ByteLevelBPETokenizer | SentencePieceBPETokenizer {
+  const pre = r.type(obj.pre_tokenizer, 'pre_tokenizer', ['ByteLevel', 'Sequence', 'Metaspace', null]);
+  const common = { ...readBpeModel(r, model), addedTokens: readAddedTokens(r, obj.added_tokens), postProcessor: obj.post_processor ?? null };
+  if (pre === 'Metaspace' || pre === null) return new SentencePieceBPETokenizer({ ...common, ...readSentencePieceSections(r, obj) });
+  const preTokenizer = readBytePreTokenizer(r, obj.pre_tokenizer);
   const normalizer = r.type(obj.normalizer, 'normalizer', [...UNICODE_FORMS, null]) as UnicodeForm | null;
   r.type(obj.decoder, 'decoder', ['ByteLevel', null]);
-  if (r.string(model.continuing_subword_prefix, 'model.continuing_subword_prefix', '') !== '') r.fail('model.continuing_subword_prefix is not supported; expected "" or null');
-  if (r.string(model.end_of_word_suffix, 'model.end_of_word_suffix', '') !== '') r.fail('model.end_of_word_suffix is not supported; expected "" or null');
-  if (r.bool(model.byte_fallback, 'model.byte_fallback', false)) r.fail('model.byte_fallback is not supported; expected false');
-  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) r.fail('model.dropout is not supported; expected null');
-  const unk = model.unk_token;
-  return new ByteLevelBPETokenizer({
-    vocab: readVocab(r, model),
-    merges: readMerges(r, model.merges),
-    addedTokens: readAddedTokens(r, obj.added_tokens),
-    ...readBytePreTokenizer(r, obj.pre_tokenizer),
-    normalizer,
-    ignoreMerges: r.bool(model.ignore_merges, 'model.ignore_merges', false),
-    unkToken: unk === null || unk === undefined ? null : r.string(unk, 'model.unk_token', ''),
-    postProcessor: obj.post_processor ?? null,
-  });
+  return new ByteLevelBPETokenizer({ ...common, ...preTokenizer, normalizer });
 }
 
 /** A tokenizer from parsed tokenizer.json content; `source` names it in errors. */

@@ -12,7 +12,7 @@
 //   differ in those two, so both become explicit classes.
 // A pattern that uses anything else JavaScript cannot compile (possessive quantifiers, other
 // inline flags) is refused in one line when the file loads. Checked against HuggingFace's Rust
-// tokenizers on the same files (test/fixtures/tokenizers, scripts/make_tokenizer_fixtures.mjs).
+// tokenizers on the same files (test/fixtures/tokenizers, scripts/make_tokenizer_fixtures.ts).
 
 /** One pre-tokenizer step: a piece of text to the pieces it splits into (in order, none empty). */
 export type PieceSplit = (piece: string) => string[];
@@ -87,7 +87,7 @@ function caseless(body: string): string {
   return onigurumaToJs(out);
 }
 
-/** The regular expression of a Split pattern (tokenizer.json's { Regex } or { String }); throws SyntaxError when JavaScript cannot run it. */
+/** The regular expression of a Split or Replace pattern (tokenizer.json's { Regex } or { String }); throws SyntaxError when JavaScript cannot run it. */
 export function splitRegex(pattern: { Regex: string } | { String: string }): RegExp {
   const source = 'Regex' in pattern ? onigurumaToJs(pattern.Regex) : pattern.String.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
   return new RegExp(source, 'gu');

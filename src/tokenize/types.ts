@@ -1,6 +1,6 @@
 // The tokenizer contract shared by tokenizers (src/tokenize) and data pipelines (src/data).
 
-export type TokenizerKind = 'wordpiece' | 'bpe';
+export type TokenizerKind = 'wordpiece' | 'bpe' | 'sentencepiece-bpe';
 
 /** Ids of the special tokens a tokenizer has; absent ones are undefined. */
 export interface SpecialIds {
