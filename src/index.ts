@@ -5,7 +5,7 @@
 //   growth       getMethod(name).grow(...), the method registry, structure tables, LiGO
 //   training     train(spec), AdamW, schedules, tasks, objectives, run logs, efficient training
 //   checkpoints  saveCheckpoint / loadCheckpoint (HF directory layout), safetensors
-//   tokenizers   WordPiece and byte-level BPE: train, load, save
+//   tokenizers   WordPiece and byte-level BPE (train, load, save); SentencePiece-converted BPE (load, save)
 //   data         corpora, token shards, MLM / causal / classification / image batches
 //   experiments  spec parsing and the resumable runner; reports (savings, tables, plots)
 //   FLOPs        training FLOPs in the ELECTRA and 6N conventions (docs/growth.md)
