@@ -539,6 +539,23 @@ function makeTokSeeds(): { name: string; json: Json }[] {
     { name: 'bpe', json: trainByteLevelBPE([text], { vocabSize: 320 }).toJSON() as Json },
     { name: 'minimal-wordpiece', json: { model: { type: 'WordPiece', vocab: { '[UNK]': 0, a: 1, '##b': 2 } }, pre_tokenizer: { type: 'BertPreTokenizer' } } },
     { name: 'minimal-bpe', json: { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: ['a b'] }, pre_tokenizer: { type: 'ByteLevel' } } },
+    {
+      name: 'minimal-llama3-bpe', // a Split regex and Digits before ByteLevel, NFC (pre-tokenizers.ts)
+      json: {
+        normalizer: { type: 'NFC' },
+        pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: "(?i:'s|'t)|\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false }, { type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, use_regex: false }] },
+        model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2, 'Ġ': 3 }, merges: ['a b'], ignore_merges: true },
+      },
+    },
+    {
+      name: 'minimal-sentencepiece-bpe', // Llama 2's shape: Prepend/Replace normalizers, byte fallback, its decoder sequence
+      json: {
+        normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] },
+        pre_tokenizer: null,
+        decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+        model: { type: 'BPE', vocab: { '<unk>': 0, '<0x41>': 1, '\u2581': 2, a: 3, '\u2581a': 4 }, merges: ['\u2581 a'], unk_token: '<unk>', byte_fallback: true, fuse_unk: true },
+      },
+    },
   ];
 }
 

@@ -90,7 +90,11 @@ function caseless(body: string): string {
 /** The regular expression of a Split or Replace pattern (tokenizer.json's { Regex } or { String }); throws SyntaxError when JavaScript cannot run it. */
 export function splitRegex(pattern: { Regex: string } | { String: string }): RegExp {
   const source = 'Regex' in pattern ? onigurumaToJs(pattern.Regex) : pattern.String.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  return new RegExp(source, 'gu');
+  try {
+    return new RegExp(source, 'gu');
+  } catch {
+    throw new SyntaxError('JavaScript rejects it, e.g. a possessive quantifier (a++), an atomic group or an inline flag other than (?i:...)'); // not the engine's message: it quotes the whole rewritten pattern
+  }
 }
 
 /** Split with behavior Isolated: every match is a piece, and so is the text between matches. */
