@@ -16,7 +16,10 @@
 //   - absolute paths (/tmp/...) are taken inside the scratch directory, and ./DIR is DIR;
 //   - the own-data examples' files (corpus.jsonl, shards/*.parquet, val.jsonl.gz, books/,
 //     notes.md, logs.txt.gz) are small generated ones, and the token cache is in the scratch
-//     directory.
+//     directory;
+//   - the own-model example's HuggingFace directory (models/my-llama) is a tiny Llama as
+//     save_pretrained shards one (model.safetensors.index.json and two shards) with a Llama
+//     3-shaped tokenizer.json (test/fixtures/tokenizers).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +29,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { modelFor, preset, type LlamaConfig } from '../src/models/index.ts';
+import { writeSafetensors } from '../src/io/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const LIGO = join(ROOT, 'bin', 'ligo.js');
@@ -139,8 +144,31 @@ function ownDataFiles(): void {
   fs.writeFileSync(join(tmp, 'logs.txt.gz'), gzipSync(paragraphs(150, 8).join('\n')));
 }
 
+/** The own-model example's directory (see the header): weights in two shards, as HF writes large models. */
+function ownModelDir(): void {
+  const dir = join(tmp, 'models', 'my-llama');
+  fs.mkdirSync(dir, { recursive: true });
+  const fixture = JSON.parse(fs.readFileSync(join(ROOT, 'test', 'fixtures', 'tokenizers', 'byte-level-variants.json'), 'utf8'));
+  const { normalizer, pre_tokenizer, ignore_merges } = fixture.variants.llama3;
+  const tokenizer = { ...fixture.base, normalizer, pre_tokenizer, model: { ...fixture.base.model, ignore_merges } };
+  const vocab = Object.keys(tokenizer.model.vocab).length;
+  const config = preset<LlamaConfig>('llama-tiny', { vocab_size: vocab, bos_token_id: 0, eos_token_id: 0 });
+  const flat = modelFor(config).flatten(modelFor(config).initParams(config, 0));
+  const shards = [flat.slice(0, flat.length >> 1), flat.slice(flat.length >> 1)];
+  const weightMap: Record<string, string> = {};
+  shards.forEach((tensors, i) => {
+    const file = `model-0000${i + 1}-of-00002.safetensors`;
+    writeSafetensors(join(dir, file), tensors);
+    for (const [name] of tensors) weightMap[name] = file;
+  });
+  fs.writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  fs.writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, torch_dtype: 'bfloat16' }));
+  fs.writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+}
+
 test('every example of the README and of every --help runs as written (at tiny sizes)', { timeout: 30 * 60_000 }, () => {
   ownDataFiles();
+  ownModelDir();
   const seen = new Set<string>();
   const todo = [...readmeExamples(), ...helpExamples()].map(standIn).filter((e) => !seen.has(e.join(' ')) && seen.add(e.join(' ')));
   for (const e of todo) if (e[0] === 'experiment') tinySpec(e[1]!);
