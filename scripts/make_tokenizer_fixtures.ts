@@ -6,8 +6,8 @@
 //
 // The vocabulary and merges are a small byte-level BPE trained here on Moby-Dick (stored in the
 // fixture, so the test does not depend on the trainer); the variants change only the normalizer,
-// the pre-tokenizer and ignore_merges, except one whose vocabulary is made to show the splits
-// (crafted(), below).
+// the pre-tokenizer and ignore_merges, except two whose vocabulary is made to show the splits
+// (crafted(), below): behind Qwen2's Split and behind GPT-2's ByteLevel regex.
 //
 // Run (the binding is not a dependency of the project):
 //   npm install --no-save tokenizers@0.23.2 && node --import tsx scripts/make_tokenizer_fixtures.ts
@@ -64,6 +64,7 @@ const variants: Record<string, { normalizer: object | null; pre_tokenizer: objec
   'digit-runs-prefix-space': { normalizer: { type: 'NFKC' }, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: false }, byteLevel(true, true)] }, ignore_merges: false },
   'string-split': { normalizer: { type: 'NFD' }, pre_tokenizer: { type: 'Sequence', pretokenizers: [split({ String: '-' }), split({ Regex: '\\s+' }), byteLevel(false, false)] }, ignore_merges: false },
   'qwen2-splits': { normalizer: null, pre_tokenizer: { type: 'Sequence', pretokenizers: [split({ Regex: QWEN2 }), byteLevel(false, false)] }, ignore_merges: false, model: crafted(CRAFTED_WORDS), added_tokens: [] },
+  'gpt2-splits': { normalizer: null, pre_tokenizer: byteLevel(false, true), ignore_merges: false, model: crafted(CRAFTED_WORDS), added_tokens: [] },
 };
 
 const texts = [

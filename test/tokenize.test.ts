@@ -166,7 +166,8 @@ describe('tokenizer.json', () => {
 describe("tokenizer.json of today's decoders (Llama 3, Qwen2, SmolLM: Split or Digits before ByteLevel, Unicode normalizers)", () => {
   // Ids from HuggingFace's Rust tokenizers (scripts/make_tokenizer_fixtures.ts): one trained
   // vocabulary under each variant's normalizer and pre-tokenizer, and one vocabulary made so that
-  // a word is one token only when the pre-tokenizer keeps it whole (qwen2-splits).
+  // a word is one token only when the pre-tokenizer keeps it whole (qwen2-splits behind Qwen2's
+  // Split, gpt2-splits behind GPT-2's ByteLevel regex).
   interface Variant {
     normalizer: { type: string } | null;
     pre_tokenizer: unknown;
@@ -179,7 +180,7 @@ describe("tokenizer.json of today's decoders (Llama 3, Qwen2, SmolLM: Split or D
   const json = (v: Variant) => ({ ...fixture.base, added_tokens: v.added_tokens ?? fixture.base.added_tokens, normalizer: v.normalizer, pre_tokenizer: v.pre_tokenizer, model: { ...fixture.base.model, ...v.model, ignore_merges: v.ignore_merges } });
 
   it('encodes as HuggingFace (Rust) does, decodes losslessly up to the normalizer (without a prefix space), and saves the same file back', () => {
-    assert.deepEqual(Object.keys(fixture.variants), ['gpt2', 'qwen2', 'llama3', 'smollm', 'digit-runs-prefix-space', 'string-split', 'qwen2-splits']);
+    assert.deepEqual(Object.keys(fixture.variants), ['gpt2', 'qwen2', 'llama3', 'smollm', 'digit-runs-prefix-space', 'string-split', 'qwen2-splits', 'gpt2-splits']);
     for (const [name, v] of Object.entries(fixture.variants)) {
       const tok = tokenizerFromJSON(json(v), name);
       const back = tokenizerFromJSON(JSON.parse(JSON.stringify(tok.toJSON())), `${name} saved`);

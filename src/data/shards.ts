@@ -20,6 +20,12 @@ import { writeFileAtomic } from '../io/index.ts';
 import type { Tokenizer } from '../tokenize/index.ts';
 
 const FORMAT = 1;
+/**
+ * Part of the cache key beside the tokenizer's JSON: bumped when the same tokenizer.json encodes
+ * some text differently, so shards tokenised before are not reused. 2 (2026-12-06): ByteLevel's
+ * regex reads \s as HF (Oniguruma) does (U+0085, U+FEFF), and a merge listed twice takes its last rank.
+ */
+const ENCODING = 2;
 
 export type ShardDType = 'uint16' | 'int32';
 
@@ -93,7 +99,7 @@ export const DEFAULT_SHARD_TOKENS = 1 << 22;
 /** The cache key of a content hash tokenised by `tokenizer` into shards of shardTokens. */
 export function shardKey(tokenizer: Tokenizer, contentHash: string, shardTokens: number): string {
   if (!Number.isInteger(shardTokens) || shardTokens < 1) throw new RangeError(`token shards: shardTokens must be a positive integer, got ${shardTokens}`);
-  return createHash('sha256').update(JSON.stringify({ FORMAT, tokenizerFp: tokenizerFingerprint(tokenizer), contentHash, shardTokens })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ FORMAT, ENCODING, tokenizerFp: tokenizerFingerprint(tokenizer), contentHash, shardTokens })).digest('hex');
 }
 
 /** The complete cache in dir built under key (reused: true), or null. */

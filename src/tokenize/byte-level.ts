@@ -3,10 +3,14 @@
 // UTF-8 encoded and every byte is shown as one printable character (the bytes_to_unicode map,
 // where a space becomes 'Ġ'), so merges work on strings yet any text round-trips.
 
-import type { PieceSplit } from './pre-tokenizers.ts';
+import { onigurumaToJs, type PieceSplit } from './pre-tokenizers.ts';
 
-/** GPT-2's pre-tokenisation pattern. */
-const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/**
+ * GPT-2's pre-tokenisation pattern, read as HF's ByteLevel reads it (Oniguruma: \s is Unicode's
+ * White_Space, so U+0085 is a space and U+FEFF is not; JavaScript's \s has it the other way),
+ * through the same rewrite as a Split pattern.
+ */
+const GPT2_PATTERN = new RegExp(onigurumaToJs("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"), 'gu');
 
 /** bytes_to_unicode: printable Latin-1 bytes map to themselves, the rest to U+0100 onwards. */
 function bytesToUnicode(): string[] {
