@@ -105,7 +105,7 @@ export interface Llama3RopeScaling {
 }
 
 /** The rope type a rope_scaling (or v5 rope_parameters) names: rope_type, or the older `type`. */
-export function ropeType(s: Record<string, unknown>): unknown {
+function ropeType(s: Record<string, unknown>): unknown {
   return s.rope_type ?? s.type;
 }
 

@@ -47,8 +47,9 @@ export function checkTokenDrop(config: ModelConfig, s: TokenDropSpec): void {
   if (!(s.keepRatio > 0 && s.keepRatio <= 1)) throw new RangeError(`token dropping: the keep ratio must be in (0, 1], got ${s.keepRatio}`);
   const mlm = (config.model_type === 'bert' || config.model_type === 'roberta') && bertHead(config) === 'masked-lm';
   if (!mlm) throw new RangeError(`token dropping trains a BERT or RoBERTa masked LM, but the model is ${config.model_type} ${config.architectures?.[0] ?? ''}`.trimEnd());
-  const middle = tokenDropMiddle(dims(config).layers);
-  if (middle.start === middle.end) throw new RangeError(`token dropping needs at least 3 layers (the middle ones drop tokens), but the model has ${dims(config).layers}`);
+  const layers = dims(config).layers;
+  const middle = tokenDropMiddle(layers);
+  if (middle.start === middle.end) throw new RangeError(`token dropping needs at least 3 layers (the middle ones drop tokens), but the model has ${layers}`);
 }
 
 /** The running average MLM loss of every token id (the paper's cumulative-loss importance). */
