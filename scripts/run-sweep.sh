@@ -6,15 +6,17 @@
 # Writes runs/NAME/part-K (each part's run and log) and runs/NAME/all (the merged run, its
 # results.md and report.html). Rerunning resumes each part where it stopped. Run it in the
 # background (nohup ... &) on an otherwise quiet machine: wall times are read from these runs.
-# A part's legs that an earlier run already finished (the same spec fields and seed, e.g. the
-# seeded row's scratch legs) can be hard-linked into runs/NAME/part-K/seeds/S/legs/ after the
-# part has claimed its directory; they are then reused.
+# REUSE=DIR reuses a finished run's small models and legs (the row the sweep varies: same data,
+# models and training, every seed of the sweep; scripts/sweep-parts.ts reuse checks this) on the
+# first run, so only the new methods train:
+#   REUSE=runs/recipe-bert-width-depth-small-lr1e-3 bash scripts/run-sweep.sh experiments/sweep-bert-operator-small-lr1e-3.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPEC=$1
 PARTS=${2:-2}
 out="runs/$(basename "$SPEC" .json)"
 node --import tsx scripts/sweep-parts.ts split "$SPEC" "$PARTS" "$out"
+if [[ -n ${REUSE:-} ]]; then node --import tsx scripts/sweep-parts.ts reuse "$REUSE" "$PARTS" "$out"; fi
 pids=()
 for ((k = 0; k < PARTS; k++)); do
   OMP_NUM_THREADS=1 node bin/ligo.js experiment "$out/part-$k.json" --out "$out/part-$k" > "$out/part-$k.log" 2>&1 &

@@ -12,9 +12,17 @@
 //
 //   node --import tsx scripts/sweep-parts.ts split SPEC PARTS OUT   writes OUT/part-K.json for K < PARTS
 //   node --import tsx scripts/sweep-parts.ts merge PARTS OUT        builds OUT/all from OUT/part-K/
+//   node --import tsx scripts/sweep-parts.ts reuse FROM PARTS OUT   before the parts run: claims each
+//     OUT/part-K for its spec and hard-links from the finished run FROM each seed's small model,
+//     unigram line and every leg whose method is in the part unchanged; FROM must hold the same
+//     data, tokenizer, models and training (only its name, seeds and methods may differ) and every
+//     seed of the sweep, so the reused legs are exactly what the part would have trained.
 import * as fs from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { isReference, readSpec } from '../src/experiment/spec.ts';
+import { claimDir, firstDifference, readSpecRecord } from '../src/experiment/claim.ts';
+import { DONE_FILE, legDir, seedRoots, smallDir } from '../src/experiment/layout.ts';
+import { UNIGRAM_FILE } from '../src/experiment/unigram.ts';
+import { isReference, readSpec, type ExperimentSpec } from '../src/experiment/spec.ts';
 
 function split(specPath: string, parts: number, out: string): void {
   const raw = JSON.parse(fs.readFileSync(specPath, 'utf8')) as { methods: unknown[] };
@@ -64,11 +72,36 @@ function merge(parts: number, out: string): void {
   for (const d of dirs.slice(1)) for (const legs of legDirs(d)) linkTree(legs, join(merged, relative(d, legs)));
 }
 
+function reuse(from: string, parts: number, out: string): void {
+  const held = readSpecRecord(from).spec;
+  const shared = (s: ExperimentSpec) => ({ ...s, name: '', seeds: undefined, methods: [] });
+  const heldRoots = new Map(seedRoots(held, from).map((r) => [r.seed, r.root]));
+  for (let k = 0; k < parts; k++) {
+    const dir = join(out, `part-${k}`);
+    const spec = readSpec(`${dir}.json`);
+    const field = firstDifference(shared(held), shared(spec));
+    if (field !== null) throw new Error(`${from} ran another setting than ${dir}.json (first difference: ${field}): its legs cannot be reused`);
+    const roots = seedRoots(spec, dir);
+    const missing = roots.filter((r) => !heldRoots.has(r.seed)).map((r) => r.seed);
+    if (missing.length > 0) throw new Error(`${from} holds no seed ${missing.join(', ')}: reuse needs every seed of the sweep`);
+    claimDir(dir, spec);
+    const same = spec.methods.filter((m) => held.methods.some((h) => h.label === m.label && firstDifference(h, m) === null)).map((m) => m.label);
+    for (const { seed, root } of roots) {
+      const src = heldRoots.get(seed)!;
+      linkTree(smallDir(src), smallDir(root));
+      if (!fs.existsSync(join(root, UNIGRAM_FILE))) fs.linkSync(join(src, UNIGRAM_FILE), join(root, UNIGRAM_FILE));
+      for (const label of same) if (fs.existsSync(join(legDir(src, label), DONE_FILE))) linkTree(legDir(src, label), legDir(root, label));
+    }
+    console.log(`${dir}: reused ${same.join(', ') || 'no legs'} and the small models of seeds ${roots.map((r) => r.seed).join(', ')} from ${from}`);
+  }
+}
+
 const [cmd, ...args] = process.argv.slice(2);
 try {
   if (cmd === 'split' && args.length === 3) split(args[0]!, Number(args[1]), args[2]!);
   else if (cmd === 'merge' && args.length === 2) merge(Number(args[0]), args[1]!);
-  else throw new Error('usage: sweep-parts.ts split SPEC PARTS OUT | merge PARTS OUT');
+  else if (cmd === 'reuse' && args.length === 3) reuse(args[0]!, Number(args[1]), args[2]!);
+  else throw new Error('usage: sweep-parts.ts split SPEC PARTS OUT | merge PARTS OUT | reuse FROM PARTS OUT');
 } catch (e) {
   console.error((e as Error).message);
   process.exit(1);
