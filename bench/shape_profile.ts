@@ -1,5 +1,5 @@
 // `SIZE=gpt2-seeded node --import tsx bench/shape_profile.ts`: where a model step's products go,
-// by shape. Runs bench/model_step.ts's step (same SIZE choices, bench/model-sizes.ts) with every
+// by shape, and what its attention kernels (forward and backward) run at. Runs bench/model_step.ts's step (same SIZE choices, bench/model-sizes.ts) with every
 // backend matmul timed and grouped by (batch, m, n, k, transA, transB, beta, bias), then prints
 // per shape: calls per step, seconds per step, GFLOP/s and that rate as a share of the machine's
 // measured FMA peak, and minor page faults per call (the heap growing under oneDNN's per-call
@@ -7,7 +7,7 @@
 // (`alone`: the same call in a tight loop, operands in cache) to show what the library does with
 // it outside the step. For finding which products fall short of the peak; not a timed test.
 import * as T from '../src/tensor/index.ts';
-import { Rng, getBackend, tidy, useBackend, valueAndGrad, type Backend, type MatmulArgs } from '../src/tensor/index.ts';
+import { Rng, getBackend, tidy, useBackend, valueAndGrad, type AttentionDims, type Backend, type MatmulArgs } from '../src/tensor/index.ts';
 import { modelFor, type ModelConfig } from '../src/models/index.ts';
 import { machine } from './machine.ts';
 import { modelSize } from './model-sizes.ts';
@@ -29,9 +29,20 @@ const step = () => tidy(() => valueAndGrad(() => model.loss(params, config, batc
 const inner = getBackend();
 const byShape = new Map<string, { args: MatmulArgs; calls: number; seconds: number; faults: number }>();
 const keyOf = (a: MatmulArgs) => `${a.batch}x[${a.m},${a.n},${a.k}] ${a.transA ? 'T' : 'N'}${a.transB ? 'T' : 'N'} beta${a.beta}${a.bias ? ' +bias' : ''}${a.strideC === 0 && a.batch > 1 ? ' sumC' : ''}`;
+const attention = new Map<string, { dims: AttentionDims; calls: number; seconds: number }>();
 const timed: Backend = new Proxy(inner, {
   get(target, prop, receiver) {
     const value = Reflect.get(target, prop, receiver);
+    if (prop === 'attention' || prop === 'attentionBackward')
+      return (...args: unknown[]) => {
+        const dims = args[args.length - 1] as AttentionDims;
+        const t0 = performance.now();
+        (value as (...a: unknown[]) => void).apply(target, args);
+        const e = attention.get(prop) ?? { dims, calls: 0, seconds: 0 };
+        e.calls++;
+        e.seconds += (performance.now() - t0) / 1000;
+        attention.set(prop, e);
+      };
     if (prop !== 'matmul') return typeof value === 'function' ? value.bind(target) : value;
     return (a: T.FloatArray, b: T.FloatArray, c: T.FloatArray, args: MatmulArgs) => {
       const f0 = process.resourceUsage().minorPageFault;
@@ -75,4 +86,30 @@ for (const r of rows) {
   const solo = flopsOf(r.args) / alone(r.args) / 1e9;
   if (process.env.ARGS) console.log(JSON.stringify({ ...r.args, bias: !!r.args.bias }));
   console.log(`${keyOf(r.args)} | ${r.calls / steps} | ${(r.seconds / steps).toFixed(4)} | ${rate.toFixed(1)} | ${(rate / peak).toFixed(2)} | ${Math.round(r.faults / r.calls)} | ${solo.toFixed(1)} | ${(solo / peak).toFixed(2)}`);
+}
+
+/** Attention's FLOPs as its products count them (QK^T and PV forward, four products backward; causal masks not subtracted). */
+const attentionFlops = (d: AttentionDims, backward: boolean) => (backward ? 8 : 4) * d.batch * d.heads * d.tq * d.tk * d.d;
+/** Forward then backward alone on fresh operands (q, k and v side by side in one row, as a fused projection writes them): the median of 7 after 2 warmups, each. */
+function attentionAlone(d: AttentionDims): [number, number] {
+  const row = (d.heads + 2 * d.kvHeads) * d.d;
+  const qkv = new Float32Array(d.batch * d.tq * row).map((_, i) => Math.sin(i)), g = new Float32Array(qkv.length);
+  const p = new Float32Array(d.batch * d.heads * d.tq * d.tk), out = new Float32Array(d.batch * d.tq * d.heads * d.d).fill(0.5);
+  const views = [{ offset: 0, rowStride: row }, { offset: d.heads * d.d, rowStride: row }, { offset: (d.heads + d.kvHeads) * d.d, rowStride: row }] as const;
+  const [fwd, bwd]: number[][] = [[], []];
+  for (let i = 0; i < 9; i++) {
+    const t0 = performance.now();
+    inner.attention(qkv, views[0], qkv, views[1], qkv, views[2], null, p, out, d);
+    const t1 = performance.now();
+    inner.attentionBackward(qkv, views[0], qkv, views[1], qkv, views[2], p, out, g, g, g, d);
+    if (i >= 2) fwd.push((t1 - t0) / 1000), bwd.push((performance.now() - t1) / 1000);
+  }
+  return [median(fwd), median(bwd)];
+}
+console.log('attention (batch x heads/kvHeads x [tq,tk] x d) | calls/step | s/step | GFLOP/s in step | share of peak | GFLOP/s alone | share');
+for (const [name, e] of attention) {
+  const backward = name === 'attentionBackward', d = e.dims;
+  const rate = attentionFlops(d, backward) / (e.seconds / e.calls) / 1e9;
+  const solo = attentionFlops(d, backward) / attentionAlone(d)[backward ? 1 : 0] / 1e9;
+  console.log(`${name} ${d.batch}x${d.heads}/${d.kvHeads}x[${d.tq},${d.tk}]x${d.d}${d.causal ? ' causal' : ''} | ${e.calls / steps} | ${(e.seconds / steps).toFixed(4)} | ${rate.toFixed(1)} | ${(rate / peak).toFixed(2)} | ${solo.toFixed(1)} | ${(solo / peak).toFixed(2)}`);
 }

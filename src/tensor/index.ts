@@ -9,4 +9,4 @@ export * from './ops/reduce.ts';
 export * from './ops/shape.ts';
 export * from './ops/matmul.ts';
 export * from './ops/fused.ts';
-export { BinaryOp, UnaryOp, type Backend, type FloatArray, type MatmulArgs } from './backend.ts';
+export { BinaryOp, UnaryOp, type AttentionDims, type Backend, type FloatArray, type MatmulArgs } from './backend.ts';
