@@ -5,7 +5,9 @@
 // the study trains.
 import { parseSpec } from '../src/experiment/spec.ts';
 import { resolveModels } from '../src/experiment/configs.ts';
-import { preset, type ModelConfig } from '../src/models/index.ts';
+import { modelFor, preset, type ModelConfig } from '../src/models/index.ts';
+import * as T from '../src/tensor/index.ts';
+import { Rng, tidy, valueAndGrad } from '../src/tensor/index.ts';
 import * as fs from 'node:fs';
 
 /** 'causal': next-token loss at every position; 'mlm': BERT's loss at 15% of the positions. */
@@ -41,4 +43,21 @@ export function modelSize(size: string): ModelSize {
   const make = SIZES[size];
   if (!make) throw new Error(`SIZE must be one of ${sizeNames.join(', ')}, got ${size}`);
   return make();
+}
+
+/** SIZE's model with its initial weights and one random batch, and `step`: forward + backward of its loss on that batch (no optimizer), returning the loss. */
+export function modelStep(size: string): ModelSize & { parameters: number; step: () => number } {
+  const ms = modelSize(size);
+  const { config, B, Tn, loss } = ms;
+  const vocab = (config as ModelConfig & { vocab_size: number }).vocab_size;
+  const model = modelFor(config);
+  const flat = model.flatten(model.initParams(config, 0));
+  const params = model.paramsFromFlat(config, new Map(flat)).params;
+  const rng = new Rng(1);
+  const idList = Array.from({ length: B * Tn }, () => rng.int(vocab));
+  // Masked LM: every position has a 15% chance of carrying a label (-100 elsewhere, no loss taken).
+  const labelList = loss === 'mlm' ? idList.map((id) => (rng.uniform() < 0.15 ? id : -100)) : idList;
+  const batch = { inputIds: T.tensor(idList, [B, Tn], 'int32'), labels: T.tensor(labelList, [B, Tn], 'int32') };
+  const step = () => tidy(() => valueAndGrad(() => model.loss(params, config, batch), flat.map(([, t]) => t)).loss.item());
+  return { ...ms, parameters: flat.reduce((n, [, t]) => n + t.size, 0), step };
 }

@@ -10,35 +10,22 @@
 // Options (env): STEPS (timed steps, default 10), WARMUP (default 2), LIGO_BACKEND, PROFILE=1
 // (seconds and calls per step of each kernel on stderr: bench/timing.ts).
 
-import * as T from '../src/tensor/index.ts';
-import { Rng, getBackend, tidy, valueAndGrad } from '../src/tensor/index.ts';
+import { getBackend } from '../src/tensor/index.ts';
 import { machine, shareOfPeak } from './machine.ts';
-import { modelFor, type ModelConfig } from '../src/models/index.ts';
 import { trainFlopsPerStep } from '../src/flops.ts';
-import { modelSize } from './model-sizes.ts';
+import { modelStep } from './model-sizes.ts';
 import { timeSteps } from './timing.ts';
 
 const size = process.env.SIZE ?? 'study';
-const { config, B, Tn, loss: lossKind } = modelSize(size);
-const vocab = (config as ModelConfig & { vocab_size: number }).vocab_size;
+const { config, B, Tn, parameters, step } = modelStep(size);
 const steps = Number(process.env.STEPS ?? 10);
 const warmup = Number(process.env.WARMUP ?? 2);
 
-const model = modelFor(config);
-const flat = model.flatten(model.initParams(config, 0));
-const params = model.paramsFromFlat(config, new Map(flat)).params;
-const rng = new Rng(1);
-const idList = Array.from({ length: B * Tn }, () => rng.int(vocab));
-// Masked LM: every position has a 15% chance of carrying a label (-100 elsewhere, no loss taken).
-const labelList = lossKind === 'mlm' ? idList.map((id) => (rng.uniform() < 0.15 ? id : -100)) : idList;
-const batch = { inputIds: T.tensor(idList, [B, Tn], 'int32'), labels: T.tensor(labelList, [B, Tn], 'int32') };
-
-const step = () => tidy(() => valueAndGrad(() => model.loss(params, config, batch), flat.map(([, t]) => t)).loss.item());
 for (let i = 0; i < warmup; i++) step();
 const { seconds: sec, loss, before, after: usage } = timeSteps(step, steps);
 const flops = trainFlopsPerStep(config, { batchSize: B, seqLen: Tn }).flopsSixN;
 console.log(JSON.stringify({
-  bench: 'model_step', size, model: config.model_type, backend: getBackend().name, machine: machine(), steps, parameters: flat.reduce((n, [, t]) => n + t.size, 0),
+  bench: 'model_step', size, model: config.model_type, backend: getBackend().name, machine: machine(), steps, parameters,
   medianStepSeconds: +sec.toFixed(4), tokensPerSecond: Math.round((B * Tn) / sec), gflopsPerSecond: +(flops / sec / 1e9).toFixed(1), shareOfPeak: shareOfPeak(flops / sec / 1e9),
   peakRssMB: Math.round(usage.maxRSS / 1024), userSecondsPerStep: +((usage.userCPUTime - before.userCPUTime) / 1e6 / steps).toFixed(3), loss: +loss.toFixed(5),
 }));

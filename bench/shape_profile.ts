@@ -1,30 +1,22 @@
 // `SIZE=gpt2-seeded node --import tsx bench/shape_profile.ts`: where a model step's products go,
-// by shape, and what its attention kernels (forward and backward) run at. Runs bench/model_step.ts's step (same SIZE choices, bench/model-sizes.ts) with every
-// backend matmul timed and grouped by (batch, m, n, k, transA, transB, beta, bias), then prints
-// per shape: calls per step, seconds per step, GFLOP/s and that rate as a share of the machine's
-// measured FMA peak, and minor page faults per call (the heap growing under oneDNN's per-call
-// packing buffer: BENCHMARKS.md "The slow-run mode"), largest total first. Each shape is then re-run alone on fresh operands
+// by shape, and what its attention kernels (forward and backward) run at. Runs bench/model_step.ts's
+// step (model-sizes.ts modelStep: same SIZE choices) with every backend matmul timed and grouped
+// by (batch, m, n, k, transA, transB, beta, bias), then prints per shape: calls per step, seconds
+// per step, GFLOP/s and that rate as a share of the machine's measured FMA peak, and minor page
+// faults per call (the heap growing under oneDNN's per-call packing buffer: BENCHMARKS.md "The
+// slow-run mode"), largest total first. Each shape is then re-run alone on fresh operands
 // (`alone`: the same call in a tight loop, operands in cache) to show what the library does with
-// it outside the step. For finding which products fall short of the peak; not a timed test.
+// it outside the step; the attention kernels likewise. For finding what falls short of the peak;
+// not a timed test.
 import * as T from '../src/tensor/index.ts';
-import { Rng, getBackend, tidy, useBackend, valueAndGrad, type AttentionDims, type Backend, type MatmulArgs } from '../src/tensor/index.ts';
-import { modelFor, type ModelConfig } from '../src/models/index.ts';
+import { getBackend, useBackend, type AttentionDims, type Backend, type MatmulArgs } from '../src/tensor/index.ts';
 import { machine } from './machine.ts';
-import { modelSize } from './model-sizes.ts';
+import { modelStep } from './model-sizes.ts';
 import { median } from './timing.ts';
 
 const size = process.env.SIZE ?? 'gpt2-seeded';
 const steps = Number(process.env.STEPS ?? 5);
-const { config, B, Tn, loss: lossKind } = modelSize(size);
-const vocab = (config as ModelConfig & { vocab_size: number }).vocab_size;
-const model = modelFor(config);
-const flat = model.flatten(model.initParams(config, 0));
-const params = model.paramsFromFlat(config, new Map(flat)).params;
-const rng = new Rng(1);
-const idList = Array.from({ length: B * Tn }, () => rng.int(vocab));
-const labelList = lossKind === 'mlm' ? idList.map((id) => (rng.uniform() < 0.15 ? id : -100)) : idList;
-const batch = { inputIds: T.tensor(idList, [B, Tn], 'int32'), labels: T.tensor(labelList, [B, Tn], 'int32') };
-const step = () => tidy(() => valueAndGrad(() => model.loss(params, config, batch), flat.map(([, t]) => t)).loss.item());
+const { step } = modelStep(size);
 
 const inner = getBackend();
 const byShape = new Map<string, { args: MatmulArgs; calls: number; seconds: number; faults: number }>();
