@@ -20,6 +20,8 @@
 #include <vector>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <string>
 
 #if defined(USE_OPENBLAS)
 #include <cblas.h>
@@ -120,7 +122,19 @@ int main() {
     printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 256-bit\",\"gflops\":%.1f}\n", kName, ligo::peakGflopsAt(256, 20000000));
   if (__builtin_cpu_supports("avx512f"))
     printf("{\"lib\":\"%s\",\"threads\":1,\"shape\":\"peak FMA 512-bit\",\"gflops\":%.1f}\n", kName, ligo::peakGflopsAt(512, 20000000));
-  const Shape shapes[] = {
+  // SHAPES=study: the seeded rows' large models instead (BERT / GPT-2 4L-192H, 32 x 64 tokens,
+  // vocabulary 2,048: bench/shape_profile.ts's largest products).
+  const Shape study[] = {
+      {"gpt2 head fwd NT 2048x2048x192", 1, 2048, 2048, 192, false, true},
+      {"ffn1 fwd NT 2048x768x192", 1, 2048, 768, 192, false, true},
+      {"ffn2 fwd NT 2048x192x768", 1, 2048, 192, 768, false, true},
+      {"qkv fwd NT 2048x576x192", 1, 2048, 576, 192, false, true},
+      {"ffn2 dX NN 2048x768x192", 1, 2048, 768, 192, false, false},
+      {"ffn1 dW TN 768x192x2048", 1, 768, 192, 2048, true, false},
+      {"attn QK^T NT 96x64x64x64", 96, 64, 64, 64, false, true},
+      {"attn PV NN 96x64x64x64", 96, 64, 64, 64, false, false},
+  };
+  const Shape base[] = {
       {"1024^3 NN", 1, 1024, 1024, 1024, false, false},
       {"qkvo fwd NT 4096x768x768", 1, 4096, 768, 768, false, true},
       {"ffn1 fwd NT 4096x3072x768", 1, 4096, 3072, 768, false, true},
@@ -130,9 +144,13 @@ int main() {
       {"attn QK^T NT 384x128x128x64", 384, 128, 128, 64, false, true},
       {"attn PV NN 384x128x64x128", 384, 128, 64, 128, false, false},
   };
+  const bool useStudy = getenv("SHAPES") && std::string(getenv("SHAPES")) == "study";
+  const Shape* shapes = useStudy ? study : base;
+  const int count = useStudy ? int(std::size(study)) : int(std::size(base));
   for (int threads : {1, 2}) {
     setThreads(threads);
-    for (const Shape& s : shapes) {
+    for (const Shape* sp = shapes; sp != shapes + count; sp++) {
+      const Shape& s = *sp;
       const size_t sa = size_t(s.m) * s.k, sb = size_t(s.k) * s.n, sc = size_t(s.m) * s.n;
       std::vector<float> a(sa * s.batch), b(sb * s.batch), c(sc * s.batch);
       for (auto& x : a) x = float(rand()) / RAND_MAX - 0.5f;

@@ -5,7 +5,7 @@
 # "ligo" is the project's own candidate kernel (sgemm_own.cc); each binary checks its results
 # against a double-precision loop before timing, and the candidate is checked with each of its
 # micro-kernels that the CPU can run.
-# Usage: bash bench/gemm_libs.sh [ROUNDS]
+# Usage: bash bench/gemm_libs.sh [ROUNDS]; SHAPES=study times the seeded rows' products instead of BERT-Base's.
 set -euo pipefail
 cd "$(dirname "$0")"
 out=$(mktemp -d)
