@@ -12,6 +12,7 @@
 #   SIZE=study|smollm|bert-seeded|gpt2-seeded|seeded STEPS=10 bash bench/compare-model.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/malloc-env.sh
 ROUNDS=${1:-3}
 SIZES=${SIZE:-study}
 [ "$SIZES" = seeded ] && SIZES="bert-seeded gpt2-seeded"

@@ -12,6 +12,7 @@
 # Usage: bash bench/compare.sh [ROUNDS]   (env STEPS, WARMUP as for bench:step)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/malloc-env.sh
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT

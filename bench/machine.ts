@@ -1,7 +1,9 @@
 // What every benchmark line says about the machine it ran on (issue 23: figures that mean the
 // same on any machine): the CPU model, whether it has AVX-512, the vector width the kernels use,
 // one core's measured fp32 FMA peak (the addon's peak.cc; 0 without the addon) and the peak of
-// the threads the kernels run on. `shareOfPeak(gflops)` is a rate as a fraction of that peak.
+// the threads the kernels run on, and whether malloc was asked for huge pages (GLIBC_TUNABLES
+// glibc.malloc.hugetlb=1, as the `ligo` command and bench/malloc-env.sh set it). `shareOfPeak(gflops)`
+// is a rate as a fraction of that peak.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,7 @@ export interface Machine {
   threads: number;
   peakGflopsPerCore: number;
   peakGflops: number;
+  mallocHugePages: boolean;
 }
 
 let measured: Machine | null = null;
@@ -24,7 +27,7 @@ export function machine(): Machine {
   const peak = nativePeak();
   const threads = nativeThreads() ?? 1;
   const perCore = +(peak?.gflopsPerCore ?? 0).toFixed(1);
-  measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1) };
+  measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1), mallocHugePages: /(^|:)glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? '') };
   return measured;
 }
 

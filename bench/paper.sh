@@ -8,6 +8,7 @@
 # Usage: bash bench/paper.sh [a|b|ab]   (default ab; prints the load average first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/malloc-env.sh
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 which="${1:-ab}"
 if [[ "$which" == *a* ]]; then

@@ -4,7 +4,8 @@
 // from its own option list); refusals instead of quiet surprises (a growth that does not grow, a
 // checkpoint path that is a file, a directory above a run) that leave no --out behind; and
 // `ligo grow --method ligo` at tiny size: it learns the operator, shows its steps on stderr and
-// writes the grown checkpoint with the operator's cost.
+// writes the grown checkpoint with the operator's cost. The command's process asks glibc's malloc
+// for huge pages (GLIBC_TUNABLES), keeping what the user set.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -104,4 +105,20 @@ test('ligo grow --method ligo at tiny size: learns the operator with progress on
   const inspect = ligo('inspect', out);
   assert.equal(inspect.code, 0, inspect.stderr);
   assert.match(inspect.stdout, /^lineage +grown-ligo: grown by ligo from small on moby-dick \(batch 2, sequence 16\), seed 0 with steps=4 mode="full", \d+ more at their defaults .*cost 4 operator steps, /m);
+});
+
+test("the command's process gets glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless the user set hugetlb or LIGO_HUGE_PAGES=0", () => {
+  // A preload that bin/ligo.js passes on to the command's process (execArgv): there it prints the variable.
+  const preload = join(tmp, 'print-tunables.mjs');
+  fs.writeFileSync(preload, "if (process.env.LIGO_SUPERVISOR) process.stderr.write(`tunables=${process.env.GLIBC_TUNABLES ?? '(unset)'}\\n`);\n");
+  const seen = (env: Record<string, string | undefined>) => {
+    const { GLIBC_TUNABLES: _t, LIGO_HUGE_PAGES: _h, ...rest } = process.env;
+    const r = spawnSync(process.execPath, ['--import', preload, join(ROOT, 'bin', 'ligo.js'), 'backend'], { cwd: tmp, encoding: 'utf8', env: { ...rest, LIGO_BACKEND: 'reference', ...env } as NodeJS.ProcessEnv });
+    assert.equal(r.status, 0, r.stderr);
+    return /tunables=(.*)/.exec(r.stderr)?.[1];
+  };
+  assert.equal(seen({}), 'glibc.malloc.hugetlb=1');
+  assert.equal(seen({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }), 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1');
+  assert.equal(seen({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }), 'glibc.malloc.hugetlb=0');
+  assert.equal(seen({ LIGO_HUGE_PAGES: '0' }), '(unset)');
 });
