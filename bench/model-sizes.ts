@@ -2,7 +2,8 @@
 // SIZE runs, its batch and its loss, so ligo's step and PyTorch's (bench/torch_model_step.py) run
 // the same config. The seeded sizes are the large models of the seeded rows (RESULTS.md), read from
 // their experiment specs (config, vocabulary, batch, sequence length), so the benchmark trains what
-// the study trains.
+// the study trains. `modelStep` builds a size's model, one random batch and its training step, for
+// the benchmarks that time it (bench/model_step.ts, bench/shape_profile.ts).
 import { parseSpec } from '../src/experiment/spec.ts';
 import { resolveModels } from '../src/experiment/configs.ts';
 import { modelFor, preset, type ModelConfig } from '../src/models/index.ts';
