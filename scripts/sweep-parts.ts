@@ -15,8 +15,9 @@
 //   node --import tsx scripts/sweep-parts.ts reuse FROM PARTS OUT   before the parts run: claims each
 //     OUT/part-K for its spec and hard-links from the finished run FROM each seed's small model,
 //     unigram line and every leg whose method is in the part unchanged; FROM must hold the same
-//     data, tokenizer, models and training (only its name, seeds and methods may differ) and every
-//     seed of the sweep, so the reused legs are exactly what the part would have trained.
+//     data, tokenizer, models and training (only its name, seeds and methods may differ; the
+//     normalised spec's `seed`, the first seed, which fixes the validation set, must match) and
+//     every seed of the sweep, so the reused legs are exactly what the part would have trained.
 import * as fs from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { claimDir, firstDifference, readSpecRecord } from '../src/experiment/claim.ts';

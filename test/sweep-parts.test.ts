@@ -1,8 +1,9 @@
 // scripts/sweep-parts.ts on fake run directories (no training): `split` gives every part the
 // spec's reference method and every PARTS-th other method; `reuse` claims each part for its spec
 // and hard-links, from a finished run of the same setting, each seed's small model and unigram
-// line and every leg whose method the part holds unchanged, and refuses a run of another setting
-// or one that lacks a seed of the sweep, naming what differs.
+// line and every leg whose method the part holds unchanged, and refuses a run of another setting,
+// one that lacks a seed of the sweep or one whose first seed (which fixes the validation set)
+// differs, naming what differs.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -67,7 +68,7 @@ test('split, then reuse: each part claimed, the row\'s small models and unchange
   assert.equal(JSON.parse(fs.readFileSync(join(out, 'part-1', 'spec.json'), 'utf8')).spec.name, 'sweep', 'the part is claimed for its own spec');
 });
 
-test('reuse refuses a run of another setting, or one without every seed of the sweep, naming what differs', () => {
+test('reuse refuses a run of another setting, one without every seed of the sweep, or one with another first seed, naming what differs', () => {
   const other = join(tmp, 'other-row');
   finishedRun(other, { ...row(), seqLen: 32 });
   const fewer = join(tmp, 'one-seed-row');
@@ -82,5 +83,10 @@ test('reuse refuses a run of another setting, or one without every seed of the s
   const b = parts('reuse', fewer, '1', out);
   assert.equal(b.code, 1);
   assert.match(b.err, /holds no seed 1: reuse needs every seed of the sweep/);
+  const later = join(tmp, 'later-first-seed-row');
+  finishedRun(later, { ...row(), seeds: [1, 0] });
+  const c = parts('reuse', later, '1', out);
+  assert.equal(c.code, 1);
+  assert.match(c.err, /ran another setting than .*part-0\.json \(first difference: seed\)/, 'the first seed fixes the validation set every seed scores');
   assert.ok(!fs.existsSync(join(out, 'part-0')), 'nothing claimed or linked when refused');
 });
