@@ -98,10 +98,17 @@ function attentionAlone(d: AttentionDims): [number, number] {
   }
   return [median(fwd), median(bwd)];
 }
+/** attentionAlone once per dims (the forward and backward entries share theirs). */
+const aloneByDims = new Map<string, [number, number]>();
+function aloneOf(d: AttentionDims): [number, number] {
+  const key = JSON.stringify(d);
+  if (!aloneByDims.has(key)) aloneByDims.set(key, attentionAlone(d));
+  return aloneByDims.get(key)!;
+}
 console.log('attention (batch x heads/kvHeads x [tq,tk] x d) | calls/step | s/step | GFLOP/s in step | share of peak | GFLOP/s alone | share');
 for (const [name, e] of attention) {
   const backward = name === 'attentionBackward', d = e.dims;
   const rate = attentionFlops(d, backward) / (e.seconds / e.calls) / 1e9;
-  const solo = attentionFlops(d, backward) / attentionAlone(d)[backward ? 1 : 0] / 1e9;
+  const solo = attentionFlops(d, backward) / aloneOf(d)[backward ? 1 : 0] / 1e9;
   console.log(`${name} ${d.batch}x${d.heads}/${d.kvHeads}x[${d.tq},${d.tk}]x${d.d}${d.causal ? ' causal' : ''} | ${e.calls / steps} | ${(e.seconds / steps).toFixed(4)} | ${rate.toFixed(1)} | ${(rate / peak).toFixed(2)} | ${solo.toFixed(1)} | ${(solo / peak).toFixed(2)}`);
 }
