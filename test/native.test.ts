@@ -315,6 +315,8 @@ ntest('where: float and int32 conditions', () => {
 
 const REDUCE_SHAPES: [number, number, number][] = [
   [1, 1, 1], [3, 17, 1], [1, 129, 1], [17, 3, 129], [3, 1, 17], [1, 300, 517], [4, 129, 300], [1100, 129, 1], [5, 0, 3],
+  // column sums of one matrix of 2^20 elements or more: rows split between the threads
+  [1, 2049, 515], [1, 1031, 1033],
 ];
 
 ntest('reduce: sum and max over [outer, r, inner]', () => {

@@ -93,4 +93,32 @@ double parallelSum(i64 n, i64 work, F&& f) {
   return s;
 }
 
+/**
+ * Per-thread double accumulators, `width` each, padded to whole pairs of cache lines (a core's
+ * prefetcher pulls lines in pairs) and aligned to them, so no two threads write one line: when
+ * neighbouring threads' slots shared a line, layer-norm backward ran slower on 2 threads than on 1
+ * (BENCHMARKS.md, "Row kernels on two threads"). sum(j) adds column j over the slots in thread
+ * order, so results do not depend on scheduling.
+ */
+class ThreadSlots {
+ public:
+  ThreadSlots(int slots, i64 width) : slots_(slots), stride_((width + kPad - 1) / kPad * kPad), buf_(size_t(slots * stride_ + kPad), 0.0) {
+    const i64 misalign = i64(reinterpret_cast<uintptr_t>(buf_.data()) / sizeof(double)) % kPad;
+    base_ = buf_.data() + (kPad - misalign) % kPad;
+  }
+  double* slot(i64 t) { return base_ + t * stride_; }
+  double sum(i64 j) const {
+    double s = 0.0;
+    for (int t = 0; t < slots_; t++) s += base_[t * stride_ + j];
+    return s;
+  }
+
+ private:
+  static constexpr i64 kPad = 128 / sizeof(double);
+  int slots_;
+  i64 stride_;
+  std::vector<double> buf_;
+  double* base_;
+};
+
 }  // namespace ligo

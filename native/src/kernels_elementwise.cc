@@ -19,7 +19,6 @@ inline void forChunks(i64 n, i64 cost, F f) {
   parallelFor(n, n * cost, f, kAlign);
 }
 
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;     // 1/sqrt(2*pi)
 constexpr float kTwoOverSqrtPi = 1.12837916709551257390f;  // 2/sqrt(pi)
 constexpr float kGeluTanhC = 0.79788456080286535588f;      // sqrt(2/pi)
 constexpr float kGeluTanhA = 0.044715f;
@@ -76,7 +75,9 @@ struct GeluErf {  // x Phi(x); derivative Phi(x) + x phi(x)
   static constexpr i64 cost = kCostTranscendental;
   static LIGO_INLINE float forward(float x, float) { return vgeluErf(x); }
   static LIGO_INLINE float backward(float gy, float x, float, float) {
-    return gy * (vnormCdf(x) + x * vexp(-0.5f * x * x) * kInvSqrt2Pi);
+    float density;
+    const float cdf = vnormCdf(x, &density);
+    return gy * (cdf + x * density);
   }
 };
 struct GeluTanh {

@@ -15,17 +15,24 @@ namespace {
 
 constexpr i64 kInnerBlock = 256;  // inner columns accumulated at once in a double buffer
 
-/** out[i] = sum_j x[j * inner + i] for i in [i0, i1), accumulated in double. */
-LIGO_SIMD void sumColumns(const float* x, i64 r, i64 inner, i64 i0, i64 i1, float* out) {
-  double acc[kInnerBlock];
+/**
+ * From this many elements the column sums of one matrix split its rows between the threads.
+ * Waking the second thread cost ~20 us on the 2-core VM (bench/row_kernels.ts, BENCHMARKS.md "Row
+ * kernels on two threads"): [2048, 256] (0.5 M) ran 53 us split against 33 us on one thread,
+ * [2048, 768] (1.6 M) 115-121 us against 143-178.
+ */
+constexpr i64 kSplitColumnSums = i64(1) << 20;
+
+/** acc[i - i0] = sum_{j < r} x[j * inner + i] for i in [i0, i1), accumulated in double. */
+LIGO_SIMD void sumColumns(const float* x, i64 r, i64 inner, i64 i0, i64 i1, double* acc) {
   for (i64 c0 = i0; c0 < i1; c0 += kInnerBlock) {
     const i64 w = std::min(kInnerBlock, i1 - c0);
-    for (i64 i = 0; i < w; i++) acc[i] = 0.0;
+    double* a = acc + (c0 - i0);
+    for (i64 i = 0; i < w; i++) a[i] = 0.0;
     for (i64 j = 0; j < r; j++) {
       const float* row = x + j * inner + c0;
-      for (i64 i = 0; i < w; i++) acc[i] += double(row[i]);
+      for (i64 i = 0; i < w; i++) a[i] += double(row[i]);
     }
-    for (i64 i = 0; i < w; i++) out[c0 + i] = float(acc[i]);
   }
 }
 
@@ -63,17 +70,34 @@ void reduce(ReduceOp op, const float* x, i64 outer, i64 r, i64 inner, float* out
     });
     return;
   }
-  // Split (outer, inner block) tasks so that a single outer (bias gradients) still parallelises.
+  if (outer == 1 && sum && work >= kSplitColumnSums) {
+    // Column sums of one large matrix (bias gradients: hundreds of columns, thousands of rows):
+    // the rows split between the threads, each summing its share of every column into its own slot.
+    const int nt = int(std::min<i64>(maxThreads(), r));
+    ThreadSlots partial(nt, inner);
+    parallelFor(nt, work, [&](i64 b, i64 e) {
+      for (i64 t = b; t < e; t++) {
+        const i64 j0 = r * t / nt, j1 = r * (t + 1) / nt;
+        sumColumns(x + j0 * inner, j1 - j0, inner, 0, inner, partial.slot(t));
+      }
+    });
+    for (i64 i = 0; i < inner; i++) out[i] = float(partial.sum(i));
+    return;
+  }
+  // Otherwise (outer, inner block) tasks.
   const i64 blocks = (inner + kInnerBlock - 1) / kInnerBlock;
   parallelFor(outer * blocks, work, [&](i64 b, i64 e) {
+    double acc[kInnerBlock];
     for (i64 t = b; t < e; t++) {
       const i64 o = t / blocks, i0 = (t % blocks) * kInnerBlock, i1 = std::min(inner, i0 + kInnerBlock);
       const float* xo = x + o * r * inner;
       float* oo = out + o * inner;
-      if (sum)
-        sumColumns(xo, r, inner, i0, i1, oo);
-      else
+      if (sum) {
+        sumColumns(xo, r, inner, i0, i1, acc);
+        for (i64 i = i0; i < i1; i++) oo[i] = float(acc[i - i0]);
+      } else {
         maxColumns(xo, r, inner, i0, i1, oo);
+      }
     }
   });
 }

@@ -329,24 +329,12 @@ namespace {
  */
 template <class Row, class Done>
 void rowsWithColumnSums(i64 rows, i64 work, i64 width, Row&& row, Done&& done) {
-  const int slots = maxThreads();
-  // Slots padded to whole pairs of cache lines (a core's prefetcher pulls lines in pairs) and the
-  // buffer aligned to them: when two threads wrote the ends of neighbouring slots on every row, the
-  // layer-norm backward ran slower on 2 threads than on 1 (BENCHMARKS.md, "Row kernels on two threads").
-  constexpr i64 kPad = 128 / sizeof(double);
-  const i64 stride = (width + kPad - 1) / kPad * kPad;
-  std::vector<double> partial(size_t(slots * stride + kPad), 0.0);
-  const i64 misalign = i64(reinterpret_cast<uintptr_t>(partial.data()) / sizeof(double)) % kPad;
-  double* base = partial.data() + (kPad - misalign) % kPad;
+  ThreadSlots partial(maxThreads(), width);
   parallelFor(rows, work, [&](i64 b, i64 e) {
-    double* slot = base + omp_get_thread_num() * stride;
+    double* slot = partial.slot(omp_get_thread_num());
     for (i64 r = b; r < e; r++) row(r, slot);
   });
-  for (i64 j = 0; j < width; j++) {
-    double sum = 0.0;
-    for (int t = 0; t < slots; t++) sum += base[t * stride + j];
-    done(j, sum);
-  }
+  for (i64 j = 0; j < width; j++) done(j, partial.sum(j));
 }
 
 }  // namespace

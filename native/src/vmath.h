@@ -108,17 +108,39 @@ LIGO_INLINE float verf(float x) {
   return ax < 1.0f ? verfSmall(x) : signedBig;
 }
 
-/** The standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, via erfc in the left tail (relative accuracy). */
-LIGO_INLINE float vnormCdf(float x) {
-  const float z = x * 0.70710678118654752440f;
-  const float az = z < 0.0f ? -z : z;
-  const float e = verfcLarge(az);
-  const float onePlusErf = az < 1.0f ? 1.0f + verfSmall(z) : (z < 0.0f ? e : 2.0f - e);
-  return 0.5f * onePlusErf;
+/**
+ * The standard normal CDF Phi(x), and its density phi(x) = e^{-x^2/2} / sqrt(2 pi) in *density (GELU's
+ * derivative needs both). Phi(-|x|) = erfc(z) / 2 with z = |x| / sqrt 2, and erfc(z) = t Q(t) e^{-z^2},
+ * t = 1 / (1 + 0.4 z), Q a degree-10 polynomial fitted for relative error (scripts/fit_normal_cdf.py:
+ * 2.4e-8 over z in [0, 12] in exact arithmetic), so one division and one exp serve both, and Phi has
+ * relative accuracy in the left tail. 1.3x (forward) and 1.9x (backward) the speed of the erf / erfc
+ * pair it replaced, as accurate or more (BENCHMARKS.md, "GELU with one exp").
+ */
+LIGO_INLINE float vnormCdf(float x, float* density) {
+  const float z = (x < 0.0f ? -x : x) * 0.70710678118654752440f;
+  const float t = 1.0f / (1.0f + 0.4f * z);
+  float q = -1.460765209e-02f;  // Q / 2
+  q = q * t + 7.022384554e-02f;
+  q = q * t - 1.177647114e-01f;
+  q = q * t + 6.878206879e-02f;
+  q = q * t - 2.344863676e-02f;
+  q = q * t + 4.195871577e-02f;
+  q = q * t + 5.950399488e-02f;
+  q = q * t + 8.586966991e-02f;
+  q = q * t + 1.038068607e-01f;
+  q = q * t + 1.128379330e-01f;
+  q = q * t + 1.128379181e-01f;
+  const float e = vexp(-0.5f * x * x);  // = e^{-z^2}, from x (one rounding fewer in the exponent)
+  const float lower = t * q * e;        // Phi(-|x|)
+  *density = e * 0.39894228040143267794f;
+  return x < 0.0f ? lower : 1.0f - lower;
 }
 
 /** GELU with the exact CDF: x * Phi(x). */
-LIGO_INLINE float vgeluErf(float x) { return x * vnormCdf(x); }
+LIGO_INLINE float vgeluErf(float x) {
+  float unused;
+  return x * vnormCdf(x, &unused);
+}
 
 /**
  * The logistic function 1 / (1 + e^-z) and its complement 1 - sigmoid(z) = e^-z sigmoid(z), both

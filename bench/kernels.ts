@@ -1,12 +1,13 @@
-// The row kernels alone at the study's and the reference step's shapes (2,048 rows): layer norm and
-// RMS norm forward and backward, and the column sums of a bias gradient. Operands stay hot (each
+// The step's kernels other than products, alone, at the study's and the reference step's shapes
+// (2,048 rows of 192, 256 or 768 columns): layer norm and RMS norm forward and backward, the column
+// sums of a bias gradient, and GELU (exact CDF) forward and backward. Operands stay hot (each
 // kernel runs on the same buffers call after call), so these are the kernels' own rates, not the
 // step's. Prints one JSON line per kernel and shape: the median microseconds a call over ROUNDS
 // rounds of CALLS calls, with the machine line. Thread count: OMP_NUM_THREADS, as for every bench.
-//   node --import tsx bench/row_kernels.ts       (BENCHMARKS.md, "Row kernels on two threads")
+//   node --import tsx bench/kernels.ts       (BENCHMARKS.md, "Row kernels on two threads", "GELU with one exp")
 
 import { getBackend } from '../src/tensor/index.ts';
-import { ReduceOp } from '../src/tensor/backend.ts';
+import { ReduceOp, UnaryOp } from '../src/tensor/backend.ts';
 import { machine } from './machine.ts';
 
 const be = getBackend();
@@ -29,7 +30,7 @@ function time(kernel: string, cols: number, f: () => void): void {
     perCall.push(Number(process.hrtime.bigint() - t0) / 1e3 / calls);
   }
   perCall.sort((a, b) => a - b);
-  console.log(JSON.stringify({ bench: 'row_kernels', kernel, rows, cols, microsecondsPerCall: +perCall[perCall.length >> 1]!.toFixed(1), machine: machine() }));
+  console.log(JSON.stringify({ bench: 'kernels', kernel, rows, cols, microsecondsPerCall: +perCall[perCall.length >> 1]!.toFixed(1), machine: machine() }));
 }
 
 for (const cols of [192, 256, 768]) {
@@ -43,4 +44,6 @@ for (const cols of [192, 256, 768]) {
   time('rmsNorm', cols, () => be.rmsNorm(x, gamma, rows, cols, 1e-6, y, rstd));
   time('rmsNormBackward', cols, () => be.rmsNormBackward(x, gamma, rstd, gy, rows, cols, gx, gGamma));
   time('reduce (column sums)', cols, () => be.reduce(ReduceOp.Sum, gy, 1, rows, cols, colSums));
+  time('gelu', cols, () => be.unary(UnaryOp.GeluErf, x, y, 0));
+  time('geluBackward', cols, () => be.unaryBackward(UnaryOp.GeluErf, x, y, gy, gx, 0));
 }
