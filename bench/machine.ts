@@ -3,11 +3,14 @@
 // one core's measured fp32 FMA peak (the addon's peak.cc; 0 without the addon) and the peak of
 // the threads the kernels run on, and whether malloc was asked for huge pages (GLIBC_TUNABLES
 // glibc.malloc.hugetlb=1, as the `ligo` command and bench/malloc-env.sh set it). `shareOfPeak(gflops)`
-// is a rate as a fraction of that peak.
+// is a rate as a fraction of that peak. `addon` says whether the native addon is built from the
+// sources beside it ('current'); a 'stale' one runs the kernels of its last build, so every line
+// would measure old code: the first call also says so on stderr.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import { nativePeak, nativeThreads } from '../src/tensor/native.ts';
+import { addonState, type AddonState } from '../native/up-to-date.mjs';
 
 export interface Machine {
   cpu: string;
@@ -17,6 +20,7 @@ export interface Machine {
   peakGflopsPerCore: number;
   peakGflops: number;
   mallocHugePages: boolean;
+  addon: AddonState;
 }
 
 let measured: Machine | null = null;
@@ -27,7 +31,8 @@ export function machine(): Machine {
   const peak = nativePeak();
   const threads = nativeThreads() ?? 1;
   const perCore = +(peak?.gflopsPerCore ?? 0).toFixed(1);
-  measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1), mallocHugePages: /(^|:)glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? '') };
+  measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1), mallocHugePages: /(^|:)glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? ''), addon: addonState() };
+  if (measured.addon === 'stale') console.error('bench: the native addon is older than native/src: these lines measure its last build (npm run build:native)');
   return measured;
 }
 

@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addonState } from '../native/up-to-date.mjs';
 import { createRequire } from 'node:module';
 import { NATIVE_ADDON_PATH, loadNativeBackend, nativeLoadError, nativePeak } from '../src/tensor/native.ts';
 import { NATIVE_FUNCTIONS, nativeSignatures, opEnumText, type NativeAddon } from '../src/tensor/native-abi.ts';
@@ -94,6 +97,30 @@ ntest("the addon's op lists agree with backend.ts's enums, and a list that drift
   assert.throws(() => addon.declare(missing), /ReduceOp: not declared \(the addon has `Sum Max`\)/);
   assert.equal(opEnumText({ A: 0, B: 1, 0: 'A', 1: 'B' }), 'A B');
   assert.equal(opEnumText({ A: 0, B: 2, 0: 'A', 2: 'B' }), 'A undefined', 'a gap in the values cannot match a list of names');
+});
+
+test('addonState: an addon older than any of its sources is stale (the CLI and the benchmarks say so)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ligo-addon-'));
+  try {
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
+    const sources = [join(dir, 'binding.gyp'), join(dir, 'src', 'a.cc'), join(dir, 'src', 'b.h')];
+    for (const f of sources) writeFileSync(f, '');
+    assert.equal(addonState(dir), 'missing');
+    const addon = join(dir, 'build', 'Release', 'ligo_native.node');
+    writeFileSync(addon, '');
+    const at = (file: string, seconds: number) => utimesSync(file, seconds, seconds);
+    for (const f of sources) at(f, 1000);
+    at(addon, 2000);
+    assert.equal(addonState(dir), 'current');
+    at(join(dir, 'src', 'b.h'), 3000);
+    assert.equal(addonState(dir), 'stale', 'a header edited after the build');
+    at(join(dir, 'src', 'b.h'), 1000);
+    at(join(dir, 'binding.gyp'), 2001);
+    assert.equal(addonState(dir), 'stale', 'binding.gyp edited after the build');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 ntest('backend identity', () => {
