@@ -4,7 +4,7 @@
 // kernel runs on the same buffers call after call), so these are the kernels' own rates, not the
 // step's. Prints one JSON line per kernel and shape: the median microseconds a call over ROUNDS
 // rounds of CALLS calls, with the machine line. Thread count: OMP_NUM_THREADS, as for every bench.
-//   node --import tsx bench/kernels.ts       (BENCHMARKS.md, "Row kernels on two threads", "GELU with one exp")
+//   node --import tsx bench/kernels.ts       (BENCHMARKS.md, "Row kernels on two threads, GELU with one exp")
 
 import { getBackend } from '../src/tensor/index.ts';
 import { ReduceOp, UnaryOp } from '../src/tensor/backend.ts';

@@ -97,7 +97,7 @@ double parallelSum(i64 n, i64 work, F&& f) {
  * Per-thread double accumulators, `width` each, padded to whole pairs of cache lines (a core's
  * prefetcher pulls lines in pairs) and aligned to them, so no two threads write one line: when
  * neighbouring threads' slots shared a line, layer-norm backward ran slower on 2 threads than on 1
- * (BENCHMARKS.md, "Row kernels on two threads"). sum(j) adds column j over the slots in thread
+ * (BENCHMARKS.md, "Row kernels on two threads, GELU with one exp"). sum(j) adds column j over the slots in thread
  * order, so results do not depend on scheduling.
  */
 class ThreadSlots {

@@ -17,8 +17,8 @@ constexpr i64 kInnerBlock = 256;  // inner columns accumulated at once in a doub
 
 /**
  * From this many elements the column sums of one matrix split its rows between the threads.
- * Waking the second thread cost ~20 us on the 2-core VM (bench/row_kernels.ts, BENCHMARKS.md "Row
- * kernels on two threads"): [2048, 256] (0.5 M) ran 53 us split against 33 us on one thread,
+ * Waking the second thread cost ~20 us on the 2-core VM (bench/kernels.ts; BENCHMARKS.md, "Row
+ * kernels on two threads, GELU with one exp"): [2048, 256] (0.5 M) ran 53 us split against 33 us on one thread,
  * [2048, 768] (1.6 M) 115-121 us against 143-178.
  */
 constexpr i64 kSplitColumnSums = i64(1) << 20;

@@ -113,8 +113,9 @@ LIGO_INLINE float verf(float x) {
  * derivative needs both). Phi(-|x|) = erfc(z) / 2 with z = |x| / sqrt 2, and erfc(z) = t Q(t) e^{-z^2},
  * t = 1 / (1 + 0.4 z), Q a degree-10 polynomial fitted for relative error (scripts/fit_normal_cdf.py:
  * 2.4e-8 over z in [0, 12] in exact arithmetic), so one division and one exp serve both, and Phi has
- * relative accuracy in the left tail. 1.3x (forward) and 1.9x (backward) the speed of the erf / erfc
- * pair it replaced, as accurate or more (BENCHMARKS.md, "GELU with one exp").
+ * relative accuracy in the left tail. GELU ran 1.3-1.5x (forward) and 1.7-1.9x (backward) as fast as
+ * with the erf / erfc pair this replaced, as accurate or more (BENCHMARKS.md, "Row kernels on two
+ * threads, GELU with one exp").
  */
 LIGO_INLINE float vnormCdf(float x, float* density) {
   const float z = (x < 0.0f ? -x : x) * 0.70710678118654752440f;
