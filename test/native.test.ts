@@ -889,4 +889,10 @@ test('the machine peak: the vector width the kernels use and a positive FMA rate
   const peak = nativePeak(2_000_000)!;
   assert.ok([128, 256, 512].includes(peak.vectorBits), `vector bits ${peak.vectorBits}`);
   if (peak.vectorBits >= 256) assert.ok(peak.gflopsPerCore > 1, `peak ${peak.gflopsPerCore} GFLOP/s`);
+  // At a narrower width (how bench/machine.ts reads a oneDNN ISA cap): that width, and a rate of
+  // its own (at 256 bits no more than ~1.2x the widest rate; 0 where the CPU lacks the width).
+  const narrow = nativePeak(2_000_000, 256)!;
+  assert.equal(narrow.vectorBits, 256);
+  if (peak.vectorBits >= 256) assert.ok(narrow.gflopsPerCore > 1 && narrow.gflopsPerCore < 1.2 * peak.gflopsPerCore, `256-bit peak ${narrow.gflopsPerCore} against ${peak.gflopsPerCore} GFLOP/s`);
+  assert.equal(nativePeak(1000, 384)!.gflopsPerCore, 0, 'a width the addon does not measure');
 });

@@ -571,7 +571,7 @@ napi_value NumThreads(const Args& a) { return number(a.env(), maxThreads()); }
 
 napi_value PeakVectorBits(const Args& a) { return number(a.env(), peakVectorBits()); }
 
-napi_value PeakGflopsPerCore(const Args& a) { return number(a.env(), peakGflopsPerCore(long(a.size("iters")))); }
+napi_value PeakGflopsAt(const Args& a) { return number(a.env(), peakGflopsAt(int(a.size("bits")), long(a.size("iters")))); }
 
 // ---------------------------------------------------------------------------------------------
 // Registration
@@ -606,7 +606,7 @@ const Binding kBindings[] = {
     {"allocBuffer", "bytes:size -> arraybuffer", AllocBuffer},
     {"numThreads", "-> number", NumThreads},
     {"peakVectorBits", "-> number", PeakVectorBits},
-    {"peakGflopsPerCore", "iters:size -> number", PeakGflopsPerCore},
+    {"peakGflopsAt", "bits:size iters:size -> number", PeakGflopsAt},
 };
 
 /** The one N-API callback: runs the binding named by the callback data, turning a KernelError into the matching JS exception. */

@@ -108,7 +108,5 @@ void unmapPages(void* p, size_t bytes);
 int peakVectorBits();
 /** One core's fp32 FMA rate with `bits`-wide vectors (256 or 512) over `iters` rounds of 12 vector FMAs, GFLOP/s of its CPU time; 0 where the CPU lacks them. */
 double peakGflopsAt(int bits, long iters);
-/** peakGflopsAt the width of peakVectorBits. */
-double peakGflopsPerCore(long iters);
 
 }  // namespace ligo

@@ -53,7 +53,6 @@ double peakGflopsAt(int bits, long iters) {
   return 0;
 }
 
-double peakGflopsPerCore(long iters) { return peakGflopsAt(peakVectorBits(), iters); }
 
 }  // namespace ligo
 
@@ -61,6 +60,5 @@ double peakGflopsPerCore(long iters) { return peakGflopsAt(peakVectorBits(), ite
 namespace ligo {
 int peakVectorBits() { return 0; }
 double peakGflopsAt(int, long) { return 0; }
-double peakGflopsPerCore(long) { return 0; }
 }  // namespace ligo
 #endif

@@ -73,8 +73,8 @@ export const NATIVE_FUNCTIONS = {
   numThreads: { args: [], returns: 'number' },
   /** The widest vector the kernels use on this CPU, in bits (peak.cc). */
   peakVectorBits: { args: [], returns: 'number' },
-  /** One core's measured fp32 FMA rate at that width, GFLOP/s (`iters` rounds of 12 vector FMAs). */
-  peakGflopsPerCore: { args: ['iters:size'], returns: 'number' },
+  /** One core's measured fp32 FMA rate with `bits`-wide vectors (256 or 512; 0 where the CPU lacks them), GFLOP/s (`iters` rounds of 12 vector FMAs). */
+  peakGflopsAt: { args: ['bits:size', 'iters:size'], returns: 'number' },
 } as const;
 
 export type NativeFunctionName = keyof typeof NATIVE_FUNCTIONS;

@@ -124,10 +124,15 @@ export function nativeLoadError(): string | null {
   return loadError;
 }
 
-/** The machine's fp32 ceiling as the addon measures it: the vector width its kernels use and one core's FMA rate (GFLOP/s); null without the addon. */
-export function nativePeak(iters = 20_000_000): { vectorBits: number; gflopsPerCore: number } | null {
+/**
+ * The machine's fp32 ceiling as the addon measures it: one core's FMA rate (GFLOP/s) with vectors
+ * of `bits` (default: the widest the kernels use on this CPU), and that width; null without the addon.
+ */
+export function nativePeak(iters = 20_000_000, bits?: number): { vectorBits: number; gflopsPerCore: number } | null {
   const n = loadAddon();
-  return n ? { vectorBits: n.peakVectorBits(), gflopsPerCore: n.peakGflopsPerCore(iters) } : null;
+  if (!n) return null;
+  const width = bits ?? n.peakVectorBits();
+  return { vectorBits: width, gflopsPerCore: n.peakGflopsAt(width, iters) };
 }
 
 /** Threads the native kernels use, or null without the addon. */
