@@ -53,7 +53,6 @@ double peakGflopsAt(int bits, long iters) {
   return 0;
 }
 
-
 }  // namespace ligo
 
 #else
