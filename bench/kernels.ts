@@ -9,6 +9,7 @@
 import { getBackend } from '../src/tensor/index.ts';
 import { ReduceOp, UnaryOp } from '../src/tensor/backend.ts';
 import { machine } from './machine.ts';
+import { median } from './timing.ts';
 
 const be = getBackend();
 const rounds = Number(process.env.ROUNDS ?? 7);
@@ -29,8 +30,7 @@ function time(kernel: string, cols: number, f: () => void): void {
     for (let i = 0; i < calls; i++) f();
     perCall.push(Number(process.hrtime.bigint() - t0) / 1e3 / calls);
   }
-  perCall.sort((a, b) => a - b);
-  console.log(JSON.stringify({ bench: 'kernels', kernel, rows, cols, microsecondsPerCall: +perCall[perCall.length >> 1]!.toFixed(1), machine: machine() }));
+  console.log(JSON.stringify({ bench: 'kernels', kernel, rows, cols, microsecondsPerCall: +median(perCall).toFixed(1), machine: machine() }));
 }
 
 for (const cols of [192, 256, 768]) {

@@ -8,7 +8,7 @@ error (iteratively reweighted least squares towards the minimax fit) at Chebyshe
 (0, 1], that is z in [0, inf). Prints the coefficients of Q / 2 as float32 literals, highest degree
 first (Horner order), and the fit's largest relative error over z in [0, 12] in double arithmetic.
 
-    python3 scripts/fit_normal_cdf.py
+    python3 scripts/fit_normal_cdf.py        (needs numpy: apt-get install python3-numpy)
 """
 import math
 
