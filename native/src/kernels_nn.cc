@@ -65,41 +65,66 @@ LIGO_SIMD void softmaxBackwardRow(const float* y, const float* gy, float* gx, i6
   }
 }
 
+/** Keys j < limit pass the causal test for query i (key j > i + (tk - tq) is masked). */
+i64 causalLimit(const AttentionDims& a, i64 i) { return a.causal ? std::max<i64>(0, std::min(a.tk, i + (a.tk - a.tq) + 1)) : a.tk; }
+
 /**
- * One attention row in place: keys j < limit pass the causal test, km (or null) masks keys with
- * 0. Scaled scores, masked entries -inf, softmax; an entirely masked row becomes zeros.
+ * One head's tq x tk scores in place become probabilities: keys past the causal limit, and keys
+ * km (or null) masks with 0, get 0; the rest softmax(scale * score); a row with every key masked
+ * becomes zeros. Three passes over the whole block (row maxima, exps, sums and scaling) rather
+ * than three passes per row: a row of 64 keys is 4 vectors, so row by row the exps wait on the
+ * reductions' latency, where across rows they are independent (twice as fast at 64 x 64;
+ * BENCHMARKS.md, "Attention's softmax over the head's block"). The exps run to the limit rounded
+ * up to whole vectors of kLanes, the keys past it selected away, so no row ends in scalar code.
+ * maxima is tq floats of scratch.
  */
-LIGO_SIMD void maskedSoftmaxRow(float* s, i64 tk, i64 limit, float scale, const int32_t* km) {
-  float m = -INFINITY;
-  if (km) {
+LIGO_SIMD void maskedSoftmaxBlock(float* s, const AttentionDims& a, const int32_t* km, float* maxima) {
+  constexpr i64 kLanes = 16;  // floats in an AVX-512 vector (two at AVX2)
+  const i64 tk = a.tk;
+  const float scale = a.scale;
+  for (i64 i = 0; i < a.tq; i++) {
+    float* r = s + i * tk;
+    const i64 limit = causalLimit(a, i);
+    float m = -INFINITY;
+    if (km) {
 #pragma omp simd reduction(max : m)
-    for (i64 j = 0; j < limit; j++) {
-      const float v = km[j] != 0 ? s[j] * scale : -INFINITY;
-      s[j] = v;
-      m = v > m ? v : m;
-    }
-  } else {
+      for (i64 j = 0; j < limit; j++) {
+        const float v = km[j] != 0 ? r[j] * scale : -INFINITY;
+        r[j] = v;
+        m = v > m ? v : m;
+      }
+    } else {
 #pragma omp simd reduction(max : m)
-    for (i64 j = 0; j < limit; j++) {
-      const float v = s[j] * scale;
-      s[j] = v;
-      m = v > m ? v : m;
+      for (i64 j = 0; j < limit; j++) {
+        const float v = r[j] * scale;
+        r[j] = v;
+        m = v > m ? v : m;
+      }
     }
+    maxima[i] = m;
   }
-  for (i64 j = limit; j < tk; j++) s[j] = 0.0f;
-  if (m == -INFINITY) {  // every key masked (or every live score -inf): zeros, never NaN
-    for (i64 j = 0; j < limit; j++) s[j] = 0.0f;
-    return;
+  for (i64 i = 0; i < a.tq; i++) {
+    float* r = s + i * tk;
+    const i64 limit = causalLimit(a, i), end = std::min(tk, (limit + kLanes - 1) / kLanes * kLanes);
+    const float m = maxima[i];  // -inf: every key masked, and every entry below selects 0
+#pragma omp simd
+    for (i64 j = 0; j < end; j++) {
+      const float e = vexp(r[j] - m);
+      r[j] = j < limit && r[j] != -INFINITY ? e : 0.0f;
+    }
+    for (i64 j = end; j < tk; j++) r[j] = 0.0f;
   }
-  double sum = 0.0;
+  for (i64 i = 0; i < a.tq; i++) {
+    if (maxima[i] == -INFINITY) continue;  // zeros, never NaN
+    float* r = s + i * tk;
+    const i64 end = std::min(tk, (causalLimit(a, i) + kLanes - 1) / kLanes * kLanes);
+    double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-  for (i64 j = 0; j < limit; j++) {
-    const float e = s[j] == -INFINITY ? 0.0f : vexp(s[j] - m);
-    s[j] = e;
-    sum += double(e);
+    for (i64 j = 0; j < end; j++) sum += double(r[j]);
+    const float inv = float(1.0 / sum);
+#pragma omp simd
+    for (i64 j = 0; j < end; j++) r[j] *= inv;
   }
-  const float inv = float(1.0 / sum);
-  for (i64 j = 0; j < limit; j++) s[j] *= inv;
 }
 
 LIGO_SIMD void layerNormRow(const float* x, const float* gamma, const float* beta, i64 n, float eps, float* y,
@@ -217,9 +242,6 @@ void softmaxBackward(const float* y, const float* gy, i64 rows, i64 cols, float*
 
 namespace {
 
-/** Keys j < limit pass the causal test for query i (key j > i + (tk - tq) is masked). */
-i64 causalLimit(const AttentionDims& a, i64 i) { return a.causal ? std::max<i64>(0, std::min(a.tk, i + (a.tk - a.tq) + 1)) : a.tk; }
-
 /** One (batch item, head)'s blocks: row t of a head starts at base + t * rowStride. */
 struct HeadBlocks {
   i64 b, h, kh;  // batch item, query head, and the key/value head it reads
@@ -288,8 +310,9 @@ void attention(const float* q, HeadsView qv, const float* k, HeadsView kv, const
                  kv.rowStride, 0.0f, pi, a.tk);
     else
       for (i64 j = 0; j < a.tq * a.tk; j++) pi[j] = 0.0f;
-    for (i64 i = 0; i < a.tq; i++)
-      maskedSoftmaxRow(pi + i * a.tk, a.tk, causalLimit(a, i), a.scale, keyMask ? keyMask + hb.b * a.tk : nullptr);
+    thread_local std::vector<float> maxima;
+    maxima.resize(size_t(a.tq));
+    maskedSoftmaxBlock(pi, a, keyMask ? keyMask + hb.b * a.tk : nullptr, maxima.data());
     if (a.tk > 0 && a.d > 0)
       dnnl_sgemm('N', 'N', a.tq, a.d, a.tk, 1.0f, pi, a.tk, hb.at(v, vv, a.tk, a.d, hb.kh), vv.rowStride, 0.0f, oi,
                  ov.rowStride);
