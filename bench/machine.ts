@@ -8,8 +8,8 @@
 // measured on an AVX-512 one), the width and the peak are the products' (`isaCap` names the
 // setting; the project's own kernels, about a fifth of a step, keep their widest vectors).
 // `addon` says whether the native addon is built from the sources beside it ('current'); a
-// 'stale' one runs the kernels of its last build, so every line would measure old code: the first
-// call also says so on stderr.
+// 'stale' one runs the kernels of its last build, so every line would measure old code (loading
+// it also says so on stderr: src/tensor/native.ts).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,7 +44,6 @@ export function machine(): Machine {
   const threads = nativeThreads() ?? 1;
   const perCore = +(peak?.gflopsPerCore ?? 0).toFixed(1);
   measured = { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', avx512: /\bavx512f\b/.test(flags), vectorBits: peak?.vectorBits ?? 0, threads, peakGflopsPerCore: perCore, peakGflops: +(perCore * Math.min(threads, os.availableParallelism())).toFixed(1), isaCap, mallocHugePages: /(^|:)glibc\.malloc\.hugetlb=[12]/.test(process.env.GLIBC_TUNABLES ?? ''), addon: addonState() };
-  if (measured.addon === 'stale') console.error('bench: the native addon is older than native/src: these lines measure its last build (npm run build:native)');
   return measured;
 }
 

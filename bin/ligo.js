@@ -11,15 +11,11 @@
 // the signal. Otherwise the signal goes on to the command. The exit is the command's.
 //
 // The command's process also asks glibc's malloc for transparent huge pages (commandEnv below).
-// A native addon older than the sources beside it (a pull or an edit without `npm run
-// build:native`) still loads but runs its old kernels: the command then starts with a line that
-// says so (native/up-to-date.mjs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addonState } from '../native/up-to-date.mjs';
 
 if (process.env.LIGO_SUPERVISOR) await runCommand();
 else supervise();
@@ -36,9 +32,6 @@ async function runCommand() {
 }
 
 function supervise() {
-  if (addonState() === 'stale') {
-    fs.writeSync(2, 'ligo: the native addon is older than native/src, so it runs the kernels of its last build, not these sources: rebuild it with `npm run build:native`\n');
-  }
   const control = fs.mkdtempSync(join(os.tmpdir(), 'ligo-'));
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: commandEnv(process.env, control) });
   const say = (line) => {

@@ -1,8 +1,9 @@
 // Whether the native addon is built from the sources beside it: built, and newer than binding.gyp
 // and every file under native/src. An addon built before a change to native/src (a pull without
 // `npm run build:native`, an edit) still loads and matches the declared boundary, but runs the old
-// kernels; `ligo` and the benchmarks say so (bin/ligo.js, bench/machine.ts) instead of measuring
-// or training with them silently.
+// kernels; loading it says so (src/tensor/native.ts), so neither `ligo`, the benchmarks nor a
+// program importing the package trains or measures with them silently; bench lines also carry
+// the state (bench/machine.ts).
 //
 // Run as a script, it is npm's install step: it exits 0 (and the build is skipped) when the addon
 // is current, else 1 (and node-gyp builds it). So `npm install` again, or `npx ligo`'s first call

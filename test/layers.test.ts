@@ -2,9 +2,10 @@
 // (and src/flops.ts) is a layer drawn there, and every import between two of them goes from a
 // higher layer to a lower one (so no cycle anywhere); every layer folder has an index.ts, its
 // public surface, and an import from another layer names that index.ts, never a file behind it;
-// the optimizer (src/optim) sits below both growth (src/grow) and training (src/train); and the
-// method registry, imported on its own (this file imports nothing else from src/), knows every
-// method, LiGO included.
+// the optimizer (src/optim) sits below both growth (src/grow) and training (src/train); native/,
+// drawn below them all, is reached from the tensor layer alone, and only through
+// native/up-to-date.mjs (the addon itself is loaded by path); and the method registry, imported on
+// its own (this file imports nothing else from src/), knows every method, LiGO included.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,10 +28,12 @@ function importsOf(file: string, types = true): string[] {
   return specs.filter((s) => s.startsWith('.')).map((s) => relative(src, resolve(dirname(file), s)));
 }
 
-/** src/ folder -> the src/ folders its files import. */
+/** The first folder of a path relative to src/; 'native' for the addon's folder beside src/. */
+const folder = (path: string) => (path.startsWith(`../${NATIVE}/`) ? NATIVE : path.includes('/') ? path.slice(0, path.indexOf('/')) : path);
+
+/** src/ folder -> the src/ folders (and native/) its files import. */
 function folderGraph(): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
-  const folder = (path: string) => (path.includes('/') ? path.slice(0, path.indexOf('/')) : path);
   for (const file of tsFiles(src)) {
     const from = folder(relative(src, file));
     const deps = graph.get(from) ?? new Set<string>();
@@ -64,20 +67,23 @@ test('the import parser sees static, type-only, re-exported and dynamic imports'
   assert.ok(importsOf(join(src, 'models', 'index.ts')).includes('models/bert.ts'), 'a re-export over several lines');
 });
 
-/** The layers docs/design.md draws, top to bottom: the names opening the lines of its first code block, up to native/ (flops: src/flops.ts). */
-function drawnLayers(): string[] {
+/** What docs/design.md draws, top to bottom: the names opening the lines of its first code block, src/'s layers (flops: src/flops.ts) and then the folder below them, native/. */
+function drawing(): { layers: string[]; below: string } {
   const design = fs.readFileSync(join(src, '..', 'docs', 'design.md'), 'utf8');
-  const drawing = /```\n([\s\S]*?)```/.exec(design)![1]!;
-  const names = drawing.split('\n').map((line) => /^\s*(?:└ )?([a-z]+)(\/?)/.exec(line)).filter((m) => m !== null);
-  return names.slice(0, names.findIndex((m) => m[2] === '/')).map((m) => m[1]!);
+  const block = /```\n([\s\S]*?)```/.exec(design)![1]!;
+  const names = block.split('\n').map((line) => /^\s*(?:└ )?([a-z]+)(\/?)/.exec(line)).filter((m) => m !== null);
+  const below = names.findIndex((m) => m[2] === '/');
+  return { layers: names.slice(0, below).map((m) => m[1]!), below: names[below]![1]! };
 }
 
-/** Top to bottom: the package entry (src/index.ts), then docs/design.md's layers. */
-const LAYERS = ['index', ...drawnLayers()];
+/** Top to bottom: the package entry (src/index.ts), then docs/design.md's layers; native/ below them all. */
+const LAYERS = ['index', ...drawing().layers];
+const NATIVE = drawing().below;
+const ORDER = [...LAYERS, NATIVE];
 const layerOf = (f: string) => f.replace(/\.ts$/, '');
 
 test('docs/design.md draws every layer of src/, once', () => {
-  assert.deepEqual(LAYERS.slice(0, 3), ['index', 'cli', 'report'], 'the drawing is read');
+  assert.deepEqual([...LAYERS.slice(0, 3), NATIVE], ['index', 'cli', 'report', 'native'], 'the drawing is read');
   const folders = fs.readdirSync(src).map(layerOf).sort();
   assert.deepEqual([...LAYERS].sort(), folders, 'the drawn layers are the folders of src/ (and index.ts, flops.ts)');
 });
@@ -85,7 +91,7 @@ test('docs/design.md draws every layer of src/, once', () => {
 test("every import between src/ folders points down docs/design.md's order of layers", () => {
   const up: string[] = [];
   for (const [from, deps] of folderGraph()) {
-    for (const to of deps) if (LAYERS.indexOf(layerOf(to)) <= LAYERS.indexOf(layerOf(from))) up.push(`${from} -> ${to}`);
+    for (const to of deps) if (ORDER.indexOf(layerOf(to)) <= ORDER.indexOf(layerOf(from))) up.push(`${from} -> ${to}`);
   }
   assert.deepEqual(up, [], 'imports that point up or sideways');
 });
@@ -97,9 +103,13 @@ test("every layer folder has an index.ts, and other layers import it, not the fi
   const inside: string[] = [];
   for (const file of tsFiles(src)) {
     const from = relative(src, file);
-    for (const to of importsOf(file)) if (to.includes('/') && to.split('/')[0] !== from.split('/')[0] && !/^[a-z]+\/index\.ts$/.test(to)) inside.push(`${from} -> ${to}`);
+    for (const to of importsOf(file)) {
+      if (folder(to) === NATIVE) {
+        if (folder(from) !== 'tensor' || to !== `../${NATIVE}/up-to-date.mjs`) inside.push(`${from} -> ${to}`);
+      } else if (to.includes('/') && to.split('/')[0] !== from.split('/')[0] && !/^[a-z]+\/index\.ts$/.test(to)) inside.push(`${from} -> ${to}`);
+    }
   }
-  assert.deepEqual(inside, [], "imports of another layer's files");
+  assert.deepEqual(inside, [], "imports of another layer's files (or of native/ other than the tensor layer's of up-to-date.mjs)");
 });
 
 test('src/optim is below grow and train; grow never reaches train, so the two form no cycle', () => {

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type MatmulArgs } from '../src/tensor/backend.ts';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addonState } from '../native/up-to-date.mjs';
@@ -99,7 +100,7 @@ ntest("the addon's op lists agree with backend.ts's enums, and a list that drift
   assert.equal(opEnumText({ A: 0, B: 2, 0: 'A', 2: 'B' }), 'A undefined', 'a gap in the values cannot match a list of names');
 });
 
-test('addonState: an addon older than any of its sources is stale (the CLI and the benchmarks say so)', () => {
+test('addonState: an addon older than any of its sources is stale (loading it says so)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ligo-addon-'));
   try {
     mkdirSync(join(dir, 'src'));
@@ -120,6 +121,34 @@ test('addonState: an addon older than any of its sources is stale (the CLI and t
     assert.equal(addonState(dir), 'stale', 'binding.gyp edited after the build');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+ntest('loading a stale addon says so on stderr, once, for any program that imports the package; a current one says nothing', () => {
+  // A copy of src/ and native/ (the loader finds the addon and its sources beside its own file).
+  const root = mkdtempSync(join(tmpdir(), 'ligo-stale-'));
+  try {
+    const repo = join(import.meta.dirname, '..');
+    for (const d of ['src', 'native/src']) cpSync(join(repo, d), join(root, d), { recursive: true });
+    for (const f of ['native/binding.gyp', 'native/up-to-date.mjs', 'native/build/Release/ligo_native.node', 'package.json']) cpSync(join(repo, f), join(root, f));
+    symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+    const load = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/tensor/index.ts').then((t) => { t.getBackend(); t.getBackend(); console.log(t.getBackend().name); })"], { cwd: root, encoding: 'utf8', env: { ...process.env, LIGO_BACKEND: 'native' } });
+    const at = (file: string, seconds: number) => utimesSync(join(root, file), seconds, seconds);
+    for (const f of readdirSync(join(root, 'native/src'))) at(join('native/src', f), 1000);
+    at('native/binding.gyp', 1000);
+    at('native/build/Release/ligo_native.node', 2000);
+    const current = load();
+    assert.equal(current.status, 0, current.stderr);
+    assert.equal(current.stdout.trim(), 'native');
+    assert.doesNotMatch(current.stderr, /older than native\/src/);
+    at('native/src/kernels_nn.cc', 3000);
+    const stale = load();
+    assert.equal(stale.status, 0, stale.stderr);
+    assert.equal(stale.stdout.trim(), 'native', 'a stale addon still loads');
+    assert.equal(stale.stderr.match(/ligo: the native addon is older than native\/src, so it runs the kernels of its last build, not these sources: rebuild it with `npm run build:native`/g)?.length, 1, stale.stderr);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

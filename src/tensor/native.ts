@@ -5,10 +5,14 @@
 // pointers), so each call costs one N-API transition plus a few argument reads.
 //
 // loadNativeBackend() returns null instead of throwing when the addon is missing or fails to
-// load; nativeLoadError() then says why.
+// load; nativeLoadError() then says why. An addon older than the sources beside it (a pull or an
+// edit without `npm run build:native`) loads and matches the boundary but runs its last build's
+// kernels: loading it says so on stderr, once, for the CLI, the benchmarks and any program that
+// imports the package alike (native/up-to-date.mjs decides, as it does for npm's install step).
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { addonState } from '../../native/up-to-date.mjs';
 import type { Backend, MatmulArgs, StridedView } from './backend.ts';
 import { nativeSignatures, type NativeAddon } from './native-abi.ts';
 
@@ -51,6 +55,9 @@ function loadAddon(): NativeAddon | null {
   } catch (e) {
     loadError = `${NATIVE_ADDON_PATH} does not match src/tensor/native-abi.ts (rebuild it with \`npm run build:native\`): ${(e as Error).message}`;
     return (addon = null);
+  }
+  if (addonState() === 'stale') {
+    process.stderr.write('ligo: the native addon is older than native/src, so it runs the kernels of its last build, not these sources: rebuild it with `npm run build:native`\n');
   }
   return (addon = loaded);
 }
