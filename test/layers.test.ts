@@ -77,8 +77,9 @@ function drawing(): { layers: string[]; below: string } {
 }
 
 /** Top to bottom: the package entry (src/index.ts), then docs/design.md's layers; native/ below them all. */
-const LAYERS = ['index', ...drawing().layers];
-const NATIVE = drawing().below;
+const DRAWN = drawing();
+const LAYERS = ['index', ...DRAWN.layers];
+const NATIVE = DRAWN.below;
 const ORDER = [...LAYERS, NATIVE];
 const layerOf = (f: string) => f.replace(/\.ts$/, '');
 
