@@ -82,6 +82,8 @@ LIGO_SIMD void maskedSoftmaxBlock(float* s, const AttentionDims& a, const int32_
   constexpr i64 kLanes = 16;  // floats in an AVX-512 vector (two at AVX2)
   const i64 tk = a.tk;
   const float scale = a.scale;
+  // Where row i's exps stop: its causal limit rounded up to whole vectors, within the row.
+  const auto vectorEnd = [&](i64 limit) { return std::min(tk, (limit + kLanes - 1) / kLanes * kLanes); };
   for (i64 i = 0; i < a.tq; i++) {
     float* r = s + i * tk;
     const i64 limit = causalLimit(a, i);
@@ -105,7 +107,7 @@ LIGO_SIMD void maskedSoftmaxBlock(float* s, const AttentionDims& a, const int32_
   }
   for (i64 i = 0; i < a.tq; i++) {
     float* r = s + i * tk;
-    const i64 limit = causalLimit(a, i), end = std::min(tk, (limit + kLanes - 1) / kLanes * kLanes);
+    const i64 limit = causalLimit(a, i), end = vectorEnd(limit);
     const float m = maxima[i];  // -inf: every key masked, and every entry below selects 0
 #pragma omp simd
     for (i64 j = 0; j < end; j++) {
@@ -117,7 +119,7 @@ LIGO_SIMD void maskedSoftmaxBlock(float* s, const AttentionDims& a, const int32_
   for (i64 i = 0; i < a.tq; i++) {
     if (maxima[i] == -INFINITY) continue;  // zeros, never NaN
     float* r = s + i * tk;
-    const i64 end = std::min(tk, (causalLimit(a, i) + kLanes - 1) / kLanes * kLanes);
+    const i64 end = vectorEnd(causalLimit(a, i));
     double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
     for (i64 j = 0; j < end; j++) sum += double(r[j]);
